@@ -1,0 +1,362 @@
+//! The directory: municipalities, facilities (医療機関・介護事業所) and the people who use Renraku,
+//! as the 流山市様式1 names them. Each value type is parsed from user input once.
+
+use crate::FieldError;
+use crate::text::{digits_only, is_kana, normalize};
+
+macro_rules! text_value {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Wraps a value that was parsed before it was stored.
+            pub fn from_trusted(value: String) -> Self {
+                Self(value)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_value!(
+    /// 地方公共団体コード: the six-digit code of a municipality (e.g. 122203 for 流山市).
+    MunicipalityCode
+);
+text_value!(
+    /// A person's or an organisation's name as written (kanji allowed), 1–100 characters.
+    Name
+);
+text_value!(
+    /// A ふりがな: kana only, 1–100 characters.
+    KanaName
+);
+text_value!(
+    /// 医療機関番号 or 介護事業所番号: exactly ten digits.
+    FacilityNumber
+);
+text_value!(
+    /// 郵便番号, stored as `123-4567`.
+    PostalCode
+);
+text_value!(
+    /// A Japanese phone number: 10 or 11 digits, stored with the dashes the user typed removed.
+    PhoneNumber
+);
+text_value!(
+    /// An e-mail address, checked for shape only (the address is proven by the mail reaching it).
+    Email
+);
+text_value!(
+    /// A login ID: 4–32 characters of ASCII letters, digits, `.`, `_` and `-`, compared without
+    /// case. Globally unique, because one person keeps one login across municipalities (I3).
+    LoginId
+);
+
+const MAX_NAME: usize = 100;
+
+impl MunicipalityCode {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        match digits_only(input) {
+            Some(d) if d.len() == 6 => Ok(Self(d)),
+            _ => Err(FieldError::new(field, "地方公共団体コードは6桁の数字で入力してください。")),
+        }
+    }
+}
+
+impl Name {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        let v = normalize(input);
+        if v.is_empty() {
+            return Err(FieldError::new(field, "入力してください。"));
+        }
+        if v.chars().count() > MAX_NAME || v.chars().any(char::is_control) {
+            return Err(FieldError::new(field, "100文字以内で、改行などを含めずに入力してください。"));
+        }
+        Ok(Self(v))
+    }
+}
+
+impl KanaName {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        let v = normalize(input);
+        if v.is_empty() {
+            return Err(FieldError::new(field, "ふりがなを入力してください。"));
+        }
+        if !is_kana(&v) || v.chars().count() > MAX_NAME {
+            return Err(FieldError::new(field, "ひらがなまたはカタカナで入力してください。"));
+        }
+        Ok(Self(v))
+    }
+}
+
+impl FacilityNumber {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        match digits_only(input) {
+            Some(d) if d.len() == 10 => Ok(Self(d)),
+            _ => Err(FieldError::new(field, "10桁の数字で入力してください。")),
+        }
+    }
+}
+
+impl PostalCode {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        let v = normalize(input);
+        let v = v.strip_prefix('〒').unwrap_or(&v);
+        match digits_only(v) {
+            Some(d) if d.len() == 7 => Ok(Self(format!("{}-{}", &d[..3], &d[3..]))),
+            _ => Err(FieldError::new(field, "郵便番号は7桁の数字で入力してください（例: 270-0192）。")),
+        }
+    }
+}
+
+impl PhoneNumber {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        match digits_only(input) {
+            Some(d) if (10..=11).contains(&d.len()) && d.starts_with('0') => Ok(Self(d)),
+            _ => Err(FieldError::new(field, "電話番号は0から始まる10桁または11桁の数字で入力してください。")),
+        }
+    }
+}
+
+impl Email {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        let v = normalize(input);
+        let ok = v.len() <= 254
+            && v.is_ascii()
+            && !v.contains(char::is_whitespace)
+            && matches!(v.split_once('@'), Some((local, domain))
+                if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+                    && !domain.ends_with('.') && !domain.contains('@'));
+        if ok {
+            Ok(Self(v))
+        } else {
+            Err(FieldError::new(field, "メールアドレスの形式が正しくありません。"))
+        }
+    }
+}
+
+impl LoginId {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        let v = normalize(input).to_ascii_lowercase();
+        let ok = (4..=32).contains(&v.len())
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if ok {
+            Ok(Self(v))
+        } else {
+            Err(FieldError::new(field, "ログインIDは半角英数字と . _ - の4〜32文字で入力してください。"))
+        }
+    }
+}
+
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal;)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stable code stored in the database.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),* }
+            }
+
+            /// The Japanese label users see.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),* }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// サービス分類: the 24 categories listed on 流山市様式1.
+    ServiceCategory {
+        Clinic => "clinic", "診療所";
+        Hospital => "hospital", "病院";
+        DentalClinic => "dental", "歯科医院";
+        Pharmacy => "pharmacy", "薬局";
+        CareManagement => "care_management", "居宅介護支援";
+        HomeHelp => "home_help", "訪問介護";
+        HomeBathing => "home_bathing", "訪問入浴介護";
+        HomeNursing => "home_nursing", "訪問看護";
+        HomeRehab => "home_rehab", "訪問リハ";
+        DayService => "day_service", "通所介護";
+        DayRehab => "day_rehab", "通所リハ";
+        ShortStayLiving => "short_stay_living", "短期入所生活介護";
+        ShortStayMedical => "short_stay_medical", "短期入所療養介護";
+        NursingHome => "nursing_home", "介護老人福祉施設";
+        HealthFacility => "health_facility", "介護老人保健施設";
+        WelfareEquipment => "welfare_equipment", "福祉用具貸与・特定福祉用具販売";
+        SpecifiedFacility => "specified_facility", "特定施設入居者生活介護";
+        DementiaGroupHome => "dementia_group_home", "認知症対応型共同生活介護";
+        SmallMultifunction => "small_multifunction", "小規模多機能居宅介護";
+        NightHomeHelp => "night_home_help", "夜間対応型訪問介護";
+        RegularVisits => "regular_visits", "定期巡回・随時対応型訪問介護看護";
+        CommunityCenter => "community_center", "地域包括支援センター";
+        Government => "government", "行政";
+        Other => "other", "その他";
+    }
+);
+
+code_enum!(
+    /// 職種: the professions of the people in a care team. 様式1 requires one for every user;
+    /// `Other` comes with the user's own words.
+    Occupation {
+        Physician => "physician", "医師";
+        Dentist => "dentist", "歯科医師";
+        Pharmacist => "pharmacist", "薬剤師";
+        Nurse => "nurse", "看護師";
+        AssistantNurse => "assistant_nurse", "准看護師";
+        PublicHealthNurse => "public_health_nurse", "保健師";
+        PhysicalTherapist => "pt", "理学療法士";
+        OccupationalTherapist => "ot", "作業療法士";
+        SpeechTherapist => "st", "言語聴覚士";
+        Dietitian => "dietitian", "管理栄養士";
+        DentalHygienist => "dental_hygienist", "歯科衛生士";
+        CareManager => "care_manager", "介護支援専門員";
+        ChiefCareManager => "chief_care_manager", "主任介護支援専門員";
+        SocialWorker => "social_worker", "社会福祉士";
+        CareWorker => "care_worker", "介護福祉士";
+        HomeHelper => "home_helper", "訪問介護員";
+        EquipmentAdviser => "equipment_adviser", "福祉用具専門相談員";
+        Counsellor => "counsellor", "生活相談員";
+        Clerk => "clerk", "事務職員";
+        CityStaff => "city_staff", "行政職員";
+        Other => "other", "その他";
+    }
+);
+
+code_enum!(
+    /// What an account may do. Facility managers are members with the 利用管理担当者 flag.
+    Role {
+        Operator => "operator", "運用者";
+        Admin => "admin", "市区町村管理者";
+        Member => "member", "システム利用者";
+    }
+);
+
+code_enum!(
+    /// The life cycle of an account: created with an activation link, active, suspended, deleted.
+    AccountStatus {
+        Pending => "pending", "有効化待ち";
+        Active => "active", "利用中";
+        Suspended => "suspended", "利用停止";
+        Deleted => "deleted", "削除";
+    }
+);
+
+impl ServiceCategory {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        Self::from_code(input).ok_or_else(|| FieldError::new(field, "サービス分類を選択してください。"))
+    }
+}
+
+/// A 職種 with the free text that その他 needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profession {
+    pub occupation: Occupation,
+    pub other: Option<String>,
+}
+
+impl Profession {
+    pub fn parse(
+        field: &'static str,
+        other_field: &'static str,
+        code: &str,
+        other: &str,
+    ) -> Result<Self, FieldError> {
+        let occupation = Occupation::from_code(code)
+            .ok_or_else(|| FieldError::new(field, "職種を選択してください（必須）。"))?;
+        let other = normalize(other);
+        match occupation {
+            Occupation::Other if other.is_empty() => {
+                Err(FieldError::new(other_field, "「その他」の場合は職種名を入力してください。"))
+            }
+            Occupation::Other if other.chars().count() > 50 => {
+                Err(FieldError::new(other_field, "50文字以内で入力してください。"))
+            }
+            Occupation::Other => Ok(Self { occupation, other: Some(other) }),
+            _ => Ok(Self { occupation, other: None }),
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        self.other.as_deref().unwrap_or(self.occupation.label())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facility_numbers_are_exactly_ten_digits_in_any_width() {
+        assert_eq!(FacilityNumber::parse("n", "１２３４５６７８９０").map(|n| n.0), Ok("1234567890".into()));
+        assert!(FacilityNumber::parse("n", "123456789").is_err());
+        assert!(FacilityNumber::parse("n", "12345678901").is_err());
+        assert!(FacilityNumber::parse("n", "12345678a0").is_err());
+    }
+
+    #[test]
+    fn postal_codes_are_stored_with_one_dash() {
+        assert_eq!(PostalCode::parse("p", "〒２７０−０１９２").map(|p| p.0), Ok("270-0192".into()));
+        assert_eq!(PostalCode::parse("p", "2700192").map(|p| p.0), Ok("270-0192".into()));
+        assert!(PostalCode::parse("p", "270-019").is_err());
+    }
+
+    #[test]
+    fn phone_numbers_keep_digits_only() {
+        assert_eq!(PhoneNumber::parse("t", "04ー7158ー1111").map(|p| p.0), Ok("0471581111".into()));
+        assert!(PhoneNumber::parse("t", "4715811").is_err());
+    }
+
+    #[test]
+    fn there_are_twenty_four_service_categories() {
+        assert_eq!(ServiceCategory::ALL.len(), 24);
+        for c in ServiceCategory::ALL {
+            assert_eq!(ServiceCategory::from_code(c.code()), Some(*c));
+        }
+    }
+
+    #[test]
+    fn other_occupation_needs_its_name() {
+        assert!(Profession::parse("o", "oo", "other", " ").is_err());
+        assert_eq!(
+            Profession::parse("o", "oo", "other", "鍼灸師").map(|p| p.label().to_string()),
+            Ok("鍼灸師".into())
+        );
+        assert!(Profession::parse("o", "oo", "", "").is_err());
+        assert_eq!(Profession::parse("o", "oo", "nurse", "x").map(|p| p.other), Ok(None));
+    }
+
+    #[test]
+    fn login_ids_fold_case_and_width() {
+        assert_eq!(LoginId::parse("l", "Ｓａｔｏ.N").map(|l| l.0), Ok("sato.n".into()));
+        assert!(LoginId::parse("l", "abc").is_err());
+        assert!(LoginId::parse("l", "さとう").is_err());
+    }
+
+    #[test]
+    fn emails_need_a_domain_with_a_dot() {
+        assert!(Email::parse("e", "nurse@example.jp").is_ok());
+        assert!(Email::parse("e", "nurse@example").is_err());
+        assert!(Email::parse("e", "@example.jp").is_err());
+    }
+}
