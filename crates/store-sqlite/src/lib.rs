@@ -1,1 +1,87 @@
+//! Renraku's storage on an embedded SQLite file: the default, with nothing else to install.
+//!
+//! The database runs in WAL mode with `synchronous=FULL`, so a write is on disk before it is
+//! acknowledged and survives a power cut. Writes go through one connection (SQLite has a single
+//! writer anyway), which also orders audit appends; reads use a pool of their own.
 
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use renraku_domain::audit::AuditSealer;
+use renraku_store::{StoreError, StoreResult};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+#[path = "../../store/portable/sql_store.rs"]
+mod portable;
+
+type Db = sqlx::Sqlite;
+type DbRow = sqlx::sqlite::SqliteRow;
+const BACKEND: &str = "sqlite";
+
+/// Statements whose SQLite form differs from PostgreSQL's. SQLite has one writer at a time, so
+/// no row lock is needed: reading inside the write transaction is enough.
+mod dialect {
+    pub const LOCK_AUDIT_HEAD: &str = "SELECT seq, seal FROM audit_heads WHERE chain = $1";
+    pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1";
+}
+
+/// The SQLite store.
+pub struct SqlStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+    sealer: AuditSealer,
+}
+
+pub type SqliteStore = SqlStore;
+
+impl SqlStore {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub async fn open(path: &Path, sealer: AuditSealer) -> anyhow::Result<Self> {
+        let url = format!("sqlite://{}", path.display());
+        Self::open_url(&url, sealer).await
+    }
+
+    /// Opens a `sqlite://` URL.
+    pub async fn open_url(url: &str, sealer: AuditSealer) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .context("the SQLite URL is not valid")?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .with_context(|| "cannot open the SQLite database".to_string())?;
+        sqlx::migrate!("./migrations").run(&writer).await.context("cannot migrate the SQLite database")?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await
+            .context("cannot open the SQLite database for reading")?;
+        Ok(Self { reader, writer, sealer })
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        // IMMEDIATE takes the write lock at once, so a transaction never fails half-way
+        // when another process (the CLI) writes at the same time; it waits instead.
+        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::Other(e.into()))
+    }
+
+    /// Runs a statement directly, bypassing the store's rules. For tests that play an
+    /// attacker with access to the database file.
+    pub async fn execute_raw(&self, sql: &str) -> anyhow::Result<u64> {
+        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.writer).await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,1 +1,181 @@
+//! The storage interface of Renraku. The web server depends on [`Store`] only; the
+//! `renraku-store-sqlite` and `renraku-store-postgres` crates implement it, each with its own
+//! migrations, and both must pass the [`conformance`] suite.
+//!
+//! Every mutation an administrator makes takes the [`AuditDraft`] that records it, and the store
+//! writes the change and the sealed audit entry in one transaction: there is no change without
+//! its audit entry, and no audit entry for a change that did not happen.
 
+pub mod conformance;
+mod records;
+
+pub use records::*;
+
+use async_trait::async_trait;
+
+/// What can go wrong in a store call. Handlers turn these into Japanese messages.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique value is already taken; the string names the field.
+    #[error("already taken: {0}")]
+    Taken(&'static str),
+    /// The change would leave a facility without an active システム利用管理担当者.
+    #[error("a facility must keep at least one active manager")]
+    LastManager,
+    /// The one-time link is unknown, used or expired.
+    #[error("token invalid")]
+    TokenInvalid,
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Renraku's persistent state. Times are Unix milliseconds, passed in by the caller.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The backend's name, for logs and `/metrics`.
+    fn backend(&self) -> &'static str;
+
+    /// A cheap round trip to the database, for `/healthz`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Municipalities (A1).
+    async fn create_municipality(
+        &self,
+        new: &NewMunicipality,
+        audit: &AuditDraft,
+    ) -> StoreResult<Municipality>;
+    async fn municipalities(&self) -> StoreResult<Vec<Municipality>>;
+    async fn municipality(&self, id: &str) -> StoreResult<Municipality>;
+    async fn municipality_by_code(&self, code: &str) -> StoreResult<Municipality>;
+    async fn update_municipality_settings(
+        &self,
+        id: &str,
+        settings: &MunicipalitySettings,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+
+    // Facilities (A2). Every facility query is scoped by municipality.
+    async fn create_facility(
+        &self,
+        municipality_id: &str,
+        info: &FacilityInfo,
+        audit: &AuditDraft,
+    ) -> StoreResult<Facility>;
+    async fn update_facility(
+        &self,
+        municipality_id: &str,
+        id: &str,
+        info: &FacilityInfo,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn facility(&self, municipality_id: &str, id: &str) -> StoreResult<Facility>;
+    async fn facilities(&self, municipality_id: &str) -> StoreResult<Vec<Facility>>;
+
+    // People (A3). An identity is the person who signs in; an account is their role in one
+    // municipality (or the operator's role on the server).
+    async fn operator_exists(&self) -> StoreResult<bool>;
+    /// Creates the identity and its first account, pending until the activation link is used.
+    async fn create_account(
+        &self,
+        new: &NewAccount,
+        activation: &NewToken,
+        audit: &AuditDraft,
+    ) -> StoreResult<Account>;
+    /// Changes an account; refused with [`StoreError::LastManager`] when a facility would lose
+    /// its last active manager.
+    async fn update_account(
+        &self,
+        municipality_id: &str,
+        id: &str,
+        update: &AccountUpdate,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn set_account_status(
+        &self,
+        municipality_id: &str,
+        id: &str,
+        status: renraku_domain::directory::AccountStatus,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn account(&self, id: &str) -> StoreResult<Account>;
+    async fn accounts(&self, municipality_id: &str, facility_id: Option<&str>) -> StoreResult<Vec<Account>>;
+    async fn accounts_of_identity(&self, identity_id: &str) -> StoreResult<Vec<Account>>;
+    async fn identity(&self, id: &str) -> StoreResult<Identity>;
+    async fn identity_by_login(&self, login_id: &str) -> StoreResult<Option<Identity>>;
+    async fn set_password(
+        &self,
+        identity_id: &str,
+        hash: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Stores (or, with `None`, removes) the encrypted TOTP secret and replaces the recovery
+    /// codes; removing also signs the person out everywhere.
+    async fn set_second_factor(
+        &self,
+        identity_id: &str,
+        totp_secret: Option<&[u8]>,
+        recovery_code_hashes: &[String],
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Records the time step of an accepted TOTP code. Returns false if that step (or a later
+    /// one) was already used, so a code cannot be replayed.
+    async fn accept_totp_step(&self, identity_id: &str, step: i64) -> StoreResult<bool>;
+    /// Marks a recovery code used; false if it is unknown or used.
+    async fn use_recovery_code(&self, identity_id: &str, code_hash: &str, at_ms: i64) -> StoreResult<bool>;
+    async fn unused_recovery_codes(&self, identity_id: &str) -> StoreResult<i64>;
+
+    // One-time links (setup, activation).
+    async fn create_token(&self, token: &NewToken, audit: &AuditDraft) -> StoreResult<()>;
+    async fn token(&self, hash: &str, now_ms: i64) -> StoreResult<Token>;
+    /// Uses the setup link: creates the operator with their password, in one transaction.
+    async fn complete_setup(
+        &self,
+        token_hash: &str,
+        operator: &NewAccount,
+        password_hash: &str,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<Account>;
+    /// Uses an activation link: sets the person's own password and activates their accounts.
+    async fn activate(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<Identity>;
+
+    // Sign-in throttling, keyed by login ID (whether or not it exists) and by address.
+    async fn throttle(&self, key: &str, now_ms: i64) -> StoreResult<Throttle>;
+    async fn record_failure(&self, key: &str, now_ms: i64, policy: &ThrottlePolicy) -> StoreResult<Throttle>;
+    async fn clear_failures(&self, key: &str) -> StoreResult<()>;
+
+    // Sessions (C4).
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
+    /// The live session with this token hash; expired and revoked ones are not returned.
+    async fn session(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<Session>>;
+    async fn touch_session(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+    async fn complete_second_factor(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+    async fn sessions_of_identity(&self, identity_id: &str, now_ms: i64) -> StoreResult<Vec<Session>>;
+    /// Revokes one session of this identity; false if there was no such live session.
+    async fn revoke_session(&self, identity_id: &str, id: &str, now_ms: i64) -> StoreResult<bool>;
+    /// Revokes every session of the identity except `keep`.
+    async fn revoke_sessions(&self, identity_id: &str, keep: Option<&str>, now_ms: i64) -> StoreResult<u64>;
+
+    // The audit trail (G1).
+    async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()>;
+    async fn audit_entries(&self, chain: &str, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+    /// The whole chain in order, for verification.
+    async fn audit_chain(&self, chain: &str) -> StoreResult<Vec<AuditRecord>>;
+    async fn audit_chains(&self) -> StoreResult<Vec<String>>;
+}
+
+/// A fresh random identifier (UUIDv7: time-ordered, so indexes stay compact).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

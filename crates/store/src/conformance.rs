@@ -1,0 +1,420 @@
+//! The conformance suite: stories every [`Store`] must tell the same way. Each backend crate
+//! runs them with [`conformance_tests!`](crate::conformance_tests) on a fresh database per test
+//! (atuin's `tests-database` pattern), so SQLite and PostgreSQL cannot drift apart.
+
+use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
+use renraku_domain::directory::*;
+
+use crate::*;
+
+/// The audit key the suite's stores must be opened with.
+pub const TEST_AUDIT_KEY: &[u8] = b"conformance-suite-audit-key";
+
+/// Generates one `#[tokio::test]` per story. `$open` is an async expression giving a fresh
+/// store (and anything that must live as long as it) as `(Option<store>, guard)`; `None` skips
+/// the story (the backend said why).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($open:expr) => {
+        $crate::conformance_tests!(@each $open;
+            municipality_codes_are_unique,
+            facilities_are_scoped_to_their_municipality,
+            an_activation_link_works_once,
+            a_facility_keeps_its_last_manager,
+            login_ids_are_unique_across_municipalities,
+            failures_lock_a_key_for_a_while,
+            sessions_expire_when_idle_and_can_be_revoked,
+            a_totp_step_is_accepted_once,
+            a_recovery_code_works_once,
+            the_setup_link_creates_one_operator,
+            every_change_is_sealed_into_its_chain,
+        );
+    };
+    (@each $open:expr; $($story:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $story() {
+                let (store, _guard) = $open.await;
+                if let Some(store) = store {
+                    $crate::conformance::$story(&store).await;
+                }
+            }
+        )*
+    };
+}
+
+const T0: i64 = 1_795_000_000_000;
+
+fn audit(municipality_id: Option<&str>, action: &str) -> AuditDraft {
+    AuditDraft {
+        municipality_id: municipality_id.map(str::to_string),
+        at_ms: T0,
+        actor_login: "tester".into(),
+        ip: "127.0.0.1".into(),
+        action: action.into(),
+        object_type: "test".into(),
+        outcome: "ok".into(),
+        ..AuditDraft::default()
+    }
+}
+
+fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("unexpected error: {e:?}"),
+    }
+}
+
+async fn municipality(store: &dyn Store, code: &str) -> Municipality {
+    let new = NewMunicipality {
+        code: ok(MunicipalityCode::parse("code", code)),
+        name: ok(Name::parse("name", "流山市")),
+        settings: MunicipalitySettings::default(),
+    };
+    ok(store.create_municipality(&new, &audit(None, "municipality.create")).await)
+}
+
+/// A facility as a test fixture, filled as 様式1 would be.
+pub fn sample_facility(name: &str) -> FacilityInfo {
+    FacilityInfo {
+        corporation: Corporation {
+            name: ok(Name::parse("c", "医療法人さくら会")),
+            kana: ok(KanaName::parse("c", "いりょうほうじんさくらかい")),
+            representative: ok(Name::parse("c", "桜 太郎")),
+            postal_code: ok(PostalCode::parse("c", "270-0192")),
+            address: ok(Name::parse("c", "千葉県流山市平和台1-1-1")),
+            phone: ok(PhoneNumber::parse("c", "04-7158-1111")),
+        },
+        name: ok(Name::parse("n", name)),
+        kana: ok(KanaName::parse("k", "さくらほうもんかんごすてーしょん")),
+        postal_code: ok(PostalCode::parse("p", "270-0192")),
+        address: ok(Name::parse("a", "千葉県流山市平和台1-1-1")),
+        phone: ok(PhoneNumber::parse("t", "04-7158-2222")),
+        email: Some(ok(Email::parse("e", "sakura@example.jp"))),
+        service_category: ServiceCategory::HomeNursing,
+        medical_institution_no: None,
+        care_provider_no: Some(ok(FacilityNumber::parse("n", "1234567890"))),
+        administrator: ok(Name::parse("m", "桜 花子")),
+    }
+}
+
+/// A member account for `facility` as a test fixture.
+pub fn sample_member(
+    login: &str,
+    municipality_id: &str,
+    facility_id: Option<&str>,
+    manager: bool,
+) -> NewAccount {
+    NewAccount {
+        login_id: ok(LoginId::parse("l", login)),
+        municipality_id: Some(municipality_id.to_string()),
+        facility_id: facility_id.map(str::to_string),
+        role: Role::Member,
+        profile: Profile {
+            name: ok(Name::parse("n", "看護 一郎")),
+            kana: ok(KanaName::parse("k", "かんご いちろう")),
+            profession: ok(Profession::parse("o", "oo", "nurse", "")),
+            email: None,
+            phone: None,
+        },
+        is_manager: manager,
+        careplan: false,
+    }
+}
+
+fn token(hash: &str, purpose: TokenPurpose) -> NewToken {
+    NewToken { hash: hash.into(), purpose, identity_id: None, expires_at_ms: T0 + 86_400_000 }
+}
+
+async fn member(store: &dyn Store, login: &str, m: &str, f: Option<&str>, manager: bool) -> Account {
+    let new = sample_member(login, m, f, manager);
+    ok(store
+        .create_account(
+            &new,
+            &token(&format!("t-{login}"), TokenPurpose::Activation),
+            &audit(Some(m), "user.create"),
+        )
+        .await)
+}
+
+pub async fn municipality_codes_are_unique(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    assert_eq!(ok(store.municipality_by_code("122203").await), m);
+    assert_eq!(ok(store.municipality(&m.id).await).name.as_str(), "流山市");
+    let again = NewMunicipality { code: m.code.clone(), name: m.name.clone(), settings: m.settings };
+    let err = store.create_municipality(&again, &audit(None, "municipality.create")).await;
+    assert!(matches!(err, Err(StoreError::Taken("code"))), "{err:?}");
+    assert!(matches!(store.municipality_by_code("999999").await, Err(StoreError::NotFound)));
+    let mut settings = m.settings;
+    settings.password_policy.max_age_days = Some(30);
+    settings.idle_timeout_secs = 600;
+    ok(store.update_municipality_settings(&m.id, &settings, &audit(Some(&m.id), "settings.update")).await);
+    assert_eq!(ok(store.municipality(&m.id).await).settings, settings);
+    assert_eq!(ok(store.municipalities().await).len(), 1);
+}
+
+pub async fn facilities_are_scoped_to_their_municipality(store: &dyn Store) {
+    let a = municipality(store, "122203").await;
+    let b = municipality(store, "122173").await;
+    let info = sample_facility("さくら訪問看護ステーション");
+    let f = ok(store.create_facility(&a.id, &info, &audit(Some(&a.id), "facility.create")).await);
+    assert_eq!(f.info, info);
+    assert_eq!(f.active_managers, 0);
+    assert_eq!(ok(store.facilities(&a.id).await), vec![f.clone()]);
+    assert!(ok(store.facilities(&b.id).await).is_empty());
+    assert!(matches!(store.facility(&b.id, &f.id).await, Err(StoreError::NotFound)));
+    let mut changed = info.clone();
+    changed.name = ok(Name::parse("n", "さくら訪問看護ステーション南"));
+    changed.email = None;
+    ok(store.update_facility(&a.id, &f.id, &changed, &audit(Some(&a.id), "facility.update")).await);
+    assert_eq!(ok(store.facility(&a.id, &f.id).await).info, changed);
+    let other = store.update_facility(&b.id, &f.id, &info, &audit(Some(&b.id), "facility.update")).await;
+    assert!(matches!(other, Err(StoreError::NotFound)));
+    // A member cannot be put in another municipality's facility.
+    let new = sample_member("outsider", &b.id, Some(&f.id), true);
+    let r = store
+        .create_account(&new, &token("t-o", TokenPurpose::Activation), &audit(Some(&b.id), "user.create"))
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+}
+
+pub async fn an_activation_link_works_once(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let f = ok(store
+        .create_facility(&m.id, &sample_facility("さくら"), &audit(Some(&m.id), "facility.create"))
+        .await);
+    let a = member(store, "nurse01", &m.id, Some(&f.id), true).await;
+    assert_eq!(a.status, AccountStatus::Pending);
+    let t = ok(store.token("t-nurse01", T0).await);
+    assert_eq!(t.purpose, TokenPurpose::Activation);
+    assert_eq!(t.identity_id.as_deref(), Some(a.identity_id.as_str()));
+    assert!(matches!(store.token("t-nurse01", T0 + 86_400_000).await, Err(StoreError::TokenInvalid)));
+    let identity =
+        ok(store.activate("t-nurse01", "$argon2id$hash", T0 + 1, &audit(Some(&m.id), "user.activate")).await);
+    assert_eq!(identity.password_hash.as_deref(), Some("$argon2id$hash"));
+    assert_eq!(ok(store.account(&a.id).await).status, AccountStatus::Active);
+    let again =
+        store.activate("t-nurse01", "$argon2id$other", T0 + 2, &audit(Some(&m.id), "user.activate")).await;
+    assert!(matches!(again, Err(StoreError::TokenInvalid)));
+    assert_eq!(ok(store.identity(&a.identity_id).await).password_hash.as_deref(), Some("$argon2id$hash"));
+    assert_eq!(ok(store.identity_by_login("nurse01").await).map(|i| i.id), Some(a.identity_id.clone()));
+    assert_eq!(ok(store.accounts_of_identity(&a.identity_id).await), vec![ok(store.account(&a.id).await)]);
+}
+
+pub async fn a_facility_keeps_its_last_manager(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let f = ok(store
+        .create_facility(&m.id, &sample_facility("さくら"), &audit(Some(&m.id), "facility.create"))
+        .await);
+    let g = ok(store
+        .create_facility(&m.id, &sample_facility("もみじ"), &audit(Some(&m.id), "facility.create"))
+        .await);
+    let first = member(store, "manager1", &m.id, Some(&f.id), true).await;
+    let second = member(store, "manager2", &m.id, Some(&f.id), true).await;
+    assert_eq!(ok(store.facility(&m.id, &f.id).await).active_managers, 2);
+    let demote = |a: &Account| AccountUpdate {
+        facility_id: a.facility_id.clone(),
+        profile: a.profile.clone(),
+        is_manager: false,
+        careplan: true,
+    };
+    ok(store.update_account(&m.id, &first.id, &demote(&first), &audit(Some(&m.id), "user.update")).await);
+    let chain_before = ok(store.audit_chain(&m.id).await).len();
+    let refused =
+        store.update_account(&m.id, &second.id, &demote(&second), &audit(Some(&m.id), "user.update")).await;
+    assert!(matches!(refused, Err(StoreError::LastManager)), "{refused:?}");
+    let refused = store
+        .set_account_status(&m.id, &second.id, AccountStatus::Deleted, &audit(Some(&m.id), "user.delete"))
+        .await;
+    assert!(matches!(refused, Err(StoreError::LastManager)), "{refused:?}");
+    // Moving the last manager to another facility would leave this one without any.
+    let moved = AccountUpdate { facility_id: Some(g.id.clone()), ..demote(&second) };
+    let moved = AccountUpdate { is_manager: true, ..moved };
+    let refused = store.update_account(&m.id, &second.id, &moved, &audit(Some(&m.id), "user.update")).await;
+    assert!(matches!(refused, Err(StoreError::LastManager)), "{refused:?}");
+    // Nothing of the refused changes was written, not even their audit entries.
+    let kept = ok(store.account(&second.id).await);
+    assert!(kept.is_manager);
+    assert_eq!(kept.status, AccountStatus::Pending);
+    assert_eq!(kept.facility_id.as_deref(), Some(f.id.as_str()));
+    assert_eq!(ok(store.audit_chain(&m.id).await).len(), chain_before);
+    // With a new manager in place, the old one may go.
+    member(store, "manager3", &m.id, Some(&f.id), true).await;
+    ok(store
+        .set_account_status(&m.id, &second.id, AccountStatus::Deleted, &audit(Some(&m.id), "user.delete"))
+        .await);
+    assert_eq!(ok(store.facility(&m.id, &f.id).await).active_managers, 1);
+    assert_eq!(ok(store.accounts(&m.id, Some(&f.id)).await).len(), 3);
+    assert_eq!(ok(store.accounts(&m.id, Some(&g.id)).await).len(), 0);
+    assert!(ok(store.account(&first.id).await).careplan);
+}
+
+pub async fn login_ids_are_unique_across_municipalities(store: &dyn Store) {
+    let a = municipality(store, "122203").await;
+    let b = municipality(store, "122173").await;
+    member(store, "sato", &a.id, None, false).await;
+    let new = sample_member("SATO", &b.id, None, false);
+    let r = store
+        .create_account(&new, &token("t-2", TokenPurpose::Activation), &audit(Some(&b.id), "user.create"))
+        .await;
+    assert!(matches!(r, Err(StoreError::Taken("login_id"))), "{r:?}");
+    assert!(ok(store.accounts(&b.id, None).await).is_empty());
+}
+
+pub async fn failures_lock_a_key_for_a_while(store: &dyn Store) {
+    let policy = ThrottlePolicy { max_failures: 3, window_ms: 60_000, lock_ms: 300_000 };
+    for i in 0..2 {
+        let t = ok(store.record_failure("login:ghost", T0 + i, &policy).await);
+        assert!(!t.is_locked(T0 + i));
+    }
+    let t = ok(store.record_failure("login:ghost", T0 + 2, &policy).await);
+    assert!(t.is_locked(T0 + 2));
+    assert!(ok(store.throttle("login:ghost", T0 + 299_000).await).is_locked(T0 + 299_000));
+    assert!(!ok(store.throttle("login:ghost", T0 + 302_001).await).is_locked(T0 + 302_001));
+    // Failures far apart never add up to a lock.
+    for i in 0..5 {
+        let at = T0 + 1_000_000 + i * 61_000;
+        assert!(!ok(store.record_failure("login:slow", at, &policy).await).is_locked(at));
+    }
+    ok(store.clear_failures("login:ghost").await);
+    assert_eq!(ok(store.throttle("login:ghost", T0).await), Throttle::default());
+}
+
+pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let a = member(store, "nurse01", &m.id, None, false).await;
+    let new = |id: &str| NewSession {
+        id: id.into(),
+        token_hash: format!("hash-{id}"),
+        identity_id: a.identity_id.clone(),
+        account_id: a.id.clone(),
+        created_at_ms: T0,
+        idle_timeout_ms: 1_800_000,
+        expires_at_ms: T0 + 43_200_000,
+        ip: "192.0.2.1".into(),
+        user_agent: "test".into(),
+    };
+    ok(store.create_session(&new("s1")).await);
+    ok(store.create_session(&new("s2")).await);
+    ok(store.create_session(&new("s3")).await);
+    let s = ok(store.session("hash-s1", T0 + 1).await).map(|s| s.second_factor_done);
+    assert_eq!(s, Some(false));
+    ok(store.complete_second_factor("s1", T0 + 1_000).await);
+    assert_eq!(ok(store.session("hash-s1", T0 + 2_000).await).map(|s| s.second_factor_done), Some(true));
+    // Idle for 30 minutes: gone. Touched in time: alive until the absolute limit.
+    assert_eq!(ok(store.session("hash-s2", T0 + 1_800_001).await), None);
+    for minute in 1..=24u8 {
+        let at = T0 + i64::from(minute) * 1_500_000;
+        assert!(ok(store.session("hash-s1", at).await).is_some(), "minute {minute}");
+        ok(store.touch_session("s1", at).await);
+    }
+    assert_eq!(ok(store.session("hash-s1", T0 + 43_200_000).await), None);
+    assert_eq!(ok(store.sessions_of_identity(&a.identity_id, T0 + 10).await).len(), 3);
+    assert!(ok(store.revoke_session(&a.identity_id, "s3", T0 + 20).await));
+    assert!(!ok(store.revoke_session("someone-else", "s2", T0 + 20).await));
+    assert_eq!(ok(store.session("hash-s3", T0 + 30).await), None);
+    assert_eq!(ok(store.revoke_sessions(&a.identity_id, Some("s1"), T0 + 40).await), 1);
+    assert!(ok(store.session("hash-s1", T0 + 50).await).is_some());
+    assert_eq!(ok(store.session("hash-s2", T0 + 50).await), None);
+}
+
+pub async fn a_totp_step_is_accepted_once(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let a = member(store, "nurse01", &m.id, None, false).await;
+    ok(store
+        .set_second_factor(&a.identity_id, Some(b"sealed"), &[], &audit(Some(&m.id), "totp.enrol"))
+        .await);
+    assert_eq!(ok(store.identity(&a.identity_id).await).totp_secret.as_deref(), Some(&b"sealed"[..]));
+    assert!(ok(store.accept_totp_step(&a.identity_id, 10).await));
+    assert!(!ok(store.accept_totp_step(&a.identity_id, 10).await));
+    assert!(!ok(store.accept_totp_step(&a.identity_id, 9).await));
+    assert!(ok(store.accept_totp_step(&a.identity_id, 11).await));
+}
+
+pub async fn a_recovery_code_works_once(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let a = member(store, "nurse01", &m.id, None, false).await;
+    let codes = vec!["h1".to_string(), "h2".to_string()];
+    ok(store.set_second_factor(&a.identity_id, Some(b"s"), &codes, &audit(Some(&m.id), "totp.enrol")).await);
+    assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 2);
+    assert!(ok(store.use_recovery_code(&a.identity_id, "h1", T0).await));
+    assert!(!ok(store.use_recovery_code(&a.identity_id, "h1", T0).await));
+    assert!(!ok(store.use_recovery_code(&a.identity_id, "nope", T0).await));
+    assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 1);
+    // Resetting the second factor removes the codes and signs the person out.
+    let s = NewSession {
+        id: "s".into(),
+        token_hash: "h".into(),
+        identity_id: a.identity_id.clone(),
+        account_id: a.id.clone(),
+        created_at_ms: T0,
+        idle_timeout_ms: 1_800_000,
+        expires_at_ms: T0 + 43_200_000,
+        ip: String::new(),
+        user_agent: String::new(),
+    };
+    ok(store.create_session(&s).await);
+    ok(store.set_second_factor(&a.identity_id, None, &[], &audit(Some(&m.id), "totp.reset")).await);
+    assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 0);
+    assert_eq!(ok(store.identity(&a.identity_id).await).totp_secret, None);
+    assert_eq!(ok(store.session("h", T0 + 1).await), None);
+}
+
+pub async fn the_setup_link_creates_one_operator(store: &dyn Store) {
+    assert!(!ok(store.operator_exists().await));
+    ok(store.create_token(&token("old", TokenPurpose::Setup), &audit(None, "setup.link")).await);
+    ok(store.create_token(&token("new", TokenPurpose::Setup), &audit(None, "setup.link")).await);
+    let operator = NewAccount {
+        role: Role::Operator,
+        municipality_id: None,
+        ..sample_member("operator", "", None, false)
+    };
+    let r = store.complete_setup("old", &operator, "$argon2id$x", T0, &audit(None, "setup.complete")).await;
+    assert!(matches!(r, Err(StoreError::TokenInvalid)), "only the newest link works: {r:?}");
+    let a =
+        ok(store.complete_setup("new", &operator, "$argon2id$x", T0, &audit(None, "setup.complete")).await);
+    assert_eq!((a.role, a.status), (Role::Operator, AccountStatus::Active));
+    assert!(ok(store.operator_exists().await));
+    let r = store.complete_setup("new", &operator, "$argon2id$x", T0, &audit(None, "setup.complete")).await;
+    assert!(matches!(r, Err(StoreError::TokenInvalid)));
+}
+
+pub async fn every_change_is_sealed_into_its_chain(store: &dyn Store) {
+    let sealer = AuditSealer::new(TEST_AUDIT_KEY);
+    let m = municipality(store, "122203").await;
+    ok(store
+        .create_facility(&m.id, &sample_facility("さくら"), &audit(Some(&m.id), "facility.create"))
+        .await);
+    let mut sign_in = audit(Some(&m.id), "auth.login");
+    sign_in.at_ms = T0 + 5_000;
+    sign_in.actor_login = "nurse01".into();
+    ok(store.append_audit(&sign_in).await);
+    let chain = ok(store.audit_chain(&m.id).await);
+    assert_eq!(chain.len(), 2);
+    assert_eq!(sealer.verify(chain.iter().map(|r| (&r.facts, r.seal.as_str()))), Ok(2));
+    let operator = ok(store.audit_chain(OPERATOR_CHAIN).await);
+    assert_eq!(operator.len(), 1, "the municipality's creation is an operator event");
+    assert_eq!(sealer.verify(operator.iter().map(|r| (&r.facts, r.seal.as_str()))), Ok(1));
+    assert_eq!(ok(store.audit_chains().await).len(), 2);
+    let filter = |f: AuditFilter| AuditFilter { limit: 100, ..f };
+    let by_actor = ok(store
+        .audit_entries(
+            &m.id,
+            &filter(AuditFilter { actor_login: Some("nurse01".into()), ..Default::default() }),
+        )
+        .await);
+    assert_eq!(by_actor.iter().map(|r| r.facts.action.as_str()).collect::<Vec<_>>(), ["auth.login"]);
+    let by_action = ok(store
+        .audit_entries(
+            &m.id,
+            &filter(AuditFilter { action_prefix: Some("facility.".into()), ..Default::default() }),
+        )
+        .await);
+    assert_eq!(by_action.len(), 1);
+    let since = ok(store
+        .audit_entries(&m.id, &filter(AuditFilter { from_ms: Some(T0 + 1), ..Default::default() }))
+        .await);
+    assert_eq!(since.len(), 1);
+    let newest_first = ok(store.audit_entries(&m.id, &filter(AuditFilter::default())).await);
+    assert_eq!(newest_first.iter().map(|r| r.facts.seq).collect::<Vec<_>>(), [2, 1]);
+}
