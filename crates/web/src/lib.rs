@@ -1,1 +1,96 @@
+//! Renraku's web server: the only crate that knows HTTP and HTML. Handlers parse input into
+//! domain values, call the [`Store`], and render askama templates; they never see SQL.
+//!
+//! A request passes, in order: the body limit, [`csrf::guard`] (which also parses and checks
+//! form bodies), [`auth::load_session`] (which finds the signed-in person, if any), then the
+//! route's handler, whose extractors ([`auth::SignedIn`], [`auth::Admin`], [`auth::Operator`])
+//! decide who may use it.
 
+pub mod accounts;
+pub mod auth;
+mod clock;
+mod csrf;
+mod error;
+mod forms;
+mod links;
+mod metrics;
+mod routes;
+mod secrets;
+mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use renraku_store::Store;
+
+pub use clock::Clock;
+pub use links::{SETUP_LINK_VALIDITY_MS, issue_setup_link};
+pub use secrets::Secrets;
+
+/// The largest request body accepted. Forms in this issue are small; attachments will get a
+/// route of their own with its own limit.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How the server is reached and what it trusts.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address users type, e.g. `https://renraku.example.jp`. Links in pages and the
+    /// setup/activation links are built from it; `https` turns on `Secure` cookies.
+    pub public_base_url: url::Url,
+    /// Take the client's address from `X-Forwarded-For` (only behind a reverse proxy that
+    /// sets it; otherwise anyone could write any address into the audit trail).
+    pub trust_forwarded_for: bool,
+}
+
+impl WebConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_base_url.scheme() == "https"
+    }
+
+    /// An absolute link to `path` (which starts with `/`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_base_url.as_str().trim_end_matches('/'), path)
+    }
+}
+
+/// Everything a handler needs, shared by all requests.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<WebConfig>,
+    pub secrets: Arc<Secrets>,
+    pub clock: Clock,
+}
+
+/// The whole application as one axum router.
+pub fn router(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Serves the application on `listener` until the process is stopped.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

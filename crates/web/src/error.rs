@@ -1,0 +1,86 @@
+//! One error type for handlers. The user gets a page with a clear Japanese message and the
+//! right status; the log gets the detail (never personal data, never request bodies).
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use renraku_store::StoreError;
+
+#[derive(Debug)]
+pub enum AppError {
+    NotFound(&'static str),
+    Forbidden(&'static str),
+    BadRequest(String),
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    /// The page's CSRF token is missing or wrong, or the request came from another site.
+    Csrf,
+    /// A one-time link that is unknown, used or expired.
+    LinkInvalid,
+    Internal(anyhow::Error),
+}
+
+impl AppError {
+    fn status_and_message(&self) -> (StatusCode, String) {
+        match self {
+            AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("{what}が見つかりません。")),
+            AppError::Forbidden(why) => (StatusCode::FORBIDDEN, (*why).to_string()),
+            AppError::BadRequest(msg) => (StatusCode::BAD_REQUEST, msg.clone()),
+            AppError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("送信された内容が大きすぎます（上限 {} KB）。", crate::MAX_BODY_BYTES / 1024),
+            ),
+            AppError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "この形式の送信には対応していません。".to_string())
+            }
+            AppError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "ページの有効期限が切れたか、不正な送信元からの操作です。ページを開き直してもう一度操作してください。".to_string(),
+            ),
+            AppError::LinkInvalid => (
+                StatusCode::GONE,
+                "このリンクは無効です（使用済み、または有効期限切れ）。管理者に新しいリンクの発行を依頼してください。".to_string(),
+            ),
+            AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "システムエラーが発生しました。時間をおいてもう一度お試しください。".to_string(),
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound("データ"),
+            StoreError::TokenInvalid => AppError::LinkInvalid,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, message) = self.status_and_message();
+        if let AppError::Internal(e) = &self {
+            tracing::error!(error = %format!("{e:#}"), "request failed");
+        }
+        let body = ErrorPage { status: status.as_u16(), message }
+            .render()
+            .unwrap_or_else(|_| "エラーが発生しました。".to_string());
+        (status, Html(body)).into_response()
+    }
+}

@@ -1,0 +1,187 @@
+//! The operator's screens (A1, H5): municipalities and their first admins.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use renraku_domain::FieldError;
+use renraku_domain::directory::{Email, KanaName, LoginId, MunicipalityCode, Name, PhoneNumber, Profession, Role};
+use renraku_store::{Account, Municipality, MunicipalitySettings, NewAccount, NewMunicipality, Profile, StoreError};
+
+use crate::AppState;
+use crate::accounts::create_with_link;
+use crate::auth::{Operator, RequestMeta};
+use crate::csrf::CsrfToken;
+use crate::error::AppError;
+use crate::forms::{Form, FormState};
+use crate::views::{Chrome, render};
+
+#[derive(Template)]
+#[template(path = "operator/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    municipalities: Vec<Municipality>,
+}
+
+pub async fn home(State(state): State<AppState>, csrf: CsrfToken, Operator(auth): Operator) -> Result<Response, AppError> {
+    let municipalities = state.store.municipalities().await?;
+    Ok(render(HomePage { chrome: Chrome::new("運用管理", &csrf, Some(&auth)), municipalities })?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "operator/new_municipality.html")]
+struct NewMunicipalityPage {
+    chrome: Chrome,
+    form: FormState,
+}
+
+pub async fn new_form(csrf: CsrfToken, Operator(auth): Operator) -> Result<Response, AppError> {
+    let chrome = Chrome::new("市区町村の登録", &csrf, Some(&auth));
+    Ok(render(NewMunicipalityPage { chrome, form: FormState::default() })?.into_response())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    Operator(auth): Operator,
+    form: Form,
+) -> Result<Response, AppError> {
+    let mut echo = form.echo();
+    let code = echo.take(MunicipalityCode::parse("code", form.get("code")));
+    let name = echo.take(Name::parse("name", form.get("name")));
+    let again = |echo: FormState, status: StatusCode| -> Result<Response, AppError> {
+        let chrome = Chrome::new("市区町村の登録", &csrf, Some(&auth));
+        Ok((status, render(NewMunicipalityPage { chrome, form: echo })?).into_response())
+    };
+    let (Some(code), Some(name)) = (code, name) else { return again(echo, StatusCode::UNPROCESSABLE_ENTITY) };
+    let now = state.clock.now_ms();
+    let new = NewMunicipality { code, name, settings: MunicipalitySettings::default() };
+    let audit = auth.audit(&meta, now, "municipality.create", "municipality", "");
+    match state.store.create_municipality(&new, &audit).await {
+        Ok(m) => Ok(Redirect::to(&format!("/operator/municipalities/{}", m.id)).into_response()),
+        Err(StoreError::Taken(_)) => {
+            echo.error(FieldError::new("code", "この地方公共団体コードは既に登録されています。"));
+            again(echo, StatusCode::CONFLICT)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/municipality.html")]
+struct MunicipalityPage {
+    chrome: Chrome,
+    municipality: Municipality,
+    admins: Vec<Account>,
+    form: FormState,
+}
+
+async fn municipality_page(
+    state: &AppState,
+    csrf: &CsrfToken,
+    auth: &crate::auth::Auth,
+    id: &str,
+    form: FormState,
+) -> Result<MunicipalityPage, AppError> {
+    let municipality = match state.store.municipality(id).await {
+        Err(StoreError::NotFound) => return Err(AppError::NotFound("市区町村")),
+        other => other?,
+    };
+    let admins = state.store.accounts(id, None).await?.into_iter().filter(|a| a.role == Role::Admin).collect();
+    let chrome = Chrome::new(format!("{}（{}）", municipality.name, municipality.code), csrf, Some(auth));
+    Ok(MunicipalityPage { chrome, municipality, admins, form })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Operator(auth): Operator,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(render(municipality_page(&state, &csrf, &auth, &id, FormState::default()).await?)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "link_issued.html")]
+pub struct LinkIssuedPage {
+    pub chrome: Chrome,
+    pub name: String,
+    pub login_id: String,
+    pub link: String,
+    pub back: String,
+}
+
+/// Reads the fields every person record has. Errors go to `echo`.
+pub fn parse_person(form: &Form, echo: &mut FormState) -> Option<(Name, KanaName, Option<Email>, Option<PhoneNumber>)> {
+    let name = echo.take(Name::parse("name", form.get("name")));
+    let kana = echo.take(KanaName::parse("kana", form.get("kana")));
+    let email = match form.get("email").trim() {
+        "" => Some(None),
+        e => echo.take(Email::parse("email", e)).map(Some),
+    };
+    let phone = match form.get("phone").trim() {
+        "" => Some(None),
+        p => echo.take(PhoneNumber::parse("phone", p)).map(Some),
+    };
+    Some((name?, kana?, email?, phone?))
+}
+
+pub async fn create_admin(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    Operator(auth): Operator,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let mut echo = form.echo();
+    let login_id = echo.take(LoginId::parse("login_id", form.get("login_id")));
+    let person = parse_person(&form, &mut echo);
+    let municipality = state.store.municipality(&id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("市区町村"),
+        e => e.into(),
+    })?;
+    let (Some(login_id), Some((name, kana, email, phone))) = (login_id, person) else {
+        let page = municipality_page(&state, &csrf, &auth, &id, echo).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
+    };
+    let new = NewAccount {
+        login_id,
+        municipality_id: Some(municipality.id.clone()),
+        facility_id: None,
+        role: Role::Admin,
+        profile: Profile {
+            name,
+            kana,
+            profession: Profession::parse("occupation", "occupation_other", "city_staff", "")
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{}", e.message)))?,
+            email,
+            phone,
+        },
+        is_manager: false,
+        careplan: false,
+    };
+    let now = state.clock.now_ms();
+    // The new admin belongs to the municipality, so the act is recorded in its chain too.
+    let mut audit = auth.audit(&meta, now, "admin.create", "account", "");
+    audit.municipality_id = Some(municipality.id.clone());
+    match create_with_link(&state, &new, &audit).await {
+        Ok((account, link)) => {
+            let page = LinkIssuedPage {
+                chrome: Chrome::new("有効化リンクの発行", &csrf, Some(&auth)),
+                name: account.profile.name.to_string(),
+                login_id: account.login_id.to_string(),
+                link,
+                back: format!("/operator/municipalities/{}", municipality.id),
+            };
+            Ok((StatusCode::CREATED, render(page)?).into_response())
+        }
+        Err(StoreError::Taken(_)) => {
+            echo.error(FieldError::new("login_id", "このログインIDは既に使われています。"));
+            let page = municipality_page(&state, &csrf, &auth, &id, echo).await?;
+            Ok((StatusCode::CONFLICT, render(page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

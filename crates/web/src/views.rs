@@ -1,0 +1,66 @@
+//! What every page shares: its title, the navigation for who is signed in, and the CSRF token
+//! its forms carry. Page structs live beside their routes and hold a [`Chrome`].
+
+use askama::Template;
+use axum::response::Html;
+use renraku_domain::directory::Role;
+
+use crate::auth::Auth;
+use crate::csrf::CsrfToken;
+use crate::error::AppError;
+
+pub struct Chrome {
+    pub title: String,
+    pub csrf: String,
+    pub user: Option<NavUser>,
+}
+
+pub struct NavUser {
+    pub name: String,
+    pub role_label: &'static str,
+    pub municipality: String,
+    pub is_admin: bool,
+    pub is_operator: bool,
+    /// Only the second-factor and password pages are open yet.
+    pub limited: bool,
+}
+
+impl Chrome {
+    pub fn new(title: impl Into<String>, csrf: &CsrfToken, auth: Option<&Auth>) -> Self {
+        let user = auth.map(|a| NavUser {
+            name: a.account.profile.name.to_string(),
+            role_label: a.account.role.label(),
+            municipality: a.municipality.as_ref().map(|m| m.name.to_string()).unwrap_or_default(),
+            is_admin: a.account.role == Role::Admin,
+            is_operator: a.account.role == Role::Operator,
+            limited: !a.session.second_factor_done || a.password_expired,
+        });
+        Self { title: title.into(), csrf: csrf.0.clone(), user }
+    }
+}
+
+pub fn render(page: impl Template) -> Result<Html<String>, AppError> {
+    Ok(Html(page.render()?))
+}
+
+/// A `<select>` option.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+pub fn service_categories() -> Vec<Choice> {
+    renraku_domain::directory::ServiceCategory::ALL
+        .iter()
+        .map(|c| Choice { value: c.code(), label: c.label() })
+        .collect()
+}
+
+pub fn occupations() -> Vec<Choice> {
+    renraku_domain::directory::Occupation::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect()
+}
+
+/// `2026年11月23日 15:04` in JST.
+pub fn jst(ms: i64) -> String {
+    renraku_domain::time_jp::format_datetime(ms)
+}
