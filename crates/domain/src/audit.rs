@@ -90,9 +90,8 @@ impl AuditSealer {
         entries: impl IntoIterator<Item = (&'a AuditFacts, &'a str)>,
     ) -> Result<u64, ChainBreak> {
         let mut prev = GENESIS.to_string();
-        let mut expected = 1;
         let mut count = 0;
-        for (facts, seal) in entries {
+        for (expected, (facts, seal)) in (1..).zip(entries) {
             if facts.seq != expected {
                 return Err(ChainBreak::Gap { expected, found: facts.seq });
             }
@@ -101,7 +100,6 @@ impl AuditSealer {
                 return Err(ChainBreak::Altered { seq: facts.seq });
             }
             prev = computed;
-            expected += 1;
             count += 1;
         }
         Ok(count)

@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used)]
 //! The shared storage stories, on a fresh SQLite file per test.
 
 use renraku_domain::audit::AuditSealer;

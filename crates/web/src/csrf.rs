@@ -59,7 +59,13 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
         None => true,
         Some(origin) => {
             let ours = state.config.public_base_url.origin().ascii_serialization();
-            origin == ours
+            // The browser sets Host to the server it talks to, so an Origin naming that same
+            // host is this site too (e.g. http://localhost:8080 when configured as 127.0.0.1).
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            let same_host = host.is_some_and(|h| {
+                origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(h)
+            });
+            origin == ours || same_host
         }
     }
 }

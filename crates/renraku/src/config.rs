@@ -1,0 +1,203 @@
+//! Configuration: defaults, then `renraku.toml` (or the file named by `--config` /
+//! `RENRAKU_CONFIG`), then `RENRAKU_*` environment variables, then command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Where the SQLite database, the secret key and (later) attachments live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `data_dir/renraku.db`.
+    pub database_url: String,
+    /// The address users open in their browsers; links are built from it.
+    pub public_base_url: String,
+    /// The master secret (64 hex characters). Empty: read or create `data_dir/secret.key`.
+    /// Several instances sharing one PostgreSQL database must share this value.
+    pub secret_key: String,
+    /// Take client addresses from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            secret_key: String::new(),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Command-line values that override the file and the environment.
+#[derive(Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_base_url: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("renraku.toml"));
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("RENRAKU_").ignore(&["config", "test_pg", "test_pg_url", "require_browser"]))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .with_context(|| format!("invalid configuration (file {}, RENRAKU_* variables)", file.display()))?;
+        config.public_base_url()?;
+        Ok(config)
+    }
+
+    pub fn public_base_url(&self) -> anyhow::Result<url::Url> {
+        let url = url::Url::parse(&self.public_base_url)
+            .with_context(|| format!("public_base_url {:?} is not a URL", self.public_base_url))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            bail!("public_base_url must start with http:// or https://");
+        }
+        Ok(url)
+    }
+
+    /// The database URL, with the SQLite default filled in.
+    pub fn database(&self) -> Database {
+        if self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://") {
+            Database::Postgres(self.database_url.clone())
+        } else if let Some(path) = self.database_url.strip_prefix("sqlite://") {
+            Database::Sqlite(PathBuf::from(path))
+        } else {
+            Database::Sqlite(self.data_dir.join("renraku.db"))
+        }
+    }
+
+    /// The master secret: configured, or kept in `data_dir/secret.key` (created on first run,
+    /// readable only by the server's user).
+    pub fn master_secret(&self) -> anyhow::Result<Vec<u8>> {
+        if !self.secret_key.is_empty() {
+            let key = hex::decode(self.secret_key.trim()).context("secret_key must be hex")?;
+            if key.len() < 32 {
+                bail!("secret_key must be at least 32 bytes (64 hex characters)");
+            }
+            return Ok(key);
+        }
+        let path = self.data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                use rand::RngCore as _;
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                write_private(&path, &hex::encode(key))?;
+                Ok(key.to_vec())
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// The configuration as TOML with secrets hidden.
+    pub fn redacted(&self) -> String {
+        let mut shown = self.clone();
+        if !shown.secret_key.is_empty() {
+            shown.secret_key = "<redacted>".into();
+        }
+        if let Ok(mut url) = url::Url::parse(&shown.database_url)
+            && url.password().is_some()
+        {
+            let _ = url.set_password(Some("<redacted>"));
+            shown.database_url = url.to_string();
+        }
+        let database = match shown.database() {
+            Database::Sqlite(p) => format!("sqlite ({})", p.display()),
+            Database::Postgres(_) => "postgres".into(),
+        };
+        format!(
+            "listen = {:?}\ndata_dir = {:?}\ndatabase_url = {:?}\npublic_base_url = {:?}\nsecret_key = {:?}\ntrust_forwarded_for = {}\n# database in use: {database}\n",
+            shown.listen,
+            shown.data_dir.display().to_string(),
+            shown.database_url,
+            shown.public_base_url,
+            if shown.secret_key.is_empty() { "(data_dir/secret.key)" } else { &shown.secret_key },
+            shown.trust_forwarded_for,
+        )
+    }
+}
+
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        file.write_all(content.as_bytes())?;
+        file.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    std::fs::write(path, content)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_password_is_never_shown() {
+        let c = Config {
+            database_url: "postgres://renraku:hunter2@db.example.jp/renraku".into(),
+            secret_key: "00".repeat(32),
+            ..Config::default()
+        };
+        let shown = c.redacted();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains(&"00".repeat(32)), "{shown}");
+        assert!(shown.contains("postgres"));
+    }
+
+    #[test]
+    fn the_secret_key_file_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+        let first = c.master_secret().unwrap();
+        assert_eq!(first.len(), 32);
+        assert_eq!(c.master_secret().unwrap(), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn sqlite_is_the_default_database() {
+        let c = Config::default();
+        assert!(matches!(c.database(), Database::Sqlite(p) if p == Path::new("./data/renraku.db")));
+    }
+}
