@@ -59,7 +59,9 @@ impl Config {
             .merge(Env::prefixed("RENRAKU_").ignore(&["config", "test_pg", "test_pg_url", "require_browser"]))
             .merge(Serialized::defaults(overrides))
             .extract()
-            .with_context(|| format!("invalid configuration (file {}, RENRAKU_* variables)", file.display()))?;
+            .with_context(|| {
+                format!("invalid configuration (file {}, RENRAKU_* variables)", file.display())
+            })?;
         config.public_base_url()?;
         Ok(config)
     }

@@ -115,7 +115,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RENRAKU_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("RENRAKU_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -145,7 +146,9 @@ async fn open(config: &Config) -> anyhow::Result<AppState> {
             }
             Arc::new(renraku_store_sqlite::SqliteStore::open(&path, sealer).await?)
         }
-        Database::Postgres(url) => Arc::new(renraku_store_postgres::PostgresStore::connect(&url, sealer).await?),
+        Database::Postgres(url) => {
+            Arc::new(renraku_store_postgres::PostgresStore::connect(&url, sealer).await?)
+        }
     };
     Ok(AppState {
         store,
@@ -159,7 +162,12 @@ async fn open(config: &Config) -> anyhow::Result<AppState> {
 }
 
 /// Audit entries for what the operator does at the command line.
-fn cli_audit(municipality_id: Option<String>, action: &str, object_type: &str, object_id: &str) -> AuditDraft {
+fn cli_audit(
+    municipality_id: Option<String>,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+) -> AuditDraft {
     AuditDraft {
         municipality_id,
         at_ms: Clock::default().now_ms(),
@@ -206,7 +214,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 name: field(Name::parse("name", &name))?,
                 settings: MunicipalitySettings::default(),
             };
-            let m = state.store.create_municipality(&new, &cli_audit(None, "municipality.create", "municipality", "")).await?;
+            let m = state
+                .store
+                .create_municipality(&new, &cli_audit(None, "municipality.create", "municipality", ""))
+                .await?;
             println!("created {} {} (id {})", m.code, m.name, m.id);
             Ok(ExitCode::SUCCESS)
         }
@@ -241,7 +252,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let audit = cli_audit(Some(m.id.clone()), "admin.create", "account", "");
             let (account, link) = renraku_web::accounts::create_with_link(&state, &new, &audit).await?;
-            println!("created admin {} of {}; activation link (valid 24 h, single use):\n{link}", account.login_id, m.name);
+            println!(
+                "created admin {} of {}; activation link (valid 24 h, single use):\n{link}",
+                account.login_id, m.name
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::User(UserCommand::ResetSecondFactor { login_id }) => {
@@ -254,7 +268,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let chain = account.as_ref().and_then(|a| a.municipality_id.clone());
             let audit = cli_audit(chain, "user.reset_second_factor", "identity", &identity.id);
             state.store.set_second_factor(&identity.id, None, &[], &audit).await?;
-            println!("second factor of {login} removed; all their sessions ended. They enrol again at next sign-in.");
+            println!(
+                "second factor of {login} removed; all their sessions ended. They enrol again at next sign-in."
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(AuditCommand::Verify { municipality }) => {
@@ -262,7 +278,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let chains = match municipality.as_deref() {
                 Some(OPERATOR_CHAIN) => vec![(OPERATOR_CHAIN.to_string(), "operator".to_string())],
                 Some(code) => {
-                    let m = state.store.municipality_by_code(code).await.with_context(|| format!("no municipality {code}"))?;
+                    let m = state
+                        .store
+                        .municipality_by_code(code)
+                        .await
+                        .with_context(|| format!("no municipality {code}"))?;
                     vec![(m.id, format!("{} {}", m.code, m.name))]
                 }
                 None => {

@@ -7,7 +7,11 @@ use crate::AppState;
 use crate::links::{activation_url, new_link};
 
 /// Creates the account and returns it with its activation link (valid 24 hours).
-pub async fn create_with_link(state: &AppState, new: &NewAccount, audit: &AuditDraft) -> StoreResult<(Account, String)> {
+pub async fn create_with_link(
+    state: &AppState,
+    new: &NewAccount,
+    audit: &AuditDraft,
+) -> StoreResult<(Account, String)> {
     let (secret, token) = new_link(TokenPurpose::Activation, audit.at_ms);
     let account = state.store.create_account(new, &token, audit).await?;
     Ok((account, activation_url(state, &secret)))

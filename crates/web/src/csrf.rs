@@ -111,12 +111,15 @@ async fn check(
     if !content_type.is_empty() && !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::UnsupportedMediaType);
     }
-    let bytes = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await.map_err(|_| AppError::PayloadTooLarge)?;
+    let bytes =
+        axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await.map_err(|_| AppError::PayloadTooLarge)?;
     let form = parse_urlencoded(&bytes).map_err(|e| match e {
         FormParseError::NotUtf8 => AppError::BadRequest(
             "送信された文字を読み取れませんでした（文字コードが UTF-8 ではありません）。".into(),
         ),
-        FormParseError::BadEncoding => AppError::BadRequest("送信された内容の形式が正しくありません。".into()),
+        FormParseError::BadEncoding => {
+            AppError::BadRequest("送信された内容の形式が正しくありません。".into())
+        }
     })?;
     let sent = parts
         .headers

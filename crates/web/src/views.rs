@@ -57,7 +57,10 @@ pub fn service_categories() -> Vec<Choice> {
 }
 
 pub fn occupations() -> Vec<Choice> {
-    renraku_domain::directory::Occupation::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect()
+    renraku_domain::directory::Occupation::ALL
+        .iter()
+        .map(|c| Choice { value: c.code(), label: c.label() })
+        .collect()
 }
 
 /// `2026年11月23日 15:04` in JST.

@@ -25,9 +25,11 @@ use crate::secrets::sha256_hex;
 
 /// Five wrong passwords or codes for one login ID within 15 minutes lock it for 15 minutes,
 /// whether the ID exists or not, so a lock tells an attacker nothing.
-pub const LOGIN_THROTTLE: ThrottlePolicy = ThrottlePolicy { max_failures: 5, window_ms: 900_000, lock_ms: 900_000 };
+pub const LOGIN_THROTTLE: ThrottlePolicy =
+    ThrottlePolicy { max_failures: 5, window_ms: 900_000, lock_ms: 900_000 };
 /// One address guessing many IDs is slowed down too.
-pub const ADDRESS_THROTTLE: ThrottlePolicy = ThrottlePolicy { max_failures: 30, window_ms: 900_000, lock_ms: 900_000 };
+pub const ADDRESS_THROTTLE: ThrottlePolicy =
+    ThrottlePolicy { max_failures: 30, window_ms: 900_000, lock_ms: 900_000 };
 
 /// The session's last-seen time is written at most this often, so reading pages does not turn
 /// into a write per request.
@@ -91,7 +93,14 @@ pub struct Auth {
 
 impl Auth {
     /// An audit entry by this person, in their municipality's chain.
-    pub fn audit(&self, meta: &RequestMeta, now_ms: i64, action: &str, object_type: &str, object_id: &str) -> AuditDraft {
+    pub fn audit(
+        &self,
+        meta: &RequestMeta,
+        now_ms: i64,
+        action: &str,
+        object_type: &str,
+        object_id: &str,
+    ) -> AuditDraft {
         AuditDraft {
             municipality_id: self.account.municipality_id.clone(),
             at_ms: now_ms,
@@ -131,7 +140,9 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
 
 async fn find(state: &AppState, token: &str) -> Result<Option<Auth>, AppError> {
     let now = state.clock.now_ms();
-    let Some(session) = state.store.session(&sha256_hex(token.as_bytes()), now).await? else { return Ok(None) };
+    let Some(session) = state.store.session(&sha256_hex(token.as_bytes()), now).await? else {
+        return Ok(None);
+    };
     let account = state.store.account(&session.account_id).await?;
     if account.status != AccountStatus::Active {
         return Ok(None);
@@ -222,7 +233,11 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let auth = auth_of(parts)?;
         if !auth.session.second_factor_done {
-            return Err(if auth.identity.totp_secret.is_some() { AuthRedirect::SecondFactor } else { AuthRedirect::Enrol });
+            return Err(if auth.identity.totp_secret.is_some() {
+                AuthRedirect::SecondFactor
+            } else {
+                AuthRedirect::Enrol
+            });
         }
         if auth.password_expired {
             return Err(AuthRedirect::ChangePassword);

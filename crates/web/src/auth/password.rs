@@ -1,14 +1,15 @@
 //! Password hashing with Argon2id (OWASP parameters: 19 MiB, 2 passes). Passwords are
 //! NFKC-normalised first, so a password typed with a full-width IME still matches.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use unicode_normalization::UnicodeNormalization as _;
 
 /// A hash of a password nobody has; verifying against it costs the same as a real check, so
 /// the time of a failed sign-in does not tell whether the login ID exists.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2D6nE/c8f33JpNFGexH8GJPnnXGSnBZ6rRm4jVRNJjs";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2D6nE/c8f33JpNFGexH8GJPnnXGSnBZ6rRm4jVRNJjs";
 
 /// Folds the width of what was typed (NFKC) but, unlike other input, keeps every space.
 pub fn normalize_password(password: &str) -> String {
@@ -33,7 +34,8 @@ pub async fn verify(hash: Option<String>, password: &str) -> bool {
     let exists = hash.is_some();
     let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_string());
     let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash)
+            .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
     })
     .await
     .unwrap_or(false);

@@ -23,8 +23,9 @@ pub fn seal(key: &[u8; 32], secret: &[u8]) -> anyhow::Result<Vec<u8>> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let mut nonce = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let ciphertext =
-        cipher.encrypt(XNonce::from_slice(&nonce), secret).map_err(|_| anyhow::anyhow!("encryption failed"))?;
+    let ciphertext = cipher
+        .encrypt(XNonce::from_slice(&nonce), secret)
+        .map_err(|_| anyhow::anyhow!("encryption failed"))?;
     Ok([nonce.as_slice(), &ciphertext].concat())
 }
 
@@ -79,7 +80,8 @@ pub fn new_recovery_codes() -> Vec<String> {
         .map(|_| {
             let mut bytes = [0u8; 12];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
-            let chars: Vec<char> = bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+            let chars: Vec<char> =
+                bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
             chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
         })
         .collect()
@@ -116,7 +118,8 @@ mod tests {
         assert!(check(&t, &code, now_ms).is_some());
         assert!(check(&t, &code, now_ms + 30_000).is_some());
         assert!(check(&t, &code, now_ms + 90_000).is_none());
-        let full_width: String = code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap()).collect();
+        let full_width: String =
+            code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap()).collect();
         assert!(check(&t, &full_width, now_ms).is_some());
         assert!(check(&t, "12345", now_ms).is_none());
         assert!(check(&t, "abcdef", now_ms).is_none());

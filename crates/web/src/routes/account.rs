@@ -12,7 +12,11 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::views::{Chrome, jst, render};
 
-pub async fn home(State(state): State<AppState>, csrf: CsrfToken, signed_in: SignedIn) -> Result<Response, AppError> {
+pub async fn home(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    signed_in: SignedIn,
+) -> Result<Response, AppError> {
     match signed_in.0.account.role {
         Role::Operator => Ok(Redirect::to("/operator").into_response()),
         Role::Admin => Ok(Redirect::to("/admin").into_response()),

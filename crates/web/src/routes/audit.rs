@@ -57,7 +57,10 @@ fn filter(query: &str, limit: i64) -> (AuditFilter, FormState) {
         match time::Date::parse(&v.replace('/', "-"), format) {
             Ok(d) => Some(jst_day_start_ms(d)),
             Err(_) => {
-                echo.error(renraku_domain::FieldError::new(field, "日付は 2026-11-23 の形で入力してください。"));
+                echo.error(renraku_domain::FieldError::new(
+                    field,
+                    "日付は 2026-11-23 の形で入力してください。",
+                ));
                 None
             }
         }
@@ -83,7 +86,11 @@ fn row(r: AuditRecord) -> Row {
         actor: f.actor_login,
         ip: f.ip,
         action: f.action,
-        object: if f.object_id.is_empty() { f.object_type } else { format!("{} {}", f.object_type, f.object_id) },
+        object: if f.object_id.is_empty() {
+            f.object_type
+        } else {
+            format!("{} {}", f.object_type, f.object_id)
+        },
         outcome: f.outcome,
         detail: f.detail,
     }
@@ -141,7 +148,19 @@ async fn csv(
     let (filter, _) = filter(&query.unwrap_or_default(), EXPORT_LIMIT);
     let records = state.store.audit_entries(chain, &filter).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header = ["連番", "日時", "操作者", "操作者アカウントID", "接続元", "操作", "対象種別", "対象ID", "結果", "詳細", "封印"];
+    let header = [
+        "連番",
+        "日時",
+        "操作者",
+        "操作者アカウントID",
+        "接続元",
+        "操作",
+        "対象種別",
+        "対象ID",
+        "結果",
+        "詳細",
+        "封印",
+    ];
     let csv_err = |e: csv::Error| AppError::Internal(e.into());
     out.write_record(header).map_err(csv_err)?;
     for r in &records {
@@ -170,7 +189,10 @@ async fn csv(
     let mut bytes = "\u{feff}".as_bytes().to_vec();
     bytes.extend_from_slice(&body);
     let name = format!("attachment; filename=\"audit-{}.csv\"", &format_iso_jst(now)[..10]);
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)],
+        bytes,
+    )
         .into_response())
 }
 

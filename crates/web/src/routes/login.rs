@@ -20,7 +20,8 @@ use crate::secrets::{random_token, sha256_hex};
 use crate::views::{Chrome, render};
 use crate::{AppState, metrics};
 
-const LOCKED: &str = "ログインの失敗が続いたため、一時的にログインできません。15分ほど待ってからもう一度お試しください。";
+const LOCKED: &str =
+    "ログインの失敗が続いたため、一時的にログインできません。15分ほど待ってからもう一度お試しください。";
 const FAILED: &str = "ログインIDまたはパスワードが正しくありません。";
 
 #[derive(Template)]
@@ -32,12 +33,26 @@ struct LoginPage {
     notice: &'static str,
 }
 
-fn login_page(csrf: &CsrfToken, form: FormState, message: &str, notice: &'static str) -> Result<Response, AppError> {
-    Ok(render(LoginPage { chrome: Chrome::new("ログイン", csrf, None), form, message: message.into(), notice })?
-        .into_response())
+fn login_page(
+    csrf: &CsrfToken,
+    form: FormState,
+    message: &str,
+    notice: &'static str,
+) -> Result<Response, AppError> {
+    Ok(render(LoginPage {
+        chrome: Chrome::new("ログイン", csrf, None),
+        form,
+        message: message.into(),
+        notice,
+    })?
+    .into_response())
 }
 
-pub async fn form(csrf: CsrfToken, RawQuery(query): RawQuery, auth: Option<Partial>) -> Result<Response, AppError> {
+pub async fn form(
+    csrf: CsrfToken,
+    RawQuery(query): RawQuery,
+    auth: Option<Partial>,
+) -> Result<Response, AppError> {
     if auth.is_some_and(|Partial(a)| a.session.second_factor_done) {
         return Ok(Redirect::to("/").into_response());
     }
@@ -54,7 +69,14 @@ pub async fn form(csrf: CsrfToken, RawQuery(query): RawQuery, auth: Option<Parti
     login_page(&csrf, FormState::default(), "", notice)
 }
 
-fn login_audit(chain: Option<String>, login: &str, meta: &RequestMeta, now: i64, outcome: &str, detail: &str) -> AuditDraft {
+fn login_audit(
+    chain: Option<String>,
+    login: &str,
+    meta: &RequestMeta,
+    now: i64,
+    outcome: &str,
+    detail: &str,
+) -> AuditDraft {
     AuditDraft {
         municipality_id: chain,
         at_ms: now,
@@ -113,8 +135,11 @@ pub async fn submit(
         let now_locked = by_login.is_locked(now) || by_address.is_locked(now);
         state.store.append_audit(&login_audit(chain, &login, &meta, now, "failure", "password")).await?;
         metrics::sign_in("failure");
-        let (status, message) =
-            if now_locked { (StatusCode::TOO_MANY_REQUESTS, LOCKED) } else { (StatusCode::UNAUTHORIZED, FAILED) };
+        let (status, message) = if now_locked {
+            (StatusCode::TOO_MANY_REQUESTS, LOCKED)
+        } else {
+            (StatusCode::UNAUTHORIZED, FAILED)
+        };
         return Ok((status, login_page(&csrf, echo, message, "")?).into_response());
     };
     state.store.clear_failures(&login_key).await?;
@@ -188,7 +213,9 @@ pub async fn second_factor(
     let now = state.clock.now_ms();
     let login = auth.identity.login_id.to_string();
     let login_key = format!("login:{login}");
-    let Some(sealed) = &auth.identity.totp_secret else { return Ok(Redirect::to("/totp/enrol").into_response()) };
+    let Some(sealed) = &auth.identity.totp_secret else {
+        return Ok(Redirect::to("/totp/enrol").into_response());
+    };
     if state.store.throttle(&login_key, now).await?.is_locked(now) {
         return end_locked(&state, &auth, &meta, &csrf, now).await;
     }
@@ -247,7 +274,8 @@ async fn end_locked(
     audit.outcome = "locked".into();
     state.store.append_audit(&audit).await?;
     metrics::sign_in("locked");
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, login_page(csrf, FormState::default(), LOCKED, "")?).into_response();
+    let mut response =
+        (StatusCode::TOO_MANY_REQUESTS, login_page(csrf, FormState::default(), LOCKED, "")?).into_response();
     response.headers_mut().insert(header::SET_COOKIE, auth::session_cookie(state, None));
     Ok(response)
 }
@@ -277,7 +305,8 @@ fn enrol_page(
     message: &str,
 ) -> Result<Response, AppError> {
     let t = totp::totp(secret, auth.identity.login_id.as_str()).map_err(AppError::Internal)?;
-    let pending = URL_SAFE_NO_PAD.encode(totp::seal(&state.secrets.totp_key, secret).map_err(AppError::Internal)?);
+    let pending =
+        URL_SAFE_NO_PAD.encode(totp::seal(&state.secrets.totp_key, secret).map_err(AppError::Internal)?);
     let page = EnrolPage {
         chrome: Chrome::new("二段階認証の設定", csrf, Some(auth)),
         qr_svg: totp::qr_svg(&t).map_err(AppError::Internal)?,
@@ -295,7 +324,9 @@ pub async fn enrol_form(
     Partial(auth): Partial,
 ) -> Result<Response, AppError> {
     if auth.identity.totp_secret.is_some() {
-        return Ok(Redirect::to(if auth.session.second_factor_done { "/" } else { "/login/totp" }).into_response());
+        return Ok(
+            Redirect::to(if auth.session.second_factor_done { "/" } else { "/login/totp" }).into_response()
+        );
     }
     enrol_page(&state, &csrf, &auth, &totp::new_secret(), "")
 }
@@ -317,7 +348,9 @@ pub async fn enrol(
         .decode(form.get("pending"))
         .ok()
         .and_then(|sealed| totp::open(&state.secrets.totp_key, &sealed))
-        .ok_or_else(|| AppError::BadRequest("設定の途中で情報が失われました。最初からやり直してください。".into()))?;
+        .ok_or_else(|| {
+            AppError::BadRequest("設定の途中で情報が失われました。最初からやり直してください。".into())
+        })?;
     let t = totp::totp(&secret, auth.identity.login_id.as_str()).map_err(AppError::Internal)?;
     let Some(step) = totp::check(&t, form.get("code"), now) else {
         return enrol_page(
@@ -329,7 +362,8 @@ pub async fn enrol(
         );
     };
     let codes = totp::new_recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(&state.secrets.recovery_key, c)).collect();
+    let hashes: Vec<String> =
+        codes.iter().map(|c| totp::recovery_code_hash(&state.secrets.recovery_key, c)).collect();
     let sealed = totp::seal(&state.secrets.totp_key, &secret).map_err(AppError::Internal)?;
     let audit = auth.audit(&meta, now, "auth.totp_enrolled", "identity", &auth.identity.id);
     state.store.set_second_factor(&auth.identity.id, Some(&sealed), &hashes, &audit).await?;

@@ -36,20 +36,32 @@ struct ActivatePage {
     min_length: u32,
 }
 
-async fn check_link(state: &AppState, secret: &str, purpose: TokenPurpose) -> Result<renraku_store::Token, AppError> {
+async fn check_link(
+    state: &AppState,
+    secret: &str,
+    purpose: TokenPurpose,
+) -> Result<renraku_store::Token, AppError> {
     let token = state.store.token(&sha256_hex(secret.as_bytes()), state.clock.now_ms()).await?;
     if token.purpose == purpose { Ok(token) } else { Err(AppError::LinkInvalid) }
 }
 
 /// Checks the new password and its confirmation against `policy`.
-pub fn check_new_password(form: &Form, echo: &mut FormState, policy: &PasswordPolicy, login_id: &str) -> Option<String> {
+pub fn check_new_password(
+    form: &Form,
+    echo: &mut FormState,
+    policy: &PasswordPolicy,
+    login_id: &str,
+) -> Option<String> {
     let new = password::normalize_password(form.get("new_password"));
     if let Err(e) = policy.check("new_password", &new, login_id) {
         echo.error(e);
         return None;
     }
     if new != password::normalize_password(form.get("new_password_confirm")) {
-        echo.error(renraku_domain::FieldError::new("new_password_confirm", "確認用のパスワードが一致しません。"));
+        echo.error(renraku_domain::FieldError::new(
+            "new_password_confirm",
+            "確認用のパスワードが一致しません。",
+        ));
         return None;
     }
     Some(new)
@@ -88,7 +100,11 @@ pub async fn setup(
     let (Some(login_id), Some(name), Some(kana), Some(profession), Some(new_password), false) =
         (login_id, name, kana, profession, new_password, echo.has_errors())
     else {
-        let page = SetupPage { chrome: Chrome::new("初期設定", &csrf, None), form: echo, min_length: policy.min_length };
+        let page = SetupPage {
+            chrome: Chrome::new("初期設定", &csrf, None),
+            form: echo,
+            min_length: policy.min_length,
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     };
     let now = state.clock.now_ms();
@@ -115,14 +131,21 @@ pub async fn setup(
         Ok(_) => Ok(Redirect::to("/login?activated=1").into_response()),
         Err(StoreError::Taken(_)) => {
             echo.error(renraku_domain::FieldError::new("login_id", "このログインIDは既に使われています。"));
-            let page = SetupPage { chrome: Chrome::new("初期設定", &csrf, None), form: echo, min_length: policy.min_length };
+            let page = SetupPage {
+                chrome: Chrome::new("初期設定", &csrf, None),
+                form: echo,
+                min_length: policy.min_length,
+            };
             Ok((StatusCode::CONFLICT, render(page)?).into_response())
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn activation_target(state: &AppState, secret: &str) -> Result<(renraku_store::Identity, PasswordPolicy, String), AppError> {
+async fn activation_target(
+    state: &AppState,
+    secret: &str,
+) -> Result<(renraku_store::Identity, PasswordPolicy, String), AppError> {
     let token = check_link(state, secret, TokenPurpose::Activation).await?;
     let identity_id = token.identity_id.ok_or(AppError::LinkInvalid)?;
     let identity = state.store.identity(&identity_id).await?;

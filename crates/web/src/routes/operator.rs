@@ -5,8 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::directory::{Email, KanaName, LoginId, MunicipalityCode, Name, PhoneNumber, Profession, Role};
-use renraku_store::{Account, Municipality, MunicipalitySettings, NewAccount, NewMunicipality, Profile, StoreError};
+use renraku_domain::directory::{
+    Email, KanaName, LoginId, MunicipalityCode, Name, PhoneNumber, Profession, Role,
+};
+use renraku_store::{
+    Account, Municipality, MunicipalitySettings, NewAccount, NewMunicipality, Profile, StoreError,
+};
 
 use crate::AppState;
 use crate::accounts::create_with_link;
@@ -23,9 +27,14 @@ struct HomePage {
     municipalities: Vec<Municipality>,
 }
 
-pub async fn home(State(state): State<AppState>, csrf: CsrfToken, Operator(auth): Operator) -> Result<Response, AppError> {
+pub async fn home(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Operator(auth): Operator,
+) -> Result<Response, AppError> {
     let municipalities = state.store.municipalities().await?;
-    Ok(render(HomePage { chrome: Chrome::new("運用管理", &csrf, Some(&auth)), municipalities })?.into_response())
+    Ok(render(HomePage { chrome: Chrome::new("運用管理", &csrf, Some(&auth)), municipalities })?
+        .into_response())
 }
 
 #[derive(Template)]
@@ -88,7 +97,8 @@ async fn municipality_page(
         Err(StoreError::NotFound) => return Err(AppError::NotFound("市区町村")),
         other => other?,
     };
-    let admins = state.store.accounts(id, None).await?.into_iter().filter(|a| a.role == Role::Admin).collect();
+    let admins =
+        state.store.accounts(id, None).await?.into_iter().filter(|a| a.role == Role::Admin).collect();
     let chrome = Chrome::new(format!("{}（{}）", municipality.name, municipality.code), csrf, Some(auth));
     Ok(MunicipalityPage { chrome, municipality, admins, form })
 }
@@ -113,7 +123,10 @@ pub struct LinkIssuedPage {
 }
 
 /// Reads the fields every person record has. Errors go to `echo`.
-pub fn parse_person(form: &Form, echo: &mut FormState) -> Option<(Name, KanaName, Option<Email>, Option<PhoneNumber>)> {
+pub fn parse_person(
+    form: &Form,
+    echo: &mut FormState,
+) -> Option<(Name, KanaName, Option<Email>, Option<PhoneNumber>)> {
     let name = echo.take(Name::parse("name", form.get("name")));
     let kana = echo.take(KanaName::parse("kana", form.get("kana")));
     let email = match form.get("email").trim() {

@@ -80,7 +80,9 @@ pub async fn change(
         echo.error(FieldError::new("new_password", "現在と異なるパスワードを設定してください。"));
     }
     let (Some(new), false) = (new, echo.has_errors()) else {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page(&csrf, &auth, echo, policy))?).into_response());
+        return Ok(
+            (StatusCode::UNPROCESSABLE_ENTITY, render(page(&csrf, &auth, echo, policy))?).into_response()
+        );
     };
     let now = state.clock.now_ms();
     let hash = password::hash(&new).await.map_err(AppError::Internal)?;

@@ -32,9 +32,14 @@ struct ListPage {
     facilities: Vec<Facility>,
 }
 
-pub async fn list(State(state): State<AppState>, csrf: CsrfToken, admin: Admin) -> Result<Response, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    admin: Admin,
+) -> Result<Response, AppError> {
     let facilities = state.store.facilities(&admin.municipality.id).await?;
-    Ok(render(ListPage { chrome: Chrome::new("事業所一覧", &csrf, Some(&admin.auth)), facilities })?.into_response())
+    Ok(render(ListPage { chrome: Chrome::new("事業所一覧", &csrf, Some(&admin.auth)), facilities })?
+        .into_response())
 }
 
 #[derive(Template)]
@@ -47,7 +52,12 @@ struct FormPage {
 }
 
 fn form_page(csrf: &CsrfToken, admin: &Admin, title: &str, action: String, form: FormState) -> FormPage {
-    FormPage { chrome: Chrome::new(title, csrf, Some(&admin.auth)), form, action, categories: service_categories() }
+    FormPage {
+        chrome: Chrome::new(title, csrf, Some(&admin.auth)),
+        form,
+        action,
+        categories: service_categories(),
+    }
 }
 
 fn values(f: &FacilityInfo) -> FormState {
@@ -66,7 +76,10 @@ fn values(f: &FacilityInfo) -> FormState {
         ("phone", f.phone.to_string()),
         ("email", f.email.as_ref().map(ToString::to_string).unwrap_or_default()),
         ("service_category", f.service_category.code().to_string()),
-        ("medical_institution_no", f.medical_institution_no.as_ref().map(ToString::to_string).unwrap_or_default()),
+        (
+            "medical_institution_no",
+            f.medical_institution_no.as_ref().map(ToString::to_string).unwrap_or_default(),
+        ),
         ("care_provider_no", f.care_provider_no.as_ref().map(ToString::to_string).unwrap_or_default()),
         ("administrator", f.administrator.to_string()),
     ])
@@ -103,14 +116,29 @@ fn parse(form: &Form) -> Result<FacilityInfo, FormState> {
     // Medical institutions and care providers all have a number; only the municipality's own
     // offices and "other" may have none.
     if let (Some(c), Some(None), Some(None)) = (category, &medical, &care)
-        && !matches!(c, ServiceCategory::Government | ServiceCategory::Other | ServiceCategory::CommunityCenter)
+        && !matches!(
+            c,
+            ServiceCategory::Government | ServiceCategory::Other | ServiceCategory::CommunityCenter
+        )
     {
         echo.error(FieldError::new(
             "medical_institution_no",
             "医療機関番号または介護事業所番号のどちらかを入力してください。",
         ));
     }
-    match (corporation, name, kana, postal_code, address, phone, email, category, medical, care, administrator) {
+    match (
+        corporation,
+        name,
+        kana,
+        postal_code,
+        address,
+        phone,
+        email,
+        category,
+        medical,
+        care,
+        administrator,
+    ) {
         (
             (Some(cn), Some(ck), Some(cr), Some(cp), Some(ca), Some(ct)),
             Some(name),
@@ -124,7 +152,14 @@ fn parse(form: &Form) -> Result<FacilityInfo, FormState> {
             Some(care_provider_no),
             Some(administrator),
         ) if !echo.has_errors() => Ok(FacilityInfo {
-            corporation: Corporation { name: cn, kana: ck, representative: cr, postal_code: cp, address: ca, phone: ct },
+            corporation: Corporation {
+                name: cn,
+                kana: ck,
+                representative: cr,
+                postal_code: cp,
+                address: ca,
+                phone: ct,
+            },
             name,
             kana,
             postal_code,
@@ -191,7 +226,13 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &id).await?;
-    let page = form_page(&csrf, &admin, "事業所情報の変更", format!("/admin/facilities/{id}/edit"), values(&facility.info));
+    let page = form_page(
+        &csrf,
+        &admin,
+        "事業所情報の変更",
+        format!("/admin/facilities/{id}/edit"),
+        values(&facility.info),
+    );
     Ok(render(page)?.into_response())
 }
 
@@ -207,7 +248,8 @@ pub async fn update(
     let info = match parse(&form) {
         Ok(info) => info,
         Err(echo) => {
-            let page = form_page(&csrf, &admin, "事業所情報の変更", format!("/admin/facilities/{id}/edit"), echo);
+            let page =
+                form_page(&csrf, &admin, "事業所情報の変更", format!("/admin/facilities/{id}/edit"), echo);
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
         }
     };

@@ -54,7 +54,8 @@ async fn home(State(state): State<AppState>, csrf: CsrfToken, admin: Admin) -> R
     let m = &admin.municipality;
     let facilities = state.store.facilities(&m.id).await?;
     let accounts = state.store.accounts(&m.id, None).await?;
-    let count = |s: AccountStatus| accounts.iter().filter(|a| a.status == s && a.facility_id.is_some()).count();
+    let count =
+        |s: AccountStatus| accounts.iter().filter(|a| a.status == s && a.facility_id.is_some()).count();
     let page = HomePage {
         chrome: Chrome::new(format!("{} 管理", m.name), &csrf, Some(&admin.auth)),
         facilities: facilities.len(),
@@ -96,7 +97,13 @@ async fn settings_form(
     Ok(render(page)?.into_response())
 }
 
-fn number(echo: &mut FormState, field: &'static str, input: &str, range: std::ops::RangeInclusive<i64>, message: &str) -> Option<i64> {
+fn number(
+    echo: &mut FormState,
+    field: &'static str,
+    input: &str,
+    range: std::ops::RangeInclusive<i64>,
+    message: &str,
+) -> Option<i64> {
     match digits_only(input).filter(|d| !d.is_empty()).and_then(|d| d.parse::<i64>().ok()) {
         Some(n) if range.contains(&n) => Some(n),
         _ => {
@@ -114,13 +121,33 @@ async fn save_settings(
     form: Form,
 ) -> Result<Response, AppError> {
     let mut echo = form.echo();
-    let min_length = number(&mut echo, "min_length", form.get("min_length"), 8..=64, "8〜64の数字で入力してください。");
+    let min_length =
+        number(&mut echo, "min_length", form.get("min_length"), 8..=64, "8〜64の数字で入力してください。");
     let max_age = match form.get("max_age_days").trim() {
         "" => Some(None),
-        v => number(&mut echo, "max_age_days", v, 1..=3650, "1〜3650の数字で入力してください（無期限は空欄）。").map(Some),
+        v => number(
+            &mut echo,
+            "max_age_days",
+            v,
+            1..=3650,
+            "1〜3650の数字で入力してください（無期限は空欄）。",
+        )
+        .map(Some),
     };
-    let idle = number(&mut echo, "idle_minutes", form.get("idle_minutes"), 5..=240, "5〜240（分）で入力してください。");
-    let absolute = number(&mut echo, "absolute_hours", form.get("absolute_hours"), 1..=24, "1〜24（時間）で入力してください。");
+    let idle = number(
+        &mut echo,
+        "idle_minutes",
+        form.get("idle_minutes"),
+        5..=240,
+        "5〜240（分）で入力してください。",
+    );
+    let absolute = number(
+        &mut echo,
+        "absolute_hours",
+        form.get("absolute_hours"),
+        1..=24,
+        "1〜24（時間）で入力してください。",
+    );
     let policy = match (min_length, max_age) {
         (Some(min), Some(age)) => echo.take(PasswordPolicy::new(min as u32, age.map(|a| a as u32))),
         _ => None,
@@ -128,14 +155,24 @@ async fn save_settings(
     if let (Some(idle), Some(absolute)) = (idle, absolute)
         && idle * 60 > absolute * 3600
     {
-        echo.error(FieldError::new("idle_minutes", "無操作タイムアウトはログインの有効時間より短くしてください。"));
+        echo.error(FieldError::new(
+            "idle_minutes",
+            "無操作タイムアウトはログインの有効時間より短くしてください。",
+        ));
     }
-    let (Some(policy), Some(idle), Some(absolute), false) = (policy, idle, absolute, echo.has_errors()) else {
-        let page = SettingsPage { chrome: Chrome::new("設定", &csrf, Some(&admin.auth)), form: echo, saved: false };
+    let (Some(policy), Some(idle), Some(absolute), false) = (policy, idle, absolute, echo.has_errors())
+    else {
+        let page =
+            SettingsPage {
+                chrome: Chrome::new("設定", &csrf, Some(&admin.auth)), form: echo, saved: false
+            };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     };
-    let settings =
-        MunicipalitySettings { password_policy: policy, idle_timeout_secs: idle * 60, absolute_timeout_secs: absolute * 3600 };
+    let settings = MunicipalitySettings {
+        password_policy: policy,
+        idle_timeout_secs: idle * 60,
+        absolute_timeout_secs: absolute * 3600,
+    };
     let now = state.clock.now_ms();
     let mut audit = admin.auth.audit(&meta, now, "settings.update", "municipality", &admin.municipality.id);
     audit.detail = format!(

@@ -26,7 +26,12 @@ const LAST_MANAGER: &str = "この事業所のシステム利用管理担当者�
 
 async fn find_user(state: &AppState, admin: &Admin, id: &str) -> Result<Account, AppError> {
     match state.store.account(id).await {
-        Ok(a) if a.municipality_id.as_deref() == Some(admin.municipality.id.as_str()) && a.role == Role::Member => Ok(a),
+        Ok(a)
+            if a.municipality_id.as_deref() == Some(admin.municipality.id.as_str())
+                && a.role == Role::Member =>
+        {
+            Ok(a)
+        }
         Ok(_) | Err(StoreError::NotFound) => Err(AppError::NotFound("利用者")),
         Err(e) => Err(e.into()),
     }
@@ -44,7 +49,11 @@ struct ListPage {
     users: Vec<UserRow>,
 }
 
-pub async fn list(State(state): State<AppState>, csrf: CsrfToken, admin: Admin) -> Result<Response, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    admin: Admin,
+) -> Result<Response, AppError> {
     let names: HashMap<String, String> = state
         .store
         .facilities(&admin.municipality.id)
@@ -58,9 +67,13 @@ pub async fn list(State(state): State<AppState>, csrf: CsrfToken, admin: Admin) 
         .await?
         .into_iter()
         .filter(|a| a.role == Role::Member)
-        .map(|a| UserRow { facility: a.facility_id.as_ref().and_then(|f| names.get(f)).cloned().unwrap_or_default(), account: a })
+        .map(|a| UserRow {
+            facility: a.facility_id.as_ref().and_then(|f| names.get(f)).cloned().unwrap_or_default(),
+            account: a,
+        })
         .collect();
-    Ok(render(ListPage { chrome: Chrome::new("利用者一覧", &csrf, Some(&admin.auth)), users })?.into_response())
+    Ok(render(ListPage { chrome: Chrome::new("利用者一覧", &csrf, Some(&admin.auth)), users })?
+        .into_response())
 }
 
 #[derive(Template)]
@@ -256,7 +269,8 @@ pub async fn update(
         update.careplan
     );
     match state.store.update_account(&admin.municipality.id, &user.id, &update, &audit).await {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/facilities/{}", update.facility_id.unwrap_or_default())).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/admin/facilities/{}", update.facility_id.unwrap_or_default()))
+            .into_response()),
         Err(StoreError::LastManager) => {
             echo.error(FieldError::new("is_manager", LAST_MANAGER));
             let page = edit_page(&state, &csrf, &admin, &user, echo, LAST_MANAGER).await?;
@@ -294,7 +308,11 @@ pub async fn set_status(
     match state.store.set_account_status(&admin.municipality.id, &user.id, status, &audit).await {
         Ok(()) => Ok(Redirect::to(&back).into_response()),
         Err(StoreError::LastManager) => {
-            let page = RefusedPage { chrome: Chrome::new("変更できません", &csrf, Some(&admin.auth)), message: LAST_MANAGER, back };
+            let page = RefusedPage {
+                chrome: Chrome::new("変更できません", &csrf, Some(&admin.auth)),
+                message: LAST_MANAGER,
+                back,
+            };
             Ok((StatusCode::CONFLICT, render(page)?).into_response())
         }
         Err(e) => Err(e.into()),
@@ -317,7 +335,8 @@ pub async fn reset_second_factor(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "user.reset_second_factor", "account", &user.id);
+    let audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), "user.reset_second_factor", "account", &user.id);
     state.store.set_second_factor(&user.identity_id, None, &[], &audit).await?;
     let page = DonePage {
         chrome: Chrome::new("二段階認証のリセット", &csrf, Some(&admin.auth)),

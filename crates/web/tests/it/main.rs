@@ -1,0 +1,11 @@
+//! Black-box tests: the real server over HTTP, on SQLite and on PostgreSQL. One test binary
+//! (each `tests/*.rs` would link its own, which is slow on two cores).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod admin;
+mod audit;
+mod bad_input;
+mod browser;
+mod sign_in;

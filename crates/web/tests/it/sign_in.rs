@@ -1,0 +1,313 @@
+//! Sign-in (C1, C2-TOTP, C4): setup link, activation, TOTP enrolment and codes, recovery codes,
+//! lockout, session expiry and revocation, password age.
+
+use crate::both;
+use crate::helpers::*;
+
+both!(
+    the_setup_link_creates_the_operator_once,
+    a_new_admin_activates_enrols_and_signs_in_with_a_real_totp_code,
+    a_totp_code_cannot_be_used_twice,
+    a_recovery_code_signs_in_once,
+    repeated_failures_lock_the_login_id_without_revealing_it_exists,
+    an_idle_session_expires_and_asks_to_sign_in_again,
+    a_session_ends_at_its_absolute_limit_even_when_used,
+    sessions_can_be_listed_and_revoked,
+    an_expired_password_must_be_changed_first,
+    a_reset_second_factor_is_enrolled_again,
+);
+
+async fn the_setup_link_creates_the_operator_once(app: TestApp) {
+    let link = renraku_web::issue_setup_link(&app.state).await.unwrap().unwrap();
+    let path = link.strip_prefix(&app.base).unwrap().to_string();
+    let b = app.browser();
+    // A weak password is refused, next to its field, and what was typed comes back.
+    let page = b
+        .submit(
+            &path,
+            &path,
+            &[
+                ("login_id", "operator"),
+                ("name", "運用 太郎"),
+                ("kana", "うんよう たろう"),
+                ("new_password", "short"),
+                ("new_password_confirm", "short"),
+            ],
+        )
+        .await
+        .expect_status(422);
+    assert!(page.body.contains("パスワードは10文字以上にしてください。"), "{}", page.body);
+    assert_eq!(page.field_value("name"), "運用 太郎");
+    assert!(!page.body.contains("short"), "passwords are never sent back");
+    let fields = [
+        ("login_id", "operator"),
+        ("name", "運用 太郎"),
+        ("kana", "うんよう たろう"),
+        ("new_password", "Kanri-pass-2026"),
+        ("new_password_confirm", "Kanri-pass-2026"),
+    ];
+    b.submit(&path, &path, &fields).await.expect_redirect("/login?activated=1");
+    // Single use.
+    b.get(&path).await.expect_status(410);
+    assert_eq!(renraku_web::issue_setup_link(&app.state).await.unwrap(), None);
+}
+
+async fn a_new_admin_activates_enrols_and_signs_in_with_a_real_totp_code(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    operator.get("/operator").await.expect_status(200);
+    let (_, admin, secret) = app.municipality_with_admin(&operator, "122203", "nagareyama.admin").await;
+    let home = admin.get("/").await.expect_redirect("/admin");
+    drop(home);
+    let page = admin.get("/admin").await.expect_status(200);
+    assert!(page.body.contains("流山市 管理"));
+    // Sign out, then in again with password and a fresh code.
+    admin.submit("/admin", "/logout", &[]).await.expect_redirect("/login?out=1");
+    admin.get("/admin").await.expect_redirect("/login");
+    app.sign_in(&admin, "nagareyama.admin", "Admin-pass-2026", &secret).await;
+    admin.get("/admin").await.expect_status(200);
+    // The password alone opens nothing but the second-factor page.
+    let other = app.browser();
+    other
+        .submit("/login", "/login", &[("login_id", "NAGAREYAMA.ADMIN"), ("password", "Admin-pass-2026")])
+        .await
+        .expect_redirect("/login/totp");
+    other.get("/admin").await.expect_redirect("/login/totp");
+    other.get("/account").await.expect_redirect("/login/totp");
+}
+
+async fn a_totp_code_cannot_be_used_twice(app: TestApp) {
+    let (operator, secret) = app.operator().await;
+    operator.submit("/operator", "/logout", &[]).await;
+    let code = app.next_code(&secret);
+    for (n, expected) in [(1, 303), (2, 401)] {
+        let b = app.browser();
+        b.submit("/login", "/login", &[("login_id", "operator"), ("password", "Kanri-pass-2026")])
+            .await
+            .expect_redirect("/login/totp");
+        let page = b.submit("/login/totp", "/login/totp", &[("code", &code)]).await;
+        assert_eq!(page.status, expected, "attempt {n}: {}", page.body);
+    }
+}
+
+async fn a_recovery_code_signs_in_once(app: TestApp) {
+    let link = renraku_web::issue_setup_link(&app.state).await.unwrap().unwrap();
+    let path = link.strip_prefix(&app.base).unwrap().to_string();
+    let b = app.browser();
+    let fields = [
+        ("login_id", "operator"),
+        ("name", "運用 太郎"),
+        ("kana", "うんよう たろう"),
+        ("new_password", "Kanri-pass-2026"),
+        ("new_password_confirm", "Kanri-pass-2026"),
+    ];
+    b.submit(&path, &path, &fields).await;
+    b.submit("/login", "/login", &[("login_id", "operator"), ("password", "Kanri-pass-2026")]).await;
+    let enrol = b.get("/totp/enrol").await;
+    let secret = between(&enrol.body, "<code id=\"totp-secret\">", "</code>").to_string();
+    let code = app.next_code(&secret);
+    let pending = between(&enrol.body, "name=\"pending\" value=\"", "\"").to_string();
+    let codes_page =
+        b.send(&enrol, "/totp/enrol", &[("pending", &pending), ("code", &code)]).await.expect_status(200);
+    let first = between(&codes_page.body, "<li><code>", "</code>").to_string();
+    b.submit("/operator", "/logout", &[]).await;
+    for expected in [303, 401] {
+        let b = app.browser();
+        b.submit("/login", "/login", &[("login_id", "operator"), ("password", "Kanri-pass-2026")]).await;
+        let page = b.submit("/login/totp", "/login/totp", &[("recovery_code", &first.to_uppercase())]).await;
+        assert_eq!(page.status, expected, "{}", page.body);
+    }
+}
+
+async fn repeated_failures_lock_the_login_id_without_revealing_it_exists(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    operator.submit("/operator", "/logout", &[]).await;
+    for login in ["operator", "nobody-here"] {
+        let b = app.browser();
+        let mut statuses = vec![];
+        for _ in 0..5 {
+            let page =
+                b.submit("/login", "/login", &[("login_id", login), ("password", "Wrong-pass-123")]).await;
+            statuses.push(page.status);
+            if page.status == 401 {
+                assert!(page.body.contains("ログインIDまたはパスワードが正しくありません。"));
+            }
+        }
+        assert_eq!(statuses, [401, 401, 401, 401, 429], "{login}");
+        // Locked: even the right password is refused, with the same words for both IDs.
+        let page = b
+            .submit("/login", "/login", &[("login_id", login), ("password", "Kanri-pass-2026")])
+            .await
+            .expect_status(429);
+        assert!(page.body.contains("一時的にログインできません"));
+    }
+    // After the lock the right password works again.
+    app.state.clock.advance_ms(16 * 60 * 1000);
+    let b = app.browser();
+    b.submit("/login", "/login", &[("login_id", "operator"), ("password", "Kanri-pass-2026")])
+        .await
+        .expect_redirect("/login/totp");
+    let failures = app
+        .store()
+        .audit_entries(
+            renraku_domain::audit::OPERATOR_CHAIN,
+            &renraku_store::AuditFilter {
+                action_prefix: Some("auth.login".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(failures.iter().filter(|r| r.facts.outcome == "failure").count() >= 8);
+    assert!(failures.iter().any(|r| r.facts.outcome == "locked" && r.facts.actor_login == "nobody-here"));
+}
+
+async fn an_idle_session_expires_and_asks_to_sign_in_again(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    operator.get("/operator").await.expect_status(200);
+    app.state.clock.advance_ms(29 * 60 * 1000);
+    operator.get("/operator").await.expect_status(200);
+    app.state.clock.advance_ms(31 * 60 * 1000);
+    operator.get("/operator").await.expect_redirect("/login?expired=1");
+    let page = operator.get("/login?expired=1").await.expect_status(200);
+    assert!(page.body.contains("セッションの有効期限が切れました。"));
+    // A form sent with the dead session changes nothing and says why.
+    let token = page.csrf();
+    let r = operator
+        .client
+        .post(format!("{}/operator/municipalities/new", operator.base))
+        .form(&[("_csrf", token.as_str()), ("code", "122203"), ("name", "流山市")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("location").unwrap(), "/login?expired=1");
+    assert!(app.store().municipalities().await.unwrap().is_empty());
+}
+
+async fn a_session_ends_at_its_absolute_limit_even_when_used(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    for _ in 0..23 {
+        app.state.clock.advance_ms(29 * 60 * 1000);
+        operator.get("/operator").await.expect_status(200);
+    }
+    // 11 h 7 min so far; the twelfth hour ends the session whatever happens.
+    app.state.clock.advance_ms(29 * 60 * 1000);
+    operator.get("/operator").await.expect_status(200);
+    app.state.clock.advance_ms(29 * 60 * 1000);
+    operator.get("/operator").await.expect_redirect("/login?expired=1");
+}
+
+async fn sessions_can_be_listed_and_revoked(app: TestApp) {
+    let (first, secret) = app.operator().await;
+    let second = app.browser();
+    app.sign_in(&second, "operator", "Kanri-pass-2026", &secret).await;
+    let page = first.get("/account").await.expect_status(200);
+    assert_eq!(page.body.matches("/revoke\"").count(), 2, "two sessions listed");
+    assert!(page.body.contains("この端末"));
+    first
+        .submit("/account", "/account/sessions/revoke-others", &[])
+        .await
+        .expect_redirect("/account?revoked=1");
+    second.get("/operator").await.expect_redirect("/login?expired=1");
+    first.get("/operator").await.expect_status(200);
+    // One's own session, revoked from the list, ends at once.
+    let page = first.get("/account").await;
+    let id = between(&page.body, "/account/sessions/", "/revoke").to_string();
+    first
+        .submit("/account", &format!("/account/sessions/{id}/revoke"), &[])
+        .await
+        .expect_redirect("/login?out=1");
+    first.get("/operator").await.expect_redirect("/login?expired=1");
+    // Someone else's session id is not found.
+    let third = app.browser();
+    app.sign_in(&third, "operator", "Kanri-pass-2026", &secret).await;
+    third.submit("/account", "/account/sessions/not-a-session/revoke", &[]).await.expect_status(404);
+}
+
+async fn an_expired_password_must_be_changed_first(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (_, admin, secret) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let page = admin
+        .submit(
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("min_length", "１２"),
+                ("max_age_days", "30"),
+                ("idle_minutes", "30"),
+                ("absolute_hours", "12"),
+            ],
+        )
+        .await
+        .expect_redirect("/admin/settings?saved=1");
+    drop(page);
+    app.state.clock.advance_ms(31 * 86_400_000);
+    app.sign_in(&admin, "admin01", "Admin-pass-2026", &secret).await;
+    admin.get("/admin").await.expect_redirect("/password?expired=1");
+    let page = admin.get("/password?expired=1").await.expect_status(200);
+    assert!(page.body.contains("有効期間（30日）が過ぎました"));
+    let short = admin
+        .submit(
+            "/password",
+            "/password",
+            &[
+                ("password", "Admin-pass-2026"),
+                ("new_password", "Short-pw-1"),
+                ("new_password_confirm", "Short-pw-1"),
+            ],
+        )
+        .await
+        .expect_status(422);
+    assert!(short.body.contains("12文字以上"));
+    admin
+        .submit(
+            "/password",
+            "/password",
+            &[
+                ("password", "Admin-pass-2026"),
+                ("new_password", "Admin-pass-2026-new"),
+                ("new_password_confirm", "Admin-pass-2026-new"),
+            ],
+        )
+        .await
+        .expect_redirect("/account?password=1");
+    admin.get("/admin").await.expect_status(200);
+}
+
+async fn a_reset_second_factor_is_enrolled_again(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let facility = crate::admin::create_facility(&admin).await;
+    let issued = admin
+        .submit(
+            &format!("/admin/facilities/{facility}/users/new"),
+            &format!("/admin/facilities/{facility}/users/new"),
+            &[
+                ("login_id", "nurse01"),
+                ("name", "看護 一郎"),
+                ("kana", "かんご いちろう"),
+                ("occupation", "nurse"),
+                ("is_manager", "on"),
+            ],
+        )
+        .await
+        .expect_status(201);
+    let nurse = app.browser();
+    app.activate(&nurse, &activation_link(&issued.body), "Nurse-pass-2026").await;
+    app.sign_in_first_time(&nurse, "nurse01", "Nurse-pass-2026").await;
+    nurse.get("/account").await.expect_status(200);
+    let user_id = app.store().identity_by_login("nurse01").await.unwrap().unwrap();
+    let account = app.store().accounts_of_identity(&user_id.id).await.unwrap().remove(0);
+    let done = admin
+        .submit(
+            &format!("/admin/facilities/{facility}"),
+            &format!("/admin/users/{}/reset-second-factor", account.id),
+            &[],
+        )
+        .await
+        .expect_status(200);
+    assert!(done.body.contains("二段階認証をリセット"));
+    nurse.get("/account").await.expect_redirect("/login?expired=1");
+    app.sign_in_first_time(&nurse, "nurse01", "Nurse-pass-2026").await;
+    nurse.get("/account").await.expect_status(200);
+}
