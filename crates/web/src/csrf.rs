@@ -1,6 +1,7 @@
 //! Cross-site request forgery protection for every state-changing request, in one place so no
 //! handler can forget it. Three checks, any of which refuses the request:
-//! - `Sec-Fetch-Site: cross-site`, or an `Origin` that is not ours;
+//! - `Sec-Fetch-Site` other than `same-origin`, or (from browsers without it) an `Origin`
+//!   that is not ours;
 //! - a form token that is not the HMAC of this browser's CSRF cookie (signed double submit:
 //!   another site can neither read the cookie nor compute the HMAC);
 //! - a body that is too large, or not a strictly valid UTF-8 form.
@@ -52,8 +53,11 @@ fn token_for(state: &AppState, cookie: &str) -> String {
 }
 
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    if headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site") {
-        return false;
+    // Browsers that send Fetch Metadata say themselves where a request comes from, and no page
+    // can forge it. (Chromium sends `Origin: null` on some same-origin form posts, so this is
+    // the more reliable signal.)
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
     }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,

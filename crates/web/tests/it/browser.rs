@@ -1,1 +1,209 @@
+//! One journey in a real headless Chromium (Debian's `chromium` and `chromium-driver`): setup
+//! link → operator → municipality and admin → activation → TOTP enrolment → sign-in, with
+//! screenshots of the sign-in page and the admin home at phone and desktop widths, kept in
+//! `target/screenshots/`. Without chromedriver the test says it was skipped, unless
+//! `RENRAKU_REQUIRE_BROWSER=1` (set by `.ci/run`) makes it fail.
 
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::helpers::*;
+
+const PHONE: (u32, u32) = (390, 844);
+const DESKTOP: (u32, u32) = (1280, 900);
+
+struct Driver {
+    process: tokio::process::Child,
+    client: Client,
+    _profile: tempfile::TempDir,
+}
+
+async fn start_browser() -> Option<Driver> {
+    let required = std::env::var("RENRAKU_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(driver) = driver else {
+        assert!(
+            !required,
+            "RENRAKU_REQUIRE_BROWSER=1 but chromedriver is not installed (apt-get install chromium chromium-driver)"
+        );
+        eprintln!(
+            "SKIPPED: chromedriver not found; install Debian's chromium and chromium-driver to run the browser test"
+        );
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let process = tokio::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-quic", "--no-first-run", "--lang=ja",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_error = String::new();
+    for _ in 0..50 {
+        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        match builder.capabilities(caps.clone()).connect(&url).await {
+            Ok(client) => return Some(Driver { process, client, _profile: profile }),
+            Err(e) => last_error = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not start: {last_error}");
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str, (w, h): (u32, u32)) {
+    c.set_window_size(w, h).await.unwrap();
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG image");
+    std::fs::write(screenshot_dir().join(format!("{name}-{w}.png")), png).unwrap();
+}
+
+async fn fill(c: &Client, id: &str, value: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("no field #{id}"));
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn press_primary(c: &Client) {
+    c.find(Locator::Css("button.primary")).await.expect("primary button").click().await.unwrap();
+}
+
+/// The text of `#id`, waiting for the page that has it.
+async fn text_of(c: &Client, id: &str) -> String {
+    match c.wait().at_most(Duration::from_secs(5)).for_element(Locator::Id(id)).await {
+        Ok(e) => e.text().await.unwrap(),
+        Err(_) => {
+            let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap_or_default();
+            panic!("no #{id} at {}:\n{body}", path(c).await)
+        }
+    }
+}
+
+/// Waits for the navigation a click started; fails with the page's text if it ends elsewhere.
+async fn wait_for_path(c: &Client, expected: &str) {
+    for _ in 0..50 {
+        if path(c).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap_or_default();
+    panic!("expected to reach {expected}, still at {}:\n{body}", path(c).await);
+}
+
+async fn path(c: &Client) -> String {
+    let url = c.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+#[tokio::test]
+async fn an_operator_and_an_admin_get_started_in_a_real_browser() {
+    let Some(mut driver) = start_browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let c = &driver.client;
+
+    // The operator follows the setup link printed at first start.
+    let link = renraku_web::issue_setup_link(&app.state).await.unwrap().unwrap();
+    c.goto(&link).await.unwrap();
+    fill(c, "f-login_id", "operator").await;
+    fill(c, "f-name", "運用 太郎").await;
+    fill(c, "f-kana", "うんよう たろう").await;
+    fill(c, "f-new_password", "Kanri-pass-2026").await;
+    fill(c, "f-new_password_confirm", "Kanri-pass-2026").await;
+    press_primary(c).await;
+    wait_for_path(c, "/login?activated=1").await;
+
+    // The sign-in page, as a phone and a PC show it.
+    screenshot(c, "sign-in", PHONE).await;
+    screenshot(c, "sign-in", DESKTOP).await;
+    let autocomplete = c.find(Locator::Id("f-password")).await.unwrap().attr("autocomplete").await.unwrap();
+    assert_eq!(autocomplete.as_deref(), Some("off"), "the browser must not keep the password");
+
+    sign_in_and_enrol(&app, c, "operator", "Kanri-pass-2026").await;
+    wait_for_path(c, "/operator").await;
+
+    // A municipality and its first admin.
+    c.goto(&format!("{}/operator/municipalities/new", app.base)).await.unwrap();
+    fill(c, "f-code", "１２２２０３").await;
+    fill(c, "f-name", "流山市").await;
+    press_primary(c).await;
+    c.wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("form[action$='/admins']"))
+        .await
+        .unwrap();
+    fill(c, "f-login_id", "nagareyama.admin").await;
+    fill(c, "f-name", "介護 花子").await;
+    fill(c, "f-kana", "かいご はなこ").await;
+    press_primary(c).await;
+    let activation = text_of(c, "activation-link").await;
+    c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    wait_for_path(c, "/login?out=1").await;
+
+    // The admin activates the account with their own password, enrols and signs in.
+    c.goto(&activation).await.unwrap();
+    fill(c, "f-new_password", "Admin-pass-2026").await;
+    fill(c, "f-new_password_confirm", "Admin-pass-2026").await;
+    press_primary(c).await;
+    wait_for_path(c, "/login?activated=1").await;
+    sign_in_and_enrol(&app, c, "nagareyama.admin", "Admin-pass-2026").await;
+    wait_for_path(c, "/admin").await;
+    let heading = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, "流山市 管理");
+    screenshot(c, "admin-home", PHONE).await;
+    screenshot(c, "admin-home", DESKTOP).await;
+
+    let _ = driver.client.clone().close().await;
+    let _ = driver.process.kill().await;
+}
+
+/// Password, then the enrolment page: reads the key shown for typing by hand, computes the
+/// current code like an authenticator app, confirms, and moves past the recovery codes.
+async fn sign_in_and_enrol(app: &TestApp, c: &Client, login: &str, password: &str) {
+    fill(c, "f-login_id", login).await;
+    fill(c, "f-password", password).await;
+    press_primary(c).await;
+    wait_for_path(c, "/totp/enrol").await;
+    let secret = text_of(c, "totp-secret").await;
+    let qr = c.find(Locator::Css(".qr svg")).await;
+    assert!(qr.is_ok(), "the QR code is shown");
+    fill(c, "f-code", &app.next_code(&secret)).await;
+    press_primary(c).await;
+    c.wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("ul.codes"))
+        .await
+        .expect("recovery codes page");
+    let codes = c.find_all(Locator::Css("ul.codes code")).await.unwrap();
+    assert_eq!(codes.len(), 10, "ten recovery codes");
+    c.find(Locator::Css("a.primary")).await.unwrap().click().await.unwrap();
+}
