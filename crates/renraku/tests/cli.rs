@@ -1,0 +1,165 @@
+//! The `renraku` binary as an operator uses it: first start, and the admin commands, on SQLite
+//! and (when available) PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use renraku_domain::audit::AuditSealer;
+
+fn renraku(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renraku"));
+    cmd.args(args).env_remove("RENRAKU_DATABASE_URL").env("RENRAKU_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run renraku")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_first_start_creates_the_database_and_prints_a_setup_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_renraku"))
+        .args(["--data-dir", dir.path().to_str().unwrap(), "--listen", &listen, "--public-base-url", &base])
+        .env("RENRAKU_LOG", "warn")
+        .env_remove("RENRAKU_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let link = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.trim().strip_prefix(&format!("{base}/setup/")).map(|t| format!("{base}/setup/{t}")))
+        .expect("a setup link on stdout");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (health, setup, bogus) = rt.block_on(async {
+        let get = |u: String| async move { reqwest::get(u).await.unwrap() };
+        let health = get(format!("{base}/healthz")).await.text().await.unwrap();
+        (health, get(link.clone()).await.status(), get(format!("{base}/setup/forged")).await.status())
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(health, "ok sqlite\n");
+    assert_eq!(setup, 200);
+    assert_eq!(bogus, 410);
+    for file in ["renraku.db", "renraku.db-wal", "secret.key"] {
+        assert!(dir.path().join(file).exists(), "{file} (WAL mode, secret kept outside the database)");
+    }
+    std::thread::sleep(Duration::from_millis(50));
+}
+
+/// Runs the operator's commands against one database (given by the extra arguments).
+fn operator_story(db: &[&str], tamper: impl FnOnce(&str)) {
+    let with = |args: &[&str]| -> Vec<String> { db.iter().chain(args).map(|s| s.to_string()).collect() };
+    let run = |args: &[&str]| {
+        let all = with(args);
+        renraku(&all.iter().map(String::as_str).collect::<Vec<_>>(), &[])
+    };
+    let created = run(&["municipality", "create", "--code", "１２２２０３", "--name", "流山市"]);
+    assert!(created.status.success(), "{created:?}");
+    assert!(stdout(&created).contains("created 122203 流山市"));
+    let again = run(&["municipality", "create", "--code", "122203", "--name", "流山市"]);
+    assert!(!again.status.success());
+    let bad = run(&["municipality", "create", "--code", "12", "--name", "流山市"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("6桁"), "{bad:?}");
+    let admin = run(&[
+        "admin",
+        "create",
+        "--municipality",
+        "122203",
+        "--login-id",
+        "admin01",
+        "--name",
+        "介護 花子",
+        "--kana",
+        "かいご はなこ",
+    ]);
+    assert!(admin.status.success(), "{admin:?}");
+    assert!(stdout(&admin).contains("/activate/"), "an activation link, never a password");
+    let reset = run(&["user", "reset-second-factor", "--login-id", "admin01"]);
+    assert!(reset.status.success(), "{reset:?}");
+    let unknown = run(&["user", "reset-second-factor", "--login-id", "nobody"]);
+    assert!(!unknown.status.success());
+    let list = run(&["municipality", "list"]);
+    assert!(stdout(&list).starts_with("122203\t流山市"));
+    let verified = run(&["audit", "verify"]);
+    assert!(verified.status.success(), "{verified:?}");
+    assert!(stdout(&verified).contains("ok      122203 流山市: 2 entries intact"), "{}", stdout(&verified));
+    tamper("UPDATE audit_events SET detail = 'edited' WHERE seq = 2 AND chain <> 'operator'");
+    let broken = run(&["audit", "verify", "--municipality", "122203"]);
+    assert_eq!(broken.status.code(), Some(1), "{broken:?}");
+    assert!(stdout(&broken).contains("BROKEN  122203 流山市: entry 2 was altered"), "{}", stdout(&broken));
+    let operator = run(&["audit", "verify", "--municipality", "operator"]);
+    assert!(operator.status.success(), "the operator's chain is untouched: {operator:?}");
+}
+
+#[test]
+fn operator_commands_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    operator_story(&["--data-dir", &data], |sql| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let path = dir.path().join("renraku.db");
+            let store =
+                renraku_store_sqlite::SqliteStore::open(&path, AuditSealer::new(b"any")).await.unwrap();
+            store.execute_raw("DROP TRIGGER audit_events_append_only_update").await.unwrap();
+            assert_eq!(store.execute_raw(sql).await.unwrap(), 1);
+        });
+    });
+}
+
+#[test]
+fn operator_commands_on_postgres() {
+    let url = renraku_store_postgres::testing::url();
+    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store = rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(
+        &url,
+        &schema,
+        AuditSealer::new(b"x"),
+    ));
+    let store = match store {
+        Ok(s) => s,
+        Err(e) if std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required") => {
+            eprintln!("SKIPPED: PostgreSQL is not reachable at {url} ({e:#})");
+            return;
+        }
+        Err(e) => panic!("PostgreSQL is required: {e:#}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let db_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    operator_story(&["--data-dir", &data, "--database-url", &db_url], |sql| {
+        rt.block_on(async {
+            store.execute_raw("DROP TRIGGER audit_events_append_only ON audit_events").await.unwrap();
+            assert_eq!(store.execute_raw(sql).await.unwrap(), 1);
+        });
+    });
+}
+
+#[test]
+fn the_configuration_is_printed_without_secrets() {
+    let out = renraku(
+        &["config"],
+        &[
+            ("RENRAKU_DATABASE_URL", "postgres://renraku:hunter2@db.example.jp/renraku"),
+            ("RENRAKU_SECRET_KEY", "ab"),
+            ("RENRAKU_LISTEN", "0.0.0.0:9000"),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(!text.contains("hunter2") && text.contains("<redacted>"), "{text}");
+    assert!(text.contains("0.0.0.0:9000"), "environment variables apply: {text}");
+}
