@@ -48,6 +48,9 @@ enum Command {
     /// Municipality admins.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Facilities (医療機関・介護事業所).
+    #[command(subcommand)]
+    Facility(FacilityCommand),
     /// Users.
     #[command(subcommand)]
     User(UserCommand),
@@ -93,7 +96,97 @@ enum AdminCommand {
 }
 
 #[derive(Subcommand)]
+enum FacilityCommand {
+    /// Register a facility with the fields of 様式1.
+    Create(Box<FacilityArgs>),
+    /// List a municipality's facilities.
+    List {
+        #[arg(long)]
+        municipality: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct FacilityArgs {
+    /// The municipality's 地方公共団体コード.
+    #[arg(long)]
+    municipality: String,
+    /// 法人名.
+    #[arg(long)]
+    corp_name: String,
+    /// 法人名ふりがな.
+    #[arg(long)]
+    corp_kana: String,
+    /// 代表者名.
+    #[arg(long)]
+    corp_representative: String,
+    #[arg(long)]
+    corp_postal_code: String,
+    #[arg(long)]
+    corp_address: String,
+    #[arg(long)]
+    corp_phone: String,
+    /// 事業所名.
+    #[arg(long)]
+    name: String,
+    /// 事業所名ふりがな.
+    #[arg(long)]
+    kana: String,
+    #[arg(long)]
+    postal_code: String,
+    #[arg(long)]
+    address: String,
+    #[arg(long)]
+    phone: String,
+    #[arg(long, default_value = "")]
+    email: String,
+    /// サービス分類 code, e.g. home_nursing, clinic, care_management (see `--help` of the web form).
+    #[arg(long)]
+    service_category: String,
+    /// 医療機関番号 (10 digits).
+    #[arg(long, default_value = "")]
+    medical_institution_no: String,
+    /// 介護事業所番号 (10 digits).
+    #[arg(long, default_value = "")]
+    care_provider_no: String,
+    /// 管理者.
+    #[arg(long)]
+    administrator: String,
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
+    /// Create a user of a facility and print their activation link.
+    Create {
+        #[arg(long)]
+        municipality: String,
+        /// The facility's id (see `renraku facility list`).
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        login_id: String,
+        #[arg(long)]
+        name: String,
+        /// ふりがな.
+        #[arg(long)]
+        kana: String,
+        /// 職種 code, e.g. nurse, physician, care_manager, other.
+        #[arg(long)]
+        occupation: String,
+        /// The 職種 in words, when --occupation other.
+        #[arg(long, default_value = "")]
+        occupation_other: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// システム利用管理担当者.
+        #[arg(long)]
+        manager: bool,
+        /// ケアプランデータ連携利用者.
+        #[arg(long)]
+        careplan: bool,
+    },
     /// Remove a user's second factor and sign them out; they enrol again at next sign-in.
     ResetSecondFactor {
         #[arg(long)]
@@ -181,6 +274,17 @@ fn cli_audit(
     }
 }
 
+async fn municipality(state: &AppState, code: &str) -> anyhow::Result<renraku_store::Municipality> {
+    state.store.municipality_by_code(code).await.with_context(|| format!("no municipality with code {code}"))
+}
+
+/// The form's field errors as one error, a line per field.
+fn form_errors(state: renraku_web::forms::FormState) -> anyhow::Error {
+    let lines: Vec<String> =
+        state.errors().iter().map(|(f, m)| format!("  --{}: {m}", f.replace('_', "-"))).collect();
+    anyhow::anyhow!("the input was refused:\n{}", lines.join("\n"))
+}
+
 fn field<T>(r: Result<T, renraku_domain::FieldError>) -> anyhow::Result<T> {
     r.map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))
 }
@@ -256,6 +360,98 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "created admin {} of {}; activation link (valid 24 h, single use):\n{link}",
                 account.login_id, m.name
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Facility(FacilityCommand::Create(args)) => {
+            let state = open(&config).await?;
+            let m = municipality(&state, &args.municipality).await?;
+            let a = &*args;
+            let form = renraku_web::forms::Form::from_pairs([
+                ("corp_name", a.corp_name.as_str()),
+                ("corp_kana", &a.corp_kana),
+                ("corp_representative", &a.corp_representative),
+                ("corp_postal_code", &a.corp_postal_code),
+                ("corp_address", &a.corp_address),
+                ("corp_phone", &a.corp_phone),
+                ("name", &a.name),
+                ("kana", &a.kana),
+                ("postal_code", &a.postal_code),
+                ("address", &a.address),
+                ("phone", &a.phone),
+                ("email", &a.email),
+                ("service_category", &a.service_category),
+                ("medical_institution_no", &a.medical_institution_no),
+                ("care_provider_no", &a.care_provider_no),
+                ("administrator", &a.administrator),
+            ]);
+            let info = renraku_web::directory::parse_facility(&form).map_err(form_errors)?;
+            let audit = cli_audit(Some(m.id.clone()), "facility.create", "facility", "");
+            let f = state.store.create_facility(&m.id, &info, &audit).await?;
+            println!("created facility {} (id {})", f.info.name, f.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Facility(FacilityCommand::List { municipality: code }) => {
+            let state = open(&config).await?;
+            let m = municipality(&state, &code).await?;
+            for f in state.store.facilities(&m.id).await? {
+                println!(
+                    "{}\t{}\t{}\tmanagers={}",
+                    f.id,
+                    f.info.name,
+                    f.info.service_category.label(),
+                    f.active_managers
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Create {
+            municipality: code,
+            facility,
+            login_id,
+            name,
+            kana,
+            occupation,
+            occupation_other,
+            email,
+            phone,
+            manager,
+            careplan,
+        }) => {
+            let state = open(&config).await?;
+            let m = municipality(&state, &code).await?;
+            let flags = |on: bool| if on { "on" } else { "" };
+            let form = renraku_web::forms::Form::from_pairs([
+                ("name", name.as_str()),
+                ("kana", &kana),
+                ("occupation", &occupation),
+                ("occupation_other", &occupation_other),
+                ("email", &email),
+                ("phone", &phone),
+                ("is_manager", flags(manager)),
+                ("careplan", flags(careplan)),
+            ]);
+            let mut echo = form.echo();
+            let login = echo.take(LoginId::parse("login_id", &login_id));
+            let member = renraku_web::directory::parse_member(&form, &mut echo);
+            let (Some(login), Some(member), false) = (login, member, echo.has_errors()) else {
+                return Err(form_errors(echo));
+            };
+            let new = NewAccount {
+                login_id: login,
+                municipality_id: Some(m.id.clone()),
+                facility_id: Some(facility),
+                role: Role::Member,
+                profile: member.profile,
+                is_manager: member.is_manager,
+                careplan: member.careplan,
+            };
+            let audit = cli_audit(Some(m.id.clone()), "user.create", "account", "");
+            let (account, link) =
+                renraku_web::accounts::create_with_link(&state, &new, &audit).await.map_err(|e| match e {
+                    renraku_store::StoreError::NotFound => anyhow::anyhow!("no such facility in {}", m.name),
+                    e => e.into(),
+                })?;
+            println!("created user {}; activation link (valid 24 h, single use):\n{link}", account.login_id);
             Ok(ExitCode::SUCCESS)
         }
         Command::User(UserCommand::ResetSecondFactor { login_id }) => {

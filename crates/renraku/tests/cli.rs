@@ -86,6 +86,77 @@ fn operator_story(db: &[&str], tamper: impl FnOnce(&str)) {
     ]);
     assert!(admin.status.success(), "{admin:?}");
     assert!(stdout(&admin).contains("/activate/"), "an activation link, never a password");
+    let facility_args = |care_no: &str| -> Vec<String> {
+        [
+            "facility",
+            "create",
+            "--municipality",
+            "122203",
+            "--corp-name",
+            "医療法人さくら会",
+            "--corp-kana",
+            "いりょうほうじんさくらかい",
+            "--corp-representative",
+            "桜 太郎",
+            "--corp-postal-code",
+            "270-0192",
+            "--corp-address",
+            "千葉県流山市平和台1-1-1",
+            "--corp-phone",
+            "04-7158-1111",
+            "--name",
+            "さくら訪問看護ステーション",
+            "--kana",
+            "さくらほうもんかんご",
+            "--postal-code",
+            "270-0192",
+            "--address",
+            "千葉県流山市平和台2-2-2",
+            "--phone",
+            "04-7158-2222",
+            "--service-category",
+            "home_nursing",
+            "--care-provider-no",
+            care_no,
+            "--administrator",
+            "桜 花子",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let refused = run(&facility_args("12345").iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("--care-provider-no: 10桁の数字で入力してください。"),
+        "{refused:?}"
+    );
+    let facility = run(&facility_args("1234567890").iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(facility.status.success(), "{facility:?}");
+    let list = stdout(&run(&["facility", "list", "--municipality", "122203"]));
+    let facility_id = list.split('\t').next().unwrap().to_string();
+    assert!(list.contains("managers=0"), "{list}");
+    let user = run(&[
+        "user",
+        "create",
+        "--municipality",
+        "122203",
+        "--facility",
+        &facility_id,
+        "--login-id",
+        "nurse01",
+        "--name",
+        "看護 一郎",
+        "--kana",
+        "かんご いちろう",
+        "--occupation",
+        "nurse",
+        "--manager",
+    ]);
+    assert!(user.status.success(), "{user:?}");
+    assert!(stdout(&user).contains("/activate/"));
+    assert!(stdout(&run(&["facility", "list", "--municipality", "122203"])).contains("managers=1"));
     let reset = run(&["user", "reset-second-factor", "--login-id", "admin01"]);
     assert!(reset.status.success(), "{reset:?}");
     let unknown = run(&["user", "reset-second-factor", "--login-id", "nobody"]);
@@ -94,7 +165,7 @@ fn operator_story(db: &[&str], tamper: impl FnOnce(&str)) {
     assert!(stdout(&list).starts_with("122203\t流山市"));
     let verified = run(&["audit", "verify"]);
     assert!(verified.status.success(), "{verified:?}");
-    assert!(stdout(&verified).contains("ok      122203 流山市: 2 entries intact"), "{}", stdout(&verified));
+    assert!(stdout(&verified).contains("ok      122203 流山市: 4 entries intact"), "{}", stdout(&verified));
     tamper("UPDATE audit_events SET detail = 'edited' WHERE seq = 2 AND chain <> 'operator'");
     let broken = run(&["audit", "verify", "--municipality", "122203"]);
     assert_eq!(broken.status.code(), Some(1), "{broken:?}");

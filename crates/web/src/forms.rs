@@ -17,6 +17,11 @@ pub struct Form {
 }
 
 impl Form {
+    /// A form from name/value pairs (what the command line passes in).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self { fields: pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
+
     pub fn get(&self, name: &str) -> &str {
         self.fields.get(name).map(String::as_str).unwrap_or("")
     }
@@ -108,6 +113,14 @@ impl FormState {
 
     pub fn e(&self, name: &str) -> &str {
         self.errors.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Every field error, as (field, message), in field-name order.
+    pub fn errors(&self) -> Vec<(&str, &str)> {
+        let mut errors: Vec<(&str, &str)> =
+            self.errors.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        errors.sort();
+        errors
     }
 
     pub fn has_errors(&self) -> bool {

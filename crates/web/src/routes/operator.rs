@@ -5,9 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::directory::{
-    Email, KanaName, LoginId, MunicipalityCode, Name, PhoneNumber, Profession, Role,
-};
+use renraku_domain::directory::{LoginId, MunicipalityCode, Name, Profession, Role};
 use renraku_store::{
     Account, Municipality, MunicipalitySettings, NewAccount, NewMunicipality, Profile, StoreError,
 };
@@ -16,6 +14,7 @@ use crate::AppState;
 use crate::accounts::create_with_link;
 use crate::auth::{Operator, RequestMeta};
 use crate::csrf::CsrfToken;
+use crate::directory::parse_person;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::views::{Chrome, render};
@@ -120,24 +119,6 @@ pub struct LinkIssuedPage {
     pub login_id: String,
     pub link: String,
     pub back: String,
-}
-
-/// Reads the fields every person record has. Errors go to `echo`.
-pub fn parse_person(
-    form: &Form,
-    echo: &mut FormState,
-) -> Option<(Name, KanaName, Option<Email>, Option<PhoneNumber>)> {
-    let name = echo.take(Name::parse("name", form.get("name")));
-    let kana = echo.take(KanaName::parse("kana", form.get("kana")));
-    let email = match form.get("email").trim() {
-        "" => Some(None),
-        e => echo.take(Email::parse("email", e)).map(Some),
-    };
-    let phone = match form.get("phone").trim() {
-        "" => Some(None),
-        p => echo.take(PhoneNumber::parse("phone", p)).map(Some),
-    };
-    Some((name?, kana?, email?, phone?))
 }
 
 pub async fn create_admin(

@@ -44,6 +44,12 @@ pub enum Backend {
 impl TestApp {
     /// Starts the server, or returns `None` when PostgreSQL is not available and not required.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, None).await
+    }
+
+    /// As [`TestApp::spawn`], with the public address users would type (e.g. behind a TLS
+    /// proxy) instead of the server's own.
+    pub async fn spawn_with(backend: Backend, public_base_url: Option<&str>) -> Option<TestApp> {
         let secrets = Secrets::derive(MASTER_SECRET);
         let sealer = AuditSealer::new(&secrets.audit_key);
         let (store, raw, dir): (Arc<dyn Store>, Raw, _) = match backend {
@@ -65,7 +71,7 @@ impl TestApp {
         let state = AppState {
             store,
             config: Arc::new(WebConfig {
-                public_base_url: base.parse().expect("url"),
+                public_base_url: public_base_url.unwrap_or(&base).parse().expect("url"),
                 trust_forwarded_for: false,
             }),
             secrets: Arc::new(secrets),

@@ -17,6 +17,38 @@ both!(
     a_reset_second_factor_is_enrolled_again,
 );
 
+#[tokio::test]
+async fn cookies_are_secure_when_served_over_tls() {
+    let app = TestApp::spawn_with(Backend::Sqlite, Some("https://renraku.example.jp")).await.unwrap();
+    let page = app.browser().get("/login").await.expect_status(200);
+    let cookie = page.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.starts_with("__Host-renraku_csrf="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let plain = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let page = plain.browser().get("/login").await;
+    let cookie = page.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(!cookie.contains("Secure"), "plain HTTP on 127.0.0.1 cannot use Secure cookies: {cookie}");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_not_readable_by_scripts() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (b, _) = app.operator().await;
+    b.submit("/operator", "/logout", &[]).await;
+    let page =
+        b.submit("/login", "/login", &[("login_id", "operator"), ("password", "Kanri-pass-2026")]).await;
+    let cookie = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("renraku_session="))
+        .unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+}
+
 async fn the_setup_link_creates_the_operator_once(app: TestApp) {
     let link = renraku_web::issue_setup_link(&app.state).await.unwrap().unwrap();
     let path = link.strip_prefix(&app.base).unwrap().to_string();

@@ -4,15 +4,12 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use renraku_domain::FieldError;
-use renraku_domain::directory::{
-    Email, FacilityNumber, KanaName, Name, PhoneNumber, PostalCode, ServiceCategory,
-};
-use renraku_store::{Account, Corporation, Facility, FacilityInfo, StoreError};
+use renraku_store::{Account, Facility, FacilityInfo, StoreError};
 
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
+use crate::directory::parse_facility;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::views::{Choice, Chrome, render, service_categories};
@@ -85,96 +82,6 @@ fn values(f: &FacilityInfo) -> FormState {
     ])
 }
 
-/// Parses 様式1's facility part; every error goes next to its field.
-fn parse(form: &Form) -> Result<FacilityInfo, FormState> {
-    let mut echo = form.echo();
-    let optional_number = |echo: &mut FormState, field: &'static str| match form.get(field).trim() {
-        "" => Some(None),
-        v => echo.take(FacilityNumber::parse(field, v)).map(Some),
-    };
-    let corporation = (
-        echo.take(Name::parse("corp_name", form.get("corp_name"))),
-        echo.take(KanaName::parse("corp_kana", form.get("corp_kana"))),
-        echo.take(Name::parse("corp_representative", form.get("corp_representative"))),
-        echo.take(PostalCode::parse("corp_postal_code", form.get("corp_postal_code"))),
-        echo.take(Name::parse("corp_address", form.get("corp_address"))),
-        echo.take(PhoneNumber::parse("corp_phone", form.get("corp_phone"))),
-    );
-    let name = echo.take(Name::parse("name", form.get("name")));
-    let kana = echo.take(KanaName::parse("kana", form.get("kana")));
-    let postal_code = echo.take(PostalCode::parse("postal_code", form.get("postal_code")));
-    let address = echo.take(Name::parse("address", form.get("address")));
-    let phone = echo.take(PhoneNumber::parse("phone", form.get("phone")));
-    let email = match form.get("email").trim() {
-        "" => Some(None),
-        v => echo.take(Email::parse("email", v)).map(Some),
-    };
-    let category = echo.take(ServiceCategory::parse("service_category", form.get("service_category")));
-    let medical = optional_number(&mut echo, "medical_institution_no");
-    let care = optional_number(&mut echo, "care_provider_no");
-    let administrator = echo.take(Name::parse("administrator", form.get("administrator")));
-    // Medical institutions and care providers all have a number; only the municipality's own
-    // offices and "other" may have none.
-    if let (Some(c), Some(None), Some(None)) = (category, &medical, &care)
-        && !matches!(
-            c,
-            ServiceCategory::Government | ServiceCategory::Other | ServiceCategory::CommunityCenter
-        )
-    {
-        echo.error(FieldError::new(
-            "medical_institution_no",
-            "医療機関番号または介護事業所番号のどちらかを入力してください。",
-        ));
-    }
-    match (
-        corporation,
-        name,
-        kana,
-        postal_code,
-        address,
-        phone,
-        email,
-        category,
-        medical,
-        care,
-        administrator,
-    ) {
-        (
-            (Some(cn), Some(ck), Some(cr), Some(cp), Some(ca), Some(ct)),
-            Some(name),
-            Some(kana),
-            Some(postal_code),
-            Some(address),
-            Some(phone),
-            Some(email),
-            Some(service_category),
-            Some(medical_institution_no),
-            Some(care_provider_no),
-            Some(administrator),
-        ) if !echo.has_errors() => Ok(FacilityInfo {
-            corporation: Corporation {
-                name: cn,
-                kana: ck,
-                representative: cr,
-                postal_code: cp,
-                address: ca,
-                phone: ct,
-            },
-            name,
-            kana,
-            postal_code,
-            address,
-            phone,
-            email,
-            service_category,
-            medical_institution_no,
-            care_provider_no,
-            administrator,
-        }),
-        _ => Err(echo),
-    }
-}
-
 pub async fn new_form(csrf: CsrfToken, admin: Admin) -> Result<Response, AppError> {
     let page = form_page(&csrf, &admin, "事業所の登録", "/admin/facilities/new".into(), FormState::default());
     Ok(render(page)?.into_response())
@@ -187,7 +94,7 @@ pub async fn create(
     admin: Admin,
     form: Form,
 ) -> Result<Response, AppError> {
-    let info = match parse(&form) {
+    let info = match parse_facility(&form) {
         Ok(info) => info,
         Err(echo) => {
             let page = form_page(&csrf, &admin, "事業所の登録", "/admin/facilities/new".into(), echo);
@@ -245,7 +152,7 @@ pub async fn update(
     form: Form,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &id).await?;
-    let info = match parse(&form) {
+    let info = match parse_facility(&form) {
         Ok(info) => info,
         Err(echo) => {
             let page =

@@ -9,17 +9,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::directory::{AccountStatus, LoginId, Profession, Role};
-use renraku_store::{Account, AccountUpdate, Facility, NewAccount, Profile, StoreError};
+use renraku_domain::directory::{AccountStatus, LoginId, Role};
+use renraku_store::{Account, AccountUpdate, Facility, NewAccount, StoreError};
 
 use super::facilities::find;
 use crate::AppState;
 use crate::accounts::{create_with_link, reissue_link as reissue};
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
+use crate::directory::parse_member as parse;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
-use crate::routes::operator::{LinkIssuedPage, parse_person};
+use crate::routes::operator::LinkIssuedPage;
 use crate::views::{Choice, Chrome, occupations, render};
 
 const LAST_MANAGER: &str = "この事業所のシステム利用管理担当者がいなくなるため、変更できません。先に別の利用者を利用管理担当者に指定してください。";
@@ -86,28 +87,6 @@ struct FormPage {
     occupations: Vec<Choice>,
     facilities: Vec<Facility>,
     message: &'static str,
-}
-
-struct Parsed {
-    profile: Profile,
-    is_manager: bool,
-    careplan: bool,
-}
-
-fn parse(form: &Form, echo: &mut FormState) -> Option<Parsed> {
-    let person = parse_person(form, echo);
-    let profession = echo.take(Profession::parse(
-        "occupation",
-        "occupation_other",
-        form.get("occupation"),
-        form.get("occupation_other"),
-    ));
-    let (name, kana, email, phone) = person?;
-    Some(Parsed {
-        profile: Profile { name, kana, profession: profession?, email, phone },
-        is_manager: form.checked("is_manager"),
-        careplan: form.checked("careplan"),
-    })
 }
 
 pub async fn new_form(
