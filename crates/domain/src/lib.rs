@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod directory;
 pub mod password;
+pub mod rooms;
 pub mod text;
 pub mod time_jp;
 
