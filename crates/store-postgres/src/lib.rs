@@ -12,6 +12,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 #[path = "../../store/portable/sql_store.rs"]
 mod portable;
+#[path = "../../store/portable/rooms.rs"]
+mod portable_rooms;
 
 type Db = sqlx::Postgres;
 type DbRow = sqlx::postgres::PgRow;

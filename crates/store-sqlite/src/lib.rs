@@ -17,6 +17,8 @@ use sqlx::sqlite::{
 
 #[path = "../../store/portable/sql_store.rs"]
 mod portable;
+#[path = "../../store/portable/rooms.rs"]
+mod portable_rooms;
 
 type Db = sqlx::Sqlite;
 type DbRow = sqlx::sqlite::SqliteRow;

@@ -13,6 +13,7 @@ use renraku_domain::directory::{
     PostalCode, Profession, Role, ServiceCategory,
 };
 use renraku_domain::password::PasswordPolicy;
+use renraku_domain::rooms::PostText;
 use renraku_store::*;
 use sqlx::Row as _;
 
@@ -246,7 +247,7 @@ impl SqlStore {
     }
 
     /// Commits `tx` after appending `audit` to it.
-    async fn commit_with(&self, mut tx: Tx, audit: &AuditDraft) -> StoreResult<()> {
+    pub(crate) async fn commit_with(&self, mut tx: Tx, audit: &AuditDraft) -> StoreResult<()> {
         self.append(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
     }
@@ -1118,6 +1119,147 @@ impl Store for SqlStore {
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(done.rows_affected())
+    }
+
+    async fn open_room(
+        &self,
+        municipality_id: &str,
+        patient: &PatientInfo,
+        consent: &ConsentInfo,
+        audit: &AuditDraft,
+    ) -> StoreResult<Room> {
+        self.rooms_open_room(municipality_id, patient, consent, audit).await
+    }
+
+    async fn patient(&self, municipality_id: &str, id: &str) -> StoreResult<Patient> {
+        self.rooms_patient(municipality_id, id).await
+    }
+
+    async fn consent_of(&self, municipality_id: &str, patient_id: &str) -> StoreResult<Consent> {
+        self.rooms_consent_of(municipality_id, patient_id).await
+    }
+
+    async fn withdraw_consent(
+        &self,
+        municipality_id: &str,
+        patient_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        self.rooms_withdraw_consent(municipality_id, patient_id, audit).await
+    }
+
+    async fn room(&self, municipality_id: &str, id: &str) -> StoreResult<Room> {
+        self.rooms_room(municipality_id, id).await
+    }
+
+    async fn rooms(&self, municipality_id: &str) -> StoreResult<Vec<Room>> {
+        self.rooms_rooms(municipality_id).await
+    }
+
+    async fn add_member(
+        &self,
+        municipality_id: &str,
+        room_id: &str,
+        account_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        self.rooms_add_member(municipality_id, room_id, account_id, audit).await
+    }
+
+    async fn remove_member(
+        &self,
+        municipality_id: &str,
+        room_id: &str,
+        account_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        self.rooms_remove_member(municipality_id, room_id, account_id, audit).await
+    }
+
+    async fn members(&self, municipality_id: &str, room_id: &str) -> StoreResult<Vec<Member>> {
+        self.rooms_members(municipality_id, room_id).await
+    }
+
+    async fn my_rooms(&self, account_id: &str) -> StoreResult<Vec<RoomSummary>> {
+        self.rooms_my_rooms(account_id).await
+    }
+
+    async fn authorize_room(&self, account_id: &str, room_id: &str) -> StoreResult<Option<RoomAccess>> {
+        self.rooms_authorize(account_id, room_id).await
+    }
+
+    async fn oversee_room(
+        &self,
+        municipality_id: &str,
+        admin_account_id: &str,
+        room_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<RoomAccess> {
+        self.rooms_oversee(municipality_id, admin_account_id, room_id, audit).await
+    }
+
+    async fn create_post(
+        &self,
+        access: &RoomAccess,
+        post: &NewPost,
+        audit: &AuditDraft,
+    ) -> StoreResult<PostView> {
+        self.rooms_create_post(access, post, audit).await
+    }
+
+    async fn timeline(
+        &self,
+        access: &RoomAccess,
+        before: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<PostView>> {
+        self.rooms_timeline(access, before, limit).await
+    }
+
+    async fn post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView> {
+        self.rooms_post(access, post_id).await
+    }
+
+    async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>> {
+        self.rooms_replies(access, post_ids).await
+    }
+
+    async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<()> {
+        self.rooms_mark_read(access, post_ids, at_ms).await
+    }
+
+    async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>> {
+        self.rooms_readers(access, post_id, false).await
+    }
+
+    async fn acknowledgers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>> {
+        self.rooms_readers(access, post_id, true).await
+    }
+
+    async fn acknowledge(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()> {
+        self.rooms_acknowledge(access, post_id, audit).await
+    }
+
+    async fn edit_post(
+        &self,
+        access: &RoomAccess,
+        post_id: &str,
+        text: &PostText,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        self.rooms_edit_post(access, post_id, text, audit).await
+    }
+
+    async fn delete_post(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()> {
+        self.rooms_delete_post(access, post_id, audit).await
+    }
+
+    async fn post_versions(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<PostVersion>> {
+        self.rooms_post_versions(access, post_id).await
+    }
+
+    async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>> {
+        self.rooms_vitals(access).await
     }
 
     async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()> {

@@ -4,6 +4,7 @@
 
 use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
 use renraku_domain::directory::*;
+use renraku_domain::rooms::{CareLevel, Importance, PostCategory, PostText, Sex, Vitals};
 
 use crate::*;
 
@@ -28,6 +29,13 @@ macro_rules! conformance_tests {
             a_recovery_code_works_once,
             the_setup_link_creates_one_operator,
             every_change_is_sealed_into_its_chain,
+            a_room_is_opened_with_its_patient_and_consent,
+            only_current_members_read_a_room,
+            the_timeline_pages_newest_first_by_cursor,
+            read_receipts_and_unread_counts,
+            edits_keep_every_version_and_deletes_hide_the_text,
+            withdrawn_consent_makes_the_room_read_only,
+            acknowledgements_and_vitals,
         );
     };
     (@each $open:expr; $($story:ident),* $(,)?) => {
@@ -417,4 +425,265 @@ pub async fn every_change_is_sealed_into_its_chain(store: &dyn Store) {
     assert_eq!(since.len(), 1);
     let newest_first = ok(store.audit_entries(&m.id, &filter(AuditFilter::default())).await);
     assert_eq!(newest_first.iter().map(|r| r.facts.seq).collect::<Vec<_>>(), [2, 1]);
+}
+
+/// A patient with consent, as 様式4 and the 同意書 give them.
+pub fn sample_patient() -> (PatientInfo, ConsentInfo) {
+    (
+        PatientInfo {
+            name: "流山 花子".into(),
+            kana: "ながれやま はなこ".into(),
+            birth_date: "1938-04-01".into(),
+            sex: Sex::Female,
+            address: "千葉県流山市平和台3-3-3".into(),
+            phone: Some("0471583333".into()),
+            insurer_no: Some("122203".into()),
+            insured_no: Some("0000123456".into()),
+            care_level: CareLevel::Care3,
+            contacts: "長男 流山 一郎 090-0000-0000".into(),
+        },
+        ConsentInfo {
+            consented_on: "2026-11-01".into(),
+            proxy: None,
+            family: Some(("流山 一郎".into(), "長男".into())),
+            explainer_facility: "さくら居宅介護支援事業所".into(),
+            explainer_name: "介護 次郎".into(),
+        },
+    )
+}
+
+/// A municipality with a room, two active members (a, b) and one other active user (c).
+async fn room_with_members(store: &dyn Store) -> (Municipality, Room, [Account; 3]) {
+    let m = municipality(store, "122203").await;
+    let f = ok(store
+        .create_facility(&m.id, &sample_facility("さくら"), &audit(Some(&m.id), "facility.create"))
+        .await);
+    let mut accounts = vec![];
+    for login in ["member_a", "member_b", "outsider"] {
+        let a = member(store, login, &m.id, Some(&f.id), true).await;
+        ok(store
+            .activate(&format!("t-{login}"), "$argon2id$h", T0, &audit(Some(&m.id), "user.activate"))
+            .await);
+        accounts.push(a);
+    }
+    let (patient, consent) = sample_patient();
+    let room = ok(store.open_room(&m.id, &patient, &consent, &audit(Some(&m.id), "room.open")).await);
+    for a in &accounts[..2] {
+        ok(store.add_member(&m.id, &room.id, &a.id, &audit(Some(&m.id), "room.member_add")).await);
+    }
+    let accounts: [Account; 3] = match accounts.try_into() {
+        Ok(a) => a,
+        Err(_) => unreachable!(),
+    };
+    (m, room, accounts)
+}
+
+fn post(text: &str) -> NewPost {
+    NewPost {
+        parent_id: None,
+        category: PostCategory::Visit,
+        importance: Importance::Normal,
+        text: ok(PostText::parse("body", text, false)),
+        ack_requested: false,
+        vitals: Vitals::default(),
+    }
+}
+
+async fn access(store: &dyn Store, account: &Account, room: &Room) -> RoomAccess {
+    ok(store.authorize_room(&account.id, &room.id).await)
+        .unwrap_or_else(|| panic!("{} is a member", account.login_id))
+}
+
+pub async fn a_room_is_opened_with_its_patient_and_consent(store: &dyn Store) {
+    let (m, room, _) = room_with_members(store).await;
+    assert_eq!(room.name, "流山 花子さん");
+    assert_eq!(room.status, RoomStatus::Open);
+    let (patient, consent) = sample_patient();
+    assert_eq!(ok(store.patient(&m.id, &room.patient_id).await).info, patient);
+    let c = ok(store.consent_of(&m.id, &room.patient_id).await);
+    assert_eq!((c.info, c.withdrawn_at_ms), (consent, None));
+    assert_eq!(ok(store.rooms(&m.id).await), vec![room.clone()]);
+    let other = municipality(store, "122173").await;
+    assert!(matches!(store.room(&other.id, &room.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.patient(&other.id, &room.patient_id).await, Err(StoreError::NotFound)));
+}
+
+pub async fn only_current_members_read_a_room(store: &dyn Store) {
+    let (m, room, [a, b, outsider]) = room_with_members(store).await;
+    assert!(ok(store.authorize_room(&a.id, &room.id).await).is_some());
+    assert!(ok(store.authorize_room(&outsider.id, &room.id).await).is_none());
+    let members = ok(store.members(&m.id, &room.id).await);
+    assert_eq!(members.len(), 2);
+    assert!(members.iter().all(|x| x.left_at_ms.is_none() && x.occupation == "看護師"));
+    // Adding twice is refused; an admin or another municipality's user cannot be added.
+    let again = store.add_member(&m.id, &room.id, &a.id, &audit(Some(&m.id), "room.member_add")).await;
+    assert!(matches!(again, Err(StoreError::Taken(_))), "{again:?}");
+    let b_access = access(store, &b, &room).await;
+    ok(store.remove_member(&m.id, &room.id, &b.id, &audit(Some(&m.id), "room.member_remove")).await);
+    assert!(
+        ok(store.authorize_room(&b.id, &room.id).await).is_none(),
+        "a member who left loses access at once"
+    );
+    // A proof obtained before leaving writes nothing afterwards.
+    let r = store.create_post(&b_access, &post("まだ書ける？"), &audit(Some(&m.id), "post.create")).await;
+    assert!(matches!(r, Err(StoreError::NotAllowed)), "{r:?}");
+    assert_eq!(ok(store.members(&m.id, &room.id).await).iter().filter(|x| x.left_at_ms.is_some()).count(), 1);
+    // Rejoining starts a new membership period.
+    ok(store.add_member(&m.id, &room.id, &b.id, &audit(Some(&m.id), "room.member_add")).await);
+    assert!(ok(store.authorize_room(&b.id, &room.id).await).is_some());
+    // Oversight: only the municipality's admins, recorded in the audit trail.
+    let r = store.oversee_room(&m.id, &a.id, &room.id, &audit(Some(&m.id), "room.oversight")).await;
+    assert!(matches!(r, Err(StoreError::NotAllowed)), "a member is not an admin: {r:?}");
+    let admin =
+        NewAccount { role: Role::Admin, facility_id: None, ..sample_member("admin01", &m.id, None, false) };
+    let admin = ok(store
+        .create_account(
+            &admin,
+            &token("t-admin", TokenPurpose::Activation),
+            &audit(Some(&m.id), "admin.create"),
+        )
+        .await);
+    ok(store.activate("t-admin", "$argon2id$h", T0, &audit(Some(&m.id), "user.activate")).await);
+    let before = ok(store.audit_chain(&m.id).await).len();
+    let oversight =
+        ok(store.oversee_room(&m.id, &admin.id, &room.id, &audit(Some(&m.id), "room.oversight")).await);
+    assert_eq!(oversight.kind(), AccessKind::Oversight);
+    assert!(!oversight.can_write());
+    assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 1);
+    let r = store.create_post(&oversight, &post("市です"), &audit(Some(&m.id), "post.create")).await;
+    assert!(matches!(r, Err(StoreError::NotAllowed)));
+}
+
+pub async fn the_timeline_pages_newest_first_by_cursor(store: &dyn Store) {
+    let (m, room, [a, _, _]) = room_with_members(store).await;
+    let access = access(store, &a, &room).await;
+    for i in 0..7 {
+        ok(store.create_post(&access, &post(&format!("訪問 {i}")), &audit(Some(&m.id), "post.create")).await);
+    }
+    let first = ok(store.timeline(&access, None, 3).await);
+    let texts = |page: &[PostView]| page.iter().map(|p| p.text.as_str().to_string()).collect::<Vec<_>>();
+    assert_eq!(texts(&first), ["訪問 6", "訪問 5", "訪問 4"]);
+    let second = ok(store.timeline(&access, Some(&first[2].id), 3).await);
+    assert_eq!(texts(&second), ["訪問 3", "訪問 2", "訪問 1"]);
+    let last = ok(store.timeline(&access, Some(&second[2].id), 3).await);
+    assert_eq!(texts(&last), ["訪問 0"]);
+    // Replies hang under their post, not in the timeline.
+    let reply = NewPost { parent_id: Some(first[0].id.clone()), ..post("了解しました") };
+    ok(store.create_post(&access, &reply, &audit(Some(&m.id), "post.create")).await);
+    assert_eq!(texts(&ok(store.timeline(&access, None, 1).await)), ["訪問 6"]);
+    let replies = ok(store.replies(&access, &[first[0].id.clone()]).await);
+    assert_eq!(texts(&replies), ["了解しました"]);
+    // A reply to a reply, or to another room's post, is refused.
+    let nested = NewPost { parent_id: Some(replies[0].id.clone()), ..post("x") };
+    assert!(matches!(
+        store.create_post(&access, &nested, &audit(Some(&m.id), "post.create")).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
+    let (m, room, [a, b, _]) = room_with_members(store).await;
+    let a_access = access(store, &a, &room).await;
+    let b_access = access(store, &b, &room).await;
+    let p1 = ok(store.create_post(&a_access, &post("一つ目"), &audit(Some(&m.id), "post.create")).await);
+    let p2 = ok(store.create_post(&a_access, &post("二つ目"), &audit(Some(&m.id), "post.create")).await);
+    let unread = |rooms: Vec<RoomSummary>| rooms.iter().map(|r| r.unread).collect::<Vec<_>>();
+    assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [2]);
+    assert_eq!(unread(ok(store.my_rooms(&a.id).await)), [0], "one's own posts are never unread");
+    ok(store.mark_read(&b_access, &[p1.id.clone(), p2.id.clone()], T0 + 10).await);
+    ok(store.mark_read(&b_access, &[p1.id.clone()], T0 + 20).await);
+    assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [0]);
+    let seen = ok(store.post(&a_access, &p1.id).await);
+    assert_eq!((seen.read_count, seen.read_by_me), (1, false));
+    assert!(ok(store.post(&b_access, &p1.id).await).read_by_me);
+    let readers = ok(store.readers(&a_access, &p1.id).await);
+    assert_eq!(
+        readers.iter().map(|r| (r.account_id.as_str(), r.at_ms)).collect::<Vec<_>>(),
+        [(b.id.as_str(), T0 + 10)]
+    );
+    // The author's own reading leaves no receipt.
+    ok(store.mark_read(&a_access, &[p1.id.clone()], T0 + 30).await);
+    assert_eq!(ok(store.post(&a_access, &p1.id).await).read_count, 1);
+}
+
+pub async fn edits_keep_every_version_and_deletes_hide_the_text(store: &dyn Store) {
+    let (m, room, [a, b, _]) = room_with_members(store).await;
+    let a_access = access(store, &a, &room).await;
+    let b_access = access(store, &b, &room).await;
+    let p = ok(store.create_post(&a_access, &post("体温 37.8"), &audit(Some(&m.id), "post.create")).await);
+    let fixed = ok(PostText::parse("body", "体温 36.8", false));
+    let r = store.edit_post(&b_access, &p.id, &fixed, &audit(Some(&m.id), "post.edit")).await;
+    assert!(matches!(r, Err(StoreError::NotAllowed)), "only the author edits: {r:?}");
+    ok(store.edit_post(&a_access, &p.id, &fixed, &audit(Some(&m.id), "post.edit")).await);
+    ok(store
+        .edit_post(
+            &a_access,
+            &p.id,
+            &ok(PostText::parse("body", "体温 36.9", false)),
+            &audit(Some(&m.id), "post.edit"),
+        )
+        .await);
+    let shown = ok(store.post(&b_access, &p.id).await);
+    assert_eq!(shown.text.as_str(), "体温 36.9");
+    assert!(shown.edited_at_ms.is_some());
+    let versions = ok(store.post_versions(&b_access, &p.id).await);
+    assert_eq!(versions.iter().map(|v| v.text.as_str()).collect::<Vec<_>>(), ["体温 36.8", "体温 37.8"]);
+    assert!(matches!(
+        store.delete_post(&b_access, &p.id, &audit(Some(&m.id), "post.delete")).await,
+        Err(StoreError::NotAllowed)
+    ));
+    ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), "post.delete")).await);
+    let gone = ok(store.post(&b_access, &p.id).await);
+    assert!(gone.deleted_at_ms.is_some());
+    assert_eq!(gone.text.as_str(), "", "the text is hidden from readers");
+    assert!(ok(store.post_versions(&b_access, &p.id).await).is_empty());
+}
+
+pub async fn withdrawn_consent_makes_the_room_read_only(store: &dyn Store) {
+    let (m, room, [a, _, _]) = room_with_members(store).await;
+    let before = access(store, &a, &room).await;
+    ok(store.create_post(&before, &post("最後の記録"), &audit(Some(&m.id), "post.create")).await);
+    ok(store.withdraw_consent(&m.id, &room.patient_id, &audit(Some(&m.id), "consent.withdraw")).await);
+    assert!(ok(store.consent_of(&m.id, &room.patient_id).await).withdrawn_at_ms.is_some());
+    assert_eq!(ok(store.room(&m.id, &room.id).await).status, RoomStatus::ReadOnly);
+    let after = access(store, &a, &room).await;
+    assert!(!after.can_write());
+    assert_eq!(ok(store.timeline(&after, None, 10).await).len(), 1, "still readable");
+    for stale in [&before, &after] {
+        let r = store.create_post(stale, &post("書けない"), &audit(Some(&m.id), "post.create")).await;
+        assert!(matches!(r, Err(StoreError::NotAllowed)), "{r:?}");
+    }
+    let again =
+        store.withdraw_consent(&m.id, &room.patient_id, &audit(Some(&m.id), "consent.withdraw")).await;
+    assert!(matches!(again, Err(StoreError::NotFound)));
+}
+
+pub async fn acknowledgements_and_vitals(store: &dyn Store) {
+    let (m, room, [a, b, _]) = room_with_members(store).await;
+    let a_access = access(store, &a, &room).await;
+    let b_access = access(store, &b, &room).await;
+    let vitals = Vitals {
+        systolic: Some(132),
+        diastolic: Some(78),
+        temperature_tenths: Some(368),
+        ..Vitals::default()
+    };
+    let asked = NewPost {
+        ack_requested: true,
+        category: PostCategory::Vitals,
+        importance: Importance::Urgent,
+        vitals,
+        ..post("至急ご確認ください")
+    };
+    let p = ok(store.create_post(&a_access, &asked, &audit(Some(&m.id), "post.create")).await);
+    assert_eq!((p.importance, p.vitals), (Importance::Urgent, vitals));
+    ok(store.acknowledge(&b_access, &p.id, &audit(Some(&m.id), "post.acknowledge")).await);
+    ok(store.acknowledge(&b_access, &p.id, &audit(Some(&m.id), "post.acknowledge")).await);
+    let seen = ok(store.post(&b_access, &p.id).await);
+    assert_eq!((seen.ack_count, seen.acked_by_me), (1, true));
+    assert_eq!(ok(store.acknowledgers(&a_access, &p.id).await).len(), 1);
+    ok(store.create_post(&a_access, &post("記録のみ"), &audit(Some(&m.id), "post.create")).await);
+    let points = ok(store.vitals(&a_access).await);
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].vitals, vitals);
 }

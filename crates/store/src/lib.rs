@@ -8,10 +8,13 @@
 
 pub mod conformance;
 mod records;
+mod rooms;
 
 pub use records::*;
+pub use rooms::*;
 
 use async_trait::async_trait;
+use renraku_domain::rooms::PostText;
 
 /// What can go wrong in a store call. Handlers turn these into Japanese messages.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +30,9 @@ pub enum StoreError {
     /// The one-time link is unknown, used or expired.
     #[error("token invalid")]
     TokenInvalid,
+    /// The room is read-only (consent withdrawn or closed), or the post is not the caller's.
+    #[error("not allowed")]
+    NotAllowed,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -166,6 +172,93 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, identity_id: &str, id: &str, now_ms: i64) -> StoreResult<bool>;
     /// Revokes every session of the identity except `keep`.
     async fn revoke_sessions(&self, identity_id: &str, keep: Option<&str>, now_ms: i64) -> StoreResult<u64>;
+
+    // Patients, consent and rooms (D1–D3).
+    /// Records the patient and their consent and opens their room, named after them.
+    async fn open_room(
+        &self,
+        municipality_id: &str,
+        patient: &PatientInfo,
+        consent: &ConsentInfo,
+        audit: &AuditDraft,
+    ) -> StoreResult<Room>;
+    async fn patient(&self, municipality_id: &str, id: &str) -> StoreResult<Patient>;
+    async fn consent_of(&self, municipality_id: &str, patient_id: &str) -> StoreResult<Consent>;
+    /// Withdrawal of consent: every room of the patient becomes read-only at once.
+    async fn withdraw_consent(
+        &self,
+        municipality_id: &str,
+        patient_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn room(&self, municipality_id: &str, id: &str) -> StoreResult<Room>;
+    async fn rooms(&self, municipality_id: &str) -> StoreResult<Vec<Room>>;
+    /// Adds an active member account of the same municipality; refused if already a member.
+    async fn add_member(
+        &self,
+        municipality_id: &str,
+        room_id: &str,
+        account_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Ends a membership now; the former member loses access at once.
+    async fn remove_member(
+        &self,
+        municipality_id: &str,
+        room_id: &str,
+        account_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Every membership period, current and past.
+    async fn members(&self, municipality_id: &str, room_id: &str) -> StoreResult<Vec<Member>>;
+    /// The rooms `account_id` is a current member of, with unread counts, newest activity first.
+    async fn my_rooms(&self, account_id: &str) -> StoreResult<Vec<RoomSummary>>;
+    /// Access for a current member of the room; `None` for anyone else.
+    async fn authorize_room(&self, account_id: &str, room_id: &str) -> StoreResult<Option<RoomAccess>>;
+    /// Read-only access for the municipality's oversight (G2), recorded with its reason.
+    async fn oversee_room(
+        &self,
+        municipality_id: &str,
+        admin_account_id: &str,
+        room_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<RoomAccess>;
+
+    // Posts (D4, D5). Each takes the proof of access.
+    /// Writes a post; [`StoreError::NotAllowed`] when the access cannot write.
+    async fn create_post(
+        &self,
+        access: &RoomAccess,
+        post: &NewPost,
+        audit: &AuditDraft,
+    ) -> StoreResult<PostView>;
+    /// Newest first; `before` is the id of the last post already shown (cursor paging).
+    async fn timeline(
+        &self,
+        access: &RoomAccess,
+        before: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<PostView>>;
+    async fn post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView>;
+    async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>>;
+    /// Marks posts read by the access's account (members only; oversight reads leave no receipt).
+    async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<()>;
+    async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;
+    async fn acknowledgers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;
+    async fn acknowledge(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()>;
+    /// Replaces the text of the caller's own post, keeping the former text as a version.
+    async fn edit_post(
+        &self,
+        access: &RoomAccess,
+        post_id: &str,
+        text: &PostText,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Hides the caller's own post; the text is kept for the audit trail and disclosure.
+    async fn delete_post(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()>;
+    async fn post_versions(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<PostVersion>>;
+    /// The room's vital signs, oldest first, for the chart.
+    async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>>;
 
     // The audit trail (G1).
     async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()>;
