@@ -591,7 +591,7 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [2]);
     assert_eq!(unread(ok(store.my_rooms(&a.id).await)), [0], "one's own posts are never unread");
     ok(store.mark_read(&b_access, &[p1.id.clone(), p2.id.clone()], T0 + 10).await);
-    ok(store.mark_read(&b_access, &[p1.id.clone()], T0 + 20).await);
+    ok(store.mark_read(&b_access, std::slice::from_ref(&p1.id), T0 + 20).await);
     assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [0]);
     let seen = ok(store.post(&a_access, &p1.id).await);
     assert_eq!((seen.read_count, seen.read_by_me), (1, false));
@@ -602,7 +602,7 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
         [(b.id.as_str(), T0 + 10)]
     );
     // The author's own reading leaves no receipt.
-    ok(store.mark_read(&a_access, &[p1.id.clone()], T0 + 30).await);
+    ok(store.mark_read(&a_access, std::slice::from_ref(&p1.id), T0 + 30).await);
     assert_eq!(ok(store.post(&a_access, &p1.id).await).read_count, 1);
 }
 
