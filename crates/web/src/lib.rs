@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod auth;
+mod charts;
 mod clock;
 mod csrf;
 pub mod directory;

@@ -8,6 +8,7 @@ mod login;
 mod onboarding;
 mod operator;
 mod password;
+pub mod rooms;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -32,6 +33,15 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(login::logout))
         .route("/password", get(password::form).post(password::change))
         .route("/account", get(account::page))
+        .route("/rooms", get(rooms::list))
+        .route("/rooms/{id}", get(rooms::show))
+        .route("/rooms/{id}/posts", post(rooms::create))
+        .route("/rooms/{id}/vitals", get(rooms::vitals))
+        .route("/rooms/{id}/posts/{post}/replies", post(rooms::reply))
+        .route("/rooms/{id}/posts/{post}/ack", post(rooms::acknowledge))
+        .route("/rooms/{id}/posts/{post}/readers", get(rooms::readers))
+        .route("/rooms/{id}/posts/{post}/edit", get(rooms::edit_form).post(rooms::edit))
+        .route("/rooms/{id}/posts/{post}/delete", post(rooms::delete))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/account/sessions/revoke-others", post(account::revoke_others))
         .route("/operator", get(operator::home))

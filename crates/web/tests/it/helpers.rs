@@ -128,6 +128,22 @@ impl TestApp {
         (b, secret)
     }
 
+    /// Signs the existing operator in again in a fresh browser.
+    pub async fn operator_again(&self) -> (Browser, String) {
+        let b = self.browser();
+        let identity = self.store().identity_by_login("operator").await.unwrap().expect("operator exists");
+        // The tests know the operator's secret only through the enrolment page, so reset the
+        // second factor and enrol anew (as an operator who lost their phone would).
+        let audit = renraku_store::AuditDraft {
+            at_ms: self.state.clock.now_ms(),
+            action: "test".into(),
+            ..Default::default()
+        };
+        self.store().set_second_factor(&identity.id, None, &[], &audit).await.unwrap();
+        let secret = self.sign_in_first_time(&b, "operator", "Kanri-pass-2026").await;
+        (b, secret)
+    }
+
     /// Signs in for the first time: password, then TOTP enrolment. Returns the TOTP secret.
     pub async fn sign_in_first_time(&self, b: &Browser, login: &str, password: &str) -> String {
         b.submit("/login", "/login", &[("login_id", login), ("password", password)])

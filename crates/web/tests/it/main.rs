@@ -8,4 +8,5 @@ mod admin;
 mod audit;
 mod bad_input;
 mod browser;
+mod rooms;
 mod sign_in;

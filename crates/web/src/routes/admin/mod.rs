@@ -3,6 +3,7 @@
 //! "not found".
 
 mod facilities;
+mod rooms;
 mod users;
 
 use askama::Template;
@@ -33,6 +34,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/facilities/{id}", get(facilities::show))
         .route("/admin/facilities/{id}/edit", get(facilities::edit_form).post(facilities::update))
         .route("/admin/facilities/{id}/users/new", get(users::new_form).post(users::create))
+        .route("/admin/rooms", get(rooms::list))
+        .route("/admin/rooms/new", get(rooms::new_form).post(rooms::create))
+        .route("/admin/rooms/{id}", get(rooms::show))
+        .route("/admin/rooms/{id}/members", post(rooms::add_member))
+        .route("/admin/rooms/{id}/members/{account}/remove", post(rooms::remove_member))
+        .route("/admin/rooms/{id}/withdraw-consent", post(rooms::withdraw_consent))
+        .route("/admin/rooms/{id}/oversight", post(rooms::oversee))
         .route("/admin/users", get(users::list))
         .route("/admin/users/{id}/edit", get(users::edit_form).post(users::update))
         .route("/admin/users/{id}/status", post(users::set_status))

@@ -1,0 +1,375 @@
+//! A municipality's rooms (D1–D3, G2): opening a room with the patient and the consent
+//! (様式4 and 同意書, entered directly until the online application arrives), inviting and
+//! removing members, withdrawing consent, and reading a room for oversight after giving a reason.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use renraku_domain::FieldError;
+use renraku_domain::directory::{AccountStatus, KanaName, Name, PhoneNumber, Role};
+use renraku_domain::rooms::{CareLevel, Sex};
+use renraku_domain::text::{digits_only, normalize};
+use renraku_store::{Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, StoreError};
+
+use crate::AppState;
+use crate::auth::{Admin, RequestMeta};
+use crate::csrf::CsrfToken;
+use crate::error::AppError;
+use crate::forms::{Form, FormState};
+use crate::routes::rooms::{Choice, room_page};
+use crate::views::{Chrome, jst, render};
+
+async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Room, AppError> {
+    match state.store.room(&admin.municipality.id, id).await {
+        Err(StoreError::NotFound) => Err(AppError::NotFound("部屋")),
+        other => Ok(other?),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/rooms.html")]
+struct ListPage {
+    chrome: Chrome,
+    rooms: Vec<Room>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    admin: Admin,
+) -> Result<Response, AppError> {
+    let rooms = state.store.rooms(&admin.municipality.id).await?;
+    Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&admin.auth)), rooms })?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/room_new.html")]
+struct NewPage {
+    chrome: Chrome,
+    form: FormState,
+    sexes: Vec<Choice>,
+    care_levels: Vec<Choice>,
+}
+
+fn new_page(csrf: &CsrfToken, admin: &Admin, form: FormState) -> NewPage {
+    NewPage {
+        chrome: Chrome::new("部屋を開く（利用対象者と同意書の登録）", csrf, Some(&admin.auth)),
+        form,
+        sexes: Sex::ALL.iter().map(|s| Choice { value: s.code(), label: s.label() }).collect(),
+        care_levels: CareLevel::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
+    }
+}
+
+pub async fn new_form(csrf: CsrfToken, admin: Admin) -> Result<Response, AppError> {
+    Ok(render(new_page(&csrf, &admin, FormState::default()))?.into_response())
+}
+
+/// `2026-11-23`, `2026/11/23` or full-width forms of them, not in the future of `today`.
+fn date(echo: &mut FormState, field: &'static str, input: &str, today: time::Date) -> Option<String> {
+    let v = normalize(input).replace('/', "-");
+    let format = time::macros::format_description!("[year]-[month padding:none]-[day padding:none]");
+    match time::Date::parse(&v, format) {
+        Ok(d) if d <= today && d.year() >= 1900 => {
+            Some(format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+        }
+        _ => {
+            echo.error(FieldError::new(field, "日付は 2026-11-23 の形で、今日以前の日を入力してください。"));
+            None
+        }
+    }
+}
+
+fn optional_digits(
+    echo: &mut FormState,
+    field: &'static str,
+    input: &str,
+    lengths: &[usize],
+    message: &str,
+) -> Option<Option<String>> {
+    if input.trim().is_empty() {
+        return Some(None);
+    }
+    match digits_only(input) {
+        Some(d) if lengths.contains(&d.len()) => Some(Some(d)),
+        _ => {
+            echo.error(FieldError::new(field, message));
+            None
+        }
+    }
+}
+
+fn parse(form: &Form, today: time::Date) -> Result<(PatientInfo, ConsentInfo), FormState> {
+    let mut echo = form.echo();
+    let name = echo.take(Name::parse("name", form.get("name")));
+    let kana = echo.take(KanaName::parse("kana", form.get("kana")));
+    let birth_date = date(&mut echo, "birth_date", form.get("birth_date"), today);
+    let sex = Sex::from_code(form.get("sex"));
+    if sex.is_none() {
+        echo.error(FieldError::new("sex", "性別を選択してください。"));
+    }
+    let address = echo.take(Name::parse("address", form.get("address")));
+    let phone = match form.get("phone").trim() {
+        "" => Some(None),
+        p => echo.take(PhoneNumber::parse("phone", p)).map(|p| Some(p.to_string())),
+    };
+    let insurer_no = optional_digits(
+        &mut echo,
+        "insurer_no",
+        form.get("insurer_no"),
+        &[6, 8],
+        "保険者番号は6桁または8桁の数字です。",
+    );
+    let insured_no = optional_digits(
+        &mut echo,
+        "insured_no",
+        form.get("insured_no"),
+        &[10],
+        "被保険者番号は10桁の数字です。",
+    );
+    let care_level = CareLevel::from_code(form.get("care_level"));
+    if care_level.is_none() {
+        echo.error(FieldError::new("care_level", "要介護度を選択してください。"));
+    }
+    let contacts = normalize(form.get("contacts"));
+    let consented_on = date(&mut echo, "consented_on", form.get("consented_on"), today);
+    let proxy = if form.get("signer") == "proxy" {
+        let n = echo.take(Name::parse("proxy_name", form.get("proxy_name")));
+        let r = echo.take(Name::parse("proxy_relation", form.get("proxy_relation")));
+        n.zip(r).map(|(n, r)| Some((n.to_string(), r.to_string())))
+    } else {
+        Some(None)
+    };
+    let family = match form.get("family_name").trim() {
+        "" => Some(None),
+        _ => {
+            let n = echo.take(Name::parse("family_name", form.get("family_name")));
+            let r = echo.take(Name::parse("family_relation", form.get("family_relation")));
+            n.zip(r).map(|(n, r)| Some((n.to_string(), r.to_string())))
+        }
+    };
+    let explainer_facility = echo.take(Name::parse("explainer_facility", form.get("explainer_facility")));
+    let explainer_name = echo.take(Name::parse("explainer_name", form.get("explainer_name")));
+    if !form.checked("consent_confirmed") {
+        echo.error(FieldError::new("consent_confirmed", "同意書を受け取ったことを確認してください。"));
+    }
+    match (name, kana, birth_date, sex, address, phone, insurer_no, insured_no, care_level) {
+        (
+            Some(name),
+            Some(kana),
+            Some(birth_date),
+            Some(sex),
+            Some(address),
+            Some(phone),
+            Some(insurer_no),
+            Some(insured_no),
+            Some(care_level),
+        ) if !echo.has_errors() => match (consented_on, proxy, family, explainer_facility, explainer_name) {
+            (Some(consented_on), Some(proxy), Some(family), Some(ef), Some(en)) => Ok((
+                PatientInfo {
+                    name: name.to_string(),
+                    kana: kana.to_string(),
+                    birth_date,
+                    sex,
+                    address: address.to_string(),
+                    phone,
+                    insurer_no,
+                    insured_no,
+                    care_level,
+                    contacts,
+                },
+                ConsentInfo {
+                    consented_on,
+                    proxy,
+                    family,
+                    explainer_facility: ef.to_string(),
+                    explainer_name: en.to_string(),
+                },
+            )),
+            _ => Err(echo),
+        },
+        _ => Err(echo),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    admin: Admin,
+    form: Form,
+) -> Result<Response, AppError> {
+    let now = state.clock.now_ms();
+    let today = renraku_domain::time_jp::to_jst(now).date();
+    let (patient, consent) = match parse(&form, today) {
+        Ok(v) => v,
+        Err(echo) => {
+            return Ok(
+                (StatusCode::UNPROCESSABLE_ENTITY, render(new_page(&csrf, &admin, echo))?).into_response()
+            );
+        }
+    };
+    let audit = admin.auth.audit(&meta, now, "room.open", "room", "");
+    let room = state.store.open_room(&admin.municipality.id, &patient, &consent, &audit).await?;
+    Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
+}
+
+struct MemberRow {
+    member: Member,
+    joined: String,
+    left: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/room.html")]
+struct ShowPage {
+    chrome: Chrome,
+    room: Room,
+    patient: Patient,
+    consent: Consent,
+    consent_withdrawn: String,
+    members: Vec<MemberRow>,
+    candidates: Vec<Account>,
+    form: FormState,
+}
+
+async fn show_page(
+    state: &AppState,
+    csrf: &CsrfToken,
+    admin: &Admin,
+    id: &str,
+    form: FormState,
+) -> Result<ShowPage, AppError> {
+    let room = find(state, admin, id).await?;
+    let m = &admin.municipality.id;
+    let patient = state.store.patient(m, &room.patient_id).await?;
+    let consent = state.store.consent_of(m, &room.patient_id).await?;
+    let members = state.store.members(m, &room.id).await?;
+    let current: Vec<&str> =
+        members.iter().filter(|x| x.left_at_ms.is_none()).map(|x| x.account_id.as_str()).collect();
+    let candidates = state
+        .store
+        .accounts(m, None)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            a.role == Role::Member && a.status == AccountStatus::Active && !current.contains(&a.id.as_str())
+        })
+        .collect();
+    Ok(ShowPage {
+        chrome: Chrome::new(room.name.clone(), csrf, Some(&admin.auth)),
+        consent_withdrawn: consent.withdrawn_at_ms.map(jst).unwrap_or_default(),
+        members: members
+            .into_iter()
+            .map(|member| MemberRow {
+                joined: jst(member.joined_at_ms),
+                left: member.left_at_ms.map(jst).unwrap_or_default(),
+                member,
+            })
+            .collect(),
+        room,
+        patient,
+        consent,
+        candidates,
+        form,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let page = show_page(&state, &csrf, &admin, &id, FormState::default()).await?;
+    // The page shows the patient's record: a read of patient data.
+    state
+        .store
+        .append_audit(&admin.auth.audit(&meta, state.clock.now_ms(), "patient.read", "room", &id))
+        .await?;
+    Ok(render(page)?.into_response())
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    admin: Admin,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let room = find(&state, &admin, &id).await?;
+    let account = form.get("account_id");
+    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "room.member_add", "room", &room.id);
+    audit.detail = format!("account={account}");
+    match state.store.add_member(&admin.municipality.id, &room.id, account, &audit).await {
+        Ok(()) | Err(StoreError::Taken(_)) => {
+            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
+        }
+        Err(StoreError::NotFound) => Err(AppError::BadRequest("招待できる利用者を選択してください。".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    admin: Admin,
+    Path((id, account)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let room = find(&state, &admin, &id).await?;
+    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "room.member_remove", "room", &room.id);
+    audit.detail = format!("account={account}");
+    match state.store.remove_member(&admin.municipality.id, &room.id, &account, &audit).await {
+        Err(StoreError::NotFound) => Err(AppError::NotFound("参加者")),
+        other => {
+            other?;
+            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
+        }
+    }
+}
+
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let room = find(&state, &admin, &id).await?;
+    let audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), "consent.withdraw", "patient", &room.patient_id);
+    match state.store.withdraw_consent(&admin.municipality.id, &room.patient_id, &audit).await {
+        Ok(()) | Err(StoreError::NotFound) => {
+            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Oversight (G2): the room, read-only, after a reason that goes to the audit trail.
+pub async fn oversee(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    admin: Admin,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let reason = normalize(form.get("reason"));
+    if reason.chars().count() < 5 || reason.chars().count() > 500 {
+        let mut echo = form.echo();
+        echo.error(FieldError::new(
+            "reason",
+            "閲覧の理由を5〜500文字で入力してください（操作記録に残ります）。",
+        ));
+        let page = show_page(&state, &csrf, &admin, &id, echo).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
+    }
+    let room = find(&state, &admin, &id).await?;
+    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "room.oversight_read", "room", &room.id);
+    audit.detail = format!("reason={reason}");
+    let access =
+        state.store.oversee_room(&admin.municipality.id, &admin.auth.account.id, &room.id, &audit).await?;
+    let page = room_page(&state, &csrf, &admin.auth, &access, None, FormState::default()).await?;
+    Ok(render(page)?.into_response())
+}

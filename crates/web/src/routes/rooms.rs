@@ -1,0 +1,430 @@
+//! The 連絡帳 for members (D3–D5): the room list with unread counts, the timeline, posting,
+//! replies, read receipts, acknowledgements, edits with history, deletion and the vitals chart.
+//! Every handler gets a [`RoomAccess`] from [`access`] first: current members only (the
+//! municipality reads through its own oversight page). Every read and write is audited.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use renraku_domain::FieldError;
+use renraku_domain::rooms::{Importance, PostCategory, PostText, VITALS, Vitals, format_scaled};
+use renraku_store::{NewPost, PostView, RoomAccess, RoomSummary, StoreError};
+
+use crate::AppState;
+use crate::auth::{Auth, RequestMeta, SignedIn};
+use crate::csrf::CsrfToken;
+use crate::error::AppError;
+use crate::forms::{Form, FormState};
+use crate::views::{Chrome, jst, render};
+
+/// Posts per timeline page.
+pub const PAGE: i64 = 30;
+
+/// The proof that the signed-in member may read this room, or "not found" (a non-member learns
+/// nothing, not even that the room exists).
+pub async fn access(state: &AppState, auth: &Auth, room_id: &str) -> Result<RoomAccess, AppError> {
+    state.store.authorize_room(&auth.account.id, room_id).await?.ok_or(AppError::NotFound("部屋"))
+}
+
+fn not_allowed(e: StoreError) -> AppError {
+    match e {
+        StoreError::NotAllowed => {
+            AppError::Forbidden("この部屋には書き込めません（閲覧のみ、または投稿者本人ではありません）。")
+        }
+        StoreError::NotFound => AppError::NotFound("投稿"),
+        e => e.into(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rooms/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    rooms: Vec<RoomSummary>,
+    total_unread: i64,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+) -> Result<Response, AppError> {
+    let rooms = state.store.my_rooms(&auth.account.id).await?;
+    let total_unread = rooms.iter().map(|r| r.unread).sum();
+    Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&auth)), rooms, total_unread })?
+        .into_response())
+}
+
+/// A post ready for the page: its text already escaped, its vitals formatted.
+pub struct PostItem {
+    pub post: PostView,
+    pub html: String,
+    pub at: String,
+    pub edited: String,
+    pub vitals: Vec<(&'static str, String, &'static str)>,
+    pub mine: bool,
+    pub replies: Vec<PostItem>,
+}
+
+fn vitals_rows(v: &Vitals) -> Vec<(&'static str, String, &'static str)> {
+    VITALS
+        .iter()
+        .zip(v.values())
+        .filter_map(|(spec, value)| value.map(|x| (spec.label, format_scaled(x, spec.decimals), spec.unit)))
+        .collect()
+}
+
+pub fn item(post: PostView, me: &str, replies: Vec<PostItem>) -> PostItem {
+    PostItem {
+        html: post.text.to_html(),
+        at: jst(post.created_at_ms),
+        edited: post.edited_at_ms.map(jst).unwrap_or_default(),
+        vitals: vitals_rows(&post.vitals),
+        mine: post.author_account_id == me,
+        replies,
+        post,
+    }
+}
+
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "rooms/room.html")]
+pub struct RoomPage {
+    pub chrome: Chrome,
+    pub room_id: String,
+    pub writable: bool,
+    pub oversight: bool,
+    pub read_only_reason: &'static str,
+    pub posts: Vec<PostItem>,
+    pub older: Option<String>,
+    pub form: FormState,
+    pub categories: Vec<Choice>,
+    pub importances: Vec<Choice>,
+    pub vitals_fields: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+/// The timeline page for `access`, newest first from `before`, with replies under each post.
+pub async fn room_page(
+    state: &AppState,
+    csrf: &CsrfToken,
+    auth: &Auth,
+    access: &RoomAccess,
+    before: Option<&str>,
+    form: FormState,
+) -> Result<RoomPage, AppError> {
+    let posts = state.store.timeline(access, before, PAGE + 1).await?;
+    let older = (posts.len() as i64 > PAGE).then(|| posts[PAGE as usize - 1].id.clone());
+    let posts: Vec<PostView> = posts.into_iter().take(PAGE as usize).collect();
+    let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+    let replies = state.store.replies(access, &ids).await?;
+    let mut shown: Vec<String> = ids.clone();
+    shown.extend(replies.iter().map(|r| r.id.clone()));
+    let me = access.account_id();
+    let items = posts
+        .into_iter()
+        .map(|p| {
+            let mine: Vec<PostItem> = replies
+                .iter()
+                .filter(|r| r.parent_id.as_deref() == Some(&p.id))
+                .cloned()
+                .map(|r| item(r, me, vec![]))
+                .collect();
+            item(p, me, mine)
+        })
+        .collect();
+    // What the member has now seen is read; the receipt shows from the next view on.
+    state.store.mark_read(access, &shown, state.clock.now_ms()).await?;
+    let room = access.room();
+    let oversight = access.kind() == renraku_store::AccessKind::Oversight;
+    Ok(RoomPage {
+        chrome: Chrome::new(
+            if oversight { format!("{}（監督閲覧）", room.name) } else { room.name.clone() },
+            csrf,
+            Some(auth),
+        ),
+        room_id: room.id.clone(),
+        writable: access.can_write(),
+        oversight,
+        read_only_reason: if room.status == renraku_store::RoomStatus::Open {
+            ""
+        } else {
+            "この部屋は閲覧のみです（同意の撤回または終了）。"
+        },
+        posts: items,
+        older,
+        form,
+        categories: PostCategory::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
+        importances: Importance::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
+        vitals_fields: VITALS.iter().map(|v| (v.field, v.label, v.unit)).collect(),
+    })
+}
+
+fn before_of(query: Option<String>) -> Option<String> {
+    let query = query?;
+    let form = crate::forms::parse_urlencoded(query.as_bytes()).ok()?;
+    let before = form.get("before");
+    (!before.is_empty() && before.len() <= 64).then(|| before.to_string())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+    Path(room_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let before = before_of(query);
+    let page = room_page(&state, &csrf, &auth, &access, before.as_deref(), FormState::default()).await?;
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.read", "room", &room_id);
+    audit.detail = format!("posts={}", page.posts.len());
+    state.store.append_audit(&audit).await?;
+    Ok(render(page)?.into_response())
+}
+
+/// Reads the post form; errors go next to their fields.
+fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormState> {
+    let mut echo = form.echo();
+    let category = PostCategory::from_code(form.get("category"));
+    if category.is_none() {
+        echo.error(FieldError::new("category", "分類を選択してください。"));
+    }
+    let importance = Importance::from_code(form.get("importance")).unwrap_or(Importance::Normal);
+    let vitals = match Vitals::parse(|f| form.get(f).to_string()) {
+        Ok(v) => Some(v),
+        Err(errors) => {
+            errors.into_iter().for_each(|e| echo.error(e));
+            None
+        }
+    };
+    let may_be_empty = vitals.is_some_and(|v| !v.is_empty());
+    let text = echo.take(PostText::parse("body", form.get("body"), may_be_empty));
+    match (category, vitals, text) {
+        (Some(category), Some(vitals), Some(text)) if !echo.has_errors() => Ok(NewPost {
+            parent_id,
+            category,
+            importance,
+            text,
+            ack_requested: form.checked("ack_requested"),
+            vitals,
+        }),
+        _ => Err(echo),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+    Path(room_id): Path<String>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let post = match parse_post(&form, None) {
+        Ok(p) => p,
+        Err(echo) => {
+            let page = room_page(&state, &csrf, &auth, &access, None, echo).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
+        }
+    };
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.create", "room", &room_id);
+    audit.object_type = "post".into();
+    audit.detail =
+        format!("room={room_id} category={} importance={}", post.category.code(), post.importance.code());
+    state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
+    Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path((room_id, post_id)): Path<(String, String)>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let mut fields = form.clone();
+    if form.get("category").is_empty() {
+        fields = Form::from_pairs([("category", "notice"), ("body", form.get("body"))]);
+    }
+    let post = parse_post(&fields, Some(post_id.clone())).map_err(|echo| {
+        AppError::BadRequest(echo.errors().first().map(|(_, m)| m.to_string()).unwrap_or_default())
+    })?;
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.reply", "post", &post_id);
+    audit.detail = format!("room={room_id}");
+    state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
+    Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path((room_id, post_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.acknowledge", "post", &post_id);
+    audit.detail = format!("room={room_id}");
+    state.store.acknowledge(&access, &post_id, &audit).await.map_err(not_allowed)?;
+    Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "rooms/readers.html")]
+struct ReadersPage {
+    chrome: Chrome,
+    room_id: String,
+    post: PostItem,
+    readers: Vec<(String, String)>,
+    acknowledgers: Vec<(String, String)>,
+    versions: Vec<(i64, String, String)>,
+}
+
+/// One post with who read it and when (既読), who acknowledged it, and its former versions.
+pub async fn readers(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+    Path((room_id, post_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
+    let pairs = |rs: Vec<renraku_store::Reader>| rs.into_iter().map(|r| (r.name, jst(r.at_ms))).collect();
+    let readers = pairs(state.store.readers(&access, &post_id).await?);
+    let acknowledgers = pairs(state.store.acknowledgers(&access, &post_id).await?);
+    let versions = state
+        .store
+        .post_versions(&access, &post_id)
+        .await?
+        .into_iter()
+        .map(|v| (v.version, v.text.to_html(), jst(v.replaced_at_ms)))
+        .collect();
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.read", "post", &post_id);
+    audit.detail = format!("room={room_id}");
+    state.store.append_audit(&audit).await?;
+    let page = ReadersPage {
+        chrome: Chrome::new("既読と履歴", &csrf, Some(&auth)),
+        room_id,
+        post: item(post, access.account_id(), vec![]),
+        readers,
+        acknowledgers,
+        versions,
+    };
+    Ok(render(page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "rooms/edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    room_id: String,
+    post_id: String,
+    form: FormState,
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+    Path((room_id, post_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
+    if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
+        return Err(not_allowed(StoreError::NotAllowed));
+    }
+    let form = FormState::with([("body", post.text.as_str().to_string())]);
+    let page =
+        EditPage { chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)), room_id, post_id, form };
+    Ok(render(page)?.into_response())
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+    Path((room_id, post_id)): Path<(String, String)>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let mut echo = form.echo();
+    let Some(text) = echo.take(PostText::parse("body", form.get("body"), false)) else {
+        let page =
+            EditPage {
+                chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)), room_id, post_id, form: echo
+            };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
+    };
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.edit", "post", &post_id);
+    audit.detail = format!("room={room_id}");
+    state.store.edit_post(&access, &post_id, &text, &audit).await.map_err(not_allowed)?;
+    Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path((room_id, post_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.delete", "post", &post_id);
+    audit.detail = format!("room={room_id}");
+    state.store.delete_post(&access, &post_id, &audit).await.map_err(not_allowed)?;
+    Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "rooms/vitals.html")]
+struct VitalsPage {
+    chrome: Chrome,
+    room_id: String,
+    charts: Vec<(&'static str, String)>,
+    rows: Vec<(String, Vec<String>)>,
+    headers: Vec<String>,
+}
+
+pub async fn vitals(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+    Path(room_id): Path<String>,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let points = state.store.vitals(&access).await?;
+    let charts = crate::charts::vitals_charts(&points);
+    let headers = VITALS.iter().map(|v| format!("{}（{}）", v.label, v.unit)).collect();
+    let rows = points
+        .iter()
+        .rev()
+        .map(|p| {
+            let cells = VITALS
+                .iter()
+                .zip(p.vitals.values())
+                .map(|(spec, v)| v.map(|x| format_scaled(x, spec.decimals)).unwrap_or_default())
+                .collect();
+            (jst(p.at_ms), cells)
+        })
+        .collect();
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "vitals.read", "room", &room_id);
+    audit.detail = format!("points={}", points.len());
+    state.store.append_audit(&audit).await?;
+    let page = VitalsPage {
+        chrome: Chrome::new(format!("{} バイタル", access.room().name), &csrf, Some(&auth)),
+        room_id,
+        charts,
+        rows,
+        headers,
+    };
+    Ok(render(page)?.into_response())
+}

@@ -1,0 +1,340 @@
+//! Rooms and the 連絡帳 over HTTP (D1–D5, G2): who may use each room route, and the timeline
+//! a care team sees — posts, replies, vitals, read receipts, edits, deletion, consent withdrawal.
+
+use crate::both;
+use crate::helpers::*;
+
+both!(
+    every_room_route_is_closed_to_everyone_but_current_members,
+    a_care_team_shares_posts_with_read_receipts_and_vitals,
+    edits_keep_their_history_and_deleted_posts_hide_their_text,
+    the_timeline_pages_by_cursor_and_counts_unread,
+    withdrawn_consent_leaves_the_room_readable_but_closed_to_writing,
+    the_municipality_reads_a_room_only_with_a_recorded_reason,
+);
+
+struct Team {
+    admin: Browser,
+    room: String,
+    patient_facility: String,
+    a: Browser,
+    b: Browser,
+    c: Browser,
+    b_account: String,
+}
+
+const PATIENT: &[(&str, &str)] = &[
+    ("name", "流山 花子"),
+    ("kana", "ながれやま はなこ"),
+    ("birth_date", "1938-04-01"),
+    ("sex", "female"),
+    ("address", "千葉県流山市平和台3-3-3"),
+    ("phone", ""),
+    ("insurer_no", "122203"),
+    ("insured_no", "０１２３４５６７８９"),
+    ("care_level", "care3"),
+    ("contacts", "長男 090-0000-0000"),
+    ("consented_on", "2026-11-01"),
+    ("signer", "self"),
+    ("family_name", ""),
+    ("explainer_facility", "さくら居宅介護支援事業所"),
+    ("explainer_name", "介護 次郎"),
+    ("consent_confirmed", "on"),
+];
+
+/// A member of `facility`, activated, enrolled and signed in.
+async fn member(app: &TestApp, admin: &Browser, facility: &str, login: &str) -> (Browser, String) {
+    let path = format!("/admin/facilities/{facility}/users/new");
+    let issued = admin
+        .submit(
+            &path,
+            &path,
+            &[
+                ("login_id", login),
+                ("name", login),
+                ("kana", "かんご"),
+                ("occupation", "nurse"),
+                ("is_manager", "on"),
+            ],
+        )
+        .await
+        .expect_status(201);
+    let b = app.browser();
+    app.activate(&b, &activation_link(&issued.body), "Member-pass-2026").await;
+    app.sign_in_first_time(&b, login, "Member-pass-2026").await;
+    let identity = app.store().identity_by_login(login).await.unwrap().unwrap();
+    let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
+    (b, account.id)
+}
+
+/// Municipality with a room whose members are a and b; c works in the same municipality but is
+/// not invited.
+async fn team(app: &TestApp) -> Team {
+    let (operator, _) = app.operator().await;
+    let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let facility = crate::admin::create_facility(&admin).await;
+    let (a, a_account) = member(app, &admin, &facility, "member_a").await;
+    let (b, b_account) = member(app, &admin, &facility, "member_b").await;
+    let (c, _) = member(app, &admin, &facility, "member_c").await;
+    let created = admin.submit("/admin/rooms/new", "/admin/rooms/new", PATIENT).await;
+    let location =
+        created.location().unwrap_or_else(|| panic!("room not opened: {}", created.body)).to_string();
+    let room = location.rsplit('/').next().unwrap().to_string();
+    for account in [&a_account, &b_account] {
+        admin
+            .submit(&location, &format!("{location}/members"), &[("account_id", account)])
+            .await
+            .expect_redirect(&location);
+    }
+    Team { admin, room, patient_facility: facility, a, b, c, b_account }
+}
+
+async fn post(b: &Browser, room: &str, fields: &[(&str, &str)]) -> Page {
+    let path = format!("/rooms/{room}");
+    b.submit(&path, &format!("{path}/posts"), fields).await
+}
+
+fn post_ids(page: &Page) -> Vec<String> {
+    page.body.split("id=\"post-").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
+}
+
+async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    post(&t.a, room, &[("category", "visit"), ("body", "訪問しました"), ("ack_requested", "on")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let page = t.a.get(&format!("/rooms/{room}")).await.expect_status(200);
+    let p = post_ids(&page).remove(0);
+    // Someone from another municipality.
+    let (operator, _) = app.operator_again().await;
+    let (_, other_admin, _) = app.municipality_with_admin(&operator, "122173", "kashiwa").await;
+    let other_facility = crate::admin::create_facility(&other_admin).await;
+    let (stranger, _) = member(&app, &other_admin, &other_facility, "kashiwa_nurse").await;
+    // b leaves the room.
+    t.admin
+        .submit(
+            &format!("/admin/rooms/{room}"),
+            &format!("/admin/rooms/{room}/members/{}/remove", t.b_account),
+            &[],
+        )
+        .await
+        .expect_redirect(&format!("/admin/rooms/{room}"));
+    let gets = [
+        format!("/rooms/{room}"),
+        format!("/rooms/{room}/vitals"),
+        format!("/rooms/{room}/posts/{p}/readers"),
+        format!("/rooms/{room}/posts/{p}/edit"),
+    ];
+    let posts: [(String, Vec<(&str, &str)>); 5] = [
+        (format!("/rooms/{room}/posts"), vec![("category", "visit"), ("body", "x")]),
+        (format!("/rooms/{room}/posts/{p}/replies"), vec![("body", "x")]),
+        (format!("/rooms/{room}/posts/{p}/ack"), vec![]),
+        (format!("/rooms/{room}/posts/{p}/edit"), vec![("body", "x")]),
+        (format!("/rooms/{room}/posts/{p}/delete"), vec![]),
+    ];
+    let anonymous = app.browser();
+    for (who, browser, expected) in [
+        ("former member", &t.b, 404),
+        ("same municipality, not invited", &t.c, 404),
+        ("another municipality", &stranger, 404),
+        ("municipality admin without a reason", &t.admin, 404),
+    ] {
+        for path in &gets {
+            assert_eq!(browser.get(path).await.status, expected, "{who}: GET {path}");
+        }
+        for (path, fields) in &posts {
+            let status = browser.submit("/account", path, fields).await.status;
+            assert_eq!(status, expected, "{who}: POST {path}");
+        }
+    }
+    for path in &gets {
+        anonymous.get(path).await.expect_redirect("/login");
+    }
+    for (path, fields) in &posts {
+        let page = anonymous.submit("/login", path, fields).await;
+        assert_eq!(page.location(), Some("/login"), "anonymous POST {path}");
+    }
+    // The current member can use them all (edit and delete only their own post).
+    for path in &gets {
+        assert_eq!(t.a.get(path).await.status, 200, "member: GET {path}");
+    }
+    let page = t.c.get("/rooms").await.expect_status(200);
+    assert!(!page.body.contains("流山 花子"), "the room is not even listed for non-members");
+    let nothing_written =
+        app.store().audit_chain(&app.store().municipality_by_code("122203").await.unwrap().id).await.unwrap();
+    assert_eq!(nothing_written.iter().filter(|r| r.facts.action == "post.create").count(), 1);
+}
+
+async fn a_care_team_shares_posts_with_read_receipts_and_vitals(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    post(
+        &t.a,
+        room,
+        &[
+            ("category", "vitals"),
+            ("importance", "urgent"),
+            ("body", "発熱あり <script>alert(1)</script>\n主治医へ連絡済み https://example.jp/guide?id=3"),
+            ("systolic", "１３２"),
+            ("diastolic", "78"),
+            ("temperature", "37.9"),
+            ("ack_requested", "on"),
+        ],
+    )
+    .await
+    .expect_redirect(&format!("/rooms/{room}"));
+    let unread = t.b.get("/rooms").await.expect_status(200);
+    assert!(unread.body.contains("未読 1"), "{}", unread.body);
+    let seen = t.b.get(&format!("/rooms/{room}")).await.expect_status(200);
+    assert!(
+        seen.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;<br>"),
+        "text is escaped, line breaks kept"
+    );
+    assert!(!seen.body.contains("<script>alert(1)"));
+    assert!(
+        seen.body.contains("<a href=\"https://example.jp/guide?id=3\" rel=\"noopener noreferrer nofollow\"")
+    );
+    assert!(seen.body.contains("37.9 ℃") && seen.body.contains("132 mmHg"));
+    assert!(seen.body.contains("緊急"));
+    let p = post_ids(&seen).remove(0);
+    assert!(t.b.get("/rooms").await.body.contains("未読 <strong id=\"total-unread\">0</strong>"));
+    // b replies and acknowledges; a sees who read and who acknowledged.
+    t.b.submit(
+        &format!("/rooms/{room}"),
+        &format!("/rooms/{room}/posts/{p}/replies"),
+        &[("body", "承知しました")],
+    )
+    .await
+    .expect_redirect(&format!("/rooms/{room}#post-{p}"));
+    t.b.submit(&format!("/rooms/{room}"), &format!("/rooms/{room}/posts/{p}/ack"), &[]).await;
+    let a_view = t.a.get(&format!("/rooms/{room}")).await;
+    assert!(a_view.body.contains("既読 1"), "{}", a_view.body);
+    assert!(a_view.body.contains("確認 1"));
+    assert!(a_view.body.contains("承知しました"));
+    let readers = t.a.get(&format!("/rooms/{room}/posts/{p}/readers")).await.expect_status(200);
+    assert!(readers.body.contains("既読（1人）") && readers.body.contains("member_b — "), "{}", readers.body);
+    assert!(readers.body.contains("確認済み（1人）"));
+    // The vitals chart.
+    let chart = t.b.get(&format!("/rooms/{room}/vitals")).await.expect_status(200);
+    assert!(chart.body.contains("<svg") && chart.body.contains("最新 37.9℃"));
+    // Bad vitals come back with the text kept and a message next to the field.
+    let bad = post(&t.a, room, &[("category", "vitals"), ("body", "再検"), ("temperature", "365")])
+        .await
+        .expect_status(422);
+    assert!(bad.body.contains("体温は30.0〜43.0℃の範囲の数値で入力してください。"));
+    assert!(bad.body.contains(">再検</textarea>"));
+    let audit =
+        app.store().audit_chain(&app.store().municipality_by_code("122203").await.unwrap().id).await.unwrap();
+    for action in [
+        "room.open",
+        "room.member_add",
+        "post.create",
+        "room.read",
+        "post.reply",
+        "post.acknowledge",
+        "post.read",
+        "vitals.read",
+    ] {
+        assert!(audit.iter().any(|r| r.facts.action == action), "{action} is audited");
+    }
+    assert!(audit.iter().all(|r| !r.facts.detail.contains("発熱")), "no health information in audit details");
+}
+
+async fn edits_keep_their_history_and_deleted_posts_hide_their_text(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    post(&t.a, room, &[("category", "medication"), ("body", "朝食後 薬 1錠")]).await;
+    let p = post_ids(&t.a.get(&format!("/rooms/{room}")).await).remove(0);
+    let edit = format!("/rooms/{room}/posts/{p}/edit");
+    t.b.submit(&format!("/rooms/{room}"), &edit, &[("body", "b が書き換え")]).await.expect_status(403);
+    t.b.get(&edit).await.expect_status(403);
+    let empty = t.a.submit(&edit, &edit, &[("body", "  ")]).await.expect_status(422);
+    assert!(empty.body.contains("本文を入力してください。"));
+    t.a.submit(&edit, &edit, &[("body", "朝食後 薬 2錠")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}#post-{p}"));
+    let history = t.b.get(&format!("/rooms/{room}/posts/{p}/readers")).await;
+    assert!(
+        history.body.contains("朝食後 薬 2錠") && history.body.contains("朝食後 薬 1錠"),
+        "{}",
+        history.body
+    );
+    assert!(history.body.contains("編集履歴"));
+    t.a.submit(&format!("/rooms/{room}"), &format!("/rooms/{room}/posts/{p}/delete"), &[])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let after = t.b.get(&format!("/rooms/{room}")).await;
+    assert!(after.body.contains("この投稿は削除されました。"));
+    assert!(!after.body.contains("薬 2錠"));
+}
+
+async fn the_timeline_pages_by_cursor_and_counts_unread(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    for i in 0..33 {
+        post(&t.a, room, &[("category", "visit"), ("body", &format!("記録{i:02}"))])
+            .await
+            .expect_redirect(&format!("/rooms/{room}"));
+    }
+    assert!(t.b.get("/rooms").await.body.contains("未読 33"));
+    let first = t.b.get(&format!("/rooms/{room}")).await;
+    assert_eq!(post_ids(&first).len(), 30);
+    assert!(first.body.contains("記録32") && !first.body.contains("記録02"));
+    let older = between(&first.body, &format!("/rooms/{room}?before="), "\"").to_string();
+    assert!(t.b.get("/rooms").await.body.contains("未読 3"), "the three not yet shown stay unread");
+    let second = t.b.get(&format!("/rooms/{room}?before={older}")).await.expect_status(200);
+    assert_eq!(post_ids(&second).len(), 3);
+    assert!(second.body.contains("記録00") && !second.body.contains("さらに古い投稿"));
+    assert!(t.b.get("/rooms").await.body.contains("未読 <strong id=\"total-unread\">0</strong>"));
+    drop(t.patient_facility);
+}
+
+async fn withdrawn_consent_leaves_the_room_readable_but_closed_to_writing(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    post(&t.a, room, &[("category", "notice"), ("body", "最後の連絡")]).await;
+    t.admin
+        .submit(&format!("/admin/rooms/{room}"), &format!("/admin/rooms/{room}/withdraw-consent"), &[])
+        .await
+        .expect_redirect(&format!("/admin/rooms/{room}"));
+    let page = t.a.get(&format!("/rooms/{room}")).await.expect_status(200);
+    assert!(page.body.contains("閲覧のみ") && page.body.contains("最後の連絡"));
+    assert!(!page.body.contains("action=\"/rooms/") || !page.body.contains("/posts\">"), "no post form");
+    post(&t.a, room, &[("category", "notice"), ("body", "書けない")]).await.expect_status(403);
+    assert!(!t.b.get(&format!("/rooms/{room}")).await.body.contains("書けない"));
+}
+
+async fn the_municipality_reads_a_room_only_with_a_recorded_reason(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    post(&t.a, room, &[("category", "visit"), ("body", "褥瘡の処置")]).await;
+    let oversight = format!("/admin/rooms/{room}/oversight");
+    let refused = t
+        .admin
+        .submit(&format!("/admin/rooms/{room}"), &oversight, &[("reason", "")])
+        .await
+        .expect_status(422);
+    assert!(refused.body.contains("閲覧の理由を5〜500文字で入力してください"));
+    let page = t
+        .admin
+        .submit(&format!("/admin/rooms/{room}"), &oversight, &[("reason", "連携状況の定期確認のため")])
+        .await
+        .expect_status(200);
+    assert!(page.body.contains("褥瘡の処置") && page.body.contains("監督閲覧"));
+    assert!(!page.body.contains("/posts\">"), "oversight cannot post");
+    let audit =
+        app.store().audit_chain(&app.store().municipality_by_code("122203").await.unwrap().id).await.unwrap();
+    let read = audit.iter().find(|r| r.facts.action == "room.oversight_read").expect("recorded");
+    assert_eq!(read.facts.detail, "reason=連携状況の定期確認のため");
+    // Oversight leaves no read receipt.
+    let a_view = t.a.get(&format!("/rooms/{room}")).await;
+    assert!(a_view.body.contains("既読 0"));
+    // Another municipality's admin cannot oversee it.
+    let (operator, _) = app.operator_again().await;
+    let (_, other_admin, _) = app.municipality_with_admin(&operator, "122173", "kashiwa").await;
+    other_admin
+        .submit("/admin", &oversight, &[("reason", "連携状況の定期確認のため")])
+        .await
+        .expect_status(404);
+}
