@@ -129,6 +129,37 @@ impl SqlStore {
         }
     }
 
+    /// Starts a membership: only an active professional of this municipality (never an admin,
+    /// never a patient), and not one who is a member already.
+    async fn insert_membership(
+        tx: &mut Tx,
+        municipality_id: &str,
+        room_id: &str,
+        account_id: &str,
+        at_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "SELECT id FROM accounts WHERE id = $1 AND municipality_id = $2 AND role = 'member' AND status = 'active'",
+        )
+        .bind(account_id)
+        .bind(municipality_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO room_members (id, municipality_id, room_id, account_id, joined_at_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(municipality_id)
+        .bind(room_id)
+        .bind(account_id)
+        .bind(at_ms)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     /// The caller's own live post in this room.
     async fn own_post(tx: &mut Tx, access: &RoomAccess, post_id: &str) -> StoreResult<String> {
         let row = sqlx::query(
@@ -341,26 +372,7 @@ impl SqlStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
-        // Only active professionals of this municipality; never an admin, never a patient.
-        sqlx::query(
-            "SELECT id FROM accounts WHERE id = $1 AND municipality_id = $2 AND role = 'member' AND status = 'active'",
-        )
-        .bind(account_id)
-        .bind(municipality_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO room_members (id, municipality_id, room_id, account_id, joined_at_ms) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(new_id())
-        .bind(municipality_id)
-        .bind(room_id)
-        .bind(account_id)
-        .bind(audit.at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        Self::insert_membership(&mut tx, municipality_id, room_id, account_id, audit.at_ms).await?;
         self.commit_with(tx, audit).await
     }
 
@@ -781,5 +793,223 @@ impl SqlStore {
         rows.iter()
             .map(|row| Ok(VitalsPoint { at_ms: get(row, "created_at_ms")?, vitals: vitals_from(row)? }))
             .collect()
+    }
+}
+
+const REQUEST_COLUMNS: &str = "q.id, q.room_id, r.name AS room_name, q.kind, q.requested_by, a.name AS requester_name, \
+    q.target_account_id, t.name AS target_name, q.closing_reason, q.note, q.status, q.decision_note, q.created_at_ms";
+
+fn request_from(row: &DbRow) -> StoreResult<RoomRequest> {
+    let status = match get::<String>(row, "status")?.as_str() {
+        "approved" => RequestStatus::Approved,
+        "rejected" => RequestStatus::Rejected,
+        _ => RequestStatus::Pending,
+    };
+    let reason: Option<String> = get(row, "closing_reason")?;
+    Ok(RoomRequest {
+        id: get(row, "id")?,
+        room_id: get(row, "room_id")?,
+        room_name: get(row, "room_name")?,
+        kind: code(get(row, "kind")?, RequestKind::from_code)?,
+        requested_by: get(row, "requested_by")?,
+        requester_name: get(row, "requester_name")?,
+        target_account_id: get(row, "target_account_id")?,
+        target_name: get(row, "target_name")?,
+        closing_reason: reason.and_then(|r| ClosingReason::from_code(&r)),
+        note: get(row, "note")?,
+        status,
+        decision_note: get(row, "decision_note")?,
+        created_at_ms: get(row, "created_at_ms")?,
+    })
+}
+
+impl SqlStore {
+    /// Applies an approved request inside `tx`.
+    async fn apply_request(
+        tx: &mut Tx,
+        municipality_id: &str,
+        room_id: &str,
+        request: &NewRoomRequest,
+        at_ms: i64,
+    ) -> StoreResult<()> {
+        match request.kind {
+            RequestKind::AddMember => {
+                let account = request.target_account_id.as_deref().ok_or(StoreError::NotFound)?;
+                Self::insert_membership(tx, municipality_id, room_id, account, at_ms).await
+            }
+            RequestKind::RemoveMember => {
+                let account = request.target_account_id.as_deref().ok_or(StoreError::NotFound)?;
+                sqlx::query("UPDATE room_members SET left_at_ms = $3 WHERE room_id = $1 AND account_id = $2 AND left_at_ms IS NULL")
+                    .bind(room_id)
+                    .bind(account)
+                    .bind(at_ms)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+            RequestKind::Close => {
+                sqlx::query(
+                    "UPDATE rooms SET status = 'read_only', closed_at_ms = $2, closing_reason = $3 WHERE id = $1",
+                )
+                .bind(room_id)
+                .bind(at_ms)
+                .bind(request.closing_reason.map(ClosingReason::code))
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) async fn rooms_request(
+        &self,
+        access: &RoomAccess,
+        request: &NewRoomRequest,
+        audit: &AuditDraft,
+    ) -> StoreResult<RequestStatus> {
+        let room = access.room();
+        let mut tx = self.begin().await?;
+        Self::writable(&mut tx, access).await?;
+        match request.kind {
+            RequestKind::AddMember | RequestKind::RemoveMember => {
+                let target = request.target_account_id.as_deref().ok_or(StoreError::NotFound)?;
+                let current = sqlx::query("SELECT id FROM room_members WHERE room_id = $1 AND account_id = $2 AND left_at_ms IS NULL")
+                    .bind(&room.id)
+                    .bind(target)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .is_some();
+                if current == (request.kind == RequestKind::AddMember) {
+                    return Err(StoreError::Taken("member"));
+                }
+                sqlx::query(
+                    "SELECT id FROM accounts WHERE id = $1 AND municipality_id = $2 AND role = 'member'",
+                )
+                .bind(target)
+                .bind(&room.municipality_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            RequestKind::Close if request.closing_reason.is_none() => return Err(StoreError::NotFound),
+            RequestKind::Close => {}
+        }
+        // The municipality may let the room's care manager invite without waiting.
+        let row = sqlx::query(
+            "SELECT m.care_manager_may_invite, a.occupation FROM municipalities m, accounts a \
+             WHERE m.id = $1 AND a.id = $2",
+        )
+        .bind(&room.municipality_id)
+        .bind(access.account_id())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let allowed: bool = get(&row, "care_manager_may_invite")?;
+        let occupation: String = get(&row, "occupation")?;
+        let direct = request.kind == RequestKind::AddMember
+            && allowed
+            && matches!(occupation.as_str(), "care_manager" | "chief_care_manager");
+        let status = if direct { RequestStatus::Approved } else { RequestStatus::Pending };
+        if direct {
+            Self::apply_request(&mut tx, &room.municipality_id, &room.id, request, audit.at_ms).await?;
+        }
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO room_requests (id, municipality_id, room_id, kind, requested_by, target_account_id, closing_reason, \
+             note, status, decided_by, decided_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&id)
+        .bind(&room.municipality_id)
+        .bind(&room.id)
+        .bind(request.kind.code())
+        .bind(access.account_id())
+        .bind(&request.target_account_id)
+        .bind(request.closing_reason.map(ClosingReason::code))
+        .bind(&request.note)
+        .bind(if direct { "approved" } else { "pending" })
+        .bind(direct.then(|| access.account_id().to_string()))
+        .bind(direct.then_some(audit.at_ms))
+        .bind(audit.at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let mut audit = audit.clone();
+        audit.object_id = id;
+        audit.detail = format!(
+            "{} room={} status={}",
+            audit.detail,
+            room.id,
+            if direct { "approved" } else { "pending" }
+        );
+        self.commit_with(tx, &audit).await?;
+        Ok(status)
+    }
+
+    pub(crate) async fn rooms_requests(
+        &self,
+        municipality_id: &str,
+        room_id: Option<&str>,
+        pending_only: bool,
+    ) -> StoreResult<Vec<RoomRequest>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM room_requests q JOIN rooms r ON r.id = q.room_id \
+             JOIN accounts a ON a.id = q.requested_by LEFT JOIN accounts t ON t.id = q.target_account_id \
+             WHERE q.municipality_id = $1 AND ($2 IS NULL OR q.room_id = $2) AND ($3 = FALSE OR q.status = 'pending') \
+             ORDER BY q.created_at_ms DESC, q.id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(municipality_id)
+            .bind(room_id)
+            .bind(pending_only)
+            .fetch_all(self.reader())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(request_from).collect()
+    }
+
+    pub(crate) async fn rooms_decide(
+        &self,
+        municipality_id: &str,
+        request_id: &str,
+        approve: bool,
+        note: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT room_id, kind, target_account_id, closing_reason, note FROM room_requests \
+             WHERE id = $1 AND municipality_id = $2 AND status = 'pending'",
+        )
+        .bind(request_id)
+        .bind(municipality_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let room_id: String = get(&row, "room_id")?;
+        let reason: Option<String> = get(&row, "closing_reason")?;
+        let request = NewRoomRequest {
+            kind: code(get(&row, "kind")?, RequestKind::from_code)?,
+            target_account_id: get(&row, "target_account_id")?,
+            closing_reason: reason.and_then(|r| ClosingReason::from_code(&r)),
+            note: get(&row, "note")?,
+        };
+        if approve {
+            Self::apply_request(&mut tx, municipality_id, &room_id, &request, audit.at_ms).await?;
+        }
+        sqlx::query(
+            "UPDATE room_requests SET status = $2, decided_by = $3, decided_at_ms = $4, decision_note = $5 WHERE id = $1",
+        )
+        .bind(request_id)
+        .bind(if approve { "approved" } else { "rejected" })
+        .bind(&audit.actor_account_id)
+        .bind(audit.at_ms)
+        .bind(note)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        self.commit_with(tx, audit).await
     }
 }

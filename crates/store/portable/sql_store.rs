@@ -60,6 +60,7 @@ fn municipality_from(row: &DbRow) -> StoreResult<Municipality> {
             },
             idle_timeout_secs: get(row, "idle_timeout_secs")?,
             absolute_timeout_secs: get(row, "absolute_timeout_secs")?,
+            care_manager_may_invite: get(row, "care_manager_may_invite")?,
         },
         created_at_ms: get(row, "created_at_ms")?,
     })
@@ -448,7 +449,7 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO municipalities (id, code, name, pw_min_length, pw_max_age_days, idle_timeout_secs, \
-             absolute_timeout_secs, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             absolute_timeout_secs, created_at_ms, care_manager_may_invite) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&m.id)
         .bind(m.code.as_str())
@@ -458,6 +459,7 @@ impl Store for SqlStore {
         .bind(m.settings.idle_timeout_secs)
         .bind(m.settings.absolute_timeout_secs)
         .bind(m.created_at_ms)
+        .bind(m.settings.care_manager_may_invite)
         .execute(&mut *tx)
         .await
         .map_err(taken("code"))?;
@@ -502,13 +504,14 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE municipalities SET pw_min_length = $2, pw_max_age_days = $3, idle_timeout_secs = $4, \
-             absolute_timeout_secs = $5 WHERE id = $1",
+             absolute_timeout_secs = $5, care_manager_may_invite = $6 WHERE id = $1",
         )
         .bind(id)
         .bind(i64::from(settings.password_policy.min_length))
         .bind(settings.password_policy.max_age_days.map(i64::from))
         .bind(settings.idle_timeout_secs)
         .bind(settings.absolute_timeout_secs)
+        .bind(settings.care_manager_may_invite)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -1196,6 +1199,35 @@ impl Store for SqlStore {
         audit: &AuditDraft,
     ) -> StoreResult<RoomAccess> {
         self.rooms_oversee(municipality_id, admin_account_id, room_id, audit).await
+    }
+
+    async fn request(
+        &self,
+        access: &RoomAccess,
+        request: &NewRoomRequest,
+        audit: &AuditDraft,
+    ) -> StoreResult<RequestStatus> {
+        self.rooms_request(access, request, audit).await
+    }
+
+    async fn room_requests(
+        &self,
+        municipality_id: &str,
+        room_id: Option<&str>,
+        pending_only: bool,
+    ) -> StoreResult<Vec<RoomRequest>> {
+        self.rooms_requests(municipality_id, room_id, pending_only).await
+    }
+
+    async fn decide_request(
+        &self,
+        municipality_id: &str,
+        request_id: &str,
+        approve: bool,
+        note: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        self.rooms_decide(municipality_id, request_id, approve, note, audit).await
     }
 
     async fn create_post(

@@ -36,6 +36,8 @@ macro_rules! conformance_tests {
             edits_keep_every_version_and_deletes_hide_the_text,
             withdrawn_consent_makes_the_room_read_only,
             acknowledgements_and_vitals,
+            requests_to_invite_remove_and_close_wait_for_the_municipality,
+            a_care_manager_may_invite_directly_when_the_municipality_allows,
         );
     };
     (@each $open:expr; $($story:ident),* $(,)?) => {
@@ -686,4 +688,103 @@ pub async fn acknowledgements_and_vitals(store: &dyn Store) {
     let points = ok(store.vitals(&a_access).await);
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].vitals, vitals);
+}
+
+fn request(kind: RequestKind, target: Option<&Account>) -> NewRoomRequest {
+    NewRoomRequest {
+        kind,
+        target_account_id: target.map(|a| a.id.clone()),
+        closing_reason: (kind == RequestKind::Close).then_some(ClosingReason::Death),
+        note: "退院後の訪問を開始".into(),
+    }
+}
+
+pub async fn requests_to_invite_remove_and_close_wait_for_the_municipality(store: &dyn Store) {
+    let (m, room, [a, b, c]) = room_with_members(store).await;
+    let a_access = access(store, &a, &room).await;
+    let add = ok(store
+        .request(&a_access, &request(RequestKind::AddMember, Some(&c)), &audit(Some(&m.id), "room.request"))
+        .await);
+    assert_eq!(add, RequestStatus::Pending);
+    assert!(ok(store.authorize_room(&c.id, &room.id).await).is_none(), "not before approval");
+    let again = store
+        .request(&a_access, &request(RequestKind::AddMember, Some(&b)), &audit(Some(&m.id), "room.request"))
+        .await;
+    assert!(matches!(again, Err(StoreError::Taken(_))), "b is a member already: {again:?}");
+    let pending = ok(store.room_requests(&m.id, Some(&room.id), true).await);
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (pending[0].kind, pending[0].target_name.as_deref()),
+        (RequestKind::AddMember, Some("看護 一郎"))
+    );
+    ok(store
+        .decide_request(&m.id, &pending[0].id, true, "", &audit(Some(&m.id), "room.request_approve"))
+        .await);
+    assert!(ok(store.authorize_room(&c.id, &room.id).await).is_some());
+    let twice = store
+        .decide_request(&m.id, &pending[0].id, true, "", &audit(Some(&m.id), "room.request_approve"))
+        .await;
+    assert!(matches!(twice, Err(StoreError::NotFound)), "a request is decided once");
+    // A rejected removal changes nothing; an approved one removes.
+    ok(store
+        .request(
+            &a_access,
+            &request(RequestKind::RemoveMember, Some(&b)),
+            &audit(Some(&m.id), "room.request"),
+        )
+        .await);
+    let id = ok(store.room_requests(&m.id, Some(&room.id), true).await).remove(0).id;
+    ok(store
+        .decide_request(&m.id, &id, false, "担当継続のため", &audit(Some(&m.id), "room.request_reject"))
+        .await);
+    assert!(ok(store.authorize_room(&b.id, &room.id).await).is_some());
+    let all = ok(store.room_requests(&m.id, None, false).await);
+    assert_eq!(all[0].status, RequestStatus::Rejected);
+    assert_eq!(all[0].decision_note.as_deref(), Some("担当継続のため"));
+    // Closing: read-only for everyone once the municipality confirms.
+    ok(store
+        .request(&a_access, &request(RequestKind::Close, None), &audit(Some(&m.id), "room.request"))
+        .await);
+    let id = ok(store.room_requests(&m.id, None, true).await).remove(0).id;
+    assert!(access(store, &b, &room).await.can_write(), "open until confirmed");
+    ok(store.decide_request(&m.id, &id, true, "", &audit(Some(&m.id), "room.request_approve")).await);
+    assert_eq!(ok(store.room(&m.id, &room.id).await).status, RoomStatus::ReadOnly);
+    assert!(!access(store, &b, &room).await.can_write());
+    let other = municipality(store, "122173").await;
+    assert!(ok(store.room_requests(&other.id, None, false).await).is_empty());
+}
+
+pub async fn a_care_manager_may_invite_directly_when_the_municipality_allows(store: &dyn Store) {
+    let (m, room, [_, _, c]) = room_with_members(store).await;
+    let mut new = sample_member("caremanager", &m.id, None, false);
+    new.profile.profession = ok(Profession::parse("o", "oo", "care_manager", ""));
+    let cm = ok(store
+        .create_account(&new, &token("t-cm", TokenPurpose::Activation), &audit(Some(&m.id), "user.create"))
+        .await);
+    ok(store.activate("t-cm", "$argon2id$h", T0, &audit(Some(&m.id), "user.activate")).await);
+    ok(store.add_member(&m.id, &room.id, &cm.id, &audit(Some(&m.id), "room.member_add")).await);
+    let cm_access = access(store, &cm, &room).await;
+    let status = ok(store
+        .request(&cm_access, &request(RequestKind::AddMember, Some(&c)), &audit(Some(&m.id), "room.request"))
+        .await);
+    assert_eq!(status, RequestStatus::Pending, "not allowed by default");
+    let mut settings = m.settings;
+    settings.care_manager_may_invite = true;
+    ok(store.update_municipality_settings(&m.id, &settings, &audit(Some(&m.id), "settings.update")).await);
+    let id = ok(store.room_requests(&m.id, None, true).await).remove(0).id;
+    ok(store.decide_request(&m.id, &id, false, "", &audit(Some(&m.id), "room.request_reject")).await);
+    let status = ok(store
+        .request(&cm_access, &request(RequestKind::AddMember, Some(&c)), &audit(Some(&m.id), "room.request"))
+        .await);
+    assert_eq!(status, RequestStatus::Approved);
+    assert!(ok(store.authorize_room(&c.id, &room.id).await).is_some());
+    // Removal still goes through the municipality.
+    let status = ok(store
+        .request(
+            &cm_access,
+            &request(RequestKind::RemoveMember, Some(&c)),
+            &audit(Some(&m.id), "room.request"),
+        )
+        .await);
+    assert_eq!(status, RequestStatus::Pending);
 }

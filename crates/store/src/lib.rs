@@ -224,6 +224,32 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditDraft,
     ) -> StoreResult<RoomAccess>;
 
+    // Invitation and closing requests (D6, D7).
+    /// A member's request. An add request by the room's care manager is applied at once when
+    /// the municipality allows it (the returned status says which).
+    async fn request(
+        &self,
+        access: &RoomAccess,
+        request: &NewRoomRequest,
+        audit: &AuditDraft,
+    ) -> StoreResult<RequestStatus>;
+    /// Requests of one room, or of the whole municipality when `room_id` is `None`; newest first.
+    async fn room_requests(
+        &self,
+        municipality_id: &str,
+        room_id: Option<&str>,
+        pending_only: bool,
+    ) -> StoreResult<Vec<RoomRequest>>;
+    /// Approves (and applies) or rejects a pending request, in one transaction.
+    async fn decide_request(
+        &self,
+        municipality_id: &str,
+        request_id: &str,
+        approve: bool,
+        note: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+
     // Posts (D4, D5). Each takes the proof of access.
     /// Writes a post; [`StoreError::NotAllowed`] when the access cannot write.
     async fn create_post(

@@ -32,6 +32,9 @@ pub struct MunicipalitySettings {
     pub idle_timeout_secs: i64,
     /// Sign out this long after sign-in, whatever happens (default 12 hours).
     pub absolute_timeout_secs: i64,
+    /// A room's care manager (介護支援専門員) may add members without the municipality's
+    /// approval (D6).
+    pub care_manager_may_invite: bool,
 }
 
 impl Default for MunicipalitySettings {
@@ -40,6 +43,7 @@ impl Default for MunicipalitySettings {
             password_policy: PasswordPolicy::default(),
             idle_timeout_secs: 30 * 60,
             absolute_timeout_secs: 12 * 3600,
+            care_manager_may_invite: false,
         }
     }
 }

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rooms/{id}", get(rooms::show))
         .route("/rooms/{id}/posts", post(rooms::create))
         .route("/rooms/{id}/vitals", get(rooms::vitals))
+        .route("/rooms/{id}/requests", post(rooms::request))
         .route("/rooms/{id}/posts/{post}/replies", post(rooms::reply))
         .route("/rooms/{id}/posts/{post}/ack", post(rooms::acknowledge))
         .route("/rooms/{id}/posts/{post}/readers", get(rooms::readers))

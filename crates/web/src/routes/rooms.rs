@@ -9,7 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
 use renraku_domain::rooms::{Importance, PostCategory, PostText, VITALS, Vitals, format_scaled};
-use renraku_store::{NewPost, PostView, RoomAccess, RoomSummary, StoreError};
+use renraku_store::{
+    ClosingReason, NewPost, NewRoomRequest, PostView, RequestKind, RequestStatus, RoomAccess, RoomSummary,
+    StoreError,
+};
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
@@ -106,6 +109,11 @@ pub struct RoomPage {
     pub categories: Vec<Choice>,
     pub importances: Vec<Choice>,
     pub vitals_fields: Vec<(&'static str, &'static str, &'static str)>,
+    /// For the request forms: who could be added, who could be removed.
+    pub candidates: Vec<(String, String)>,
+    pub current: Vec<(String, String)>,
+    pub closing_reasons: Vec<Choice>,
+    pub notice: &'static str,
 }
 
 /// The timeline page for `access`, newest first from `before`, with replies under each post.
@@ -141,6 +149,29 @@ pub async fn room_page(
     state.store.mark_read(access, &shown, state.clock.now_ms()).await?;
     let room = access.room();
     let oversight = access.kind() == renraku_store::AccessKind::Oversight;
+    let (mut candidates, mut current) = (vec![], vec![]);
+    if access.can_write() {
+        let members = state.store.members(&room.municipality_id, &room.id).await?;
+        let label =
+            |name: &str, occupation: &str, facility: &str| format!("{name}（{occupation}・{facility}）");
+        current = members
+            .iter()
+            .filter(|m| m.left_at_ms.is_none())
+            .map(|m| (m.account_id.clone(), label(&m.name, &m.occupation, &m.facility)))
+            .collect();
+        candidates = state
+            .store
+            .accounts(&room.municipality_id, None)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                a.role == renraku_domain::directory::Role::Member
+                    && a.status == renraku_domain::directory::AccountStatus::Active
+                    && !current.iter().any(|(id, _)| *id == a.id)
+            })
+            .map(|a| (a.id.clone(), format!("{}（{}）", a.profile.name, a.profile.profession.label())))
+            .collect();
+    }
     Ok(RoomPage {
         chrome: Chrome::new(
             if oversight { format!("{}（監督閲覧）", room.name) } else { room.name.clone() },
@@ -161,7 +192,19 @@ pub async fn room_page(
         categories: PostCategory::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
         importances: Importance::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
         vitals_fields: VITALS.iter().map(|v| (v.field, v.label, v.unit)).collect(),
+        candidates,
+        current,
+        closing_reasons: ClosingReason::ALL
+            .iter()
+            .map(|r| Choice { value: r.code(), label: r.label() })
+            .collect(),
+        notice: "",
     })
+}
+
+/// `done=requested` or `done=applied` after a request.
+fn query_flag(query: &str) -> Option<&str> {
+    query.split('&').find_map(|kv| kv.strip_prefix("done="))
 }
 
 fn before_of(query: Option<String>) -> Option<String> {
@@ -180,8 +223,14 @@ pub async fn show(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let access = access(&state, &auth, &room_id).await?;
+    let query_text = query.clone().unwrap_or_default();
     let before = before_of(query);
-    let page = room_page(&state, &csrf, &auth, &access, before.as_deref(), FormState::default()).await?;
+    let mut page = room_page(&state, &csrf, &auth, &access, before.as_deref(), FormState::default()).await?;
+    page.notice = match query_flag(&query_text) {
+        Some("requested") => "依頼を送りました。市区町村の確認後に反映されます。",
+        Some("applied") => "参加者を追加しました。",
+        _ => "",
+    };
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.read", "room", &room_id);
     audit.detail = format!("posts={}", page.posts.len());
     state.store.append_audit(&audit).await?;
@@ -427,4 +476,47 @@ pub async fn vitals(
         headers,
     };
     Ok(render(page)?.into_response())
+}
+
+/// A member's request to add or remove someone, or to close the room (D6, D7).
+pub async fn request(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path(room_id): Path<String>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let kind = RequestKind::from_code(form.get("kind"))
+        .ok_or_else(|| AppError::BadRequest("依頼の種類を選択してください。".into()))?;
+    let note = renraku_domain::text::normalize(form.get("note"));
+    if note.chars().count() > 500 {
+        return Err(AppError::BadRequest("補足は500文字以内にしてください。".into()));
+    }
+    let request = NewRoomRequest {
+        kind,
+        target_account_id: (kind != RequestKind::Close).then(|| form.get("account_id").to_string()),
+        closing_reason: match kind {
+            RequestKind::Close => Some(
+                ClosingReason::from_code(form.get("closing_reason"))
+                    .ok_or_else(|| AppError::BadRequest("終了の理由を選択してください。".into()))?,
+            ),
+            _ => None,
+        },
+        note,
+    };
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.request", "room_request", "");
+    audit.detail = format!("kind={}", kind.code());
+    let done = match state.store.request(&access, &request, &audit).await {
+        Ok(RequestStatus::Approved) => "applied",
+        Ok(_) => "requested",
+        Err(StoreError::Taken(_)) => {
+            return Err(AppError::BadRequest("その利用者は既に参加しているか、参加していません。".into()));
+        }
+        Err(StoreError::NotFound) => {
+            return Err(AppError::BadRequest("対象の利用者を選択してください。".into()));
+        }
+        Err(e) => return Err(not_allowed(e)),
+    };
+    Ok(Redirect::to(&format!("/rooms/{room_id}?done={done}")).into_response())
 }

@@ -11,6 +11,7 @@ both!(
     the_timeline_pages_by_cursor_and_counts_unread,
     withdrawn_consent_leaves_the_room_readable_but_closed_to_writing,
     the_municipality_reads_a_room_only_with_a_recorded_reason,
+    members_ask_and_the_municipality_invites_removes_and_closes,
 );
 
 struct Team {
@@ -126,7 +127,8 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
         format!("/rooms/{room}/posts/{p}/readers"),
         format!("/rooms/{room}/posts/{p}/edit"),
     ];
-    let posts: [(String, Vec<(&str, &str)>); 5] = [
+    let posts: [(String, Vec<(&str, &str)>); 6] = [
+        (format!("/rooms/{room}/requests"), vec![("kind", "close"), ("closing_reason", "death")]),
         (format!("/rooms/{room}/posts"), vec![("category", "visit"), ("body", "x")]),
         (format!("/rooms/{room}/posts/{p}/replies"), vec![("body", "x")]),
         (format!("/rooms/{room}/posts/{p}/ack"), vec![]),
@@ -337,4 +339,82 @@ async fn the_municipality_reads_a_room_only_with_a_recorded_reason(app: TestApp)
         .submit("/admin", &oversight, &[("reason", "連携状況の定期確認のため")])
         .await
         .expect_status(404);
+}
+
+async fn members_ask_and_the_municipality_invites_removes_and_closes(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    let path = format!("/rooms/{room}");
+    let c = app.store().identity_by_login("member_c").await.unwrap().unwrap();
+    let c_account = app.store().accounts_of_identity(&c.id).await.unwrap().remove(0).id;
+    let page = t.a.get(&path).await;
+    assert!(
+        page.body.contains(&format!("<option value=\"{c_account}\">member_c（看護師）</option>")),
+        "c can be proposed"
+    );
+    t.a.submit(
+        &path,
+        &format!("{path}/requests"),
+        &[("kind", "add_member"), ("account_id", &c_account), ("note", "訪問看護を追加")],
+    )
+    .await
+    .expect_redirect(&format!("{path}?done=requested"));
+    assert!(t.a.get(&format!("{path}?done=requested")).await.body.contains("依頼を送りました"));
+    t.c.get(&path).await.expect_status(404);
+    let home = t.admin.get("/admin").await;
+    assert!(home.body.contains("<strong>1</strong> 承認待ちの依頼"), "{}", home.body);
+    let queue = t.admin.get("/admin/requests").await.expect_status(200);
+    assert!(queue.body.contains("参加者の追加：member_c") && queue.body.contains("訪問看護を追加"));
+    let id = between(&queue.body, "action=\"/admin/requests/", "\"").to_string();
+    t.admin
+        .submit(
+            "/admin/requests",
+            &format!("/admin/requests/{id}"),
+            &[("decision", "approve"), ("back", "/admin/requests")],
+        )
+        .await
+        .expect_redirect("/admin/requests");
+    t.c.get(&path).await.expect_status(200);
+    t.admin
+        .submit("/admin/requests", &format!("/admin/requests/{id}"), &[("decision", "approve")])
+        .await
+        .expect_status(404);
+    // Closing, confirmed by the municipality from the room's page.
+    t.b.submit(
+        &path,
+        &format!("{path}/requests"),
+        &[("kind", "close"), ("closing_reason", "admission"), ("note", "")],
+    )
+    .await
+    .expect_redirect(&format!("{path}?done=requested"));
+    let admin_room = format!("/admin/rooms/{room}");
+    let page = t.admin.get(&admin_room).await;
+    assert!(page.body.contains("部屋の終了（入所・入院）"));
+    let id = between(&page.body, "action=\"/admin/requests/", "\"").to_string();
+    t.admin
+        .submit(
+            &admin_room,
+            &format!("/admin/requests/{id}"),
+            &[("decision", "approve"), ("back", &admin_room)],
+        )
+        .await
+        .expect_redirect(&admin_room);
+    post(&t.a, room, &[("category", "notice"), ("body", "閉じた後")]).await.expect_status(403);
+    assert!(t.a.get(&path).await.body.contains("閲覧のみ"));
+    // A care manager invites directly when the municipality allows it.
+    t.admin
+        .submit(
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("min_length", "10"),
+                ("max_age_days", ""),
+                ("idle_minutes", "30"),
+                ("absolute_hours", "12"),
+                ("care_manager_may_invite", "on"),
+            ],
+        )
+        .await
+        .expect_redirect("/admin/settings?saved=1");
+    assert!(t.admin.get("/admin/settings").await.body.contains("name=\"care_manager_may_invite\" checked"));
 }

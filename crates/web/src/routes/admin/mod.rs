@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/facilities/{id}", get(facilities::show))
         .route("/admin/facilities/{id}/edit", get(facilities::edit_form).post(facilities::update))
         .route("/admin/facilities/{id}/users/new", get(users::new_form).post(users::create))
+        .route("/admin/requests", get(rooms::requests))
+        .route("/admin/requests/{id}", post(rooms::decide))
         .route("/admin/rooms", get(rooms::list))
         .route("/admin/rooms/new", get(rooms::new_form).post(rooms::create))
         .route("/admin/rooms/{id}", get(rooms::show))
@@ -55,6 +57,7 @@ struct HomePage {
     facilities: usize,
     active_users: usize,
     pending_users: usize,
+    pending_requests: usize,
     without_manager: Vec<Facility>,
 }
 
@@ -69,6 +72,7 @@ async fn home(State(state): State<AppState>, csrf: CsrfToken, admin: Admin) -> R
         facilities: facilities.len(),
         active_users: count(AccountStatus::Active),
         pending_users: count(AccountStatus::Pending),
+        pending_requests: state.store.room_requests(&m.id, None, true).await?.len(),
         without_manager: facilities.into_iter().filter(|f| f.active_managers == 0).collect(),
     };
     Ok(render(page)?.into_response())
@@ -88,6 +92,7 @@ fn settings_values(s: &MunicipalitySettings) -> FormState {
         ("max_age_days", s.password_policy.max_age_days.map(|d| d.to_string()).unwrap_or_default()),
         ("idle_minutes", (s.idle_timeout_secs / 60).to_string()),
         ("absolute_hours", (s.absolute_timeout_secs / 3600).to_string()),
+        ("care_manager_may_invite", if s.care_manager_may_invite { "on".into() } else { String::new() }),
     ])
 }
 
@@ -180,15 +185,17 @@ async fn save_settings(
         password_policy: policy,
         idle_timeout_secs: idle * 60,
         absolute_timeout_secs: absolute * 3600,
+        care_manager_may_invite: form.checked("care_manager_may_invite"),
     };
     let now = state.clock.now_ms();
     let mut audit = admin.auth.audit(&meta, now, "settings.update", "municipality", &admin.municipality.id);
     audit.detail = format!(
-        "min_length={} max_age_days={} idle_secs={} absolute_secs={}",
+        "min_length={} max_age_days={} idle_secs={} absolute_secs={} care_manager_may_invite={}",
         policy.min_length,
         policy.max_age_days.map(|d| d.to_string()).unwrap_or_else(|| "none".into()),
         settings.idle_timeout_secs,
-        settings.absolute_timeout_secs
+        settings.absolute_timeout_secs,
+        settings.care_manager_may_invite
     );
     state.store.update_municipality_settings(&admin.municipality.id, &settings, &audit).await?;
     Ok(Redirect::to("/admin/settings?saved=1").into_response())

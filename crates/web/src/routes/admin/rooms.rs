@@ -10,7 +10,9 @@ use renraku_domain::FieldError;
 use renraku_domain::directory::{AccountStatus, KanaName, Name, PhoneNumber, Role};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_domain::text::{digits_only, normalize};
-use renraku_store::{Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, StoreError};
+use renraku_store::{
+    Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest, StoreError,
+};
 
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
@@ -230,7 +232,19 @@ struct ShowPage {
     consent_withdrawn: String,
     members: Vec<MemberRow>,
     candidates: Vec<Account>,
+    requests: Vec<RequestRow>,
+    /// Where a decision on this page returns to.
+    back: String,
     form: FormState,
+}
+
+pub struct RequestRow {
+    pub request: RoomRequest,
+    pub at: String,
+}
+
+fn rows(requests: Vec<RoomRequest>) -> Vec<RequestRow> {
+    requests.into_iter().map(|request| RequestRow { at: jst(request.created_at_ms), request }).collect()
 }
 
 async fn show_page(
@@ -256,7 +270,10 @@ async fn show_page(
             a.role == Role::Member && a.status == AccountStatus::Active && !current.contains(&a.id.as_str())
         })
         .collect();
+    let requests = rows(state.store.room_requests(m, Some(&room.id), false).await?);
     Ok(ShowPage {
+        requests,
+        back: format!("/admin/rooms/{}", room.id),
         chrome: Chrome::new(room.name.clone(), csrf, Some(&admin.auth)),
         consent_withdrawn: consent.withdrawn_at_ms.map(jst).unwrap_or_default(),
         members: members
@@ -372,4 +389,58 @@ pub async fn oversee(
         state.store.oversee_room(&admin.municipality.id, &admin.auth.account.id, &room.id, &audit).await?;
     let page = room_page(&state, &csrf, &admin.auth, &access, None, FormState::default()).await?;
     Ok(render(page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/requests.html")]
+struct RequestsPage {
+    chrome: Chrome,
+    requests: Vec<RequestRow>,
+    back: &'static str,
+}
+
+/// The municipality's queue of pending requests.
+pub async fn requests(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    admin: Admin,
+) -> Result<Response, AppError> {
+    let requests = rows(state.store.room_requests(&admin.municipality.id, None, true).await?);
+    Ok(render(RequestsPage {
+        chrome: Chrome::new("部屋への依頼", &csrf, Some(&admin.auth)),
+        requests,
+        back: "/admin/requests",
+    })?
+    .into_response())
+}
+
+/// Approves (and applies) or rejects a request.
+pub async fn decide(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    admin: Admin,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let approve = match form.get("decision") {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AppError::BadRequest("承認か却下を選択してください。".into())),
+    };
+    let note = normalize(form.get("note"));
+    let action = if approve { "room.request_approve" } else { "room.request_reject" };
+    let audit = admin.auth.audit(&meta, state.clock.now_ms(), action, "room_request", &id);
+    match state.store.decide_request(&admin.municipality.id, &id, approve, &note, &audit).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => return Err(AppError::NotFound("承認待ちの依頼")),
+        Err(StoreError::Taken(_)) => {
+            return Err(AppError::BadRequest("その利用者は既に参加しています。却下してください。".into()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let back = match form.get("back") {
+        b if b.starts_with("/admin/") && !b.starts_with("//") => b.to_string(),
+        _ => "/admin/requests".to_string(),
+    };
+    Ok(Redirect::to(&back).into_response())
 }
