@@ -244,6 +244,7 @@ async fn open(config: &Config) -> anyhow::Result<AppState> {
         }
     };
     Ok(AppState {
+        events: renraku_web::Events::start(store.clone()).await?,
         store,
         config: Arc::new(WebConfig {
             public_base_url: config.public_base_url()?,

@@ -30,6 +30,8 @@ mod dialect {
 pub struct SqlStore {
     pool: PgPool,
     sealer: AuditSealer,
+    /// The schema Renraku's tables live in (for the notification channel's name).
+    schema: String,
 }
 
 pub type PostgresStore = SqlStore;
@@ -38,7 +40,7 @@ impl SqlStore {
     /// Connects to `url` and brings the schema up to date.
     pub async fn connect(url: &str, sealer: AuditSealer) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("the PostgreSQL URL is not valid")?;
-        Self::connect_with(options, sealer).await
+        Self::connect_with(options, sealer, "public").await
     }
 
     /// Connects with Renraku's tables in `schema` (created if missing), so that one database
@@ -54,17 +56,25 @@ impl SqlStore {
             .execute(&admin)
             .await?;
         admin.close().await;
-        Self::connect_with(options.options([("search_path", schema)]), sealer).await
+        Self::connect_with(options.options([("search_path", schema)]), sealer, schema).await
     }
 
-    async fn connect_with(options: PgConnectOptions, sealer: AuditSealer) -> anyhow::Result<Self> {
+    async fn connect_with(
+        options: PgConnectOptions,
+        sealer: AuditSealer,
+        schema: &str,
+    ) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .connect_with(options)
             .await
             .context("cannot connect to PostgreSQL")?;
         sqlx::migrate!("./migrations").run(&pool).await.context("cannot migrate the PostgreSQL database")?;
-        Ok(Self { pool, sealer })
+        let schema = match sqlx::query_scalar::<_, String>("SELECT current_schema()").fetch_one(&pool).await {
+            Ok(current) => current,
+            Err(_) => schema.to_string(),
+        };
+        Ok(Self { pool, sealer, schema })
     }
 
     fn reader(&self) -> &PgPool {
@@ -73,6 +83,41 @@ impl SqlStore {
 
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
         self.pool.begin().await.map_err(|e| StoreError::Other(e.into()))
+    }
+
+    /// The schema Renraku's tables live in.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// `NOTIFY` on the rooms channel, with the room id as payload; PostgreSQL delivers it to
+    /// every listening instance, this one included.
+    async fn announce_room(&self, room_id: &str) -> StoreResult<bool> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(self.channel())
+            .bind(room_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(e.into()))?;
+        Ok(true)
+    }
+
+    async fn listen_rooms(&self) -> StoreResult<Option<renraku_store::Announcements>> {
+        use futures_util::StreamExt as _;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(e.into()))?;
+        listener.listen(&self.channel()).await.map_err(|e| StoreError::Other(e.into()))?;
+        // The listener reconnects by itself; a notification lost during a reconnect only delays
+        // a page's refresh until the next change or reload.
+        let stream =
+            listener.into_stream().filter_map(|n| async move { n.ok().map(|n| n.payload().to_string()) });
+        Ok(Some(Box::pin(stream)))
+    }
+
+    /// The channel name: one per schema, so installations sharing a database stay apart.
+    fn channel(&self) -> String {
+        format!("renraku_rooms_{}", self.schema)
     }
 
     /// Runs a statement directly, bypassing the store's rules. For tests that play an

@@ -80,6 +80,15 @@ impl SqlStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::Other(e.into()))
     }
 
+    /// One process owns a SQLite file, so there is no other instance to tell.
+    async fn announce_room(&self, _room_id: &str) -> StoreResult<bool> {
+        Ok(false)
+    }
+
+    async fn listen_rooms(&self) -> StoreResult<Option<renraku_store::Announcements>> {
+        Ok(None)
+    }
+
     /// Runs a statement directly, bypassing the store's rules. For tests that play an
     /// attacker with access to the database file.
     pub async fn execute_raw(&self, sql: &str) -> anyhow::Result<u64> {

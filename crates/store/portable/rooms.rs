@@ -631,13 +631,14 @@ impl SqlStore {
         access: &RoomAccess,
         post_ids: &[String],
         at_ms: i64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<u64> {
         if access.kind() != AccessKind::Member || post_ids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let mut tx = self.begin().await?;
+        let mut added = 0;
         for post in post_ids {
-            sqlx::query(
+            added += sqlx::query(
                 "INSERT INTO post_reads (post_id, account_id, room_id, read_at_ms) \
                  SELECT p.id, $2, p.room_id, $3 FROM posts p WHERE p.id = $1 AND p.room_id = $4 \
                  AND p.author_account_id <> $2 ON CONFLICT (post_id, account_id) DO NOTHING",
@@ -648,9 +649,11 @@ impl SqlStore {
             .bind(&access.room().id)
             .execute(&mut *tx)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .rows_affected();
         }
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        Ok(added)
     }
 
     pub(crate) async fn rooms_readers(

@@ -1256,7 +1256,7 @@ impl Store for SqlStore {
         self.rooms_replies(access, post_ids).await
     }
 
-    async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<()> {
+    async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<u64> {
         self.rooms_mark_read(access, post_ids, at_ms).await
     }
 
@@ -1292,6 +1292,14 @@ impl Store for SqlStore {
 
     async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>> {
         self.rooms_vitals(access).await
+    }
+
+    async fn announce(&self, room_id: &str) -> StoreResult<bool> {
+        self.announce_room(room_id).await
+    }
+
+    async fn announcements(&self) -> StoreResult<Option<Announcements>> {
+        self.listen_rooms().await
     }
 
     async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()> {

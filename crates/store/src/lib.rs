@@ -39,6 +39,9 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A stream of room ids whose content changed.
+pub type Announcements = std::pin::Pin<Box<dyn futures_core::Stream<Item = String> + Send>>;
+
 /// Renraku's persistent state. Times are Unix milliseconds, passed in by the caller.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -268,7 +271,8 @@ pub trait Store: Send + Sync + 'static {
     async fn post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView>;
     async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>>;
     /// Marks posts read by the access's account (members only; oversight reads leave no receipt).
-    async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<()>;
+    /// Returns how many receipts are new.
+    async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<u64>;
     async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;
     async fn acknowledgers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;
     async fn acknowledge(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()>;
@@ -285,6 +289,13 @@ pub trait Store: Send + Sync + 'static {
     async fn post_versions(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<PostVersion>>;
     /// The room's vital signs, oldest first, for the chart.
     async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>>;
+
+    // Live updates across instances (E4).
+    /// Tells every app instance that a room changed (PostgreSQL `NOTIFY`). Returns false where
+    /// there is only one instance (SQLite) and the caller must tell its own listeners.
+    async fn announce(&self, room_id: &str) -> StoreResult<bool>;
+    /// The rooms other instances (and this one) announce, or `None` where there is one instance.
+    async fn announcements(&self) -> StoreResult<Option<Announcements>>;
 
     // The audit trail (G1).
     async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()>;

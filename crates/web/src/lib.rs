@@ -13,6 +13,7 @@ mod clock;
 mod csrf;
 pub mod directory;
 mod error;
+mod events;
 pub mod forms;
 mod links;
 mod metrics;
@@ -27,6 +28,7 @@ use axum::Router;
 use renraku_store::Store;
 
 pub use clock::Clock;
+pub use events::Events;
 pub use links::{SETUP_LINK_VALIDITY_MS, issue_setup_link};
 pub use secrets::Secrets;
 
@@ -63,6 +65,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub secrets: Arc<Secrets>,
     pub clock: Clock,
+    /// Live updates of open rooms.
+    pub events: Events,
 }
 
 /// The whole application as one axum router.

@@ -29,3 +29,14 @@ pub async fn stylesheet() -> impl IntoResponse {
         include_str!("../../static/app.css"),
     )
 }
+
+/// The one script: live updates of an open room (the pages work without it).
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
+}

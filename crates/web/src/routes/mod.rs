@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rooms/{id}", get(rooms::show))
         .route("/rooms/{id}/posts", post(rooms::create))
         .route("/rooms/{id}/vitals", get(rooms::vitals))
+        .route("/rooms/{id}/events", get(rooms::events))
         .route("/rooms/{id}/requests", post(rooms::request))
         .route("/rooms/{id}/posts/{post}/replies", post(rooms::reply))
         .route("/rooms/{id}/posts/{post}/ack", post(rooms::acknowledge))
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/static/app.css", get(health::stylesheet))
+        .route("/static/app.js", get(health::script))
         .merge(pages)
         .layer(middleware::from_fn(count))
         .layer(SetResponseHeaderLayer::overriding(

@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
 use renraku_domain::rooms::{Importance, PostCategory, PostText, VITALS, Vitals, format_scaled};
@@ -13,6 +14,7 @@ use renraku_store::{
     ClosingReason, NewPost, NewRoomRequest, PostView, RequestKind, RequestStatus, RoomAccess, RoomSummary,
     StoreError,
 };
+use tokio::sync::broadcast;
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
@@ -145,8 +147,11 @@ pub async fn room_page(
             item(p, me, mine)
         })
         .collect();
-    // What the member has now seen is read; the receipt shows from the next view on.
-    state.store.mark_read(access, &shown, state.clock.now_ms()).await?;
+    // What the member has now seen is read; the receipt shows from the next view on, and the
+    // other open pages of the room learn about it.
+    if state.store.mark_read(access, &shown, state.clock.now_ms()).await? > 0 {
+        state.events.room_changed(&access.room().id).await;
+    }
     let room = access.room();
     let oversight = access.kind() == renraku_store::AccessKind::Oversight;
     let (mut candidates, mut current) = (vec![], vec![]);
@@ -288,6 +293,7 @@ pub async fn create(
     audit.detail =
         format!("room={room_id} category={} importance={}", post.category.code(), post.importance.code());
     state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
+    state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
 }
 
@@ -309,6 +315,7 @@ pub async fn reply(
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.reply", "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
+    state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
 }
 
@@ -322,6 +329,7 @@ pub async fn acknowledge(
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.acknowledge", "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.acknowledge(&access, &post_id, &audit).await.map_err(not_allowed)?;
+    state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
 }
 
@@ -416,6 +424,7 @@ pub async fn edit(
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.edit", "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.edit_post(&access, &post_id, &text, &audit).await.map_err(not_allowed)?;
+    state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
 }
 
@@ -429,6 +438,7 @@ pub async fn delete(
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.delete", "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.delete_post(&access, &post_id, &audit).await.map_err(not_allowed)?;
+    state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
 }
 
@@ -508,7 +518,10 @@ pub async fn request(
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.request", "room_request", "");
     audit.detail = format!("kind={}", kind.code());
     let done = match state.store.request(&access, &request, &audit).await {
-        Ok(RequestStatus::Approved) => "applied",
+        Ok(RequestStatus::Approved) => {
+            state.events.room_changed(&room_id).await;
+            "applied"
+        }
         Ok(_) => "requested",
         Err(StoreError::Taken(_)) => {
             return Err(AppError::BadRequest("その利用者は既に参加しているか、参加していません。".into()));
@@ -519,4 +532,41 @@ pub async fn request(
         Err(e) => return Err(not_allowed(e)),
     };
     Ok(Redirect::to(&format!("/rooms/{room_id}?done={done}")).into_response())
+}
+
+/// Server-Sent Events for one open room: `update` whenever it changes. Membership is checked
+/// when the stream opens, again before each event and at least every minute; a member who leaves
+/// stops hearing at once.
+pub async fn events(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(room_id): Path<String>,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, AppError> {
+    access(&state, &auth, &room_id).await?;
+    let receiver = state.events.subscribe();
+    let account = auth.account.id.clone();
+    let stream = futures_util::stream::unfold(
+        (receiver, state, account, room_id),
+        |(mut rx, state, account, room)| async move {
+            loop {
+                let next = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await;
+                let still_member =
+                    || async { matches!(state.store.authorize_room(&account, &room).await, Ok(Some(_))) };
+                match next {
+                    Ok(Ok(changed)) if changed != room => continue,
+                    Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
+                        if !still_member().await {
+                            return None;
+                        }
+                        let event = Event::default().event("update").data(room.clone());
+                        return Some((Ok(event), (rx, state, account, room)));
+                    }
+                    Ok(Err(broadcast::error::RecvError::Closed)) => return None,
+                    Err(_) if still_member().await => continue,
+                    Err(_) => return None,
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -69,18 +69,48 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
         let state = AppState {
-            store,
+            store: store.clone(),
             config: Arc::new(WebConfig {
                 public_base_url: public_base_url.unwrap_or(&base).parse().expect("url"),
                 trust_forwarded_for: false,
             }),
             secrets: Arc::new(secrets),
             clock: Clock::default(),
+            events: renraku_web::Events::start(store.clone()).await.expect("events"),
         };
         let app =
             renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Some(TestApp { base, state, raw, _dir: dir })
+    }
+
+    /// A second app instance on the same PostgreSQL database (None on SQLite, which has one).
+    pub async fn second_instance(&self) -> Option<TestApp> {
+        let Raw::Postgres(first) = &self.raw else { return None };
+        let secrets = Secrets::derive(MASTER_SECRET);
+        let url = renraku_store_postgres::testing::url();
+        let store =
+            PostgresStore::connect_in_schema(&url, first.schema(), AuditSealer::new(&secrets.audit_key))
+                .await
+                .expect("second instance");
+        let s = Arc::new(store);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+        let store: Arc<dyn Store> = s.clone();
+        let state = AppState {
+            store: store.clone(),
+            config: Arc::new(WebConfig {
+                public_base_url: base.parse().expect("url"),
+                trust_forwarded_for: false,
+            }),
+            secrets: Arc::new(secrets),
+            clock: self.state.clock.clone(),
+            events: renraku_web::Events::start(store).await.expect("events"),
+        };
+        let app =
+            renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Some(TestApp { base, state, raw: Raw::Postgres(s), _dir: None })
     }
 
     pub fn browser(&self) -> Browser {

@@ -12,6 +12,7 @@ both!(
     withdrawn_consent_leaves_the_room_readable_but_closed_to_writing,
     the_municipality_reads_a_room_only_with_a_recorded_reason,
     members_ask_and_the_municipality_invites_removes_and_closes,
+    an_open_room_hears_about_changes_made_on_any_instance,
 );
 
 struct Team {
@@ -417,4 +418,65 @@ async fn members_ask_and_the_municipality_invites_removes_and_closes(app: TestAp
         .await
         .expect_redirect("/admin/settings?saved=1");
     assert!(t.admin.get("/admin/settings").await.body.contains("name=\"care_manager_may_invite\" checked"));
+}
+
+/// Waits for the next SSE event on `response`, or gives up after five seconds.
+async fn next_event(response: &mut reqwest::Response) -> Option<String> {
+    let mut buffer = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk()).await.ok()?.ok()??;
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(event) = buffer.split("\n\n").find(|e| e.contains("event: update")) {
+            return Some(event.to_string());
+        }
+    }
+}
+
+async fn events(b: &Browser, room: &str) -> reqwest::Response {
+    b.client.get(format!("{}/rooms/{room}/events", b.base)).send().await.unwrap()
+}
+
+async fn an_open_room_hears_about_changes_made_on_any_instance(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    let mut b_stream = events(&t.b, room).await;
+    assert_eq!(b_stream.status(), 200);
+    assert_eq!(b_stream.headers()["content-type"], "text/event-stream");
+    assert_eq!(events(&t.c, room).await.status(), 404, "non-members hear nothing");
+    post(&t.a, room, &[("category", "visit"), ("body", "ライブ更新")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let event = next_event(&mut b_stream).await.expect("b hears about a's post");
+    assert!(event.contains(&format!("data: {room}")), "{event}");
+    assert!(!event.contains("ライブ更新"), "events carry no content");
+    // b reading the post changes a's read count: a's open page hears about it.
+    let mut a_stream = events(&t.a, room).await;
+    t.b.get(&format!("/rooms/{room}")).await.expect_status(200);
+    assert!(next_event(&mut a_stream).await.is_some(), "a hears about b's read receipt");
+    // On PostgreSQL, a second app instance hears what happens on the first.
+    if let Some(second) = app.second_instance().await {
+        let b_there = Browser { client: t.b.client.clone(), base: second.base.clone() };
+        let mut remote = events(&b_there, room).await;
+        assert_eq!(remote.status(), 200, "the session is in the shared database");
+        post(&t.a, room, &[("category", "visit"), ("body", "別のインスタンスへ")]).await;
+        assert!(next_event(&mut remote).await.is_some(), "NOTIFY reached the other instance");
+    }
+    // A member who is removed stops hearing.
+    t.admin
+        .submit(
+            &format!("/admin/rooms/{room}"),
+            &format!("/admin/rooms/{room}/members/{}/remove", t.b_account),
+            &[],
+        )
+        .await;
+    post(&t.a, room, &[("category", "visit"), ("body", "退出後")]).await;
+    let mut ended = false;
+    for _ in 0..5 {
+        if next_event(&mut b_stream).await.is_none() {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended, "the stream of a former member ends");
 }
