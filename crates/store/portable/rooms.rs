@@ -783,6 +783,22 @@ impl SqlStore {
             .collect()
     }
 
+    pub(crate) async fn rooms_changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM posts p WHERE p.room_id = $1 AND (p.created_at_ms >= $2 OR p.edited_at_ms >= $2 \
+                OR p.deleted_at_ms >= $2)) \
+             + (SELECT COUNT(*) FROM post_reads r WHERE r.room_id = $1 AND r.read_at_ms >= $2) \
+             + (SELECT COUNT(*) FROM post_acks k JOIN posts p ON p.id = k.post_id WHERE p.room_id = $1 AND k.acked_at_ms >= $2) \
+             AS n",
+        )
+        .bind(&access.room().id)
+        .bind(since_ms)
+        .fetch_one(self.reader())
+        .await
+        .map_err(db_err)?;
+        Ok(get::<i64>(&row, "n")? > 0)
+    }
+
     pub(crate) async fn rooms_vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>> {
         let rows = sqlx::query(
             "SELECT * FROM posts WHERE room_id = $1 AND deleted_at_ms IS NULL AND (systolic IS NOT NULL \

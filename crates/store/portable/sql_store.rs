@@ -1290,6 +1290,10 @@ impl Store for SqlStore {
         self.rooms_post_versions(access, post_id).await
     }
 
+    async fn changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool> {
+        self.rooms_changed_since(access, since_ms).await
+    }
+
     async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>> {
         self.rooms_vitals(access).await
     }

@@ -287,6 +287,9 @@ pub trait Store: Send + Sync + 'static {
     /// Hides the caller's own post; the text is kept for the audit trail and disclosure.
     async fn delete_post(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()>;
     async fn post_versions(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<PostVersion>>;
+    /// Whether anything a page shows (posts, edits, deletions, receipts, acknowledgements)
+    /// changed after `since_ms`, so a page that just connected for live updates catches up.
+    async fn changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool>;
     /// The room's vital signs, oldest first, for the chart.
     async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>>;
 

@@ -29,7 +29,10 @@
       .then(function (html) {
         if (!html) return;
         var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("section.timeline[data-room]");
-        if (fresh) timeline.innerHTML = fresh.innerHTML;
+        if (fresh) {
+          timeline.innerHTML = fresh.innerHTML;
+          timeline.setAttribute("data-since", fresh.getAttribute("data-since"));
+        }
       })
       .catch(function () {})
       .then(function () {
@@ -40,5 +43,7 @@
 
   timeline.addEventListener("focusout", function () { if (pending) setTimeout(refresh, 200); });
   setInterval(function () { if (pending) refresh(); }, 3000);
-  new EventSource("/rooms/" + encodeURIComponent(room) + "/events").addEventListener("update", refresh);
+  // "since" lets the server tell a page that connects late (or reconnects) what it missed.
+  var url = "/rooms/" + encodeURIComponent(room) + "/events?since=" + encodeURIComponent(timeline.getAttribute("data-since"));
+  new EventSource(url).addEventListener("update", refresh);
 })();

@@ -12,16 +12,14 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::views::{Chrome, jst, render};
 
-pub async fn home(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    signed_in: SignedIn,
-) -> Result<Response, AppError> {
-    match signed_in.0.account.role {
-        Role::Operator => Ok(Redirect::to("/operator").into_response()),
-        Role::Admin => Ok(Redirect::to("/admin").into_response()),
-        Role::Member => page(State(state), csrf, signed_in, RawQuery(None)).await,
-    }
+/// Everyone's start page: the operator's and admins' screens, or a member's rooms.
+pub async fn home(SignedIn(auth): SignedIn) -> Response {
+    let to = match auth.account.role {
+        Role::Operator => "/operator",
+        Role::Admin => "/admin",
+        Role::Member => "/rooms",
+    };
+    Redirect::to(to).into_response()
 }
 
 struct SessionRow {

@@ -116,6 +116,8 @@ pub struct RoomPage {
     pub current: Vec<(String, String)>,
     pub closing_reasons: Vec<Choice>,
     pub notice: &'static str,
+    /// When the page was made, so live updates can catch up on what came after.
+    pub rendered_at_ms: i64,
 }
 
 /// The timeline page for `access`, newest first from `before`, with replies under each post.
@@ -127,6 +129,8 @@ pub async fn room_page(
     before: Option<&str>,
     form: FormState,
 ) -> Result<RoomPage, AppError> {
+    // Taken before reading, so that a change racing with this page is never lost to live updates.
+    let rendered_at_ms = state.clock.now_ms();
     let posts = state.store.timeline(access, before, PAGE + 1).await?;
     let older = (posts.len() as i64 > PAGE).then(|| posts[PAGE as usize - 1].id.clone());
     let posts: Vec<PostView> = posts.into_iter().take(PAGE as usize).collect();
@@ -204,6 +208,7 @@ pub async fn room_page(
             .map(|r| Choice { value: r.code(), label: r.label() })
             .collect(),
         notice: "",
+        rendered_at_ms,
     })
 }
 
@@ -541,13 +546,28 @@ pub async fn events(
     State(state): State<AppState>,
     SignedIn(auth): SignedIn,
     Path(room_id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, AppError> {
-    access(&state, &auth, &room_id).await?;
+    let access = access(&state, &auth, &room_id).await?;
     let receiver = state.events.subscribe();
+    // A page that connects after something changed hears about it at once.
+    let since = query
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("since=")))
+        .and_then(|v| v.parse::<i64>().ok());
+    let missed = match since {
+        Some(since) => state.store.changed_since(&access, since).await?,
+        None => false,
+    };
     let account = auth.account.id.clone();
     let stream = futures_util::stream::unfold(
-        (receiver, state, account, room_id),
-        |(mut rx, state, account, room)| async move {
+        (receiver, state, account, room_id, missed),
+        |(mut rx, state, account, room, missed)| async move {
+            let update = |room: &str| Event::default().event("update").data(room);
+            if missed {
+                let event = update(&room);
+                return Some((Ok(event), (rx, state, account, room, false)));
+            }
             loop {
                 let next = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await;
                 let still_member =
@@ -558,8 +578,8 @@ pub async fn events(
                         if !still_member().await {
                             return None;
                         }
-                        let event = Event::default().event("update").data(room.clone());
-                        return Some((Ok(event), (rx, state, account, room)));
+                        let event = update(&room);
+                        return Some((Ok(event), (rx, state, account, room, false)));
                     }
                     Ok(Err(broadcast::error::RecvError::Closed)) => return None,
                     Err(_) if still_member().await => continue,

@@ -199,7 +199,8 @@ async fn each_screen_is_closed_to_the_wrong_role(app: TestApp) {
     let nurse = app.browser();
     app.activate(&nurse, &activation_link(&issued.body), "Nurse-pass-2026").await;
     app.sign_in_first_time(&nurse, "nurse01", "Nurse-pass-2026").await;
-    nurse.get("/").await.expect_status(200);
+    nurse.get("/").await.expect_redirect("/rooms");
+    nurse.get("/rooms").await.expect_status(200);
     for path in
         ["/admin", "/admin/facilities", "/admin/users", "/admin/settings", "/admin/audit", "/operator"]
     {

@@ -207,3 +207,94 @@ async fn sign_in_and_enrol(app: &TestApp, c: &Client, login: &str, password: &st
     assert_eq!(codes.len(), 10, "ten recovery codes");
     c.find(Locator::Css("a.primary")).await.unwrap().click().await.unwrap();
 }
+
+/// Two members in two browsers: what one posts appears on the other's open page without a
+/// reload, and the author sees the read count change.
+#[tokio::test]
+async fn a_post_appears_live_in_another_members_browser() {
+    let Some(mut first) = start_browser().await else { return };
+    let Some(mut second) = start_browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (operator, _) = app.operator().await;
+    let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let facility = crate::admin::create_facility(&admin).await;
+    let created = admin.submit("/admin/rooms/new", "/admin/rooms/new", crate::rooms::PATIENT).await;
+    let room_admin = created.location().unwrap().to_string();
+    let room = room_admin.rsplit('/').next().unwrap().to_string();
+    for (driver, login) in [(&first, "nurse_a"), (&second, "helper_b")] {
+        let path = format!("/admin/facilities/{facility}/users/new");
+        let issued = admin
+            .submit(
+                &path,
+                &path,
+                &[
+                    ("login_id", login),
+                    ("name", login),
+                    ("kana", "かんご"),
+                    ("occupation", "nurse"),
+                    ("is_manager", "on"),
+                ],
+            )
+            .await
+            .expect_status(201);
+        let c = &driver.client;
+        c.goto(&activation_link(&issued.body)).await.unwrap();
+        fill(c, "f-new_password", "Member-pass-2026").await;
+        fill(c, "f-new_password_confirm", "Member-pass-2026").await;
+        press_primary(c).await;
+        wait_for_path(c, "/login?activated=1").await;
+        sign_in_and_enrol(&app, c, login, "Member-pass-2026").await;
+        wait_for_path(c, "/rooms").await;
+        let identity = app.store().identity_by_login(login).await.unwrap().unwrap();
+        let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
+        admin
+            .submit(&room_admin, &format!("{room_admin}/members"), &[("account_id", &account.id)])
+            .await
+            .expect_redirect(&room_admin);
+    }
+    let (a, b) = (&first.client, &second.client);
+    let room_url = format!("{}/rooms/{room}", app.base);
+    b.goto(&room_url).await.unwrap();
+    a.goto(&room_url).await.unwrap();
+    // Give both pages' event streams a moment to open.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a.find(Locator::Css("details.composer summary")).await.unwrap().click().await.unwrap();
+    fill(a, "f-body", "夕方に再訪問します").await;
+    press_primary(a).await;
+    let appeared = b
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//section[@class='timeline']//div[@class='body'][contains(., '夕方に再訪問します')]",
+        ))
+        .await;
+    assert!(appeared.is_ok(), "the post appears on b's page without a reload");
+    wait_for_path(a, &format!("/rooms/{room}")).await;
+    let read = a
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//a[@class='read-count'][normalize-space(.)='既読 1']"))
+        .await;
+    if read.is_err() {
+        let since = a.find(Locator::Css("section.timeline")).await.unwrap().attr("data-since").await.unwrap();
+        let counts = a.find(Locator::Css("a.read-count")).await.unwrap().text().await.unwrap();
+        let chain = app
+            .store()
+            .audit_chain(&app.store().municipality_by_code("122203").await.unwrap().id)
+            .await
+            .unwrap();
+        let tail: Vec<String> = chain
+            .iter()
+            .rev()
+            .take(8)
+            .map(|r| format!("{} {} {}", r.facts.at_ms, r.facts.action, r.facts.actor_login))
+            .collect();
+        panic!("a sees b's read receipt without a reload: since={since:?} shown={counts} audit={tail:#?}");
+    }
+    screenshot(b, "room-live", PHONE).await;
+    screenshot(a, "room-live", DESKTOP).await;
+    for d in [&mut first, &mut second] {
+        let _ = d.client.clone().close().await;
+        let _ = d.process.kill().await;
+    }
+}

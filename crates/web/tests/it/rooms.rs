@@ -25,7 +25,7 @@ struct Team {
     b_account: String,
 }
 
-const PATIENT: &[(&str, &str)] = &[
+pub const PATIENT: &[(&str, &str)] = &[
     ("name", "流山 花子"),
     ("kana", "ながれやま はなこ"),
     ("birth_date", "1938-04-01"),
