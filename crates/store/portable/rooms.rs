@@ -64,7 +64,8 @@ const POST_COLUMNS: &str = "p.id, p.room_id, p.parent_id, p.author_account_id, a
     (SELECT COUNT(*) FROM post_reads pr WHERE pr.post_id = p.id) AS read_count, \
     (SELECT COUNT(*) FROM post_acks pk WHERE pk.post_id = p.id) AS ack_count, \
     (SELECT COUNT(*) FROM post_reads pr WHERE pr.post_id = p.id AND pr.account_id = $1) AS read_by_me, \
-    (SELECT COUNT(*) FROM post_acks pk WHERE pk.post_id = p.id AND pk.account_id = $1) AS acked_by_me";
+    (SELECT COUNT(*) FROM post_acks pk WHERE pk.post_id = p.id AND pk.account_id = $1) AS acked_by_me, \
+    (SELECT COUNT(*) FROM post_mentions pm WHERE pm.post_id = p.id AND pm.account_id = $1) AS mentions_me";
 
 fn vitals_from(row: &DbRow) -> StoreResult<Vitals> {
     Ok(Vitals {
@@ -101,6 +102,8 @@ fn post_from(row: &DbRow) -> StoreResult<PostView> {
         ack_count: get(row, "ack_count")?,
         read_by_me: get::<i64>(row, "read_by_me")? > 0,
         acked_by_me: get::<i64>(row, "acked_by_me")? > 0,
+        mentioned: vec![],
+        mentions_me: get::<i64>(row, "mentions_me")? > 0,
     })
 }
 
@@ -109,6 +112,22 @@ fn reader_from(row: &DbRow) -> StoreResult<Reader> {
 }
 
 impl SqlStore {
+    /// Fills in the names of the members each post mentions.
+    async fn with_mentions(&self, mut posts: Vec<PostView>) -> StoreResult<Vec<PostView>> {
+        for post in &mut posts {
+            let rows = sqlx::query(
+                "SELECT a.name FROM post_mentions pm JOIN accounts a ON a.id = pm.account_id WHERE pm.post_id = $1 \
+                 ORDER BY a.kana",
+            )
+            .bind(&post.id)
+            .fetch_all(self.reader())
+            .await
+            .map_err(db_err)?;
+            post.mentioned = rows.iter().map(|r| get(r, "name")).collect::<StoreResult<_>>()?;
+        }
+        Ok(posts)
+    }
+
     /// Inside a write: the account is still a current member and the room still open.
     async fn writable(tx: &mut Tx, access: &RoomAccess) -> StoreResult<()> {
         if access.kind() != AccessKind::Member {
@@ -435,7 +454,10 @@ impl SqlStore {
         let sql = format!(
             "SELECT {ROOM_COLUMNS}, (SELECT COUNT(*) FROM posts p WHERE p.room_id = r.id AND p.author_account_id <> $1 \
                 AND p.deleted_at_ms IS NULL AND p.created_at_ms >= m.joined_at_ms \
-                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.post_id = p.id AND pr.account_id = $1)) AS unread \
+                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.post_id = p.id AND pr.account_id = $1)) AS unread, \
+             (SELECT COUNT(*) FROM post_mentions pm JOIN posts p ON p.id = pm.post_id WHERE pm.account_id = $1 \
+                AND pm.room_id = r.id AND p.deleted_at_ms IS NULL \
+                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.post_id = p.id AND pr.account_id = $1)) AS unread_mentions \
              FROM room_members m JOIN rooms r ON r.id = m.room_id \
              WHERE m.account_id = $1 AND m.left_at_ms IS NULL \
              ORDER BY COALESCE(r.last_post_at_ms, r.created_at_ms) DESC"
@@ -450,6 +472,7 @@ impl SqlStore {
                 Ok(RoomSummary {
                     room: room_from(row)?,
                     unread: get(row, "unread")?,
+                    unread_mentions: get(row, "unread_mentions")?,
                     last_post_at_ms: get(row, "last_post_at_ms")?,
                 })
             })
@@ -553,6 +576,23 @@ impl SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        for account in &post.mentions {
+            // Only current members of this room can be mentioned.
+            let done = sqlx::query(
+                "INSERT INTO post_mentions (post_id, account_id, room_id) SELECT $1, m.account_id, m.room_id \
+                 FROM room_members m WHERE m.room_id = $2 AND m.account_id = $3 AND m.left_at_ms IS NULL \
+                 ON CONFLICT (post_id, account_id) DO NOTHING",
+            )
+            .bind(&id)
+            .bind(&access.room().id)
+            .bind(account)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() == 0 && account != access.account_id() {
+                return Err(StoreError::NotFound);
+            }
+        }
         sqlx::query("UPDATE rooms SET last_post_at_ms = $2 WHERE id = $1")
             .bind(&access.room().id)
             .bind(now)
@@ -583,7 +623,8 @@ impl SqlStore {
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
-        rows.iter().map(post_from).collect()
+        let posts = rows.iter().map(post_from).collect::<StoreResult<Vec<_>>>()?;
+        self.with_mentions(posts).await
     }
 
     pub(crate) async fn rooms_post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView> {
@@ -598,7 +639,8 @@ impl SqlStore {
             .fetch_one(self.reader())
             .await
             .map_err(db_err)?;
-        post_from(&row)
+        let post = post_from(&row)?;
+        Ok(self.with_mentions(vec![post]).await?.remove(0))
     }
 
     pub(crate) async fn rooms_replies(
@@ -623,7 +665,7 @@ impl SqlStore {
                 all.push(post_from(row)?);
             }
         }
-        Ok(all)
+        self.with_mentions(all).await
     }
 
     pub(crate) async fn rooms_mark_read(

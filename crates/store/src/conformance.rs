@@ -38,6 +38,7 @@ macro_rules! conformance_tests {
             acknowledgements_and_vitals,
             requests_to_invite_remove_and_close_wait_for_the_municipality,
             a_care_manager_may_invite_directly_when_the_municipality_allows,
+            mentions_name_current_members_and_count_until_read,
         );
     };
     (@each $open:expr; $($story:ident),* $(,)?) => {
@@ -488,6 +489,7 @@ fn post(text: &str) -> NewPost {
         text: ok(PostText::parse("body", text, false)),
         ack_requested: false,
         vitals: Vitals::default(),
+        mentions: vec![],
     }
 }
 
@@ -787,4 +789,24 @@ pub async fn a_care_manager_may_invite_directly_when_the_municipality_allows(sto
         )
         .await);
     assert_eq!(status, RequestStatus::Pending);
+}
+
+pub async fn mentions_name_current_members_and_count_until_read(store: &dyn Store) {
+    let (m, room, [a, b, c]) = room_with_members(store).await;
+    let a_access = access(store, &a, &room).await;
+    let to_c = NewPost { mentions: vec![c.id.clone()], ..post("c さんへ") };
+    let r = store.create_post(&a_access, &to_c, &audit(Some(&m.id), "post.create")).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "only current members can be mentioned: {r:?}");
+    let to_b = NewPost { mentions: vec![b.id.clone()], ..post("b さん、確認を") };
+    let p = ok(store.create_post(&a_access, &to_b, &audit(Some(&m.id), "post.create")).await);
+    assert_eq!(p.mentioned, ["看護 一郎"]);
+    let b_access = access(store, &b, &room).await;
+    assert!(ok(store.post(&b_access, &p.id).await).mentions_me);
+    assert!(!ok(store.post(&a_access, &p.id).await).mentions_me);
+    let summary =
+        |rooms: Vec<RoomSummary>| rooms.iter().map(|r| (r.unread, r.unread_mentions)).collect::<Vec<_>>();
+    assert_eq!(summary(ok(store.my_rooms(&b.id).await)), [(1, 1)]);
+    ok(store.mark_read(&b_access, std::slice::from_ref(&p.id), T0).await);
+    assert_eq!(summary(ok(store.my_rooms(&b.id).await)), [(0, 0)]);
+    assert_eq!(ok(store.timeline(&b_access, None, 5).await)[0].mentioned, ["看護 一郎"]);
 }

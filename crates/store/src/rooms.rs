@@ -81,6 +81,8 @@ pub struct Room {
 pub struct RoomSummary {
     pub room: Room,
     pub unread: i64,
+    /// Unread posts that mention the member.
+    pub unread_mentions: i64,
     pub last_post_at_ms: Option<i64>,
 }
 
@@ -147,6 +149,8 @@ pub struct NewPost {
     pub text: PostText,
     pub ack_requested: bool,
     pub vitals: Vitals,
+    /// Account ids of current members to notify (@mentions).
+    pub mentions: Vec<String>,
 }
 
 /// A post as the timeline shows it to one reader.
@@ -171,6 +175,9 @@ pub struct PostView {
     pub ack_count: i64,
     pub read_by_me: bool,
     pub acked_by_me: bool,
+    /// Names of the members mentioned, in the order they were chosen.
+    pub mentioned: Vec<String>,
+    pub mentions_me: bool,
 }
 
 /// Who read (or acknowledged) a post, and when.

@@ -10,16 +10,25 @@ use renraku_domain::FieldError;
 
 use crate::error::AppError;
 
-/// The fields of a submitted form. Repeated names keep their last value.
+/// The fields of a submitted form. [`Form::get`] gives a name's last value, [`Form::all`]
+/// every value of a repeated name (checkbox lists).
 #[derive(Debug, Clone, Default)]
 pub struct Form {
     fields: HashMap<String, String>,
+    pairs: Vec<(String, String)>,
 }
 
 impl Form {
     /// A form from name/value pairs (what the command line passes in).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self { fields: pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        let pairs: Vec<(String, String)> =
+            pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self { fields: pairs.iter().cloned().collect(), pairs }
+    }
+
+    /// Every value given for `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
     }
 
     pub fn get(&self, name: &str) -> &str {
@@ -58,14 +67,14 @@ pub enum FormParseError {
 
 /// Parses `application/x-www-form-urlencoded` strictly.
 pub fn parse_urlencoded(body: &[u8]) -> Result<Form, FormParseError> {
-    let mut fields = HashMap::new();
+    let mut pairs = Vec::new();
     for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
         let mut it = pair.splitn(2, |b| *b == b'=');
         let key = decode(it.next().unwrap_or_default())?;
         let value = decode(it.next().unwrap_or_default())?;
-        fields.insert(key, value);
+        pairs.push((key, value));
     }
-    Ok(Form { fields })
+    Ok(Form { fields: pairs.iter().cloned().collect(), pairs })
 }
 
 fn decode(raw: &[u8]) -> Result<String, FormParseError> {
@@ -154,6 +163,9 @@ mod tests {
         assert_eq!(f.get("x"), "a b");
         assert_eq!(f.get("empty"), "");
         assert_eq!(f.get("missing"), "");
+        let many = parse_urlencoded(b"m=a&m=b&x=1").unwrap();
+        assert_eq!(many.all("m"), ["a", "b"]);
+        assert_eq!(many.get("m"), "b");
     }
 
     #[test]

@@ -111,6 +111,8 @@ pub struct RoomPage {
     pub categories: Vec<Choice>,
     pub importances: Vec<Choice>,
     pub vitals_fields: Vec<(&'static str, &'static str, &'static str)>,
+    /// Members who can be mentioned (everyone current but oneself).
+    pub mentionable: Vec<(String, String)>,
     /// For the request forms: who could be added, who could be removed.
     pub candidates: Vec<(String, String)>,
     pub current: Vec<(String, String)>,
@@ -181,7 +183,9 @@ pub async fn room_page(
             .map(|a| (a.id.clone(), format!("{}（{}）", a.profile.name, a.profile.profession.label())))
             .collect();
     }
+    let mentionable = current.iter().filter(|(id, _)| id != me).cloned().collect();
     Ok(RoomPage {
+        mentionable,
         chrome: Chrome::new(
             if oversight { format!("{}（監督閲覧）", room.name) } else { room.name.clone() },
             csrf,
@@ -272,6 +276,7 @@ fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormSta
             text,
             ack_requested: form.checked("ack_requested"),
             vitals,
+            mentions: form.all("mention").into_iter().filter(|m| !m.is_empty()).map(str::to_string).collect(),
         }),
         _ => Err(echo),
     }

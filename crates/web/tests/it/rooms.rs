@@ -13,6 +13,7 @@ both!(
     the_municipality_reads_a_room_only_with_a_recorded_reason,
     members_ask_and_the_municipality_invites_removes_and_closes,
     an_open_room_hears_about_changes_made_on_any_instance,
+    a_mention_tells_the_member_it_is_for_them,
 );
 
 struct Team {
@@ -479,4 +480,28 @@ async fn an_open_room_hears_about_changes_made_on_any_instance(app: TestApp) {
         }
     }
     assert!(ended, "the stream of a former member ends");
+}
+
+async fn a_mention_tells_the_member_it_is_for_them(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    let form = t.a.get(&format!("/rooms/{room}")).await;
+    assert!(form.body.contains(&format!("name=\"mention\" value=\"{}\"", t.b_account)), "b can be mentioned");
+    post(
+        &t.a,
+        room,
+        &[("category", "notice"), ("body", "褥瘡の写真を確認してください"), ("mention", &t.b_account)],
+    )
+    .await
+    .expect_redirect(&format!("/rooms/{room}"));
+    let list = t.b.get("/rooms").await;
+    assert!(list.body.contains("あなた宛 1"), "{}", list.body);
+    let page = t.b.get(&format!("/rooms/{room}")).await;
+    assert!(page.body.contains("<span>@member_b</span>") && page.body.contains("あなた宛"));
+    assert!(!t.b.get("/rooms").await.body.contains("あなた宛 1"), "read, so no longer counted");
+    let c = app.store().identity_by_login("member_c").await.unwrap().unwrap();
+    let c_account = app.store().accounts_of_identity(&c.id).await.unwrap().remove(0).id;
+    post(&t.a, room, &[("category", "notice"), ("body", "x"), ("mention", &c_account)])
+        .await
+        .expect_status(404);
 }
