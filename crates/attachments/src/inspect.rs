@@ -117,7 +117,13 @@ fn photo(bytes: &[u8], format: ImageFormat) -> Result<Processed, Refused> {
     }
     let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
     let content = jpeg(&rgb, 85)?;
-    let thumbnail = jpeg(&rgb.thumbnail(THUMB_SIDE, THUMB_SIDE), 80)?;
+    // A thumbnail never enlarges a small photo.
+    let small = if rgb.width().max(rgb.height()) > THUMB_SIDE {
+        rgb.thumbnail(THUMB_SIDE, THUMB_SIDE)
+    } else {
+        rgb.clone()
+    };
+    let thumbnail = jpeg(&small, 80)?;
     Ok(Processed {
         kind: Kind::Photo,
         width: rgb.width(),
@@ -169,6 +175,13 @@ mod tests {
         assert_eq!((p.width, p.height), (1200, 800));
         let thumb = image::load_from_memory(&p.thumbnail.unwrap()).unwrap();
         assert_eq!((thumb.width(), thumb.height()), (320, 213));
+    }
+
+    #[test]
+    fn small_photos_are_never_enlarged() {
+        let p = process(&png(64, 48)).unwrap();
+        let thumb = image::load_from_memory(&p.thumbnail.unwrap()).unwrap();
+        assert_eq!((p.width, p.height, thumb.width(), thumb.height()), (64, 48, 64, 48));
     }
 
     #[test]

@@ -243,8 +243,13 @@ async fn open(config: &Config) -> anyhow::Result<AppState> {
             Arc::new(renraku_store_postgres::PostgresStore::connect(&url, sealer).await?)
         }
     };
+    let files_key = secrets.files_key;
     Ok(AppState {
         events: renraku_web::Events::start(store.clone()).await?,
+        blobs: Arc::new(renraku_attachments::blobs::EncryptedDir::new(
+            config.data_dir.join("files"),
+            &files_key,
+        )?),
         store,
         config: Arc::new(WebConfig {
             public_base_url: config.public_base_url()?,

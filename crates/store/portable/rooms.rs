@@ -103,7 +103,21 @@ fn post_from(row: &DbRow) -> StoreResult<PostView> {
         read_by_me: get::<i64>(row, "read_by_me")? > 0,
         acked_by_me: get::<i64>(row, "acked_by_me")? > 0,
         mentioned: vec![],
+        attachments: vec![],
         mentions_me: get::<i64>(row, "mentions_me")? > 0,
+    })
+}
+
+fn attachment_from(row: &DbRow) -> StoreResult<Attachment> {
+    Ok(Attachment {
+        id: get(row, "id")?,
+        kind: get(row, "kind")?,
+        name: get(row, "name")?,
+        size: get(row, "size")?,
+        width: get(row, "width")?,
+        height: get(row, "height")?,
+        content_key: get(row, "content_key")?,
+        thumb_key: get(row, "thumb_key")?,
     })
 }
 
@@ -124,6 +138,15 @@ impl SqlStore {
             .await
             .map_err(db_err)?;
             post.mentioned = rows.iter().map(|r| get(r, "name")).collect::<StoreResult<_>>()?;
+            if post.deleted_at_ms.is_none() {
+                let rows =
+                    sqlx::query("SELECT * FROM attachments WHERE post_id = $1 ORDER BY created_at_ms, id")
+                        .bind(&post.id)
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(db_err)?;
+                post.attachments = rows.iter().map(attachment_from).collect::<StoreResult<_>>()?;
+            }
         }
         Ok(posts)
     }
@@ -593,6 +616,27 @@ impl SqlStore {
                 return Err(StoreError::NotFound);
             }
         }
+        for a in &post.attachments {
+            sqlx::query(
+                "INSERT INTO attachments (id, municipality_id, room_id, post_id, kind, name, size, width, height, \
+                 content_key, thumb_key, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&a.id)
+            .bind(&access.room().municipality_id)
+            .bind(&access.room().id)
+            .bind(&id)
+            .bind(&a.kind)
+            .bind(&a.name)
+            .bind(a.size)
+            .bind(a.width)
+            .bind(a.height)
+            .bind(&a.content_key)
+            .bind(&a.thumb_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
         sqlx::query("UPDATE rooms SET last_post_at_ms = $2 WHERE id = $1")
             .bind(&access.room().id)
             .bind(now)
@@ -823,6 +867,23 @@ impl SqlStore {
                 })
             })
             .collect()
+    }
+
+    pub(crate) async fn rooms_attachment(
+        &self,
+        access: &RoomAccess,
+        attachment_id: &str,
+    ) -> StoreResult<Attachment> {
+        let row = sqlx::query(
+            "SELECT f.* FROM attachments f JOIN posts p ON p.id = f.post_id \
+             WHERE f.id = $1 AND f.room_id = $2 AND p.deleted_at_ms IS NULL",
+        )
+        .bind(attachment_id)
+        .bind(&access.room().id)
+        .fetch_one(self.reader())
+        .await
+        .map_err(db_err)?;
+        attachment_from(&row)
     }
 
     pub(crate) async fn rooms_changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool> {

@@ -1290,6 +1290,10 @@ impl Store for SqlStore {
         self.rooms_post_versions(access, post_id).await
     }
 
+    async fn attachment(&self, access: &RoomAccess, attachment_id: &str) -> StoreResult<Attachment> {
+        self.rooms_attachment(access, attachment_id).await
+    }
+
     async fn changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool> {
         self.rooms_changed_since(access, since_ms).await
     }

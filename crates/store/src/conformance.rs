@@ -39,6 +39,7 @@ macro_rules! conformance_tests {
             requests_to_invite_remove_and_close_wait_for_the_municipality,
             a_care_manager_may_invite_directly_when_the_municipality_allows,
             mentions_name_current_members_and_count_until_read,
+            attachments_belong_to_their_post_and_room,
         );
     };
     (@each $open:expr; $($story:ident),* $(,)?) => {
@@ -490,6 +491,7 @@ fn post(text: &str) -> NewPost {
         ack_requested: false,
         vitals: Vitals::default(),
         mentions: vec![],
+        attachments: vec![],
     }
 }
 
@@ -809,4 +811,33 @@ pub async fn mentions_name_current_members_and_count_until_read(store: &dyn Stor
     ok(store.mark_read(&b_access, std::slice::from_ref(&p.id), T0).await);
     assert_eq!(summary(ok(store.my_rooms(&b.id).await)), [(0, 0)]);
     assert_eq!(ok(store.timeline(&b_access, None, 5).await)[0].mentioned, ["看護 一郎"]);
+}
+
+pub async fn attachments_belong_to_their_post_and_room(store: &dyn Store) {
+    let (m, room, [a, b, _]) = room_with_members(store).await;
+    let a_access = access(store, &a, &room).await;
+    let photo = Attachment {
+        id: new_id(),
+        kind: "photo".into(),
+        name: "褥瘡.jpg".into(),
+        size: 12345,
+        width: 640,
+        height: 480,
+        content_key: "blob-1".into(),
+        thumb_key: Some("blob-1-thumb".into()),
+    };
+    let with_photo = NewPost { attachments: vec![photo.clone()], ..post("写真を添付します") };
+    let p = ok(store.create_post(&a_access, &with_photo, &audit(Some(&m.id), "post.create")).await);
+    assert_eq!(p.attachments, vec![photo.clone()]);
+    let b_access = access(store, &b, &room).await;
+    assert_eq!(ok(store.attachment(&b_access, &photo.id).await), photo);
+    // Not through another room, and not once the post is deleted.
+    let (patient, consent) = sample_patient();
+    let other = ok(store.open_room(&m.id, &patient, &consent, &audit(Some(&m.id), "room.open")).await);
+    ok(store.add_member(&m.id, &other.id, &b.id, &audit(Some(&m.id), "room.member_add")).await);
+    let elsewhere = access(store, &b, &other).await;
+    assert!(matches!(store.attachment(&elsewhere, &photo.id).await, Err(StoreError::NotFound)));
+    ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), "post.delete")).await);
+    assert!(matches!(store.attachment(&b_access, &photo.id).await, Err(StoreError::NotFound)));
+    assert!(ok(store.post(&b_access, &p.id).await).attachments.is_empty());
 }

@@ -269,6 +269,8 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<PostView>>;
     async fn post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView>;
+    /// An attachment of a live post of this room.
+    async fn attachment(&self, access: &RoomAccess, attachment_id: &str) -> StoreResult<Attachment>;
     async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>>;
     /// Marks posts read by the access's account (members only; oversight reads leave no receipt).
     /// Returns how many receipts are new.

@@ -151,6 +151,21 @@ pub struct NewPost {
     pub vitals: Vitals,
     /// Account ids of current members to notify (@mentions).
     pub mentions: Vec<String>,
+    /// Files already checked and stored in the blob store.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A photo or PDF of a post. `kind` is `photo` or `pdf`; the bytes are in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub size: i64,
+    pub width: i64,
+    pub height: i64,
+    pub content_key: String,
+    pub thumb_key: Option<String>,
 }
 
 /// A post as the timeline shows it to one reader.
@@ -178,6 +193,8 @@ pub struct PostView {
     /// Names of the members mentioned, in the order they were chosen.
     pub mentioned: Vec<String>,
     pub mentions_me: bool,
+    /// Empty when the post is deleted.
+    pub attachments: Vec<Attachment>,
 }
 
 /// Who read (or acknowledged) a post, and when.

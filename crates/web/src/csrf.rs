@@ -85,8 +85,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let body = if unsafe_method {
-        match check(&state, &mut parts, body, existing.is_some(), &expected).await {
-            Ok(()) => Body::empty(),
+        let checked = if is_multipart(&parts.headers) {
+            check_upload(&state, &parts, existing.is_some(), &expected).map(|()| body)
+        } else {
+            check(&state, &mut parts, body, existing.is_some(), &expected).await.map(|()| Body::empty())
+        };
+        match checked {
+            Ok(body) => body,
             Err(e) => {
                 let mut response = e.into_response();
                 set_cookie(&state, &mut response, existing.is_none().then_some(&cookie));
@@ -99,6 +104,27 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let mut response = next.run(Request::from_parts(parts, body)).await;
     set_cookie(&state, &mut response, existing.is_none().then_some(&cookie));
     response
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/form-data"))
+}
+
+/// File uploads: the handler reads the body with its own limit; the token comes in the form's
+/// action URL, since a page cannot set headers on a plain form post.
+fn check_upload(state: &AppState, parts: &Parts, had_cookie: bool, expected: &str) -> Result<(), AppError> {
+    if !same_origin(state, &parts.headers) {
+        return Err(AppError::Csrf);
+    }
+    let sent =
+        parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("_csrf="))).unwrap_or("");
+    if !had_cookie || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+        return Err(AppError::Csrf);
+    }
+    Ok(())
 }
 
 async fn check(

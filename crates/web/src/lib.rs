@@ -19,6 +19,7 @@ mod links;
 mod metrics;
 mod routes;
 mod secrets;
+mod uploads;
 mod views;
 
 use std::net::SocketAddr;
@@ -35,6 +36,9 @@ pub use secrets::Secrets;
 /// The largest request body accepted. Forms in this issue are small; attachments will get a
 /// route of their own with its own limit.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The largest post with attachments (up to five files of 10 MB each, checked one by one).
+pub const MAX_UPLOAD_BYTES: usize = 52 * 1024 * 1024;
 
 /// How the server is reached and what it trusts.
 #[derive(Debug, Clone)]
@@ -67,6 +71,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Live updates of open rooms.
     pub events: Events,
+    /// Where attachment bytes are kept (encrypted).
+    pub blobs: Arc<dyn renraku_attachments::blobs::BlobStore>,
 }
 
 /// The whole application as one axum router.

@@ -10,6 +10,7 @@ pub struct Secrets {
     pub csrf_key: [u8; 32],
     pub totp_key: [u8; 32],
     pub recovery_key: [u8; 32],
+    pub files_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -26,6 +27,7 @@ impl Secrets {
             csrf_key: derive(master, b"renraku csrf v1"),
             totp_key: derive(master, b"renraku totp secret encryption v1"),
             recovery_key: derive(master, b"renraku recovery codes v1"),
+            files_key: derive(master, b"renraku attachment encryption v1"),
         }
     }
 }

@@ -35,7 +35,9 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(account::page))
         .route("/rooms", get(rooms::list))
         .route("/rooms/{id}", get(rooms::show))
-        .route("/rooms/{id}/posts", post(rooms::create))
+        .route("/rooms/{id}/posts", post(rooms::create).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)))
+        .route("/rooms/{id}/files/{file}", get(rooms::file))
+        .route("/rooms/{id}/files/{file}/thumb", get(rooms::thumbnail))
         .route("/rooms/{id}/vitals", get(rooms::vitals))
         .route("/rooms/{id}/events", get(rooms::events))
         .route("/rooms/{id}/requests", post(rooms::request))
@@ -70,7 +72,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.js", get(health::script))
         .merge(pages)
         .layer(middleware::from_fn(count))
-        .layer(SetResponseHeaderLayer::overriding(
+        // A handler may set a stricter policy (files are served with `sandbox`).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \

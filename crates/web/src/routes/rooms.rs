@@ -5,14 +5,15 @@
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
+use renraku_attachments::inspect;
 use renraku_domain::FieldError;
 use renraku_domain::rooms::{Importance, PostCategory, PostText, VITALS, Vitals, format_scaled};
 use renraku_store::{
-    ClosingReason, NewPost, NewRoomRequest, PostView, RequestKind, RequestStatus, RoomAccess, RoomSummary,
-    StoreError,
+    Attachment, ClosingReason, NewPost, NewRoomRequest, PostView, RequestKind, RequestStatus, RoomAccess,
+    RoomSummary, StoreError,
 };
 use tokio::sync::broadcast;
 
@@ -21,6 +22,7 @@ use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
+use crate::uploads::{FormWithFiles, Upload};
 use crate::views::{Chrome, jst, render};
 
 /// Posts per timeline page.
@@ -277,6 +279,7 @@ fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormSta
             ack_requested: form.checked("ack_requested"),
             vitals,
             mentions: form.all("mention").into_iter().filter(|m| !m.is_empty()).map(str::to_string).collect(),
+            attachments: vec![],
         }),
         _ => Err(echo),
     }
@@ -288,23 +291,151 @@ pub async fn create(
     csrf: CsrfToken,
     SignedIn(auth): SignedIn,
     Path(room_id): Path<String>,
-    form: Form,
+    upload: FormWithFiles,
 ) -> Result<Response, AppError> {
     let access = access(&state, &auth, &room_id).await?;
-    let post = match parse_post(&form, None) {
-        Ok(p) => p,
-        Err(echo) => {
-            let page = room_page(&state, &csrf, &auth, &access, None, echo).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
-        }
+    let again = |echo: FormState| async {
+        let page = room_page(&state, &csrf, &auth, &access, None, echo).await?;
+        Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
+    let mut post = match parse_post(&upload.form, None) {
+        Ok(p) => p,
+        Err(echo) => return again(echo).await,
+    };
+    if !access.can_write() {
+        return Err(not_allowed(StoreError::NotAllowed));
+    }
+    match store_files(&state, upload.files).await? {
+        Ok(attachments) => post.attachments = attachments,
+        Err(message) => {
+            let mut echo = upload.form.echo();
+            echo.error(FieldError::new("files", message));
+            return again(echo).await;
+        }
+    }
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.create", "room", &room_id);
     audit.object_type = "post".into();
-    audit.detail =
-        format!("room={room_id} category={} importance={}", post.category.code(), post.importance.code());
+    audit.detail = format!(
+        "room={room_id} category={} importance={} files={}",
+        post.category.code(),
+        post.importance.code(),
+        post.attachments.len()
+    );
     state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
+}
+
+/// Checks, cleans and stores the files of a post. The outer error is the server's; the inner
+/// one is the user's (a refused file, with the reason and its name).
+async fn store_files(
+    state: &AppState,
+    files: Vec<Upload>,
+) -> Result<Result<Vec<Attachment>, String>, AppError> {
+    let mut attachments = vec![];
+    for file in files {
+        let name = file.name.clone();
+        let processed = tokio::task::spawn_blocking(move || inspect::process(&file.bytes))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let processed = match processed {
+            Ok(p) => p,
+            Err(refused) => {
+                let shown: String = name.chars().filter(|c| !c.is_control()).take(60).collect();
+                return Ok(Err(format!("{shown}: {refused}")));
+            }
+        };
+        let id = renraku_store::new_id();
+        let content_key = id.clone();
+        state.blobs.put(&content_key, &processed.content).await.map_err(AppError::Internal)?;
+        let thumb_key = match &processed.thumbnail {
+            Some(thumb) => {
+                let key = format!("{id}-thumb");
+                state.blobs.put(&key, thumb).await.map_err(AppError::Internal)?;
+                Some(key)
+            }
+            None => None,
+        };
+        attachments.push(Attachment {
+            name: inspect::clean_name(&name, processed.kind),
+            kind: processed.kind.code().to_string(),
+            size: processed.content.len() as i64,
+            width: i64::from(processed.width),
+            height: i64::from(processed.height),
+            content_key,
+            thumb_key,
+            id,
+        });
+    }
+    Ok(Ok(attachments))
+}
+
+/// A file of a post, to members only. Photos show inline (they were re-encoded, so they are
+/// only pixels); PDFs always download. Neither can run script in our origin (`sandbox`).
+pub async fn file(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path((room_id, file_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    serve_file(&state, &meta, &auth, &room_id, &file_id, false).await
+}
+
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path((room_id, file_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    serve_file(&state, &meta, &auth, &room_id, &file_id, true).await
+}
+
+async fn serve_file(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    room_id: &str,
+    file_id: &str,
+    thumb: bool,
+) -> Result<Response, AppError> {
+    let access = access(state, auth, room_id).await?;
+    let attachment = match state.store.attachment(&access, file_id).await {
+        Err(StoreError::NotFound) => return Err(AppError::NotFound("ファイル")),
+        other => other?,
+    };
+    let kind = inspect::Kind::from_code(&attachment.kind).ok_or(AppError::NotFound("ファイル"))?;
+    let key = if thumb {
+        attachment.thumb_key.clone().ok_or(AppError::NotFound("縮小画像"))?
+    } else {
+        attachment.content_key.clone()
+    };
+    let bytes = state.blobs.get(&key).await.map_err(AppError::Internal)?;
+    let mut audit = auth.audit(
+        meta,
+        state.clock.now_ms(),
+        if thumb { "file.thumbnail_read" } else { "file.read" },
+        "attachment",
+        file_id,
+    );
+    audit.detail = format!("room={room_id}");
+    state.store.append_audit(&audit).await?;
+    let disposition = match kind {
+        inspect::Kind::Photo => "inline",
+        inspect::Kind::Pdf => "attachment",
+    };
+    let encoded: String = url::form_urlencoded::byte_serialize(attachment.name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let headers = [
+        (header::CONTENT_TYPE, kind.mime().to_string()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("{disposition}; filename=\"file\"; filename*=UTF-8''{encoded}"),
+        ),
+        (header::CACHE_CONTROL, "private, no-store".to_string()),
+        (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
+    ];
+    Ok((headers, bytes).into_response())
 }
 
 pub async fn reply(

@@ -208,8 +208,8 @@ async fn sign_in_and_enrol(app: &TestApp, c: &Client, login: &str, password: &st
     c.find(Locator::Css("a.primary")).await.unwrap().click().await.unwrap();
 }
 
-/// Two members in two browsers: what one posts appears on the other's open page without a
-/// reload, and the author sees the read count change.
+/// Two members in two browsers: what one posts, with a photo, appears on the other's open page
+/// without a reload, and the author sees the read count change.
 #[tokio::test]
 async fn a_post_appears_live_in_another_members_browser() {
     let Some(mut first) = start_browser().await else { return };
@@ -260,6 +260,12 @@ async fn a_post_appears_live_in_another_members_browser() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     a.find(Locator::Css("details.composer summary")).await.unwrap().click().await.unwrap();
     fill(a, "f-body", "夕方に再訪問します").await;
+    // A photo from the device, as the file picker would hand it over.
+    let photo_dir = tempfile::tempdir().unwrap();
+    let photo = photo_dir.path().join("wound.jpg");
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
+    image::DynamicImage::ImageRgb8(img).save(&photo).unwrap();
+    a.find(Locator::Id("f-files")).await.unwrap().send_keys(photo.to_str().unwrap()).await.unwrap();
     press_primary(a).await;
     let appeared = b
         .wait()
@@ -269,6 +275,24 @@ async fn a_post_appears_live_in_another_members_browser() {
         ))
         .await;
     assert!(appeared.is_ok(), "the post appears on b's page without a reload");
+    let thumb = b.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css("ul.files img")).await;
+    assert!(thumb.is_ok(), "with its photo");
+    let loaded =
+        b.execute("return document.querySelector('ul.files img').naturalWidth", vec![]).await.unwrap();
+    let mut width = loaded.as_u64().unwrap_or(0);
+    for _ in 0..20 {
+        if width > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        width = b
+            .execute("return document.querySelector('ul.files img').naturalWidth", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(0);
+    }
+    assert_eq!(width, 64, "the thumbnail loads for the other member");
     wait_for_path(a, &format!("/rooms/{room}")).await;
     let read = a
         .wait()

@@ -33,6 +33,7 @@ pub struct TestApp {
     pub state: AppState,
     pub raw: Raw,
     _dir: Option<tempfile::TempDir>,
+    _files: Option<tempfile::TempDir>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +69,7 @@ impl TestApp {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+        let files_dir = tempfile::tempdir().expect("files dir");
         let state = AppState {
             store: store.clone(),
             config: Arc::new(WebConfig {
@@ -77,11 +79,18 @@ impl TestApp {
             secrets: Arc::new(secrets),
             clock: Clock::default(),
             events: renraku_web::Events::start(store.clone()).await.expect("events"),
+            blobs: Arc::new(
+                renraku_attachments::blobs::EncryptedDir::new(
+                    files_dir.path().to_path_buf(),
+                    &Secrets::derive(MASTER_SECRET).files_key,
+                )
+                .expect("blob dir"),
+            ),
         };
         let app =
             renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Some(TestApp { base, state, raw, _dir: dir })
+        Some(TestApp { base, state, raw, _dir: dir, _files: Some(files_dir) })
     }
 
     /// A second app instance on the same PostgreSQL database (None on SQLite, which has one).
@@ -106,11 +115,12 @@ impl TestApp {
             secrets: Arc::new(secrets),
             clock: self.state.clock.clone(),
             events: renraku_web::Events::start(store).await.expect("events"),
+            blobs: self.state.blobs.clone(),
         };
         let app =
             renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Some(TestApp { base, state, raw: Raw::Postgres(s), _dir: None })
+        Some(TestApp { base, state, raw: Raw::Postgres(s), _dir: None, _files: None })
     }
 
     pub fn browser(&self) -> Browser {

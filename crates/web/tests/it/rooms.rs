@@ -14,6 +14,7 @@ both!(
     members_ask_and_the_municipality_invites_removes_and_closes,
     an_open_room_hears_about_changes_made_on_any_instance,
     a_mention_tells_the_member_it_is_for_them,
+    a_photo_loses_its_location_and_files_reach_members_only,
 );
 
 struct Team {
@@ -504,4 +505,122 @@ async fn a_mention_tells_the_member_it_is_for_them(app: TestApp) {
     post(&t.a, room, &[("category", "notice"), ("body", "x"), ("mention", &c_account)])
         .await
         .expect_status(404);
+}
+
+/// A real JPEG (8-bit, 40 × 20) with an APP1 Exif segment that says "rotate 90°" and carries a
+/// GPS position, as phones write them.
+fn jpeg_with_gps() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(40, 20, |x, _| {
+        if x < 20 { image::Rgb([200, 30, 30]) } else { image::Rgb([30, 30, 200]) }
+    });
+    let mut plain = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg)
+        .unwrap();
+    // TIFF, big-endian: IFD0 { Orientation = 6, GPSInfo -> IFD at 38 }, GPS IFD { LatitudeRef "N",
+    // Latitude 35/1 51/1 0/1 }.
+    let mut tiff: Vec<u8> = b"MM\x00\x2a\x00\x00\x00\x08".to_vec();
+    tiff.extend([0, 2]); // IFD0: two entries
+    tiff.extend([0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]); // Orientation SHORT 6
+    tiff.extend([0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38]); // GPSInfo LONG -> 38
+    tiff.extend([0, 0, 0, 0]); // no next IFD
+    tiff.extend([0, 2]); // GPS IFD at 38: two entries
+    tiff.extend([0x00, 0x01, 0, 2, 0, 0, 0, 2, b'N', 0, 0, 0]); // GPSLatitudeRef ASCII "N"
+    tiff.extend([0x00, 0x02, 0, 5, 0, 0, 0, 3, 0, 0, 0, 68]); // GPSLatitude RATIONAL[3] -> 68
+    tiff.extend([0, 0, 0, 0]);
+    for (n, d) in [(35u32, 1u32), (51, 1), (0, 1)] {
+        tiff.extend(n.to_be_bytes());
+        tiff.extend(d.to_be_bytes());
+    }
+    let mut app1 = b"Exif\x00\x00".to_vec();
+    app1.extend(&tiff);
+    let mut out = plain[..2].to_vec(); // SOI
+    out.extend([0xFF, 0xE1]);
+    out.extend(((app1.len() + 2) as u16).to_be_bytes());
+    out.extend(&app1);
+    out.extend(&plain[2..]);
+    out
+}
+
+async fn upload(b: &Browser, room: &str, body: &str, files: Vec<(&str, Vec<u8>)>) -> Page {
+    let token = b.get(&format!("/rooms/{room}")).await.csrf();
+    let mut form = reqwest::multipart::Form::new().text("category", "skin").text("body", body.to_string());
+    for (name, bytes) in files {
+        form = form.part("files", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    }
+    let r = b
+        .client
+        .post(format!("{}/rooms/{room}/posts?_csrf={token}", b.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    Page { status, headers, body: r.text().await.unwrap() }
+}
+
+async fn a_photo_loses_its_location_and_files_reach_members_only(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    let original = jpeg_with_gps();
+    assert!(original.windows(4).any(|w| w == b"Exif"), "the fixture carries Exif");
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    upload(&t.a, room, "仙骨部の褥瘡", vec![("IMG_0001.JPG", original.clone()), ("指示書.pdf", pdf.clone())])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let page = t.b.get(&format!("/rooms/{room}")).await;
+    let photo = between(&page.body, &format!("/rooms/{room}/files/"), "\"").to_string();
+    assert!(page.body.contains(&format!("/rooms/{room}/files/{photo}/thumb")));
+    assert!(page.body.contains("alt=\"IMG_0001.jpg\""));
+    let pdf_label = between(&page.body, "class=\"pdf\">", "</a>").to_string();
+    assert_eq!(pdf_label, "PDF 指示書.pdf");
+    let pdf_href =
+        page.body.split("\" class=\"pdf\"").next().unwrap().rsplit("href=\"").next().unwrap().to_string();
+    // The stored photo: upright, and nothing left of the Exif segment or the position.
+    let r = t.b.client.get(format!("{}/rooms/{room}/files/{photo}", t.b.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("inline"));
+    let stored = r.bytes().await.unwrap().to_vec();
+    assert!(!stored.windows(4).any(|w| w == b"Exif"), "no Exif in the stored photo");
+    assert!(!stored.windows(2).any(|w| w == [0xFF, 0xE1]), "no APP1 segment at all");
+    let decoded = image::load_from_memory(&stored).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (20, 40), "turned upright before the Exif was dropped");
+    let thumb =
+        t.b.client.get(format!("{}/rooms/{room}/files/{photo}/thumb", t.b.base)).send().await.unwrap();
+    assert_eq!(thumb.status(), 200);
+    // The PDF downloads, never shows inline.
+    let r = t.b.client.get(format!("{}{pdf_href}", t.b.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''%E6%8C%87%E7%A4%BA%E6%9B%B8.pdf")
+    );
+    assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+    // Files reach current members only.
+    t.c.get(&format!("/rooms/{room}/files/{photo}")).await.expect_status(404);
+    app.browser().get(&format!("/rooms/{room}/files/{photo}")).await.expect_redirect("/login");
+    t.admin.get(&format!("/rooms/{room}/files/{photo}")).await.expect_status(404);
+    // A file is judged by its content: text named .jpg is refused, the post kept for retyping.
+    let refused = upload(&t.a, room, "もう一枚", vec![("photo.jpg", b"<html><script>x</script>".to_vec())])
+        .await
+        .expect_status(422);
+    assert!(
+        refused.body.contains("photo.jpg: 写真（JPEG・PNG）と PDF のみ添付できます。"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(">もう一枚</textarea>"));
+    // An upload without the page's token is refused.
+    let form = reqwest::multipart::Form::new().text("category", "skin").text("body", "x");
+    let r = t.a.client.post(format!("{}/rooms/{room}/posts", t.a.base)).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let audit =
+        app.store().audit_chain(&app.store().municipality_by_code("122203").await.unwrap().id).await.unwrap();
+    assert!(audit.iter().any(|r| r.facts.action == "file.read"));
 }
