@@ -742,6 +742,28 @@ impl SqlStore {
         Ok(added)
     }
 
+    pub(crate) async fn rooms_mark_room_read(&self, access: &RoomAccess, at_ms: i64) -> StoreResult<u64> {
+        if access.kind() != AccessKind::Member {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO post_reads (post_id, account_id, room_id, read_at_ms) \
+             SELECT p.id, $2, p.room_id, $3 FROM posts p WHERE p.room_id = $1 AND p.author_account_id <> $2 \
+             AND p.deleted_at_ms IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.post_id = p.id AND r.account_id = $2) \
+             ON CONFLICT (post_id, account_id) DO NOTHING",
+        )
+        .bind(&access.room().id)
+        .bind(access.account_id())
+        .bind(at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     pub(crate) async fn rooms_readers(
         &self,
         access: &RoomAccess,

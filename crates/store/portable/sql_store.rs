@@ -1260,6 +1260,10 @@ impl Store for SqlStore {
         self.rooms_mark_read(access, post_ids, at_ms).await
     }
 
+    async fn mark_room_read(&self, access: &RoomAccess, at_ms: i64) -> StoreResult<u64> {
+        self.rooms_mark_room_read(access, at_ms).await
+    }
+
     async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>> {
         self.rooms_readers(access, post_id, false).await
     }

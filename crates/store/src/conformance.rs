@@ -607,6 +607,11 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
         readers.iter().map(|r| (r.account_id.as_str(), r.at_ms)).collect::<Vec<_>>(),
         [(b.id.as_str(), T0 + 10)]
     );
+    // "Mark all read" covers the rest, once.
+    let p3 = ok(store.create_post(&a_access, &post("三つ目"), &audit(Some(&m.id), "post.create")).await);
+    assert_eq!(ok(store.mark_room_read(&b_access, T0 + 25).await), 1);
+    assert_eq!(ok(store.mark_room_read(&b_access, T0 + 26).await), 0);
+    assert!(ok(store.post(&b_access, &p3.id).await).read_by_me);
     // The author's own reading leaves no receipt.
     ok(store.mark_read(&a_access, std::slice::from_ref(&p1.id), T0 + 30).await);
     assert_eq!(ok(store.post(&a_access, &p1.id).await).read_count, 1);

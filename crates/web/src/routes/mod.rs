@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rooms/{id}/vitals", get(rooms::vitals))
         .route("/rooms/{id}/events", get(rooms::events))
         .route("/rooms/{id}/requests", post(rooms::request))
+        .route("/rooms/{id}/read", post(rooms::mark_all_read))
         .route("/rooms/{id}/posts/{post}/replies", post(rooms::reply))
         .route("/rooms/{id}/posts/{post}/ack", post(rooms::acknowledge))
         .route("/rooms/{id}/posts/{post}/readers", get(rooms::readers))

@@ -726,3 +726,22 @@ pub async fn events(
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
+
+/// "Mark all read" for one room, from the room list.
+pub async fn mark_all_read(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path(room_id): Path<String>,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    let now = state.clock.now_ms();
+    let added = state.store.mark_room_read(&access, now).await?;
+    if added > 0 {
+        let mut audit = auth.audit(&meta, now, "room.mark_read", "room", &room_id);
+        audit.detail = format!("posts={added}");
+        state.store.append_audit(&audit).await?;
+        state.events.room_changed(&room_id).await;
+    }
+    Ok(Redirect::to("/rooms").into_response())
+}

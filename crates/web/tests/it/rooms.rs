@@ -292,6 +292,13 @@ async fn the_timeline_pages_by_cursor_and_counts_unread(app: TestApp) {
     assert_eq!(post_ids(&second).len(), 3);
     assert!(second.body.contains("記録00") && !second.body.contains("さらに古い投稿"));
     assert!(t.b.get("/rooms").await.body.contains("未読 <strong id=\"total-unread\">0</strong>"));
+    // "Mark all read" from the room list.
+    post(&t.a, room, &[("category", "visit"), ("body", "追加の記録")]).await;
+    let list = t.b.get("/rooms").await;
+    assert!(list.body.contains("未読 1") && list.body.contains(&format!("action=\"/rooms/{room}/read\"")));
+    t.b.submit("/rooms", &format!("/rooms/{room}/read"), &[]).await.expect_redirect("/rooms");
+    assert!(t.b.get("/rooms").await.body.contains("未読 <strong id=\"total-unread\">0</strong>"));
+    t.c.submit("/rooms", &format!("/rooms/{room}/read"), &[]).await.expect_status(404);
     drop(t.patient_facility);
 }
 
