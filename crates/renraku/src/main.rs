@@ -1,5 +1,6 @@
 //! The `renraku` binary: the server (the default command) and the operator's command line.
 
+mod bench;
 mod config;
 
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ enum Command {
     Config,
     /// Print a new setup link, while no operator account exists.
     SetupLink,
+    /// Build a synthetic municipality and measure the server under load (docs/PERFORMANCE.md).
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -305,6 +308,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
+        Command::Bench(args) => {
+            bench::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config => {
             print!("{}", config.redacted());
             Ok(ExitCode::SUCCESS)

@@ -14,6 +14,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 mod portable;
 #[path = "../../store/portable/rooms.rs"]
 mod portable_rooms;
+#[path = "../../store/portable/seed.rs"]
+mod portable_seed;
 
 type Db = sqlx::Postgres;
 type DbRow = sqlx::postgres::PgRow;

@@ -19,6 +19,8 @@ use sqlx::sqlite::{
 mod portable;
 #[path = "../../store/portable/rooms.rs"]
 mod portable_rooms;
+#[path = "../../store/portable/seed.rs"]
+mod portable_seed;
 
 type Db = sqlx::Sqlite;
 type DbRow = sqlx::sqlite::SqliteRow;

@@ -6,6 +6,7 @@
 //! writes the change and the sealed audit entry in one transaction: there is no change without
 //! its audit entry, and no audit entry for a change that did not happen.
 
+pub mod bench;
 pub mod conformance;
 mod records;
 mod rooms;
