@@ -46,7 +46,7 @@ impl SqlStore {
         let mut tx = self.begin().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         for chunk in rows.chunks(BATCH) {
             let mut q: QueryBuilder<Db> = QueryBuilder::new(head);
-            q.push_values(chunk, |b, row| bind(b, row));
+            q.push_values(chunk, bind);
             q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
