@@ -170,8 +170,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut server = tokio::process::Command::new(std::env::current_exe()?)
         .args(["--data-dir", &dir.display().to_string(), "--database-url", &server_url])
         .args(["--listen", &format!("127.0.0.1:{port}"), "--public-base-url", &base, "serve"])
-        .env("RENRAKU_LOG", "warn")
+        .env("RENRAKU_LOG", "error")
         .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("server.log"))?)
         .kill_on_drop(true)
         .spawn()
         .context("cannot start the server")?;
