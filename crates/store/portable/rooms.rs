@@ -7,6 +7,7 @@ use anyhow::anyhow;
 use renraku_domain::directory::Occupation;
 use renraku_domain::rooms::{CareLevel, Importance, PostCategory, PostText, Sex, Vitals};
 use renraku_store::*;
+use sqlx::QueryBuilder;
 use sqlx::Row as _;
 
 use crate::{Db, DbRow, SqlStore};
@@ -125,27 +126,45 @@ fn reader_from(row: &DbRow) -> StoreResult<Reader> {
     Ok(Reader { account_id: get(row, "account_id")?, name: get(row, "name")?, at_ms: get(row, "at_ms")? })
 }
 
+/// `head IN (ids…) tail`, with the ids bound.
+fn in_list(head: &str, ids: &[String], tail: &str) -> QueryBuilder<Db> {
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(head);
+    q.push(" IN (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.clone());
+    }
+    q.push(")");
+    q.push(tail);
+    q
+}
+
 impl SqlStore {
-    /// Fills in the names of the members each post mentions.
+    /// Fills in the names of the members each post mentions, and the attachments.
     async fn with_mentions(&self, mut posts: Vec<PostView>) -> StoreResult<Vec<PostView>> {
-        for post in &mut posts {
-            let rows = sqlx::query(
-                "SELECT a.name FROM post_mentions pm JOIN accounts a ON a.id = pm.account_id WHERE pm.post_id = $1 \
-                 ORDER BY a.kana",
-            )
-            .bind(&post.id)
-            .fetch_all(self.reader())
-            .await
-            .map_err(db_err)?;
-            post.mentioned = rows.iter().map(|r| get(r, "name")).collect::<StoreResult<_>>()?;
-            if post.deleted_at_ms.is_none() {
-                let rows =
-                    sqlx::query("SELECT * FROM attachments WHERE post_id = $1 ORDER BY created_at_ms, id")
-                        .bind(&post.id)
-                        .fetch_all(self.reader())
-                        .await
-                        .map_err(db_err)?;
-                post.attachments = rows.iter().map(attachment_from).collect::<StoreResult<_>>()?;
+        if posts.is_empty() {
+            return Ok(posts);
+        }
+        // One query each for the whole page, not one per post.
+        let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+        let mut q = in_list(
+            "SELECT pm.post_id, a.name FROM post_mentions pm JOIN accounts a ON a.id = pm.account_id WHERE pm.post_id",
+            &ids,
+            " ORDER BY a.kana",
+        );
+        let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
+        for row in &rows {
+            let post_id: String = get(row, "post_id")?;
+            if let Some(p) = posts.iter_mut().find(|p| p.id == post_id) {
+                p.mentioned.push(get(row, "name")?);
+            }
+        }
+        let mut q = in_list("SELECT * FROM attachments WHERE post_id", &ids, " ORDER BY created_at_ms, id");
+        let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
+        for row in &rows {
+            let post_id: String = get(row, "post_id")?;
+            if let Some(p) = posts.iter_mut().find(|p| p.id == post_id && p.deleted_at_ms.is_none()) {
+                p.attachments.push(attachment_from(row)?);
             }
         }
         Ok(posts)
@@ -692,24 +711,28 @@ impl SqlStore {
         access: &RoomAccess,
         post_ids: &[String],
     ) -> StoreResult<Vec<PostView>> {
-        let mut all = vec![];
-        let sql = format!(
-            "SELECT {POST_COLUMNS} FROM posts p JOIN accounts a ON a.id = p.author_account_id \
-             WHERE p.parent_id = $2 AND p.room_id = $3 ORDER BY p.id"
-        );
-        for parent in post_ids {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(access.account_id())
-                .bind(parent)
-                .bind(&access.room().id)
-                .fetch_all(self.reader())
-                .await
-                .map_err(db_err)?;
-            for row in &rows {
-                all.push(post_from(row)?);
-            }
+        if post_ids.is_empty() {
+            return Ok(vec![]);
         }
-        self.with_mentions(all).await
+        // The shared column list names the reader as $1; bind them in each place instead.
+        let mut q: QueryBuilder<Db> = QueryBuilder::new("SELECT ");
+        let mut parts = POST_COLUMNS.split("$1");
+        q.push(parts.next().unwrap_or_default());
+        for part in parts {
+            q.push_bind(access.account_id().to_string());
+            q.push(part);
+        }
+        q.push(" FROM posts p JOIN accounts a ON a.id = p.author_account_id WHERE p.room_id = ");
+        q.push_bind(access.room().id.clone());
+        q.push(" AND p.parent_id IN (");
+        let mut list = q.separated(", ");
+        for id in post_ids {
+            list.push_bind(id.clone());
+        }
+        q.push(") ORDER BY p.id");
+        let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
+        let replies = rows.iter().map(post_from).collect::<StoreResult<Vec<_>>>()?;
+        self.with_mentions(replies).await
     }
 
     pub(crate) async fn rooms_mark_read(
@@ -739,6 +762,41 @@ impl SqlStore {
             .rows_affected();
         }
         tx.commit().await.map_err(db_err)?;
+        Ok(added)
+    }
+
+    pub(crate) async fn rooms_record_read(
+        &self,
+        access: &RoomAccess,
+        post_ids: &[String],
+        audit: &AuditDraft,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut added = 0;
+        if access.kind() == AccessKind::Member && !post_ids.is_empty() {
+            let mut q: QueryBuilder<Db> = QueryBuilder::new(
+                "INSERT INTO post_reads (post_id, account_id, room_id, read_at_ms) SELECT p.id, ",
+            );
+            q.push_bind(access.account_id().to_string());
+            q.push(", p.room_id, ");
+            q.push_bind(audit.at_ms);
+            q.push(" FROM posts p WHERE p.room_id = ");
+            q.push_bind(access.room().id.clone());
+            q.push(" AND p.author_account_id <> ");
+            q.push_bind(access.account_id().to_string());
+            q.push(" AND p.id IN (");
+            let mut list = q.separated(", ");
+            for id in post_ids {
+                list.push_bind(id.clone());
+            }
+            q.push(") ON CONFLICT (post_id, account_id) DO NOTHING");
+            added = q.build().execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+        }
+        let mut audit = audit.clone();
+        if audit.detail.is_empty() {
+            audit.detail = format!("posts={} new_receipts={added}", post_ids.len());
+        }
+        self.commit_with(tx, &audit).await?;
         Ok(added)
     }
 

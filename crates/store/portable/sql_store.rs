@@ -1260,6 +1260,15 @@ impl Store for SqlStore {
         self.rooms_mark_read(access, post_ids, at_ms).await
     }
 
+    async fn record_read(
+        &self,
+        access: &RoomAccess,
+        post_ids: &[String],
+        audit: &AuditDraft,
+    ) -> StoreResult<u64> {
+        self.rooms_record_read(access, post_ids, audit).await
+    }
+
     async fn mark_room_read(&self, access: &RoomAccess, at_ms: i64) -> StoreResult<u64> {
         self.rooms_mark_room_read(access, at_ms).await
     }

@@ -607,6 +607,16 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
         readers.iter().map(|r| (r.account_id.as_str(), r.at_ms)).collect::<Vec<_>>(),
         [(b.id.as_str(), T0 + 10)]
     );
+    // Reading a page records its receipts and its audit entry together.
+    let before = ok(store.audit_chain(&m.id).await).len();
+    let p4 = ok(store.create_post(&a_access, &post("四つ目"), &audit(Some(&m.id), "post.create")).await);
+    assert_eq!(
+        ok(store
+            .record_read(&b_access, &[p4.id.clone(), p1.id.clone()], &audit(Some(&m.id), "room.read"))
+            .await),
+        1
+    );
+    assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 2);
     // "Mark all read" covers the rest, once.
     let p3 = ok(store.create_post(&a_access, &post("三つ目"), &audit(Some(&m.id), "post.create")).await);
     assert_eq!(ok(store.mark_room_read(&b_access, T0 + 25).await), 1);

@@ -276,6 +276,14 @@ pub trait Store: Send + Sync + 'static {
     /// Marks posts read by the access's account (members only; oversight reads leave no receipt).
     /// Returns how many receipts are new.
     async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<u64>;
+    /// A member's view of posts: their receipts and the audit entry of the read, in one
+    /// transaction (one write per page view). Returns how many receipts are new.
+    async fn record_read(
+        &self,
+        access: &RoomAccess,
+        post_ids: &[String],
+        audit: &AuditDraft,
+    ) -> StoreResult<u64>;
     /// Marks every post of the room read ("mark all read"); returns how many receipts are new.
     async fn mark_room_read(&self, access: &RoomAccess, at_ms: i64) -> StoreResult<u64>;
     async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;

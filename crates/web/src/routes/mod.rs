@@ -40,7 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rooms/{id}/files/{file}/thumb", get(rooms::thumbnail))
         .route("/rooms/{id}/vitals", get(rooms::vitals))
         .route("/rooms/{id}/events", get(rooms::events))
-        .route("/rooms/{id}/requests", post(rooms::request))
+        .route("/rooms/{id}/requests", get(rooms::request_form).post(rooms::request))
         .route("/rooms/{id}/read", post(rooms::mark_all_read))
         .route("/rooms/{id}/posts/{post}/replies", post(rooms::reply))
         .route("/rooms/{id}/posts/{post}/ack", post(rooms::acknowledge))

@@ -115,10 +115,8 @@ pub struct RoomPage {
     pub vitals_fields: Vec<(&'static str, &'static str, &'static str)>,
     /// Members who can be mentioned (everyone current but oneself).
     pub mentionable: Vec<(String, String)>,
-    /// For the request forms: who could be added, who could be removed.
-    pub candidates: Vec<(String, String)>,
-    pub current: Vec<(String, String)>,
-    pub closing_reasons: Vec<Choice>,
+    /// The posts and replies on the page, whose reading is recorded by the caller.
+    pub shown: Vec<String>,
     pub notice: &'static str,
     /// When the page was made, so live updates can catch up on what came after.
     pub rendered_at_ms: i64,
@@ -155,35 +153,16 @@ pub async fn room_page(
             item(p, me, mine)
         })
         .collect();
-    // What the member has now seen is read; the receipt shows from the next view on, and the
-    // other open pages of the room learn about it.
-    if state.store.mark_read(access, &shown, state.clock.now_ms()).await? > 0 {
-        state.events.room_changed(&access.room().id).await;
-    }
     let room = access.room();
     let oversight = access.kind() == renraku_store::AccessKind::Oversight;
-    let (mut candidates, mut current) = (vec![], vec![]);
+    let mut current = vec![];
     if access.can_write() {
         let members = state.store.members(&room.municipality_id, &room.id).await?;
-        let label =
-            |name: &str, occupation: &str, facility: &str| format!("{name}（{occupation}・{facility}）");
         current = members
             .iter()
             .filter(|m| m.left_at_ms.is_none())
-            .map(|m| (m.account_id.clone(), label(&m.name, &m.occupation, &m.facility)))
-            .collect();
-        candidates = state
-            .store
-            .accounts(&room.municipality_id, None)
-            .await?
-            .into_iter()
-            .filter(|a| {
-                a.role == renraku_domain::directory::Role::Member
-                    && a.status == renraku_domain::directory::AccountStatus::Active
-                    && !current.iter().any(|(id, _)| *id == a.id)
-            })
-            .map(|a| (a.id.clone(), format!("{}（{}）", a.profile.name, a.profile.profession.label())))
-            .collect();
+            .map(|m| (m.account_id.clone(), format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
+            .collect::<Vec<_>>();
     }
     let mentionable = current.iter().filter(|(id, _)| id != me).cloned().collect();
     Ok(RoomPage {
@@ -207,12 +186,7 @@ pub async fn room_page(
         categories: PostCategory::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
         importances: Importance::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
         vitals_fields: VITALS.iter().map(|v| (v.field, v.label, v.unit)).collect(),
-        candidates,
-        current,
-        closing_reasons: ClosingReason::ALL
-            .iter()
-            .map(|r| Choice { value: r.code(), label: r.label() })
-            .collect(),
+        shown,
         notice: "",
         rendered_at_ms,
     })
@@ -247,9 +221,12 @@ pub async fn show(
         Some("applied") => "参加者を追加しました。",
         _ => "",
     };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.read", "room", &room_id);
-    audit.detail = format!("posts={}", page.posts.len());
-    state.store.append_audit(&audit).await?;
+    // What the member has now seen is read (the receipts show from the next view on), recorded
+    // with the audit entry of the read in one write; the room's other open pages learn of it.
+    let audit = auth.audit(&meta, state.clock.now_ms(), "room.read", "room", &room_id);
+    if state.store.record_read(&access, &page.shown, &audit).await? > 0 {
+        state.events.room_changed(&room_id).await;
+    }
     Ok(render(page)?.into_response())
 }
 
@@ -744,4 +721,57 @@ pub async fn mark_all_read(
         state.events.room_changed(&room_id).await;
     }
     Ok(Redirect::to("/rooms").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "rooms/requests.html")]
+struct RequestFormPage {
+    chrome: Chrome,
+    room_id: String,
+    candidates: Vec<(String, String)>,
+    current: Vec<(String, String)>,
+    closing_reasons: Vec<Choice>,
+}
+
+/// The forms to ask for someone to be added or removed, or for the room to be closed.
+pub async fn request_form(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+    Path(room_id): Path<String>,
+) -> Result<Response, AppError> {
+    let access = access(&state, &auth, &room_id).await?;
+    if !access.can_write() {
+        return Err(not_allowed(StoreError::NotAllowed));
+    }
+    let room = access.room();
+    let members = state.store.members(&room.municipality_id, &room.id).await?;
+    let current: Vec<(String, String)> = members
+        .iter()
+        .filter(|m| m.left_at_ms.is_none())
+        .map(|m| (m.account_id.clone(), format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
+        .collect();
+    let candidates = state
+        .store
+        .accounts(&room.municipality_id, None)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            a.role == renraku_domain::directory::Role::Member
+                && a.status == renraku_domain::directory::AccountStatus::Active
+                && !current.iter().any(|(id, _)| *id == a.id)
+        })
+        .map(|a| (a.id.clone(), format!("{}（{}）", a.profile.name, a.profile.profession.label())))
+        .collect();
+    let page = RequestFormPage {
+        chrome: Chrome::new(format!("{} への依頼", room.name), &csrf, Some(&auth)),
+        room_id,
+        candidates,
+        current,
+        closing_reasons: ClosingReason::ALL
+            .iter()
+            .map(|r| Choice { value: r.code(), label: r.label() })
+            .collect(),
+    };
+    Ok(render(page)?.into_response())
 }

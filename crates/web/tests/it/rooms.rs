@@ -126,6 +126,7 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
         .expect_redirect(&format!("/admin/rooms/{room}"));
     let gets = [
         format!("/rooms/{room}"),
+        format!("/rooms/{room}/requests"),
         format!("/rooms/{room}/vitals"),
         format!("/rooms/{room}/posts/{p}/readers"),
         format!("/rooms/{room}/posts/{p}/edit"),
@@ -357,7 +358,7 @@ async fn members_ask_and_the_municipality_invites_removes_and_closes(app: TestAp
     let path = format!("/rooms/{room}");
     let c = app.store().identity_by_login("member_c").await.unwrap().unwrap();
     let c_account = app.store().accounts_of_identity(&c.id).await.unwrap().remove(0).id;
-    let page = t.a.get(&path).await;
+    let page = t.a.get(&format!("{path}/requests")).await.expect_status(200);
     assert!(
         page.body.contains(&format!("<option value=\"{c_account}\">member_c（看護師）</option>")),
         "c can be proposed"
