@@ -29,9 +29,12 @@ pub struct BenchArgs {
     /// Simulated users acting at the same time.
     #[arg(long, default_value_t = 200)]
     concurrency: usize,
-    /// How long to drive the server, in seconds.
+    /// How long to drive the server, in seconds (after the warm-up).
     #[arg(long, default_value_t = 60)]
     duration: u64,
+    /// Seconds of load before measuring starts (caches fill, connections open).
+    #[arg(long, default_value_t = 10)]
+    warmup: u64,
     /// Mean pause between one simulated user's actions, in milliseconds (0: as fast as possible).
     #[arg(long, default_value_t = 1_000)]
     think_ms: u64,
@@ -119,8 +122,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         now_ms: Clock::default().now_ms(),
     };
     println!(
-        "Renraku benchmark: {} users, {} rooms, {} posts; {} simulated users for {} s, think time {} ms",
-        spec.users, spec.rooms, spec.posts, args.concurrency, args.duration, args.think_ms
+        "Renraku benchmark: {} users, {} rooms, {} posts; {} simulated users for {} s after {} s of warm-up, think time {} ms",
+        spec.users, spec.rooms, spec.posts, args.concurrency, args.duration, args.warmup, args.think_ms
     );
     let started = Instant::now();
     let (store, data, server_url): (Arc<dyn Store>, BenchData, String) = if args.database == "sqlite" {
@@ -130,6 +133,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         let store = renraku_store_sqlite::SqliteStore::open(&path, sealer).await?;
         let data = store.seed_bench(&spec).await?;
+        store.checkpoint().await?;
         (Arc::new(store), data, format!("sqlite://{}", path.display()))
     } else if args.database.starts_with("postgres") {
         let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
@@ -190,7 +194,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         bail!("the server did not come up");
     }
 
-    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let measure_from = Instant::now() + Duration::from_secs(args.warmup);
+    let deadline = measure_from + Duration::from_secs(args.duration);
     let mut tasks = vec![];
     for vu in 0..args.concurrency {
         let user = vu % data.users.len();
@@ -199,7 +204,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let base = base.clone();
         let think = args.think_ms;
         tasks.push(tokio::spawn(
-            async move { simulate(vu as u64, base, token, rooms, deadline, think).await },
+            async move { simulate(vu as u64, base, token, rooms, measure_from, deadline, think).await },
         ));
     }
     let mut latencies: HashMap<Action, Vec<u32>> = HashMap::new();
@@ -273,6 +278,7 @@ async fn simulate(
     base: String,
     token: String,
     rooms: Vec<String>,
+    measure_from: Instant,
     deadline: Instant,
     think_ms: u64,
 ) -> anyhow::Result<Results> {
@@ -359,7 +365,9 @@ async fn simulate(
             Err(_) => false,
         };
         let elapsed = started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-        if ok {
+        if started < measure_from {
+            // Warm-up: not counted.
+        } else if ok {
             latencies.entry(action).or_default().push(elapsed);
         } else {
             *errors.entry(action).or_default() += 1;

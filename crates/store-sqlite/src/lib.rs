@@ -91,6 +91,13 @@ impl SqlStore {
         Ok(None)
     }
 
+    /// Moves everything in the write-ahead log into the database file and empties the log
+    /// (after a bulk load, so the next commit does not pay for it).
+    pub async fn checkpoint(&self) -> anyhow::Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await?;
+        Ok(())
+    }
+
     /// Runs a statement directly, bypassing the store's rules. For tests that play an
     /// attacker with access to the database file.
     pub async fn execute_raw(&self, sql: &str) -> anyhow::Result<u64> {
