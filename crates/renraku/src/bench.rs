@@ -140,6 +140,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let store =
             renraku_store_postgres::PostgresStore::connect_in_schema(&args.database, &schema, sealer).await?;
         let data = store.seed_bench(&spec).await?;
+        store.analyze().await?;
         let sep = if args.database.contains('?') { '&' } else { '?' };
         (Arc::new(store), data, format!("{}{sep}options=-c%20search_path%3D{schema}", args.database))
     } else {

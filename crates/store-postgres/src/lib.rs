@@ -87,6 +87,12 @@ impl SqlStore {
         self.pool.begin().await.map_err(|e| StoreError::Other(e.into()))
     }
 
+    /// Refreshes the planner's statistics (after a bulk load; autovacuum does it later anyway).
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The schema Renraku's tables live in.
     pub fn schema(&self) -> &str {
         &self.schema
