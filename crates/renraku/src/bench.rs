@@ -126,6 +126,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         spec.users, spec.rooms, spec.posts, args.concurrency, args.duration, args.warmup, args.think_ms
     );
     let started = Instant::now();
+    let mut cleanup: Option<renraku_store_postgres::PostgresStore> = None;
     let (store, data, server_url): (Arc<dyn Store>, BenchData, String) = if args.database == "sqlite" {
         let path = dir.join("bench.db");
         for suffix in ["", "-wal", "-shm"] {
@@ -142,6 +143,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let data = store.seed_bench(&spec).await?;
         store.analyze().await?;
         let sep = if args.database.contains('?') { '&' } else { '?' };
+        cleanup = Some(
+            renraku_store_postgres::PostgresStore::connect_in_schema(
+                &args.database,
+                &schema,
+                AuditSealer::new(&secrets.audit_key),
+            )
+            .await?,
+        );
         (Arc::new(store), data, format!("{}{sep}options=-c%20search_path%3D{schema}", args.database))
     } else {
         bail!("--database is `sqlite` or a postgres:// URL");
@@ -204,9 +213,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let token = tokens[user].clone();
         let base = base.clone();
         let think = args.think_ms;
-        tasks.push(tokio::spawn(
-            async move { simulate(vu as u64, base, token, rooms, measure_from, deadline, think).await },
-        ));
+        tasks.push(tokio::spawn(async move {
+            simulate(vu as u64, base, token, rooms, measure_from, deadline, think).await
+        }));
     }
     let mut latencies: HashMap<Action, Vec<u32>> = HashMap::new();
     let mut errors: HashMap<Action, usize> = HashMap::new();
@@ -221,6 +230,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let (peak_kb, rss_kb) = memory_of(pid);
     let _ = server.kill().await;
+    if let Some(pg) = cleanup {
+        pg.drop_own_schema().await?;
+    }
 
     println!();
     println!(

@@ -87,6 +87,14 @@ impl SqlStore {
         self.pool.begin().await.map_err(|e| StoreError::Other(e.into()))
     }
 
+    /// Drops this store's schema and everything in it (the benchmark cleans up after itself).
+    pub async fn drop_own_schema(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.schema != "public", "refusing to drop the public schema");
+        let sql = format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.schema.replace('"', ""));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Refreshes the planner's statistics (after a bulk load; autovacuum does it later anyway).
     pub async fn analyze(&self) -> anyhow::Result<()> {
         sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;
