@@ -8,8 +8,8 @@ use renraku_domain::directory::Occupation;
 use renraku_domain::rooms::{CareLevel, Importance, PostCategory, PostText, Sex, Vitals};
 use renraku_store::*;
 use sqlx::QueryBuilder;
-use sqlx::Row as _;
 
+use crate::portable::{code, get};
 use crate::{Db, DbRow, SqlStore};
 
 type Tx = sqlx::Transaction<'static, Db>;
@@ -20,17 +20,6 @@ fn db_err(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Taken("member"),
         other => StoreError::Other(anyhow!(other)),
     }
-}
-
-fn get<'r, T>(row: &'r DbRow, column: &str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
-{
-    row.try_get(column).map_err(|e| StoreError::Other(anyhow!("column {column}: {e}")))
-}
-
-fn code<T>(value: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-    parse(&value).ok_or_else(|| StoreError::Other(anyhow!("unknown code {value:?} in the database")))
 }
 
 const ROOM_COLUMNS: &str =

@@ -36,14 +36,14 @@ fn taken(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     }
 }
 
-fn get<'r, T>(row: &'r DbRow, column: &str) -> StoreResult<T>
+pub(crate) fn get<'r, T>(row: &'r DbRow, column: &str) -> StoreResult<T>
 where
     T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
 {
     row.try_get(column).with_context(|| format!("column {column}")).map_err(StoreError::Other)
 }
 
-fn code<T>(value: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+pub(crate) fn code<T>(value: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     parse(&value).ok_or_else(|| StoreError::Other(anyhow!("unknown code {value:?} in the database")))
 }
 

@@ -155,15 +155,7 @@ pub async fn room_page(
         .collect();
     let room = access.room();
     let oversight = access.kind() == renraku_store::AccessKind::Oversight;
-    let mut current = vec![];
-    if access.can_write() {
-        let members = state.store.members(&room.municipality_id, &room.id).await?;
-        current = members
-            .iter()
-            .filter(|m| m.left_at_ms.is_none())
-            .map(|m| (m.account_id.clone(), format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
-            .collect::<Vec<_>>();
-    }
+    let current = if access.can_write() { current_members(state, room).await? } else { vec![] };
     let mentionable = current.iter().filter(|(id, _)| id != me).cloned().collect();
     Ok(RoomPage {
         mentionable,
@@ -190,6 +182,19 @@ pub async fn room_page(
         notice: "",
         rendered_at_ms,
     })
+}
+
+/// The room's current members as (account id, "name（職種・事業所）").
+async fn current_members(
+    state: &AppState,
+    room: &renraku_store::Room,
+) -> Result<Vec<(String, String)>, AppError> {
+    let members = state.store.members(&room.municipality_id, &room.id).await?;
+    Ok(members
+        .into_iter()
+        .filter(|m| m.left_at_ms.is_none())
+        .map(|m| (m.account_id, format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
+        .collect())
 }
 
 /// `done=requested` or `done=applied` after a request.
@@ -745,12 +750,7 @@ pub async fn request_form(
         return Err(not_allowed(StoreError::NotAllowed));
     }
     let room = access.room();
-    let members = state.store.members(&room.municipality_id, &room.id).await?;
-    let current: Vec<(String, String)> = members
-        .iter()
-        .filter(|m| m.left_at_ms.is_none())
-        .map(|m| (m.account_id.clone(), format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
-        .collect();
+    let current = current_members(&state, room).await?;
     let candidates = state
         .store
         .accounts(&room.municipality_id, None)
