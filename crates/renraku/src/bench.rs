@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use renraku_domain::audit::AuditSealer;
-use renraku_store::bench::{BenchData, BenchSpec, JAPANESE_NOTES};
+use renraku_store::bench::{BenchData, BenchSpec, JAPANESE_NOTES, Rng};
 use renraku_store::{NewSession, Store, new_id};
 use renraku_web::{Clock, Secrets};
 use sha2::Digest as _;
@@ -78,17 +78,6 @@ impl Action {
             80..90 => Action::Post,
             _ => Action::Reply,
         }
-    }
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
     }
 }
 
@@ -312,17 +301,17 @@ async fn simulate(
     let mut cursor: HashMap<String, String> = HashMap::new();
     let mut seen_post: HashMap<String, String> = HashMap::new();
     if think_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(rng.next() % think_ms)).await;
+        tokio::time::sleep(Duration::from_millis(rng.next_u64() % think_ms)).await;
     }
     while Instant::now() < deadline {
-        let room = rooms[(rng.next() % rooms.len() as u64) as usize].clone();
-        let mut action = Action::pick(rng.next());
+        let room = rooms[(rng.next_u64() % rooms.len() as u64) as usize].clone();
+        let mut action = Action::pick(rng.next_u64());
         if (action == Action::ScrollOlder && !cursor.contains_key(&room))
             || (action == Action::Reply && !seen_post.contains_key(&room))
         {
             action = Action::OpenRoom;
         }
-        let note = JAPANESE_NOTES[(rng.next() % JAPANESE_NOTES.len() as u64) as usize];
+        let note = JAPANESE_NOTES[(rng.next_u64() % JAPANESE_NOTES.len() as u64) as usize];
         let started = Instant::now();
         let response = match action {
             Action::OpenRoom => client.get(format!("{base}/rooms/{room}")).send().await,
@@ -387,7 +376,7 @@ async fn simulate(
         }
         if think_ms > 0 {
             // Exponentially distributed pauses around the mean, as independent users make.
-            let u = (rng.next() % 1_000_000) as f64 / 1_000_000.0;
+            let u = (rng.next_u64() % 1_000_000) as f64 / 1_000_000.0;
             let pause = (-(1.0 - u).ln() * think_ms as f64).min(think_ms as f64 * 5.0);
             tokio::time::sleep(Duration::from_millis(pause as u64)).await;
         }

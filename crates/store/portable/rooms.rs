@@ -724,36 +724,6 @@ impl SqlStore {
         self.with_mentions(replies).await
     }
 
-    pub(crate) async fn rooms_mark_read(
-        &self,
-        access: &RoomAccess,
-        post_ids: &[String],
-        at_ms: i64,
-    ) -> StoreResult<u64> {
-        if access.kind() != AccessKind::Member || post_ids.is_empty() {
-            return Ok(0);
-        }
-        let mut tx = self.begin().await?;
-        let mut added = 0;
-        for post in post_ids {
-            added += sqlx::query(
-                "INSERT INTO post_reads (post_id, account_id, room_id, read_at_ms) \
-                 SELECT p.id, $2, p.room_id, $3 FROM posts p WHERE p.id = $1 AND p.room_id = $4 \
-                 AND p.author_account_id <> $2 ON CONFLICT (post_id, account_id) DO NOTHING",
-            )
-            .bind(post)
-            .bind(access.account_id())
-            .bind(at_ms)
-            .bind(&access.room().id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
-        }
-        tx.commit().await.map_err(db_err)?;
-        Ok(added)
-    }
-
     pub(crate) async fn rooms_record_read(
         &self,
         access: &RoomAccess,

@@ -1,7 +1,7 @@
 //! Bulk loading for the benchmark, in portable SQL (multi-row INSERTs through a query builder,
 //! large transactions). Included by both backends next to `sql_store.rs`.
 
-use renraku_store::bench::{BenchData, BenchSpec, JAPANESE_NOTES, SHORT_NOTES};
+use renraku_store::bench::{BenchData, BenchSpec, JAPANESE_NOTES, Rng, SHORT_NOTES};
 use renraku_store::*;
 use sqlx::QueryBuilder;
 
@@ -10,26 +10,10 @@ use crate::{Db, SqlStore};
 /// Rows per INSERT statement (well under SQLite's 32,766 bound parameters).
 const BATCH: usize = 500;
 
-/// A small deterministic generator: the same spec always gives the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// A UUIDv7 for a given moment, so that ids sort like times (timeline cursors rely on it).
 fn id_at(ms: i64, rng: &mut Rng) -> String {
     let ms = u64::try_from(ms).unwrap_or(0);
-    let rand = rng.next();
+    let rand = rng.next_u64();
     let hi = (ms << 16) | 0x7000 | (rand & 0x0fff);
     let lo = (rand >> 12) & 0x3fff_ffff_ffff_ffff | 0x8000_0000_0000_0000;
     let v = (u128::from(hi) << 64) | u128::from(lo);
@@ -192,7 +176,7 @@ impl SqlStore {
             let at = now - span + (i as i64 * span) / spec.posts as i64;
             let r = rng.below(spec.rooms);
             let author = (r * spec.members_per_room + rng.below(spec.members_per_room)) % spec.users;
-            posts.push((id_at(at, &mut rng), r, author, at, (rng.next() % 100) as u8));
+            posts.push((id_at(at, &mut rng), r, author, at, (rng.next_u64() % 100) as u8));
         }
         for chunk in posts.chunks(50_000) {
             self.bulk(

@@ -1256,10 +1256,6 @@ impl Store for SqlStore {
         self.rooms_replies(access, post_ids).await
     }
 
-    async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<u64> {
-        self.rooms_mark_read(access, post_ids, at_ms).await
-    }
-
     async fn record_read(
         &self,
         access: &RoomAccess,

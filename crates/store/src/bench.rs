@@ -22,6 +22,24 @@ pub struct BenchData {
     pub users: Vec<(String, String, Vec<String>)>,
 }
 
+/// A small deterministic generator (xorshift64): the same seed always gives the same data and
+/// the same simulated users.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
 /// Short Japanese notes of the kind a care team writes, for realistic text and search.
 pub const JAPANESE_NOTES: [&str; 8] = [
     "本日訪問しました。血圧は安定しており、食事は全量摂取されています。仙骨部の褥瘡は縮小傾向です。",

@@ -70,6 +70,11 @@ fn audit(municipality_id: Option<&str>, action: &str) -> AuditDraft {
     }
 }
 
+/// The audit entry of a room read at `at_ms`.
+fn read_at(m: &Municipality, at_ms: i64) -> AuditDraft {
+    AuditDraft { at_ms, ..audit(Some(&m.id), "room.read") }
+}
+
 fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
     match r {
         Ok(v) => v,
@@ -596,8 +601,8 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     let unread = |rooms: Vec<RoomSummary>| rooms.iter().map(|r| r.unread).collect::<Vec<_>>();
     assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [2]);
     assert_eq!(unread(ok(store.my_rooms(&a.id).await)), [0], "one's own posts are never unread");
-    ok(store.mark_read(&b_access, &[p1.id.clone(), p2.id.clone()], T0 + 10).await);
-    ok(store.mark_read(&b_access, std::slice::from_ref(&p1.id), T0 + 20).await);
+    ok(store.record_read(&b_access, &[p1.id.clone(), p2.id.clone()], &read_at(&m, T0 + 10)).await);
+    ok(store.record_read(&b_access, std::slice::from_ref(&p1.id), &read_at(&m, T0 + 20)).await);
     assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [0]);
     let seen = ok(store.post(&a_access, &p1.id).await);
     assert_eq!((seen.read_count, seen.read_by_me), (1, false));
@@ -623,7 +628,7 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     assert_eq!(ok(store.mark_room_read(&b_access, T0 + 26).await), 0);
     assert!(ok(store.post(&b_access, &p3.id).await).read_by_me);
     // The author's own reading leaves no receipt.
-    ok(store.mark_read(&a_access, std::slice::from_ref(&p1.id), T0 + 30).await);
+    ok(store.record_read(&a_access, std::slice::from_ref(&p1.id), &read_at(&m, T0 + 30)).await);
     assert_eq!(ok(store.post(&a_access, &p1.id).await).read_count, 1);
 }
 
@@ -823,7 +828,7 @@ pub async fn mentions_name_current_members_and_count_until_read(store: &dyn Stor
     let summary =
         |rooms: Vec<RoomSummary>| rooms.iter().map(|r| (r.unread, r.unread_mentions)).collect::<Vec<_>>();
     assert_eq!(summary(ok(store.my_rooms(&b.id).await)), [(1, 1)]);
-    ok(store.mark_read(&b_access, std::slice::from_ref(&p.id), T0).await);
+    ok(store.record_read(&b_access, std::slice::from_ref(&p.id), &read_at(&m, T0)).await);
     assert_eq!(summary(ok(store.my_rooms(&b.id).await)), [(0, 0)]);
     assert_eq!(ok(store.timeline(&b_access, None, 5).await)[0].mentioned, ["看護 一郎"]);
 }

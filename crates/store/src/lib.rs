@@ -273,11 +273,9 @@ pub trait Store: Send + Sync + 'static {
     /// An attachment of a live post of this room.
     async fn attachment(&self, access: &RoomAccess, attachment_id: &str) -> StoreResult<Attachment>;
     async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>>;
-    /// Marks posts read by the access's account (members only; oversight reads leave no receipt).
-    /// Returns how many receipts are new.
-    async fn mark_read(&self, access: &RoomAccess, post_ids: &[String], at_ms: i64) -> StoreResult<u64>;
-    /// A member's view of posts: their receipts and the audit entry of the read, in one
-    /// transaction (one write per page view). Returns how many receipts are new.
+    /// A view of posts: the reader's receipts (members only; oversight reads leave none) and the
+    /// audit entry of the read, in one transaction (one write per page view). Returns how many
+    /// receipts are new.
     async fn record_read(
         &self,
         access: &RoomAccess,
