@@ -130,7 +130,7 @@ fn in_list(head: &str, ids: &[String], tail: &str) -> QueryBuilder<Db> {
 
 impl SqlStore {
     /// Fills in the names of the members each post mentions, and the attachments.
-    async fn with_mentions(&self, mut posts: Vec<PostView>) -> StoreResult<Vec<PostView>> {
+    async fn with_mentions_and_files(&self, mut posts: Vec<PostView>) -> StoreResult<Vec<PostView>> {
         if posts.is_empty() {
             return Ok(posts);
         }
@@ -676,7 +676,7 @@ impl SqlStore {
             .await
             .map_err(db_err)?;
         let posts = rows.iter().map(post_from).collect::<StoreResult<Vec<_>>>()?;
-        self.with_mentions(posts).await
+        self.with_mentions_and_files(posts).await
     }
 
     pub(crate) async fn rooms_post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView> {
@@ -692,7 +692,7 @@ impl SqlStore {
             .await
             .map_err(db_err)?;
         let post = post_from(&row)?;
-        Ok(self.with_mentions(vec![post]).await?.remove(0))
+        Ok(self.with_mentions_and_files(vec![post]).await?.remove(0))
     }
 
     pub(crate) async fn rooms_replies(
@@ -721,7 +721,7 @@ impl SqlStore {
         q.push(") ORDER BY p.id");
         let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
         let replies = rows.iter().map(post_from).collect::<StoreResult<Vec<_>>>()?;
-        self.with_mentions(replies).await
+        self.with_mentions_and_files(replies).await
     }
 
     pub(crate) async fn rooms_record_read(
