@@ -1,13 +1,16 @@
-//! Where attachment bytes live. The default is a local directory with every file encrypted
-//! (AES-256-GCM, key derived from the server's master secret, the file's key name as
-//! associated data so a file cannot be swapped for another). Several app instances need a
-//! shared store instead (an S3-compatible backend is planned behind the same trait).
+//! Where attachment bytes live: an encrypted local directory by default ([`EncryptedDir`]),
+//! or an S3-compatible bucket shared by several app instances ([`S3Bucket`]). Either way every
+//! file is sealed before it leaves the process (AES-256-GCM, key derived from the server's
+//! master secret, the file's key name as associated data so a file cannot be swapped for
+//! another): the disk or the storage provider only ever holds ciphertext.
 
 use std::path::PathBuf;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use anyhow::Context as _;
 use async_trait::async_trait;
+use object_store::ObjectStoreExt as _;
 use rand::RngCore as _;
 
 #[async_trait]
@@ -16,24 +19,65 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>>;
 }
 
+/// Makes rustls on ring the process's cryptography for outgoing HTTPS (object storage; every
+/// `reqwest` client in the process, which shares one build of reqwest). Call it at start,
+/// before any HTTP client is built; a second call does nothing.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Keys are ours (UUIDs and a suffix), but never let one name a path or object elsewhere.
+fn check_key(key: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "invalid blob key"
+    );
+    Ok(())
+}
+
+/// AES-256-GCM with a random nonce per file, stored as `nonce ‖ ciphertext+tag`.
+struct Sealing(Aes256Gcm);
+
+impl Sealing {
+    fn new(key: &[u8; 32]) -> Self {
+        Self(Aes256Gcm::new(key.into()))
+    }
+
+    fn seal(&self, key: &str, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .0
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: bytes, aad: key.as_bytes() })
+            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+        let mut file = nonce.to_vec();
+        file.extend_from_slice(&sealed);
+        Ok(file)
+    }
+
+    fn open(&self, key: &str, file: &[u8]) -> anyhow::Result<Vec<u8>> {
+        anyhow::ensure!(file.len() >= 12, "stored file is truncated");
+        let (nonce, sealed) = file.split_at(12);
+        self.0
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: key.as_bytes() })
+            .map_err(|_| anyhow::anyhow!("stored file does not decrypt: altered, or the key changed"))
+    }
+}
+
 /// Files under one directory, encrypted at rest.
 pub struct EncryptedDir {
     dir: PathBuf,
-    cipher: Aes256Gcm,
+    sealing: Sealing,
 }
 
 impl EncryptedDir {
     pub fn new(dir: PathBuf, key: &[u8; 32]) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&dir)?;
-        Ok(Self { dir, cipher: Aes256Gcm::new(key.into()) })
+        Ok(Self { dir, sealing: Sealing::new(key) })
     }
 
-    /// Keys are ours (UUIDs and a suffix), but never let one name a path elsewhere.
     fn path(&self, key: &str) -> anyhow::Result<PathBuf> {
-        anyhow::ensure!(
-            !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-            "invalid blob key"
-        );
+        check_key(key)?;
         Ok(self.dir.join(&key[..2.min(key.len())]).join(key))
     }
 }
@@ -42,14 +86,7 @@ impl EncryptedDir {
 impl BlobStore for EncryptedDir {
     async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let path = self.path(key)?;
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: bytes, aad: key.as_bytes() })
-            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
-        let mut file = nonce.to_vec();
-        file.extend_from_slice(&sealed);
+        let file = self.sealing.seal(key, bytes)?;
         if let Some(parent) = path.parent() {
             tokio::fs::create_dir_all(parent).await?;
         }
@@ -63,11 +100,80 @@ impl BlobStore for EncryptedDir {
 
     async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
         let file = tokio::fs::read(self.path(key)?).await?;
-        anyhow::ensure!(file.len() >= 12, "stored file is truncated");
-        let (nonce, sealed) = file.split_at(12);
-        self.cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: key.as_bytes() })
-            .map_err(|_| anyhow::anyhow!("stored file does not decrypt: altered, or the key changed"))
+        self.sealing.open(key, &file)
+    }
+}
+
+/// Where an S3-compatible bucket is and how to sign in to it. Empty values fall back to the
+/// usual `AWS_*` environment variables (and, on AWS, to the instance's role).
+#[derive(Clone, Default)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Empty for AWS itself; otherwise the service's address, e.g. `https://s3.example.jp`.
+    /// `http://` is accepted for a store on the same host or private network.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Put every object under this folder of the bucket (e.g. the installation's name).
+    pub prefix: String,
+}
+
+/// Files in an S3-compatible bucket (AWS S3, MinIO, Ceph, most Japanese clouds' object
+/// storage), sealed before upload, so several app instances share attachments.
+pub struct S3Bucket {
+    store: object_store::aws::AmazonS3,
+    prefix: String,
+    sealing: Sealing,
+}
+
+impl S3Bucket {
+    pub fn new(settings: &S3Settings, key: &[u8; 32]) -> anyhow::Result<Self> {
+        use object_store::aws::AmazonS3Builder;
+        anyhow::ensure!(!settings.bucket.is_empty(), "the S3 bucket name is empty");
+        install_crypto_provider();
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&settings.bucket);
+        if !settings.endpoint.is_empty() {
+            builder = builder
+                .with_endpoint(&settings.endpoint)
+                .with_allow_http(settings.endpoint.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        if !settings.region.is_empty() {
+            builder = builder.with_region(&settings.region);
+        }
+        if !settings.access_key_id.is_empty() {
+            builder = builder.with_access_key_id(&settings.access_key_id);
+        }
+        if !settings.secret_access_key.is_empty() {
+            builder = builder.with_secret_access_key(&settings.secret_access_key);
+        }
+        let store = builder.build().context("the S3 settings are not usable")?;
+        let prefix = settings.prefix.trim_matches('/').to_string();
+        Ok(Self { store, prefix, sealing: Sealing::new(key) })
+    }
+
+    fn path(&self, key: &str) -> anyhow::Result<object_store::path::Path> {
+        check_key(key)?;
+        let name = if self.prefix.is_empty() { key.to_string() } else { format!("{}/{key}", self.prefix) };
+        object_store::path::Path::parse(name).context("invalid object name")
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3Bucket {
+    async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let file = self.sealing.seal(key, bytes)?;
+        // A single PUT is atomic in S3: readers see the whole object or none.
+        self.store.put(&self.path(key)?, file.into()).await.context("cannot store the file in the bucket")?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
+        let object =
+            self.store.get(&self.path(key)?).await.context("cannot read the file from the bucket")?;
+        let file = object.bytes().await.context("cannot read the file from the bucket")?;
+        self.sealing.open(key, &file)
     }
 }
 

@@ -23,6 +23,17 @@ pub struct Config {
     pub secret_key: String,
     /// Take client addresses from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Attachments go to this S3-compatible bucket (sealed with the master secret) instead of
+    /// `data_dir/files`: needed when several instances serve one installation.
+    pub files_s3_bucket: String,
+    /// The S3 service's address (empty: AWS itself), e.g. `https://s3.isk01.sakurastorage.jp`.
+    pub files_s3_endpoint: String,
+    pub files_s3_region: String,
+    /// Credentials; empty values fall back to `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub files_s3_access_key_id: String,
+    pub files_s3_secret_access_key: String,
+    /// Folder inside the bucket for this installation's files.
+    pub files_s3_prefix: String,
 }
 
 impl Default for Config {
@@ -34,6 +45,12 @@ impl Default for Config {
             public_base_url: "http://127.0.0.1:8080".into(),
             secret_key: String::new(),
             trust_forwarded_for: false,
+            files_s3_bucket: String::new(),
+            files_s3_endpoint: String::new(),
+            files_s3_region: String::new(),
+            files_s3_access_key_id: String::new(),
+            files_s3_secret_access_key: String::new(),
+            files_s3_prefix: String::new(),
         }
     }
 }
@@ -56,7 +73,13 @@ impl Config {
         let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("renraku.toml"));
         let config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("RENRAKU_").ignore(&["config", "test_pg", "test_pg_url", "require_browser"]))
+            .merge(Env::prefixed("RENRAKU_").ignore(&[
+                "config",
+                "test_pg",
+                "test_pg_url",
+                "test_s3",
+                "require_browser",
+            ]))
             .merge(Serialized::defaults(overrides))
             .extract()
             .with_context(|| {
@@ -116,6 +139,9 @@ impl Config {
         if !shown.secret_key.is_empty() {
             shown.secret_key = "<redacted>".into();
         }
+        if !shown.files_s3_secret_access_key.is_empty() {
+            shown.files_s3_secret_access_key = "<redacted>".into();
+        }
         if let Ok(mut url) = url::Url::parse(&shown.database_url)
             && url.password().is_some()
         {
@@ -126,15 +152,41 @@ impl Config {
             Database::Sqlite(p) => format!("sqlite ({})", p.display()),
             Database::Postgres(_) => "postgres".into(),
         };
+        let files = match shown.files_s3_bucket.as_str() {
+            "" => format!("{} (encrypted)", shown.data_dir.join("files").display()),
+            bucket => format!("S3 bucket {bucket} (encrypted)"),
+        };
         format!(
-            "listen = {:?}\ndata_dir = {:?}\ndatabase_url = {:?}\npublic_base_url = {:?}\nsecret_key = {:?}\ntrust_forwarded_for = {}\n# database in use: {database}\n",
+            "listen = {:?}\ndata_dir = {:?}\ndatabase_url = {:?}\npublic_base_url = {:?}\nsecret_key = {:?}\ntrust_forwarded_for = {}\n\
+             files_s3_bucket = {:?}\nfiles_s3_endpoint = {:?}\nfiles_s3_region = {:?}\nfiles_s3_access_key_id = {:?}\n\
+             files_s3_secret_access_key = {:?}\nfiles_s3_prefix = {:?}\n# database in use: {database}\n# files in: {files}\n",
             shown.listen,
             shown.data_dir.display().to_string(),
             shown.database_url,
             shown.public_base_url,
             if shown.secret_key.is_empty() { "(data_dir/secret.key)" } else { &shown.secret_key },
             shown.trust_forwarded_for,
+            shown.files_s3_bucket,
+            shown.files_s3_endpoint,
+            shown.files_s3_region,
+            shown.files_s3_access_key_id,
+            shown.files_s3_secret_access_key,
+            shown.files_s3_prefix,
         )
+    }
+}
+
+impl Config {
+    /// Where attachments are kept: the S3 bucket if one is configured.
+    pub fn s3(&self) -> Option<renraku_attachments::blobs::S3Settings> {
+        (!self.files_s3_bucket.is_empty()).then(|| renraku_attachments::blobs::S3Settings {
+            bucket: self.files_s3_bucket.clone(),
+            endpoint: self.files_s3_endpoint.clone(),
+            region: self.files_s3_region.clone(),
+            access_key_id: self.files_s3_access_key_id.clone(),
+            secret_access_key: self.files_s3_secret_access_key.clone(),
+            prefix: self.files_s3_prefix.clone(),
+        })
     }
 }
 

@@ -209,6 +209,7 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    renraku_attachments::blobs::install_crypto_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RENRAKU_LOG")
@@ -246,13 +247,16 @@ async fn open(config: &Config) -> anyhow::Result<AppState> {
             Arc::new(renraku_store_postgres::PostgresStore::connect(&url, sealer).await?)
         }
     };
-    let files_key = secrets.files_key;
+    let blobs: Arc<dyn renraku_attachments::blobs::BlobStore> = match config.s3() {
+        Some(s3) => Arc::new(renraku_attachments::blobs::S3Bucket::new(&s3, &secrets.files_key)?),
+        None => Arc::new(renraku_attachments::blobs::EncryptedDir::new(
+            config.data_dir.join("files"),
+            &secrets.files_key,
+        )?),
+    };
     Ok(AppState {
         events: renraku_web::Events::start(store.clone()).await?,
-        blobs: Arc::new(renraku_attachments::blobs::EncryptedDir::new(
-            config.data_dir.join("files"),
-            &files_key,
-        )?),
+        blobs,
         store,
         config: Arc::new(WebConfig {
             public_base_url: config.public_base_url()?,

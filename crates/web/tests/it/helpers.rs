@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use renraku_attachments::blobs::BlobStore;
 use renraku_domain::audit::AuditSealer;
 use renraku_store::Store;
 use renraku_store_postgres::PostgresStore;
@@ -51,6 +52,21 @@ impl TestApp {
     /// As [`TestApp::spawn`], with the public address users would type (e.g. behind a TLS
     /// proxy) instead of the server's own.
     pub async fn spawn_with(backend: Backend, public_base_url: Option<&str>) -> Option<TestApp> {
+        Self::spawn_full(backend, public_base_url, None).await
+    }
+
+    /// As [`TestApp::spawn`], keeping attachments in `blobs` (e.g. an S3 bucket) instead of a
+    /// temporary directory.
+    pub async fn spawn_with_blobs(backend: Backend, blobs: Arc<dyn BlobStore>) -> Option<TestApp> {
+        Self::spawn_full(backend, None, Some(blobs)).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        public_base_url: Option<&str>,
+        blobs: Option<Arc<dyn BlobStore>>,
+    ) -> Option<TestApp> {
+        renraku_attachments::blobs::install_crypto_provider();
         let secrets = Secrets::derive(MASTER_SECRET);
         let sealer = AuditSealer::new(&secrets.audit_key);
         let (store, raw, dir): (Arc<dyn Store>, Raw, _) = match backend {
@@ -79,13 +95,16 @@ impl TestApp {
             secrets: Arc::new(secrets),
             clock: Clock::default(),
             events: renraku_web::Events::start(store.clone()).await.expect("events"),
-            blobs: Arc::new(
-                renraku_attachments::blobs::EncryptedDir::new(
-                    files_dir.path().to_path_buf(),
-                    &Secrets::derive(MASTER_SECRET).files_key,
-                )
-                .expect("blob dir"),
-            ),
+            blobs: match blobs {
+                Some(blobs) => blobs,
+                None => Arc::new(
+                    renraku_attachments::blobs::EncryptedDir::new(
+                        files_dir.path().to_path_buf(),
+                        &Secrets::derive(MASTER_SECRET).files_key,
+                    )
+                    .expect("blob dir"),
+                ),
+            },
         };
         let app =
             renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -95,6 +114,11 @@ impl TestApp {
 
     /// A second app instance on the same PostgreSQL database (None on SQLite, which has one).
     pub async fn second_instance(&self) -> Option<TestApp> {
+        self.second_instance_with_blobs(self.state.blobs.clone()).await
+    }
+
+    /// As [`TestApp::second_instance`], with its own attachment store (its own S3 client).
+    pub async fn second_instance_with_blobs(&self, blobs: Arc<dyn BlobStore>) -> Option<TestApp> {
         let Raw::Postgres(first) = &self.raw else { return None };
         let secrets = Secrets::derive(MASTER_SECRET);
         let url = renraku_store_postgres::testing::url();
@@ -115,7 +139,7 @@ impl TestApp {
             secrets: Arc::new(secrets),
             clock: self.state.clock.clone(),
             events: renraku_web::Events::start(store).await.expect("events"),
-            blobs: self.state.blobs.clone(),
+            blobs,
         };
         let app =
             renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();

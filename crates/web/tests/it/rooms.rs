@@ -632,3 +632,56 @@ async fn a_photo_loses_its_location_and_files_reach_members_only(app: TestApp) {
         app.store().audit_chain(&app.store().municipality_by_code("122203").await.unwrap().id).await.unwrap();
     assert!(audit.iter().any(|r| r.facts.action == "file.read"));
 }
+
+/// With attachments in an S3-compatible bucket (moto on loopback), a photo posted through one
+/// app instance is served by another with its own S3 client (on PostgreSQL, which lets several
+/// instances share one database), and the bucket holds only ciphertext.
+mod files_in_a_shared_bucket {
+    use std::sync::Arc;
+
+    use renraku_attachments::blobs::{BlobStore, S3Bucket};
+    use renraku_attachments::testing::Moto;
+    use renraku_web::Secrets;
+
+    use super::*;
+
+    async fn run(backend: Backend) {
+        let Some(moto) = Moto::start().unwrap() else { return };
+        moto.create_bucket("renraku").await.unwrap();
+        let key = Secrets::derive(MASTER_SECRET).files_key;
+        let bucket = || -> Arc<dyn BlobStore> {
+            Arc::new(S3Bucket::new(&moto.settings("renraku", "t"), &key).unwrap())
+        };
+        let Some(app) = TestApp::spawn_with_blobs(backend, bucket()).await else { return };
+        let t = team(&app).await;
+        let room = &t.room;
+        upload(&t.a, room, "共有バケット", vec![("IMG_0002.JPG", jpeg_with_gps())])
+            .await
+            .expect_redirect(&format!("/rooms/{room}"));
+        let page = t.b.get(&format!("/rooms/{room}")).await;
+        let photo = between(&page.body, &format!("/rooms/{room}/files/"), "\"").to_string();
+        let here = t.b.client.get(format!("{}/rooms/{room}/files/{photo}", t.b.base)).send().await.unwrap();
+        assert_eq!(here.status(), 200);
+        let here = here.bytes().await.unwrap();
+        assert!(image::load_from_memory(&here).is_ok(), "a photo comes back from the bucket");
+        if let Some(second) = app.second_instance_with_blobs(bucket()).await {
+            let r =
+                t.b.client.get(format!("{}/rooms/{room}/files/{photo}", second.base)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "the other instance finds the file in the bucket");
+            assert_eq!(r.bytes().await.unwrap(), here);
+            let r =
+                t.c.client.get(format!("{}/rooms/{room}/files/{photo}", second.base)).send().await.unwrap();
+            assert_eq!(r.status(), 404, "and still serves it to members only");
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}

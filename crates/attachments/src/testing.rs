@@ -1,0 +1,73 @@
+//! For tests: a real S3 server (moto, `pip install 'moto[server]'`) on a free loopback port.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use crate::blobs::S3Settings;
+
+/// A running `moto_server`, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    /// Starts moto. `None` (the caller skips) when `moto_server` is not installed, unless
+    /// `RENRAKU_TEST_S3=required` (as `.ci/run` sets it): then that is an error.
+    pub fn start() -> anyhow::Result<Option<Moto>> {
+        let required = std::env::var("RENRAKU_TEST_S3").is_ok_and(|v| v == "required");
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = match Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) if !required => {
+                eprintln!(
+                    "skipped: moto_server not available ({e}); RENRAKU_TEST_S3=required makes this fail"
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(e).context("RENRAKU_TEST_S3=required but moto_server does not start"),
+        };
+        let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            anyhow::ensure!(started.elapsed() < Duration::from_secs(30), "moto_server did not start in 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(Some(moto))
+    }
+
+    /// Creates `bucket` (moto accepts an unsigned PUT of the bucket's name).
+    pub async fn create_bucket(&self, bucket: &str) -> anyhow::Result<()> {
+        crate::blobs::install_crypto_provider();
+        let made = reqwest::Client::new().put(format!("{}/{bucket}", self.endpoint)).send().await?;
+        anyhow::ensure!(made.status().is_success(), "bucket not created: {}", made.status());
+        Ok(())
+    }
+
+    /// Settings for `bucket` on this server, files under `prefix`.
+    pub fn settings(&self, bucket: &str, prefix: &str) -> S3Settings {
+        S3Settings {
+            bucket: bucket.into(),
+            endpoint: self.endpoint.clone(),
+            region: "ap-northeast-1".into(),
+            access_key_id: "renraku-test".into(),
+            secret_access_key: "renraku-test-secret".into(),
+            prefix: prefix.into(),
+        }
+    }
+}
