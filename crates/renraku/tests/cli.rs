@@ -41,6 +41,7 @@ fn the_first_start_creates_the_database_and_prints_a_setup_link() {
         .map_while(Result::ok)
         .find_map(|l| l.trim().strip_prefix(&format!("{base}/setup/")).map(|t| format!("{base}/setup/{t}")))
         .expect("a setup link on stdout");
+    renraku_attachments::blobs::install_crypto_provider();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (health, setup, bogus) = rt.block_on(async {
         let get = |u: String| async move { reqwest::get(u).await.unwrap() };
