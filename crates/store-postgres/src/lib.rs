@@ -12,6 +12,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 #[path = "../../store/portable/sql_store.rs"]
 mod portable;
+#[path = "../../store/portable/careplan.rs"]
+mod portable_careplan;
 #[path = "../../store/portable/rooms.rs"]
 mod portable_rooms;
 #[path = "../../store/portable/seed.rs"]

@@ -21,7 +21,7 @@ use crate::{Db, DbRow, SqlStore, dialect};
 
 type Tx = sqlx::Transaction<'static, Db>;
 
-fn db_err(e: sqlx::Error) -> StoreError {
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         other => StoreError::Other(anyhow!(other)),
@@ -29,7 +29,7 @@ fn db_err(e: sqlx::Error) -> StoreError {
 }
 
 /// Maps a unique-constraint violation to [`StoreError::Taken`] naming `field`.
-fn taken(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+pub(crate) fn taken(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Taken(field),
         _ => db_err(e),
@@ -66,14 +66,14 @@ fn municipality_from(row: &DbRow) -> StoreResult<Municipality> {
     })
 }
 
-const FACILITY_COLUMNS: &str = "f.id, f.municipality_id, f.corp_name, f.corp_kana, f.corp_representative, \
+pub(crate) const FACILITY_COLUMNS: &str = "f.id, f.municipality_id, f.corp_name, f.corp_kana, f.corp_representative, \
     f.corp_postal_code, f.corp_address, f.corp_phone, f.name, f.kana, f.postal_code, f.address, f.phone, \
     f.email, f.service_category, f.medical_institution_no, f.care_provider_no, f.administrator, \
     f.created_at_ms, f.updated_at_ms, \
     (SELECT COUNT(*) FROM accounts a WHERE a.facility_id = f.id AND a.is_manager = TRUE \
         AND a.status IN ('pending', 'active')) AS active_managers";
 
-fn facility_from(row: &DbRow) -> StoreResult<Facility> {
+pub(crate) fn facility_from(row: &DbRow) -> StoreResult<Facility> {
     let opt_number = |c: &str| -> StoreResult<Option<FacilityNumber>> {
         Ok(get::<Option<String>>(row, c)?.map(FacilityNumber::from_trusted))
     };
@@ -1322,6 +1322,43 @@ impl Store for SqlStore {
     async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()> {
         let tx = self.begin().await?;
         self.commit_with(tx, draft).await
+    }
+
+    async fn facility_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Option<Facility>> {
+        self.careplan_facility_by_office(care_provider_no).await
+    }
+
+    async fn create_careplan_set(&self, new: &NewCareplanSet, audit: &AuditDraft) -> StoreResult<String> {
+        self.careplan_create(new, audit).await
+    }
+
+    async fn careplan_sets(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>> {
+        self.careplan_list(facility_id).await
+    }
+
+    async fn careplan_set(&self, facility_id: &str, id: &str) -> StoreResult<CareplanSet> {
+        self.careplan_get(facility_id, id).await
+    }
+
+    async fn send_careplan_set(
+        &self,
+        facility_id: &str,
+        id: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        self.careplan_send(facility_id, id, at_ms, audit).await
+    }
+
+    async fn acknowledge_careplan_set(
+        &self,
+        facility_id: &str,
+        id: &str,
+        account_id: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        self.careplan_acknowledge(facility_id, id, account_id, at_ms, audit).await
     }
 
     async fn audit_entries(&self, chain: &str, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {

@@ -40,6 +40,7 @@ macro_rules! conformance_tests {
             a_care_manager_may_invite_directly_when_the_municipality_allows,
             mentions_name_current_members_and_count_until_read,
             attachments_belong_to_their_post_and_room,
+            careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw,
         );
     };
     (@each $open:expr; $($story:ident),* $(,)?) => {
@@ -860,4 +861,138 @@ pub async fn attachments_belong_to_their_post_and_room(store: &dyn Store) {
     ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), "post.delete")).await);
     assert!(matches!(store.attachment(&b_access, &photo.id).await, Err(StoreError::NotFound)));
     assert!(ok(store.post(&b_access, &p.id).await).attachments.is_empty());
+}
+
+fn careplan_set(
+    kind: &str,
+    stamp: &str,
+    sender: &Facility,
+    receiver: &Facility,
+    by: &Account,
+) -> NewCareplanSet {
+    NewCareplanSet {
+        kind: kind.into(),
+        stamp: stamp.into(),
+        month: None,
+        sender_facility_id: sender.id.clone(),
+        receiver_facility_id: receiver.id.clone(),
+        sender_office: "1234567890-43".into(),
+        receiver_office: "2234567890-13".into(),
+        uploaded_by: by.id.clone(),
+        uploaded_at_ms: T0,
+        files: vec![CareplanFileData {
+            name: format!("UP1KYO_1234567890_43_2234567890_13_{stamp}.CSV"),
+            kind: "UP1KYO".into(),
+            bytes: vec![0x82, 0xA0, b',', b'\r', b'\n', 0xFB, 0xFC],
+        }],
+        subjects: vec![CareplanSubject {
+            insurer_no: "122203".into(),
+            insured_no: "0000123456".into(),
+            record_key: "20261101".into(),
+            name: "ナガレヤマ ハナコ".into(),
+            patient_id: None,
+        }],
+    }
+}
+
+pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(store: &dyn Store) {
+    let (m, room, [manager, ..]) = room_with_members(store).await;
+    // The receiver is in another municipality on the same server.
+    let other = municipality(store, "122173").await;
+    let mut info = sample_facility("かしわ訪問看護");
+    info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
+    let receiver =
+        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), "facility.create")).await);
+    let sender = ok(store
+        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+        .await);
+    assert_eq!(
+        ok(store.facility_by_care_provider_no("2234567890").await).map(|f| f.id),
+        Some(receiver.id.clone())
+    );
+    assert_eq!(ok(store.facility_by_care_provider_no("9999999999").await), None);
+
+    let plan = careplan_set("plan", "20261101090000", &sender, &receiver, &manager);
+    let id = ok(store.create_careplan_set(&plan, &audit(Some(&m.id), "careplan.upload")).await);
+    assert!(matches!(
+        store.create_careplan_set(&plan, &audit(Some(&m.id), "careplan.upload")).await,
+        Err(StoreError::Taken(_))
+    ));
+    // Drafts are the sender's alone.
+    let mine = ok(store.careplan_set(&sender.id, &id).await);
+    assert_eq!(mine.files, plan.files, "the original bytes come back unchanged");
+    assert_eq!(
+        mine.summary.subjects[0].patient_id.as_deref(),
+        Some(room.patient_id.as_str()),
+        "linked to the patient"
+    );
+    assert_eq!(mine.summary.receiver_facility_name, "かしわ訪問看護");
+    assert!(matches!(store.careplan_set(&receiver.id, &id).await, Err(StoreError::NotFound)));
+    assert!(ok(store.careplan_sets(&receiver.id).await).is_empty());
+    assert!(matches!(
+        store
+            .acknowledge_careplan_set(
+                &receiver.id,
+                &id,
+                &manager.id,
+                T0,
+                &audit(Some(&other.id), "careplan.ack")
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // Only the sender sends, once.
+    assert!(matches!(
+        store.send_careplan_set(&receiver.id, &id, T0, &audit(Some(&other.id), "careplan.send")).await,
+        Err(StoreError::NotFound)
+    ));
+    ok(store.send_careplan_set(&sender.id, &id, T0 + 1, &audit(Some(&m.id), "careplan.send")).await);
+    assert!(matches!(
+        store.send_careplan_set(&sender.id, &id, T0 + 2, &audit(Some(&m.id), "careplan.send")).await,
+        Err(StoreError::NotAllowed)
+    ));
+    let inbox = ok(store.careplan_sets(&receiver.id).await);
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].sent_at_ms, Some(T0 + 1));
+    ok(store
+        .acknowledge_careplan_set(
+            &receiver.id,
+            &id,
+            &manager.id,
+            T0 + 5,
+            &audit(Some(&other.id), "careplan.ack"),
+        )
+        .await);
+    ok(store
+        .acknowledge_careplan_set(
+            &receiver.id,
+            &id,
+            &manager.id,
+            T0 + 9,
+            &audit(Some(&other.id), "careplan.ack"),
+        )
+        .await);
+    let seen = ok(store.careplan_set(&sender.id, &id).await).summary;
+    assert_eq!(seen.acknowledged_at_ms, Some(T0 + 5), "the first acknowledgement stays");
+    assert_eq!(seen.acknowledged_by_name.as_deref(), Some("看護 一郎"));
+    // A later deletion for the same person and plan date withdraws the plan; an earlier one
+    // (applied in stamp order) does not.
+    let early = careplan_set("plan_deletion", "20261031090000", &sender, &receiver, &manager);
+    let early = ok(store.create_careplan_set(&early, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store.send_careplan_set(&sender.id, &early, T0 + 10, &audit(Some(&m.id), "careplan.send")).await);
+    assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
+    let mut other_person = careplan_set("plan_deletion", "20261102090000", &sender, &receiver, &manager);
+    other_person.subjects[0].insured_no = "0000999999".into();
+    let other_person =
+        ok(store.create_careplan_set(&other_person, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store
+        .send_careplan_set(&sender.id, &other_person, T0 + 11, &audit(Some(&m.id), "careplan.send"))
+        .await);
+    assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
+    let deletion = careplan_set("plan_deletion", "20261103090000", &sender, &receiver, &manager);
+    let deletion = ok(store.create_careplan_set(&deletion, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store.send_careplan_set(&sender.id, &deletion, T0 + 12, &audit(Some(&m.id), "careplan.send")).await);
+    assert_eq!(ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by, Some(deletion.clone()));
+    let listed: Vec<_> = ok(store.careplan_sets(&receiver.id).await).into_iter().map(|s| s.stamp).collect();
+    assert_eq!(listed, ["20261103090000", "20261102090000", "20261101090000", "20261031090000"]);
 }

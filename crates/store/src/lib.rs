@@ -7,10 +7,12 @@
 //! its audit entry, and no audit entry for a change that did not happen.
 
 pub mod bench;
+mod careplan;
 pub mod conformance;
 mod records;
 mod rooms;
 
+pub use careplan::*;
 pub use records::*;
 pub use rooms::*;
 
@@ -313,6 +315,36 @@ pub trait Store: Send + Sync + 'static {
 
     // The audit trail (G1).
     async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()>;
+
+    // Care-plan data exchange (F1–F4). Sets cross municipalities: the sender and the receiver
+    // are facilities anywhere on the server; every query is scoped to one of the two.
+    /// The facility registered with this 介護事業所番号 (the earliest, if several municipalities
+    /// registered it).
+    async fn facility_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Option<Facility>>;
+    /// Stores an uploaded set (not yet sent), matching its subjects to patients.
+    async fn create_careplan_set(&self, new: &NewCareplanSet, audit: &AuditDraft) -> StoreResult<String>;
+    /// The sets a facility sent or drafted, and those sent to it; newest stamp first.
+    async fn careplan_sets(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>>;
+    /// One set as `facility_id` may see it: its sender always, its receiver once it is sent.
+    async fn careplan_set(&self, facility_id: &str, id: &str) -> StoreResult<CareplanSet>;
+    /// Sends a drafted set (sender only). A deletion set withdraws the earlier sets of the same
+    /// sender, receiver and subjects (第1表 with its 第2・3表; 第6表 with its 第7表; 実績).
+    async fn send_careplan_set(
+        &self,
+        facility_id: &str,
+        id: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Acknowledges receipt (receiver only, once sent; the first acknowledgement stays).
+    async fn acknowledge_careplan_set(
+        &self,
+        facility_id: &str,
+        id: &str,
+        account_id: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
     async fn audit_entries(&self, chain: &str, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
     /// The whole chain in order, for verification.
     async fn audit_chain(&self, chain: &str) -> StoreResult<Vec<AuditRecord>>;

@@ -1,0 +1,312 @@
+//! Care-plan exchange in portable SQL (F1–F4), included by both backends next to
+//! `sql_store.rs`. A set is visible to its sender facility, and to its receiver once sent.
+
+use renraku_store::*;
+
+use crate::portable::{FACILITY_COLUMNS, db_err, facility_from, get, taken};
+use crate::{Db, DbRow, SqlStore};
+
+type Tx = sqlx::Transaction<'static, Db>;
+
+const SET_COLUMNS: &str = "s.id, s.kind, s.stamp, s.month, s.sender_facility_id, sf.name AS sender_facility_name, \
+    s.receiver_facility_id, rf.name AS receiver_facility_name, s.sender_office, s.receiver_office, \
+    s.uploaded_at_ms, s.sent_at_ms, s.acknowledged_at_ms, a.name AS acknowledged_by_name, s.withdrawn_by \
+    FROM careplan_sets s JOIN facilities sf ON sf.id = s.sender_facility_id \
+    JOIN facilities rf ON rf.id = s.receiver_facility_id LEFT JOIN accounts a ON a.id = s.acknowledged_by";
+
+/// Who may see a set: `$1` is the viewer's facility.
+const VISIBLE: &str =
+    "(s.sender_facility_id = $1 OR (s.receiver_facility_id = $1 AND s.sent_at_ms IS NOT NULL))";
+
+fn summary_from(row: &DbRow) -> StoreResult<CareplanSetSummary> {
+    Ok(CareplanSetSummary {
+        id: get(row, "id")?,
+        kind: get(row, "kind")?,
+        stamp: get(row, "stamp")?,
+        month: get(row, "month")?,
+        sender_facility_id: get(row, "sender_facility_id")?,
+        sender_facility_name: get(row, "sender_facility_name")?,
+        receiver_facility_id: get(row, "receiver_facility_id")?,
+        receiver_facility_name: get(row, "receiver_facility_name")?,
+        sender_office: get(row, "sender_office")?,
+        receiver_office: get(row, "receiver_office")?,
+        uploaded_at_ms: get(row, "uploaded_at_ms")?,
+        sent_at_ms: get(row, "sent_at_ms")?,
+        acknowledged_at_ms: get(row, "acknowledged_at_ms")?,
+        acknowledged_by_name: get(row, "acknowledged_by_name")?,
+        withdrawn_by: get(row, "withdrawn_by")?,
+        subjects: Vec::new(),
+    })
+}
+
+/// The set kind a deletion withdraws.
+fn withdraws(kind: &str) -> Option<&'static str> {
+    match kind {
+        "plan_deletion" => Some("plan"),
+        "provision_deletion" => Some("provision"),
+        "actual_deletion" => Some("actual"),
+        _ => None,
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn careplan_facility_by_office(
+        &self,
+        care_provider_no: &str,
+    ) -> StoreResult<Option<Facility>> {
+        let sql = format!(
+            "SELECT {FACILITY_COLUMNS} FROM facilities f WHERE f.care_provider_no = $1 ORDER BY f.created_at_ms, f.id LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(care_provider_no)
+            .fetch_optional(self.reader())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(facility_from).transpose()
+    }
+
+    pub(crate) async fn careplan_create(
+        &self,
+        new: &NewCareplanSet,
+        audit: &AuditDraft,
+    ) -> StoreResult<String> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO careplan_sets (id, kind, stamp, month, sender_facility_id, receiver_facility_id, \
+             sender_office, receiver_office, uploaded_by, uploaded_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&id)
+        .bind(&new.kind)
+        .bind(&new.stamp)
+        .bind(&new.month)
+        .bind(&new.sender_facility_id)
+        .bind(&new.receiver_facility_id)
+        .bind(&new.sender_office)
+        .bind(&new.receiver_office)
+        .bind(&new.uploaded_by)
+        .bind(new.uploaded_at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(taken("careplan_set"))?;
+        for (position, file) in new.files.iter().enumerate() {
+            sqlx::query("INSERT INTO careplan_files (set_id, position, name, kind, bytes) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&id)
+                .bind(position as i64)
+                .bind(&file.name)
+                .bind(&file.kind)
+                .bind(&file.bytes)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for subject in &new.subjects {
+            let patient: Option<String> = sqlx::query_scalar(
+                "SELECT p.id FROM patients p WHERE p.insurer_no = $1 AND p.insured_no = $2 AND p.municipality_id IN \
+                 (SELECT municipality_id FROM facilities WHERE id = $3 OR id = $4) ORDER BY p.created_at_ms LIMIT 1",
+            )
+            .bind(&subject.insurer_no)
+            .bind(&subject.insured_no)
+            .bind(&new.sender_facility_id)
+            .bind(&new.receiver_facility_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            sqlx::query(
+                "INSERT INTO careplan_subjects (set_id, insurer_no, insured_no, record_key, name, patient_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(&id)
+            .bind(&subject.insurer_no)
+            .bind(&subject.insured_no)
+            .bind(&subject.record_key)
+            .bind(&subject.name)
+            .bind(patient)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        let mut audit = audit.clone();
+        audit.object_id = id.clone();
+        self.commit_with(tx, &audit).await?;
+        Ok(id)
+    }
+
+    async fn careplan_subjects(&self, ids: &[String]) -> StoreResult<Vec<(String, CareplanSubject)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q: sqlx::QueryBuilder<Db> = sqlx::QueryBuilder::new(
+            "SELECT set_id, insurer_no, insured_no, record_key, name, patient_id FROM careplan_subjects WHERE set_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(id.clone());
+        }
+        q.push(") ORDER BY insurer_no, insured_no, record_key");
+        let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    get(row, "set_id")?,
+                    CareplanSubject {
+                        insurer_no: get(row, "insurer_no")?,
+                        insured_no: get(row, "insured_no")?,
+                        record_key: get(row, "record_key")?,
+                        name: get(row, "name")?,
+                        patient_id: get(row, "patient_id")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn careplan_list(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>> {
+        let sql = format!("SELECT {SET_COLUMNS} WHERE {VISIBLE} ORDER BY s.stamp DESC, s.id LIMIT 500");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(facility_id)
+            .fetch_all(self.reader())
+            .await
+            .map_err(db_err)?;
+        let mut sets = rows.iter().map(summary_from).collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<String> = sets.iter().map(|s| s.id.clone()).collect();
+        for (set_id, subject) in self.careplan_subjects(&ids).await? {
+            if let Some(set) = sets.iter_mut().find(|s| s.id == set_id) {
+                set.subjects.push(subject);
+            }
+        }
+        Ok(sets)
+    }
+
+    pub(crate) async fn careplan_get(&self, facility_id: &str, id: &str) -> StoreResult<CareplanSet> {
+        let sql = format!("SELECT {SET_COLUMNS} WHERE {VISIBLE} AND s.id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(facility_id)
+            .bind(id)
+            .fetch_one(self.reader())
+            .await
+            .map_err(db_err)?;
+        let mut summary = summary_from(&row)?;
+        summary.subjects =
+            self.careplan_subjects(&[id.to_string()]).await?.into_iter().map(|(_, s)| s).collect();
+        let files =
+            sqlx::query("SELECT name, kind, bytes FROM careplan_files WHERE set_id = $1 ORDER BY position")
+                .bind(id)
+                .fetch_all(self.reader())
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|row| {
+                    Ok(CareplanFileData {
+                        name: get(row, "name")?,
+                        kind: get(row, "kind")?,
+                        bytes: get(row, "bytes")?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+        Ok(CareplanSet { summary, files })
+    }
+
+    pub(crate) async fn careplan_send(
+        &self,
+        facility_id: &str,
+        id: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT kind, stamp, receiver_facility_id, sent_at_ms FROM careplan_sets WHERE id = $1 AND sender_facility_id = $2",
+        )
+        .bind(id)
+        .bind(facility_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if get::<Option<i64>>(&row, "sent_at_ms")?.is_some() {
+            return Err(StoreError::NotAllowed);
+        }
+        let kind: String = get(&row, "kind")?;
+        sqlx::query("UPDATE careplan_sets SET sent_at_ms = $1 WHERE id = $2")
+            .bind(at_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(target) = withdraws(&kind) {
+            Self::careplan_withdraw(
+                &mut tx,
+                id,
+                target,
+                &get::<String>(&row, "stamp")?,
+                facility_id,
+                &get::<String>(&row, "receiver_facility_id")?,
+            )
+            .await?;
+        }
+        self.commit_with(tx, audit).await
+    }
+
+    /// Marks the earlier sent sets of `target` kind between the same facilities that share a
+    /// subject (person and record key) with deletion set `id` as withdrawn by it.
+    async fn careplan_withdraw(
+        tx: &mut Tx,
+        id: &str,
+        target: &str,
+        stamp: &str,
+        sender: &str,
+        receiver: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE careplan_sets SET withdrawn_by = $1 WHERE kind = $2 AND stamp < $3 AND sender_facility_id = $4 \
+             AND receiver_facility_id = $5 AND sent_at_ms IS NOT NULL AND withdrawn_by IS NULL AND EXISTS ( \
+               SELECT 1 FROM careplan_subjects o JOIN careplan_subjects d ON d.set_id = $1 \
+               AND d.insurer_no = o.insurer_no AND d.insured_no = o.insured_no AND d.record_key = o.record_key \
+               WHERE o.set_id = careplan_sets.id)",
+        )
+        .bind(id)
+        .bind(target)
+        .bind(stamp)
+        .bind(sender)
+        .bind(receiver)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn careplan_acknowledge(
+        &self,
+        facility_id: &str,
+        id: &str,
+        account_id: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE careplan_sets SET acknowledged_by = $1, acknowledged_at_ms = $2 WHERE id = $3 \
+             AND receiver_facility_id = $4 AND sent_at_ms IS NOT NULL AND acknowledged_at_ms IS NULL",
+        )
+        .bind(account_id)
+        .bind(at_ms)
+        .bind(id)
+        .bind(facility_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            // Acknowledged already (the first acknowledgement stays), or not this facility's.
+            let seen: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM careplan_sets WHERE id = $1 AND receiver_facility_id = $2 AND sent_at_ms IS NOT NULL",
+            )
+            .bind(id)
+            .bind(facility_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            return if seen == 0 { Err(StoreError::NotFound) } else { Ok(()) };
+        }
+        self.commit_with(tx, audit).await
+    }
+}

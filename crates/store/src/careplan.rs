@@ -1,0 +1,72 @@
+//! Care-plan data exchange records (F1–F4): transmission sets sent from one facility to another,
+//! the original files byte for byte, and the people they are about.
+
+/// One file of a set, exactly as uploaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CareplanFileData {
+    pub name: String,
+    /// The file kind's prefix (`UP1KYO` …).
+    pub kind: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A person (利用者) a set is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CareplanSubject {
+    pub insurer_no: String,
+    pub insured_no: String,
+    /// What ties the person's records in the set together: 居宅サービス計画作成（変更）日 for
+    /// plans, 対象年月 for 第6・7表 and 実績.
+    pub record_key: String,
+    pub name: String,
+    /// The patient with the same 保険者番号 and 被保険者番号 in the sender's or the receiver's
+    /// municipality, when there is one (filled in by the store).
+    pub patient_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCareplanSet {
+    /// The set kind's code: `plan`, `provision`, `plan_deletion`, `provision_deletion`,
+    /// `actual`, `actual_deletion`.
+    pub kind: String,
+    pub stamp: String,
+    pub month: Option<String>,
+    pub sender_facility_id: String,
+    pub receiver_facility_id: String,
+    /// 事業所番号 and サービス種類コード as the file names give them, e.g. `0300000100-43`.
+    pub sender_office: String,
+    pub receiver_office: String,
+    pub uploaded_by: String,
+    pub uploaded_at_ms: i64,
+    pub files: Vec<CareplanFileData>,
+    pub subjects: Vec<CareplanSubject>,
+}
+
+/// A set as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CareplanSetSummary {
+    pub id: String,
+    pub kind: String,
+    pub stamp: String,
+    pub month: Option<String>,
+    pub sender_facility_id: String,
+    pub sender_facility_name: String,
+    pub receiver_facility_id: String,
+    pub receiver_facility_name: String,
+    pub sender_office: String,
+    pub receiver_office: String,
+    pub uploaded_at_ms: i64,
+    pub sent_at_ms: Option<i64>,
+    pub acknowledged_at_ms: Option<i64>,
+    pub acknowledged_by_name: Option<String>,
+    /// The deletion set that withdrew this one.
+    pub withdrawn_by: Option<String>,
+    pub subjects: Vec<CareplanSubject>,
+}
+
+/// A set with its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CareplanSet {
+    pub summary: CareplanSetSummary,
+    pub files: Vec<CareplanFileData>,
+}
