@@ -1,6 +1,7 @@
 //! The `renraku` binary: the server (the default command) and the operator's command line.
 
 mod bench;
+mod careplan_cli;
 mod config;
 
 use std::path::PathBuf;
@@ -64,6 +65,16 @@ enum Command {
     SetupLink,
     /// Build a synthetic municipality and measure the server under load (docs/PERFORMANCE.md).
     Bench(bench::BenchArgs),
+    /// Care-plan data exchange files (ケアプランデータ連携 v4.1).
+    #[command(subcommand)]
+    Careplan(CareplanCommand),
+}
+
+#[derive(Subcommand)]
+enum CareplanCommand {
+    /// Check files and transmission sets against the standard; prints every problem (file,
+    /// line, item number and name). Exit status 0 only when all are conformant.
+    Check(careplan_cli::CheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -316,6 +327,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Careplan(CareplanCommand::Check(args)) => Ok(careplan_cli::run(args)),
         Command::Config => {
             print!("{}", config.redacted());
             Ok(ExitCode::SUCCESS)

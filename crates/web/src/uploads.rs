@@ -15,12 +15,13 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-pub struct FormWithFiles {
+/// A form with up to `MAX` files.
+pub struct FormWithFiles<const MAX: usize = MAX_FILES> {
     pub form: Form,
     pub files: Vec<Upload>,
 }
 
-impl<S: Send + Sync> FromRequest<S> for FormWithFiles {
+impl<S: Send + Sync, const MAX: usize> FromRequest<S> for FormWithFiles<MAX> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -47,10 +48,8 @@ impl<S: Send + Sync> FromRequest<S> for FormWithFiles {
                     if file_name.is_empty() && bytes.is_empty() {
                         continue; // the empty file input of a form sent without files
                     }
-                    if files.len() == MAX_FILES {
-                        return Err(AppError::BadRequest(format!(
-                            "添付できるファイルは{MAX_FILES}個までです。"
-                        )));
+                    if files.len() == MAX {
+                        return Err(AppError::BadRequest(format!("送信できるファイルは{MAX}個までです。")));
                     }
                     files.push(Upload { name: file_name, bytes: bytes.to_vec() });
                 }

@@ -21,6 +21,8 @@ pub struct NavUser {
     pub municipality: String,
     pub is_admin: bool,
     pub is_operator: bool,
+    /// Uses the care-plan data exchange (ケアプランデータ連携利用者).
+    pub careplan: bool,
     /// Only the second-factor and password pages are open yet.
     pub limited: bool,
 }
@@ -33,6 +35,7 @@ impl Chrome {
             municipality: a.municipality.as_ref().map(|m| m.name.to_string()).unwrap_or_default(),
             is_admin: a.account.role == Role::Admin,
             is_operator: a.account.role == Role::Operator,
+            careplan: a.account.careplan && a.account.facility_id.is_some(),
             limited: !a.session.second_factor_done || a.password_expired,
         });
         Self { title: title.into(), csrf: csrf.0.clone(), user }

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod audit;
+mod careplan;
 mod health;
 mod login;
 mod onboarding;
@@ -33,6 +34,14 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(login::logout))
         .route("/password", get(password::form).post(password::change))
         .route("/account", get(account::page))
+        .route(
+            "/careplan",
+            get(careplan::index).post(careplan::upload).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
+        )
+        .route("/careplan/sets/{id}", get(careplan::show))
+        .route("/careplan/sets/{id}/send", post(careplan::send))
+        .route("/careplan/sets/{id}/ack", post(careplan::acknowledge))
+        .route("/careplan/sets/{id}/files/{position}", get(careplan::download))
         .route("/rooms", get(rooms::list))
         .route("/rooms/{id}", get(rooms::show))
         .route("/rooms/{id}/posts", post(rooms::create).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)))

@@ -1,0 +1,176 @@
+//! File names: `PREFIX[_YYYYMM]_{sender 10}_{sender type 2}_{receiver 10}_{receiver type 2}_{stamp 14}.CSV`.
+//! Files of one transmission share the 14-digit stamp. Names of the older v3 interface, which
+//! carried no service-type codes, are recognised and reported as such.
+
+use std::fmt;
+
+use crate::layout::Kind;
+
+/// A 事業所 as a file name names it: 事業所番号 (10 digits) and サービス種類コード (2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Office {
+    pub number: String,
+    pub service_type: String,
+}
+
+/// A parsed, valid v4 file name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileName {
+    pub kind: Kind,
+    /// 提供年月 / 対象年月 (`YYYYMM`, or `000000` for UPHOSOKU tied to 第1・2表); `None` for the
+    /// kinds whose names carry no month.
+    pub month: Option<String>,
+    pub sender: Office,
+    pub receiver: Office,
+    /// `YYYYMMDDHHMMSS`, shared by every file of one transmission.
+    pub stamp: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("ファイル名の先頭（{0}）がケアプランデータ連携の居宅向けファイル種別ではありません")]
+    UnknownPrefix(String),
+    #[error("ファイル名の拡張子は .CSV です")]
+    Extension,
+    #[error(
+        "v3 形式のファイル名です（サービス種類コードがありません）。v4.1 では「種別_事業所番号_サービス種類コード_…」の形式です"
+    )]
+    Version3,
+    #[error("ファイル名の形式が違います：{0}")]
+    Shape(String),
+}
+
+fn digits(s: &str, n: usize) -> bool {
+    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `YYYYMMDDHHMMSS` is a real moment.
+pub(crate) fn valid_stamp(s: &str) -> bool {
+    digits(s, 14)
+        && crate::layout::is_date(&s[..8])
+        && s[8..10] < *"24"
+        && s[10..12] < *"60"
+        && s[12..14] < *"60"
+}
+
+impl FileName {
+    pub fn parse(name: &str) -> Result<FileName, NameError> {
+        let stem =
+            name.strip_suffix(".CSV").or_else(|| name.strip_suffix(".csv")).ok_or(NameError::Extension)?;
+        let parts: Vec<&str> = stem.split('_').collect();
+        let kind =
+            Kind::from_prefix(parts[0]).ok_or_else(|| NameError::UnknownPrefix(parts[0].to_string()))?;
+        let rest = &parts[1..];
+        let (month, rest) = if kind.has_month() {
+            match rest.split_first() {
+                Some((m, rest)) if digits(m, 6) => (Some(m.to_string()), rest),
+                _ => return Err(NameError::Shape("種別の次に年月（YYYYMM、6桁）が必要です".into())),
+            }
+        } else {
+            (None, rest)
+        };
+        match rest {
+            [s, st, r, rt, stamp] => {
+                if !digits(s, 10) || !digits(r, 10) {
+                    return Err(NameError::Shape("事業所番号は10桁の数字です".into()));
+                }
+                if !digits(st, 2) || !digits(rt, 2) {
+                    return Err(NameError::Shape("サービス種類コードは2桁の数字です".into()));
+                }
+                if !valid_stamp(stamp) {
+                    return Err(NameError::Shape("末尾は作成日時（YYYYMMDDHHMMSS、14桁）です".into()));
+                }
+                Ok(FileName {
+                    kind,
+                    month,
+                    sender: Office { number: s.to_string(), service_type: st.to_string() },
+                    receiver: Office { number: r.to_string(), service_type: rt.to_string() },
+                    stamp: stamp.to_string(),
+                })
+            }
+            [s, r, stamp] if digits(s, 10) && digits(r, 10) && digits(stamp, 14) => Err(NameError::Version3),
+            _ => Err(NameError::Shape(
+                "「種別[_年月]_送信元事業所番号_サービス種類_送信先事業所番号_サービス種類_作成日時.CSV」ではありません".into(),
+            )),
+        }
+    }
+}
+
+impl fmt::Display for FileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.prefix())?;
+        if let Some(month) = &self.month {
+            write!(f, "_{month}")?;
+        }
+        write!(
+            f,
+            "_{}_{}_{}_{}_{}.CSV",
+            self.sender.number,
+            self.sender.service_type,
+            self.receiver.number,
+            self.receiver.service_type,
+            self.stamp
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_the_layout_parse_and_print_back_exactly() {
+        for name in [
+            "UPHOSOKU_000000_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UPHOSOKU_201909_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UP1KYO_0300000100_43_0300000005_11_20191025200201.CSV",
+            "DLT1KYO_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UP2KYO_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UP3KYO_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UPPLAN_201912_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UPJSK_201912_0300000005_43_0300000100_11_20191025200201.CSV",
+            "DLTPLAN_201912_0300000100_43_0300000005_11_20191025200201.CSV",
+            "DLTJSK_201912_0300000005_43_0300000100_11_20191025200201.CSV",
+            "UPSIKYU_201912_0300000100_43_0300000005_11_20191025200201.CSV",
+        ] {
+            let parsed = FileName::parse(name).unwrap();
+            assert_eq!(parsed.to_string(), name);
+        }
+        let plan = FileName::parse("UPPLAN_201912_0300000100_43_0300000005_11_20191025200201.CSV").unwrap();
+        assert_eq!(plan.kind, Kind::Upplan);
+        assert_eq!(plan.month.as_deref(), Some("201912"));
+        assert_eq!(plan.sender, Office { number: "0300000100".into(), service_type: "43".into() });
+        assert_eq!(plan.receiver.service_type, "11");
+        assert_eq!(plan.stamp, "20191025200201");
+    }
+
+    #[test]
+    fn older_and_broken_names_are_refused_with_the_reason() {
+        assert_eq!(
+            FileName::parse("UP1KYO_0300000100_0300000005_20191025200201.CSV"),
+            Err(NameError::Version3)
+        );
+        assert_eq!(
+            FileName::parse("UP1KYO_0300000100_43_0300000005_11_20191025200201.txt"),
+            Err(NameError::Extension)
+        );
+        assert!(matches!(
+            FileName::parse("UPKAIGO_0300000100_43_0300000005_11_20191025200201.CSV"),
+            Err(NameError::UnknownPrefix(_))
+        ));
+        assert!(matches!(
+            FileName::parse("UPPLAN_0300000100_43_0300000005_11_20191025200201.CSV"),
+            Err(NameError::Shape(_))
+        ));
+        assert!(matches!(
+            FileName::parse("UP1KYO_0300000100_43_0300000005_11_20191325200201.CSV"),
+            Err(NameError::Shape(_))
+        ));
+        assert!(matches!(
+            FileName::parse("UP1KYO_030000010_43_0300000005_11_20191025200201.CSV"),
+            Err(NameError::Shape(_))
+        ));
+        assert!(matches!(FileName::parse(""), Err(NameError::Extension)));
+        assert!(matches!(FileName::parse(".CSV"), Err(NameError::UnknownPrefix(_))));
+    }
+}

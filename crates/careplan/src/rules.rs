@@ -1,0 +1,232 @@
+//! Rules that span items or rows (layout notes and 仕様 2.3): the CSVバージョン of v4.1, months
+//! that must agree with the file name, 日割対象日 within the month, 福祉用具 codes, and the
+//! subtotal and total rows of 第7表.
+
+use std::collections::BTreeMap;
+
+use crate::file::{CSV_VERSION, CareplanFile, Record};
+use crate::layout::Kind;
+use crate::name::FileName;
+use crate::problem::Problem;
+
+/// A problem about the item called `name` of `record`.
+fn at(record: &Record<'_>, name: &str, message: impl Into<String>) -> Problem {
+    match record.kind.item(name) {
+        Some(item) => Problem::item(record.row.line, item, message),
+        None => Problem::line(record.row.line, message),
+    }
+}
+
+/// Whether the record's fields line up with the layout (the item count was checked before).
+fn complete(record: &Record<'_>) -> bool {
+    record.row.fields.len() == record.kind.items().len()
+}
+
+fn days_in_month(year_month: &str) -> Option<usize> {
+    if !crate::layout::is_year_month(year_month) {
+        return None;
+    }
+    let (year, month) = (year_month[..4].parse().ok()?, year_month[4..].parse().ok()?);
+    Some(crate::layout::days_in_month(year, month) as usize)
+}
+
+/// Is this a 福祉用具 service type (貸与 17, 介護予防 67)?
+fn welfare_equipment(service_code: &str) -> bool {
+    service_code.starts_with("17") || service_code.starts_with("67")
+}
+
+pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
+    let records: Vec<Record<'_>> = file.records().filter(complete).collect();
+    if let Some(first) = records.first()
+        && first.get("CSVバージョン").is_some_and(|v| !v.is_empty() && v != CSV_VERSION)
+    {
+        problems.push(at(
+            first,
+            "CSVバージョン",
+            format!("CSVバージョンは {CSV_VERSION}（標準仕様 v4.1）です"),
+        ));
+    }
+    match file.kind {
+        Kind::Up2kyo => {
+            for record in &records {
+                for name in ["課題ＮＯ", "援助目標ＮＯ", "援助内容ＮＯ"] {
+                    if record
+                        .get(name)
+                        .is_some_and(|v| v.parse::<u32>().is_ok_and(|n| !(1..=99).contains(&n)))
+                    {
+                        problems.push(at(record, name, "番号は 1 から 99 です"));
+                    }
+                }
+            }
+        }
+        Kind::Upplan | Kind::Upjsk => {
+            for record in &records {
+                provision_row(record, problems);
+            }
+        }
+        Kind::Upsikyu => summary_rows(&records, problems),
+        _ => {}
+    }
+}
+
+/// One row of 第6表 (予定 or 実績).
+fn provision_row(record: &Record<'_>, problems: &mut Vec<Problem>) {
+    let month = record.get("対象年月").unwrap_or_default();
+    let day = record.get("サービス利用日").unwrap_or_default();
+    if day.len() == 8 && month.len() == 6 && !day.starts_with(month) {
+        problems.push(at(record, "サービス利用日", format!("対象年月（{month}）の日付ではありません")));
+    }
+    let bits = record.get("日割対象日").unwrap_or_default();
+    if let Some(days) = days_in_month(month)
+        && bits.len() == 31
+        && bits[days..].contains('1')
+    {
+        problems.push(at(
+            record,
+            "日割対象日",
+            format!("{days}日より後の日に 1 が立っています（{month}は{days}日まで）"),
+        ));
+    }
+    if welfare_equipment(record.get("サービスコード").unwrap_or_default())
+        && record.get("TAISコード").unwrap_or_default().is_empty()
+        && record.get("福祉用具届出コード").unwrap_or_default().is_empty()
+    {
+        problems.push(at(record, "TAISコード", "福祉用具貸与では TAISコードか福祉用具届出コードが必要です"));
+    }
+}
+
+/// What a 第7表 row is, from its サービスコード.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SummaryRow {
+    Service,
+    /// 区分支給対象の種類別小計 (`AAAA`), 対象外 (`EEEE`), 30日超過分 (`ZZZZ`).
+    Subtotal(char),
+    Total,
+}
+
+fn summary_row(code: &str) -> SummaryRow {
+    match code.get(2..) {
+        _ if code == "999999" => SummaryRow::Total,
+        Some("AAAA") => SummaryRow::Subtotal('A'),
+        Some("EEEE") => SummaryRow::Subtotal('E'),
+        Some("ZZZZ") => SummaryRow::Subtotal('Z'),
+        _ => SummaryRow::Service,
+    }
+}
+
+/// 第7表: one total row (サービスコード 999999, 事業所コード 9999999999); subtotal rows carry
+/// no discount; a service type with several rows has its subtotal; 福祉用具 rows carry a code.
+fn summary_rows(records: &[Record<'_>], problems: &mut Vec<Problem>) {
+    let mut totals = 0;
+    // Per office and service type: ordinary rows, and the first one's record; subtotals present.
+    let mut types: BTreeMap<(String, String), (usize, Option<Record<'_>>, bool)> = BTreeMap::new();
+    for record in records {
+        let code = record.get("サービスコード").unwrap_or_default();
+        let office = record.get("サービス事業所コード").unwrap_or_default().to_string();
+        let kind = code.get(..2).unwrap_or_default().to_string();
+        match summary_row(code) {
+            SummaryRow::Total => {
+                totals += 1;
+                if office != "9999999999" {
+                    problems.push(at(
+                        record,
+                        "サービス事業所コード",
+                        "全合計の行の事業所コードは 9999999999 です",
+                    ));
+                }
+            }
+            SummaryRow::Subtotal(kind_of) => {
+                if kind_of != 'Z' {
+                    types.entry((office, kind)).or_default().2 = true;
+                }
+            }
+            SummaryRow::Service => {
+                let entry = types.entry((office, kind)).or_default();
+                entry.0 += 1;
+                entry.1.get_or_insert(*record);
+                if welfare_equipment(code)
+                    && record.get("TAISコード").unwrap_or_default().is_empty()
+                    && record.get("福祉用具届出コード").unwrap_or_default().is_empty()
+                {
+                    problems.push(at(
+                        record,
+                        "TAISコード",
+                        "福祉用具貸与では TAISコードか福祉用具届出コードが必要です",
+                    ));
+                }
+            }
+        }
+        if summary_row(code) != SummaryRow::Service {
+            for name in ["割引後率", "割引後単位数"] {
+                if !record.get(name).unwrap_or_default().is_empty() {
+                    problems.push(at(record, name, "小計・合計の行では空にします"));
+                }
+            }
+        }
+    }
+    if !records.is_empty() && totals != 1 {
+        let message = if totals == 0 {
+            "全合計の行（サービスコード 999999）がありません".to_string()
+        } else {
+            format!("全合計の行（サービスコード 999999）は1行だけです（{totals}行あります）")
+        };
+        problems.push(Problem::line(records[records.len() - 1].row.line, message));
+    }
+    for ((_, kind), (rows, first, has_subtotal)) in types {
+        if rows > 1
+            && !has_subtotal
+            && let Some(first) = first
+        {
+            problems.push(at(
+                &first,
+                "サービスコード",
+                format!("サービス種類 {kind} は複数行あるので、種類別小計の行（{kind}AAAA）が必要です"),
+            ));
+        }
+    }
+}
+
+/// The months inside a file must be the month its name carries.
+pub(crate) fn check_name(file: &CareplanFile, name: &FileName) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some(month) = name.month.as_deref() else { return problems };
+    for record in file.records().filter(complete) {
+        match file.kind {
+            Kind::Upplan | Kind::Upjsk | Kind::Upsikyu | Kind::Dltplan | Kind::Dltjsk => {
+                let item = if matches!(file.kind, Kind::Dltplan | Kind::Dltjsk) {
+                    "削除対象年月"
+                } else {
+                    "対象年月"
+                };
+                if record.get(item) != Some(month) {
+                    problems.push(at(&record, item, format!("ファイル名の年月（{month}）と違います")));
+                }
+            }
+            Kind::Uphosoku => {
+                let plan_date = record.get("居宅サービス計画作成（変更）日").unwrap_or_default();
+                if record.get("対象年月") != Some(month) {
+                    problems.push(at(
+                        &record,
+                        "対象年月",
+                        format!("ファイル名の提供年月（{month}）と違います"),
+                    ));
+                }
+                if month == "000000" && plan_date == "00000000" {
+                    problems.push(at(
+                        &record,
+                        "居宅サービス計画作成（変更）日",
+                        "第1・2表に紐づく補足情報（提供年月 000000）には計画作成（変更）日が必要です",
+                    ));
+                } else if month != "000000" && plan_date != "00000000" {
+                    problems.push(at(
+                        &record,
+                        "居宅サービス計画作成（変更）日",
+                        "第6・7表に紐づく補足情報では 00000000 とします",
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
+}

@@ -1,0 +1,182 @@
+//! Transmission sets (仕様 2.4, 2.5): the files of one transmission share a 14-digit stamp and
+//! together form one of six units; units are applied in stamp order.
+
+use std::collections::BTreeMap;
+
+use crate::layout::Kind;
+use crate::name::{FileName, Office};
+
+/// The six units of the 居宅 interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetKind {
+    /// 計画書第1表・第2表・第3表・利用者補足情報 (居宅介護支援事業所 → サービス事業所)
+    Plan,
+    /// 第6表・第7表・利用者補足情報
+    Provision,
+    /// 計画書第1表_削除 (removes 第2表 and 第3表 with it)
+    PlanDeletion,
+    /// 第6表_削除 (removes 第7表 with it)
+    ProvisionDeletion,
+    /// 実績情報 (サービス事業所 → 居宅介護支援事業所)
+    Actual,
+    /// 実績情報_削除
+    ActualDeletion,
+}
+
+impl SetKind {
+    /// The kinds a complete set holds, main file first.
+    pub fn members(self) -> &'static [Kind] {
+        match self {
+            SetKind::Plan => &[Kind::Up1kyo, Kind::Up2kyo, Kind::Up3kyo, Kind::Uphosoku],
+            SetKind::Provision => &[Kind::Upplan, Kind::Upsikyu, Kind::Uphosoku],
+            SetKind::PlanDeletion => &[Kind::Dlt1kyo],
+            SetKind::ProvisionDeletion => &[Kind::Dltplan],
+            SetKind::Actual => &[Kind::Upjsk],
+            SetKind::ActualDeletion => &[Kind::Dltjsk],
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SetKind::Plan => "居宅サービス計画書（第1表・第2表・第3表・利用者補足情報）",
+            SetKind::Provision => "サービス利用票（第6表・第7表・利用者補足情報）",
+            SetKind::PlanDeletion => "居宅サービス計画書の削除",
+            SetKind::ProvisionDeletion => "サービス利用票の削除",
+            SetKind::Actual => "実績情報",
+            SetKind::ActualDeletion => "実績情報の削除",
+        }
+    }
+
+    /// The unit a file belongs to. 利用者補足情報 goes with the plan when its month is
+    /// `000000`, with the 第6・7表 otherwise.
+    pub fn of(name: &FileName) -> SetKind {
+        match name.kind {
+            Kind::Up1kyo | Kind::Up2kyo | Kind::Up3kyo => SetKind::Plan,
+            Kind::Uphosoku if name.month.as_deref() == Some("000000") => SetKind::Plan,
+            Kind::Uphosoku | Kind::Upplan | Kind::Upsikyu => SetKind::Provision,
+            Kind::Dlt1kyo => SetKind::PlanDeletion,
+            Kind::Dltplan => SetKind::ProvisionDeletion,
+            Kind::Upjsk => SetKind::Actual,
+            Kind::Dltjsk => SetKind::ActualDeletion,
+        }
+    }
+}
+
+/// The files of one transmission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmission {
+    pub stamp: String,
+    pub sender: Office,
+    pub receiver: Office,
+    pub kind: SetKind,
+    /// In the order of [`SetKind::members`].
+    pub files: Vec<FileName>,
+    /// Why the set cannot be applied; empty when it is complete.
+    pub problems: Vec<String>,
+}
+
+impl Transmission {
+    pub fn is_complete(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Groups files into transmissions by stamp, sender and receiver, checks that each is one
+/// complete unit, and returns them in the order they are to be applied (stamp order).
+pub fn group(names: impl IntoIterator<Item = FileName>) -> Vec<Transmission> {
+    let mut by_stamp: BTreeMap<(String, Office, Office), Vec<FileName>> = BTreeMap::new();
+    for name in names {
+        by_stamp
+            .entry((name.stamp.clone(), name.sender.clone(), name.receiver.clone()))
+            .or_default()
+            .push(name);
+    }
+    by_stamp
+        .into_iter()
+        .flat_map(|((stamp, sender, receiver), files)| {
+            // Files of different units under one stamp: report each unit on its own.
+            let mut units: Vec<(SetKind, Vec<FileName>)> = Vec::new();
+            for file in files {
+                let kind = SetKind::of(&file);
+                match units.iter_mut().find(|(k, _)| *k == kind) {
+                    Some((_, files)) => files.push(file),
+                    None => units.push((kind, vec![file])),
+                }
+            }
+            let mixed = units.len() > 1;
+            units.into_iter().map(move |(kind, mut files)| {
+                let mut problems = Vec::new();
+                if mixed {
+                    problems.push(format!("連番 {stamp} に別の送信単位のファイルが混在しています"));
+                }
+                for member in kind.members() {
+                    match files.iter().filter(|f| f.kind == *member).count() {
+                        0 => problems.push(format!("{} がありません（{}）", member.prefix(), kind.label())),
+                        1 => {}
+                        n => problems.push(format!("{} が{n}つあります", member.prefix())),
+                    }
+                }
+                let months: Vec<_> = files.iter().filter_map(|f| f.month.as_deref()).collect();
+                if kind == SetKind::Provision && months.windows(2).any(|w| w[0] != w[1]) {
+                    problems.push("第6表・第7表・利用者補足情報の年月が揃っていません".into());
+                }
+                files.sort_by_key(|f| kind.members().iter().position(|k| *k == f.kind));
+                Transmission {
+                    stamp: stamp.clone(),
+                    sender: sender.clone(),
+                    receiver: receiver.clone(),
+                    kind,
+                    files,
+                    problems,
+                }
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<FileName> {
+        list.iter().map(|n| FileName::parse(n).unwrap()).collect()
+    }
+
+    #[test]
+    fn sets_are_grouped_by_stamp_checked_and_ordered() {
+        let sets = group(names(&[
+            "UPPLAN_201912_0300000100_43_0300000005_11_20191110112547.CSV",
+            "UP2KYO_0300000100_43_0300000005_11_20191110102233.CSV",
+            "UPHOSOKU_201912_0300000100_43_0300000005_11_20191110112547.CSV",
+            "UP1KYO_0300000100_43_0300000005_11_20191110102233.CSV",
+            "UPHOSOKU_000000_0300000100_43_0300000005_11_20191110102233.CSV",
+            "UP3KYO_0300000100_43_0300000005_11_20191110102233.CSV",
+            "UPSIKYU_201912_0300000100_43_0300000005_11_20191110112547.CSV",
+            "DLT1KYO_0300000100_43_0300000005_11_20191110112933.CSV",
+        ]));
+        let kinds: Vec<_> = sets.iter().map(|s| (s.stamp.as_str(), s.kind, s.is_complete())).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("20191110102233", SetKind::Plan, true),
+                ("20191110112547", SetKind::Provision, true),
+                ("20191110112933", SetKind::PlanDeletion, true)
+            ]
+        );
+        let plan: Vec<_> = sets[0].files.iter().map(|f| f.kind).collect();
+        assert_eq!(plan, [Kind::Up1kyo, Kind::Up2kyo, Kind::Up3kyo, Kind::Uphosoku]);
+    }
+
+    #[test]
+    fn incomplete_and_mixed_sets_say_what_is_wrong() {
+        let sets = group(names(&[
+            "UP1KYO_0300000100_43_0300000005_11_20191110102233.CSV",
+            "UP2KYO_0300000100_43_0300000005_11_20191110102233.CSV",
+            "DLTPLAN_201912_0300000100_43_0300000005_11_20191110102233.CSV",
+        ]));
+        assert_eq!(sets.len(), 2);
+        assert!(sets[0].problems.iter().any(|p| p.contains("UP3KYO がありません")), "{:?}", sets[0].problems);
+        assert!(sets[0].problems.iter().any(|p| p.contains("UPHOSOKU がありません")));
+        assert!(sets.iter().all(|s| s.problems.iter().any(|p| p.contains("混在"))));
+    }
+}

@@ -1,0 +1,567 @@
+//! Care-plan data exchange (F1–F4): users with the ケアプランデータ連携 flag upload transmission
+//! sets (CSV files, or ZIPs of them), see them checked against the national standard and shown
+//! as the familiar 第1–3表・第6・7表, and send them to the facilities named in them — anywhere on
+//! this server. Receivers see what was sent to them, acknowledge receipt and download the
+//! original files unchanged. Every step is audited.
+
+use std::io::Read as _;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use renraku_careplan::check::{FileReport, check};
+use renraku_careplan::file::{CareplanFile, Record};
+use renraku_careplan::layout::{Format, Kind};
+use renraku_careplan::sets::{SetKind, Transmission};
+use renraku_store::{
+    CareplanFileData, CareplanSetSummary, CareplanSubject, Facility, NewCareplanSet, StoreError,
+};
+
+use crate::AppState;
+use crate::auth::{Auth, RequestMeta, SignedIn};
+use crate::csrf::CsrfToken;
+use crate::error::AppError;
+use crate::uploads::{FormWithFiles, Upload};
+use crate::views::{Chrome, jst, render};
+
+/// Files per upload (a ZIP counts as one; its contents count below).
+const MAX_UPLOAD_FILES: usize = 20;
+/// Files inside the ZIPs of one upload, and their total size once unpacked.
+const MAX_ZIP_ENTRIES: usize = 200;
+const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
+
+/// The signed-in user's facility, if they may use the exchange.
+async fn my_facility(state: &AppState, auth: &Auth) -> Result<Facility, AppError> {
+    let forbidden = AppError::Forbidden(
+        "ケアプランデータ連携の利用者として登録されていません（様式2で申請してください）。",
+    );
+    let (Some(municipality_id), Some(facility_id)) =
+        (&auth.account.municipality_id, &auth.account.facility_id)
+    else {
+        return Err(forbidden);
+    };
+    if !auth.account.careplan {
+        return Err(forbidden);
+    }
+    Ok(state.store.facility(municipality_id, facility_id).await?)
+}
+
+fn set_kind_code(kind: SetKind) -> &'static str {
+    match kind {
+        SetKind::Plan => "plan",
+        SetKind::Provision => "provision",
+        SetKind::PlanDeletion => "plan_deletion",
+        SetKind::ProvisionDeletion => "provision_deletion",
+        SetKind::Actual => "actual",
+        SetKind::ActualDeletion => "actual_deletion",
+    }
+}
+
+fn set_kind_label(code: &str) -> &'static str {
+    match code {
+        "plan" => SetKind::Plan.label(),
+        "provision" => SetKind::Provision.label(),
+        "plan_deletion" => SetKind::PlanDeletion.label(),
+        "provision_deletion" => SetKind::ProvisionDeletion.label(),
+        "actual" => SetKind::Actual.label(),
+        _ => SetKind::ActualDeletion.label(),
+    }
+}
+
+/// `YYYYMMDDHHMMSS` as people read it.
+fn stamp_label(stamp: &str) -> String {
+    if stamp.len() == 14 && stamp.is_ascii() {
+        format!("{}年{}月{}日 {}:{}", &stamp[..4], &stamp[4..6], &stamp[6..8], &stamp[8..10], &stamp[10..12])
+    } else {
+        stamp.to_string()
+    }
+}
+
+pub struct SetRow {
+    pub id: String,
+    pub kind: &'static str,
+    pub stamp: String,
+    pub other: String,
+    pub people: String,
+    pub state: &'static str,
+}
+
+fn row(set: &CareplanSetSummary, incoming: bool) -> SetRow {
+    let state = match (set.withdrawn_by.is_some(), set.sent_at_ms, set.acknowledged_at_ms) {
+        (true, _, _) => "削除済み",
+        (_, None, _) => "未送信",
+        (_, Some(_), None) => "受領待ち",
+        (_, Some(_), Some(_)) => "受領済み",
+    };
+    SetRow {
+        id: set.id.clone(),
+        kind: set_kind_label(&set.kind),
+        stamp: stamp_label(&set.stamp),
+        other: if incoming { set.sender_facility_name.clone() } else { set.receiver_facility_name.clone() },
+        people: set.subjects.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join("、"),
+        state,
+    }
+}
+
+/// A problem line as the upload page shows it.
+pub struct ProblemLine {
+    pub file: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "careplan/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    facility: String,
+    office: String,
+    outgoing: Vec<SetRow>,
+    incoming: Vec<SetRow>,
+    problems: Vec<ProblemLine>,
+    checked: Vec<String>,
+}
+
+async fn index_page(
+    state: &AppState,
+    csrf: &CsrfToken,
+    auth: &Auth,
+    facility: &Facility,
+    problems: Vec<ProblemLine>,
+    checked: Vec<String>,
+) -> Result<IndexPage, AppError> {
+    let sets = state.store.careplan_sets(&facility.id).await?;
+    let (outgoing, incoming): (Vec<_>, Vec<_>) =
+        sets.iter().partition(|s| s.sender_facility_id == facility.id);
+    Ok(IndexPage {
+        chrome: Chrome::new("ケアプランデータ連携", csrf, Some(auth)),
+        facility: facility.info.name.to_string(),
+        office: facility.info.care_provider_no.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+        outgoing: outgoing.into_iter().map(|s| row(s, false)).collect(),
+        incoming: incoming.into_iter().map(|s| row(s, true)).collect(),
+        problems,
+        checked,
+    })
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+) -> Result<Response, AppError> {
+    let facility = my_facility(&state, &auth).await?;
+    Ok(render(index_page(&state, &csrf, &auth, &facility, vec![], vec![]).await?)?.into_response())
+}
+
+/// The CSV files of an upload, ZIPs unpacked (with limits, so a small ZIP cannot unpack into
+/// gigabytes).
+fn unpack(uploads: Vec<Upload>) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut files = Vec::new();
+    let mut entries = 0usize;
+    let mut unpacked = 0u64;
+    for upload in uploads {
+        if !upload.bytes.starts_with(b"PK\x03\x04") {
+            files.push((upload.name, upload.bytes));
+            continue;
+        }
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(upload.bytes))
+            .map_err(|_| format!("{}: ZIP ファイルとして読めません", upload.name))?;
+        for i in 0..zip.len() {
+            let mut entry =
+                zip.by_index(i).map_err(|_| format!("{}: ZIP の中身を読めません", upload.name))?;
+            if entry.is_dir() {
+                continue;
+            }
+            entries += 1;
+            if entries > MAX_ZIP_ENTRIES {
+                return Err(format!("ZIP の中のファイルは{MAX_ZIP_ENTRIES}個までです"));
+            }
+            // Folders inside the ZIP do not matter; the file name does.
+            let name = entry
+                .name()
+                .map_err(|_| format!("{}: ZIP の中のファイル名を読めません", upload.name))?
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let mut bytes = Vec::new();
+            let limit = MAX_UNPACKED_BYTES.saturating_sub(unpacked) + 1;
+            (&mut entry)
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .map_err(|_| format!("{}: ZIP の中の {name} を読めません", upload.name))?;
+            unpacked += bytes.len() as u64;
+            if unpacked > MAX_UNPACKED_BYTES {
+                return Err(format!("ZIP を展開すると {} MB を超えます", MAX_UNPACKED_BYTES / 1024 / 1024));
+            }
+            files.push((name, bytes));
+        }
+    }
+    Ok(files)
+}
+
+fn problem_lines(files: &[FileReport], sets: &[Transmission]) -> Vec<ProblemLine> {
+    let mut lines = Vec::new();
+    for file in files {
+        for problem in &file.problems {
+            lines.push(ProblemLine { file: file.name.clone(), text: problem.to_string() });
+        }
+    }
+    for set in sets {
+        for problem in &set.problems {
+            lines.push(ProblemLine { file: format!("送信単位 {}", set.stamp), text: problem.clone() });
+        }
+    }
+    lines
+}
+
+/// The key item that ties a person's records together in each kind.
+const KEY_ITEMS: [&str; 3] = ["居宅サービス計画作成（変更）日", "対象年月", "削除対象年月"];
+
+/// The people a set is about, from its main file; names from its 利用者補足情報 where the main
+/// file carries none (第1表 does not).
+fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<CareplanSubject> {
+    let name_in_supplement = |insurer: &str, insured: &str| {
+        supplement?.records().find_map(|r| {
+            (r.get("保険者番号") == Some(insurer) && r.get("被保険者番号") == Some(insured))
+                .then(|| r.get("利用者氏名"))
+                .flatten()
+        })
+    };
+    let mut out: Vec<CareplanSubject> = Vec::new();
+    for record in file.records() {
+        let subject = CareplanSubject {
+            insurer_no: record.get("保険者番号").unwrap_or_default().to_string(),
+            insured_no: record.get("被保険者番号").unwrap_or_default().to_string(),
+            record_key: KEY_ITEMS.iter().find_map(|k| record.get(k)).unwrap_or_default().to_string(),
+            name: record
+                .get("利用者氏名")
+                .or_else(|| {
+                    name_in_supplement(
+                        record.get("保険者番号").unwrap_or_default(),
+                        record.get("被保険者番号").unwrap_or_default(),
+                    )
+                })
+                .filter(|n| !n.is_empty())
+                .unwrap_or("（氏名なし）")
+                .to_string(),
+            patient_id: None,
+        };
+        if !out.iter().any(|s| {
+            (&s.insurer_no, &s.insured_no, &s.record_key)
+                == (&subject.insurer_no, &subject.insured_no, &subject.record_key)
+        }) {
+            out.push(subject);
+        }
+    }
+    out
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    upload: FormWithFiles<MAX_UPLOAD_FILES>,
+) -> Result<Response, AppError> {
+    let facility = my_facility(&state, &auth).await?;
+    let refuse = |problems: Vec<ProblemLine>, checked: Vec<String>| async {
+        let page = index_page(&state, &csrf, &auth, &facility, problems, checked).await?;
+        Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
+    };
+    if upload.files.is_empty() {
+        return refuse(
+            vec![ProblemLine { file: String::new(), text: "ファイルを選んでください".into() }],
+            vec![],
+        )
+        .await;
+    }
+    let files = match unpack(upload.files) {
+        Ok(files) => files,
+        Err(message) => {
+            return refuse(vec![ProblemLine { file: String::new(), text: message }], vec![]).await;
+        }
+    };
+    let checked: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
+    let report = check(&files);
+    let mut problems = problem_lines(&report.files, &report.sets);
+    let my_office = facility.info.care_provider_no.as_ref().map(|n| n.to_string()).unwrap_or_default();
+    let mut receivers = Vec::new();
+    for set in &report.sets {
+        if set.sender.number != my_office {
+            problems.push(ProblemLine {
+                file: format!("送信単位 {}", set.stamp),
+                text: format!(
+                    "送信元の事業所番号 {} がこの事業所（{}）の介護事業所番号と違います",
+                    set.sender.number,
+                    if my_office.is_empty() { "未登録" } else { &my_office }
+                ),
+            });
+        }
+        match state.store.facility_by_care_provider_no(&set.receiver.number).await? {
+            Some(receiver) => receivers.push(receiver),
+            None => problems.push(ProblemLine {
+                file: format!("送信単位 {}", set.stamp),
+                text: format!(
+                    "送信先の事業所番号 {} の事業所は Renraku に登録されていません",
+                    set.receiver.number
+                ),
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.upload", "careplan_set", "");
+        audit.outcome = "refused".into();
+        audit.detail = format!("files={} problems={}", files.len(), problems.len());
+        state.store.append_audit(&audit).await?;
+        return refuse(problems, checked).await;
+    }
+    let now = state.clock.now_ms();
+    let mut created = Vec::new();
+    for (set, receiver) in report.sets.iter().zip(receivers) {
+        let mut stored = Vec::new();
+        let mut main_file = None;
+        let mut supplement = None;
+        for name in &set.files {
+            let text = name.to_string();
+            let Some((_, bytes)) = files.iter().find(|(n, _)| n.eq_ignore_ascii_case(&text)) else {
+                continue;
+            };
+            if main_file.is_none() {
+                main_file = CareplanFile::parse(name.kind, bytes).ok();
+            } else if name.kind == Kind::Uphosoku {
+                supplement = CareplanFile::parse(name.kind, bytes).ok();
+            }
+            stored.push(CareplanFileData {
+                name: text,
+                kind: name.kind.prefix().to_string(),
+                bytes: bytes.clone(),
+            });
+        }
+        let new = NewCareplanSet {
+            kind: set_kind_code(set.kind).to_string(),
+            stamp: set.stamp.clone(),
+            month: set.files.iter().find_map(|f| f.month.clone()).filter(|m| m != "000000"),
+            sender_facility_id: facility.id.clone(),
+            receiver_facility_id: receiver.id.clone(),
+            sender_office: format!("{}-{}", set.sender.number, set.sender.service_type),
+            receiver_office: format!("{}-{}", set.receiver.number, set.receiver.service_type),
+            uploaded_by: auth.account.id.clone(),
+            uploaded_at_ms: now,
+            files: stored,
+            subjects: main_file.as_ref().map(|f| subjects(f, supplement.as_ref())).unwrap_or_default(),
+        };
+        let mut audit = auth.audit(&meta, now, "careplan.upload", "careplan_set", "");
+        audit.detail = format!("stamp={} kind={} files={}", set.stamp, new.kind, new.files.len());
+        match state.store.create_careplan_set(&new, &audit).await {
+            Ok(id) => created.push(id),
+            Err(StoreError::Taken(_)) => {
+                return refuse(
+                    vec![ProblemLine {
+                        file: format!("送信単位 {}", set.stamp),
+                        text: "この送信単位（同じ連番・送信先）はアップロード済みです".into(),
+                    }],
+                    checked,
+                )
+                .await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let target = match created.as_slice() {
+        [one] => format!("/careplan/sets/{one}"),
+        _ => "/careplan".to_string(),
+    };
+    Ok(Redirect::to(&target).into_response())
+}
+
+/// One file kind as a table: one row per record, or (for records with many items) one item
+/// per row.
+pub struct TableView {
+    pub title: &'static str,
+    pub file: String,
+    pub position: usize,
+    pub vertical: bool,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Items every record carries that the page shows once, in the heading.
+const HIDDEN: [&str; 2] = ["CSVバージョン", "識別子"];
+
+/// A value as the form shows it: dates in Japanese, codes with their meaning.
+fn shown(format: &Format, value: &str) -> String {
+    match format {
+        _ if value.is_empty() => String::new(),
+        Format::Date | Format::DateOr(_) if value.len() == 8 && value != "00000000" => {
+            let n = |r: std::ops::Range<usize>| value[r].trim_start_matches('0').to_string();
+            format!("{}年{}月{}日", &value[..4], n(4..6), n(6..8))
+        }
+        Format::YearMonth | Format::YearMonthOr(_) if value.len() == 6 && value != "000000" => {
+            format!("{}年{}月", &value[..4], value[4..6].trim_start_matches('0'))
+        }
+        Format::Code(codes) => match codes.iter().find(|(c, _)| *c == value) {
+            Some((code, label)) => format!("{code}:{label}"),
+            None => value.to_string(),
+        },
+        _ => value.to_string(),
+    }
+}
+
+fn table(position: usize, name: &str, file: &CareplanFile) -> TableView {
+    let kind = file.kind;
+    let items: Vec<_> = kind.items().iter().filter(|i| !HIDDEN.contains(&i.name)).collect();
+    let vertical =
+        items.len() > 30 || matches!(kind, Kind::Up1kyo | Kind::Dlt1kyo | Kind::Dltplan | Kind::Dltjsk);
+    let value = |record: &Record<'_>, name: &str| {
+        let item = kind.item(name);
+        match (item, record.get(name)) {
+            (Some(item), Some(v)) => shown(&item.format, v),
+            _ => String::new(),
+        }
+    };
+    let records: Vec<Record<'_>> = file.records().collect();
+    let (headers, rows) = if vertical {
+        // One column per record, one row per item.
+        let headers = std::iter::once("項目").chain(records.iter().map(|_| "")).collect();
+        let rows = items
+            .iter()
+            .map(|item| {
+                std::iter::once(item.name.to_string())
+                    .chain(records.iter().map(|r| value(r, item.name)))
+                    .collect()
+            })
+            .collect();
+        (headers, rows)
+    } else {
+        let headers = items.iter().map(|i| i.name).collect();
+        let rows = records.iter().map(|r| items.iter().map(|i| value(r, i.name)).collect()).collect();
+        (headers, rows)
+    };
+    TableView { title: kind.label(), file: name.to_string(), position, vertical, headers, rows }
+}
+
+#[derive(Template)]
+#[template(path = "careplan/set.html")]
+struct SetPage {
+    chrome: Chrome,
+    set: CareplanSetSummary,
+    stamp: String,
+    mine: bool,
+    sent: String,
+    acknowledged: String,
+    people: Vec<(CareplanSubject, Option<String>)>,
+    tables: Vec<TableView>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let facility = my_facility(&state, &auth).await?;
+    let set = match state.store.careplan_set(&facility.id, &id).await {
+        Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
+        other => other?,
+    };
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.read", "careplan_set", &id);
+    audit.detail = format!("stamp={} people={}", set.summary.stamp, set.summary.subjects.len());
+    state.store.append_audit(&audit).await?;
+    // A link to the person's 連絡帳 where the viewer is a member of it.
+    let rooms = state.store.my_rooms(&auth.account.id).await?;
+    let people = set
+        .summary
+        .subjects
+        .iter()
+        .map(|s| {
+            let room = s
+                .patient_id
+                .as_ref()
+                .and_then(|p| rooms.iter().find(|r| &r.room.patient_id == p))
+                .map(|r| r.room.id.clone());
+            (s.clone(), room)
+        })
+        .collect();
+    let mut tables = Vec::new();
+    for (position, file) in set.files.iter().enumerate() {
+        let Some(kind) = Kind::from_prefix(&file.kind) else { continue };
+        if let Ok(parsed) = CareplanFile::parse(kind, &file.bytes) {
+            tables.push(table(position, &file.name, &parsed));
+        }
+    }
+    let page = SetPage {
+        chrome: Chrome::new(set_kind_label(&set.summary.kind), &csrf, Some(&auth)),
+        stamp: stamp_label(&set.summary.stamp),
+        mine: set.summary.sender_facility_id == facility.id,
+        sent: set.summary.sent_at_ms.map(jst).unwrap_or_default(),
+        acknowledged: set.summary.acknowledged_at_ms.map(jst).unwrap_or_default(),
+        people,
+        tables,
+        set: set.summary,
+    };
+    Ok(render(page)?.into_response())
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let facility = my_facility(&state, &auth).await?;
+    let audit = auth.audit(&meta, state.clock.now_ms(), "careplan.send", "careplan_set", &id);
+    match state.store.send_careplan_set(&facility.id, &id, audit.at_ms, &audit).await {
+        Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
+        Err(StoreError::NotAllowed) => Err(AppError::Forbidden("この送信単位は送信済みです。")),
+        other => {
+            other?;
+            Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
+        }
+    }
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let facility = my_facility(&state, &auth).await?;
+    let audit = auth.audit(&meta, state.clock.now_ms(), "careplan.acknowledge", "careplan_set", &id);
+    match state.store.acknowledge_careplan_set(&facility.id, &id, &auth.account.id, audit.at_ms, &audit).await
+    {
+        Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
+        other => {
+            other?;
+            Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
+        }
+    }
+}
+
+/// The original file, byte for byte, for the care software or the national system.
+pub async fn download(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(auth): SignedIn,
+    Path((id, position)): Path<(String, usize)>,
+) -> Result<Response, AppError> {
+    let facility = my_facility(&state, &auth).await?;
+    let set = match state.store.careplan_set(&facility.id, &id).await {
+        Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
+        other => other?,
+    };
+    let file = set.files.into_iter().nth(position).ok_or(AppError::NotFound("ファイル"))?;
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.download", "careplan_set", &id);
+    audit.detail = format!("file={}", file.name);
+    state.store.append_audit(&audit).await?;
+    // Names are ASCII by the standard (checked at upload).
+    let headers = [
+        (header::CONTENT_TYPE, "text/csv; charset=Shift_JIS".to_string()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file.name)),
+        (header::CACHE_CONTROL, "private, no-store".to_string()),
+        (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
+    ];
+    Ok((headers, file.bytes).into_response())
+}
