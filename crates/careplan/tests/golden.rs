@@ -1,0 +1,190 @@
+//! The hand-built golden files (tests/golden, made from the layout by make.py): every kind is
+//! read, checked clean, and written back byte for byte; broken copies are refused with the
+//! file, line, item number and item name.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use renraku_careplan::check::{check, check_file};
+use renraku_careplan::file::CareplanFile;
+use renraku_careplan::layout::Kind;
+use renraku_careplan::name::FileName;
+use renraku_careplan::problem::Problem;
+use renraku_careplan::sets::SetKind;
+
+fn golden() -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "CSV"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+fn file(prefix: &str) -> (String, Vec<u8>) {
+    golden().into_iter().find(|(n, _)| n.starts_with(prefix)).unwrap()
+}
+
+fn sjis(s: &str) -> Vec<u8> {
+    encoding_rs::SHIFT_JIS.encode(s).0.into_owned()
+}
+
+fn text(bytes: &[u8]) -> String {
+    encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes).0.into_owned()
+}
+
+/// The problems of `name` with `bytes`, as (line, item number, item name, message).
+fn problems(name: &str, bytes: &[u8]) -> Vec<Problem> {
+    check_file(name, bytes).problems
+}
+
+fn has(problems: &[Problem], line: usize, item: Option<(u16, &str)>, words: &str) -> bool {
+    problems.iter().any(|p| p.line == line && p.item == item && p.message.contains(words))
+}
+
+#[test]
+fn every_kind_is_read_checked_clean_and_written_back_byte_for_byte() {
+    let files = golden();
+    let kinds: std::collections::BTreeSet<_> =
+        files.iter().map(|(n, _)| FileName::parse(n).unwrap().kind).collect();
+    assert_eq!(kinds.len(), Kind::ALL.len(), "a golden file for every kind");
+    for (name, bytes) in &files {
+        let report = check_file(name, bytes);
+        assert!(report.problems.is_empty(), "{name}: {:?}", report.problems);
+        let kind = report.file_name.unwrap().kind;
+        let parsed = CareplanFile::parse(kind, bytes).unwrap();
+        assert_eq!(&parsed.write().unwrap(), bytes, "{name} round trip");
+    }
+    let report = check(&files);
+    assert!(report.is_conformant());
+    let sets: Vec<_> = report.sets.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        sets,
+        [
+            SetKind::Plan,
+            SetKind::Provision,
+            SetKind::PlanDeletion,
+            SetKind::ProvisionDeletion,
+            SetKind::Actual,
+            SetKind::ActualDeletion
+        ]
+    );
+}
+
+#[test]
+fn japanese_text_and_quoted_fields_come_through_as_written() {
+    let (_, bytes) = file("UP2KYO");
+    let plan = CareplanFile::parse(Kind::Up2kyo, &bytes).unwrap();
+    let first = plan.records().next().unwrap();
+    assert_eq!(first.get("課題"), Some("自宅で安全に入浴したい、\"できれば\"毎日\r\n（転倒に注意）, 家族の負担を減らす"));
+    assert_eq!(first.get("サービス事業所名"), Some("㈱さくら訪問看護ステーション"));
+    assert_eq!(first.get("保険対象区分"), Some("Y"));
+    let (_, bytes) = file("UPHOSOKU_000000");
+    let supplement = CareplanFile::parse(Kind::Uphosoku, &bytes).unwrap();
+    let person = supplement.records().next().unwrap();
+    assert_eq!(person.get("利用者氏名"), Some("髙橋 花子"));
+    assert_eq!(person.get("利用者住所２"), Some("①号室"));
+    assert_eq!(person.get("被保険者番号"), Some("0123456789"));
+    assert_eq!(person.items().count(), 63);
+}
+
+/// Replaces the `n`th comma-separated field (from 0) of line `line` (from 1) of a file without
+/// quoted line breaks.
+fn with_field(bytes: &[u8], line: usize, n: usize, value: &str) -> Vec<u8> {
+    let source = text(bytes);
+    let mut lines: Vec<String> = source.split("\r\n").map(str::to_string).collect();
+    let mut fields: Vec<&str> = lines[line - 1].split(',').collect();
+    fields[n] = value;
+    lines[line - 1] = fields.join(",");
+    sjis(&lines.join("\r\n"))
+}
+
+#[test]
+fn broken_items_are_named_by_line_number_and_name() {
+    let (name, bytes) = file("UPHOSOKU_202612");
+    let p = problems(&name, &with_field(&bytes, 1, 6, "3"));
+    assert!(has(&p, 1, Some((7, "利用者性別")), "男性"), "{p:?}");
+    let p = problems(&name, &with_field(&bytes, 1, 2, ""));
+    assert!(has(&p, 1, Some((3, "被保険者番号")), "必須"), "{p:?}");
+    let p = problems(&name, &with_field(&bytes, 1, 7, "20260230"));
+    assert!(p.iter().any(|p| p.item == Some((8, "利用者生年月日"))), "{p:?}");
+    let p = problems(&name, &with_field(&bytes, 1, 2, "H12345678"));
+    assert!(p.iter().any(|p| p.item == Some((3, "被保険者番号"))), "{p:?}");
+    assert!(problems(&name, &with_field(&bytes, 1, 2, "H123456789")).is_empty(), "生保単独 H+9 digits");
+    // The month inside must be the month of the name.
+    let p = problems(&name, &with_field(&bytes, 1, 62, "202611"));
+    assert!(has(&p, 1, Some((63, "対象年月")), "ファイル名"), "{p:?}");
+    // A record with an item too few.
+    let source = text(&bytes);
+    let short = sjis(&source.replacen(",202612\r\n", "\r\n", 1));
+    let p = problems(&name, &short);
+    assert!(has(&p, 1, None, "項目数が63ではありません（62項目あります）"), "{p:?}");
+
+    let (name, bytes) = file("UP2KYO");
+    let p = problems(&name, &with_field(&bytes, 3, 14, "X"));
+    assert!(has(&p, 3, Some((15, "保険対象区分")), ""), "line 3: after the quoted line break; {p:?}");
+    // Two CSVバージョン in one file.
+    let p = problems(&name, &with_field(&bytes, 3, 0, "202404"));
+    assert!(has(&p, 3, Some((1, "CSVバージョン")), "混在"), "{p:?}");
+
+    let (name, bytes) = file("UPPLAN");
+    let p = problems(&name, &with_field(&bytes, 1, 9, "20261130"));
+    assert!(has(&p, 1, Some((10, "サービス利用日")), "対象年月"), "{p:?}");
+    let p = problems(&name, &with_field(&bytes, 1, 11, "2500"));
+    assert!(p.iter().any(|p| p.item == Some((12, "サービス開始時刻"))), "{p:?}");
+    let p = problems(&name, &with_field(&bytes, 3, 15, ""));
+    assert!(has(&p, 3, Some((16, "TAISコード")), "福祉用具"), "{p:?}");
+
+    // 第7表 without its total row, and with a discount on a subtotal row.
+    let (name, bytes) = file("UPSIKYU");
+    let source = text(&bytes);
+    let without_total: String = source.split_inclusive("\r\n").filter(|l| !l.contains(",999999,")).collect();
+    let p = problems(&name, &sjis(&without_total));
+    assert!(p.iter().any(|p| p.message.contains("全合計の行")), "{p:?}");
+    let p = problems(&name, &with_field(&bytes, 2, 13, "090"));
+    assert!(has(&p, 2, Some((14, "割引後率")), "小計"), "{p:?}");
+}
+
+#[test]
+fn unreadable_text_is_refused_with_line_and_column() {
+    let (name, bytes) = file("UP3KYO");
+    let mut broken = bytes.clone();
+    let second_line = broken.iter().position(|b| *b == b'\n').unwrap() + 1;
+    broken[second_line + 3] = 0xA0; // not a Shift_JIS byte
+    let p = problems(&name, &broken);
+    assert_eq!((p[0].line, p[0].column), (2, Some(4)), "{p:?}");
+    let utf8 = text(&bytes).into_bytes();
+    let p = problems(&name, &utf8);
+    assert!(p[0].message.contains("UTF-8"), "{p:?}");
+    let unclosed = sjis(&text(&bytes).replacen("\"訪問看護\"", "\"訪問看護", 1));
+    // The quote now runs on to the next line's first quote; the text after it is where the
+    // file stops making sense.
+    let p = problems(&name, &unclosed);
+    assert_eq!((p[0].line, p[0].column.is_some()), (2, true), "{p:?}");
+}
+
+#[test]
+fn names_of_the_older_interface_and_incomplete_sets_are_reported() {
+    let (_, bytes) = file("UP1KYO");
+    let p = problems("UP1KYO_1234567890_2234567890_20261120093000.CSV", &bytes);
+    assert!(p[0].message.contains("v3"), "{p:?}");
+    let files: Vec<_> = golden().into_iter().filter(|(n, _)| !n.starts_with("UP3KYO")).collect();
+    let report = check(&files);
+    assert!(!report.is_conformant());
+    let plan = report.sets.iter().find(|s| s.kind == SetKind::Plan).unwrap();
+    assert!(plan.problems.iter().any(|p| p.contains("UP3KYO がありません")), "{:?}", plan.problems);
+}
+
+#[test]
+fn characters_outside_ms932_are_named_on_write_never_replaced() {
+    let (_, bytes) = file("UPHOSOKU_000000");
+    let mut supplement = CareplanFile::parse(Kind::Uphosoku, &bytes).unwrap();
+    supplement.text.rows[0].fields[5].value = "𠮷田 花子".into();
+    let problems = supplement.write().unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].item, Some((6, "利用者氏名")));
+    assert!(problems[0].message.contains("𠮷"), "{}", problems[0]);
+}
