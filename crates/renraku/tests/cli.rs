@@ -235,3 +235,42 @@ fn the_configuration_is_printed_without_secrets() {
     assert!(!text.contains("hunter2") && text.contains("<redacted>"), "{text}");
     assert!(text.contains("0.0.0.0:9000"), "environment variables apply: {text}");
 }
+
+/// `renraku careplan check` on the golden files, a broken copy, and a path that is not there.
+#[test]
+fn careplan_check_reports_every_problem_and_its_exit_status_says_if_all_conform() {
+    let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
+    let ok = renraku(&["careplan", "check", golden], &[]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("すべて適合（ファイル 11、送信単位 6）"), "{}", stdout(&ok));
+
+    let dir = tempfile::tempdir().unwrap();
+    let name = "UP2KYO_1234567890_43_2234567890_13_20261120093000.CSV";
+    let bytes = std::fs::read(format!("{golden}/{name}")).unwrap();
+    // 保険対象区分 Y → X on the first record.
+    let broken: Vec<u8> = {
+        let at = bytes.windows(3).position(|w| w == b",Y,").unwrap();
+        let mut b = bytes.clone();
+        b[at + 1] = b'X';
+        b
+    };
+    std::fs::write(dir.path().join(name), broken).unwrap();
+    let bad = renraku(&["careplan", "check", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(bad.status.code(), Some(1));
+    let out = stdout(&bad);
+    assert!(out.contains(&format!("{name}: 1行目 項目15「保険対象区分」:")), "{out}");
+    assert!(out.contains("UP1KYO がありません"), "the incomplete set is reported too: {out}");
+
+    let json = renraku(&["careplan", "check", "--json", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["conformant"], false);
+    let problem = &report["files"][0]["problems"][0];
+    assert_eq!(problem["line"], 1);
+    assert_eq!(problem["item_no"], 15);
+    assert_eq!(problem["item_name"], "保険対象区分");
+    assert_eq!(report["sets"][0]["complete"], false);
+
+    let missing = renraku(&["careplan", "check", "/nonexistent/UP1KYO.CSV"], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+}
