@@ -79,7 +79,10 @@ fn japanese_text_and_quoted_fields_come_through_as_written() {
     let (_, bytes) = file("UP2KYO");
     let plan = CareplanFile::parse(Kind::Up2kyo, &bytes).unwrap();
     let first = plan.records().next().unwrap();
-    assert_eq!(first.get("課題"), Some("自宅で安全に入浴したい、\"できれば\"毎日\r\n（転倒に注意）, 家族の負担を減らす"));
+    assert_eq!(
+        first.get("課題"),
+        Some("自宅で安全に入浴したい、\"できれば\"毎日\r\n（転倒に注意）, 家族の負担を減らす")
+    );
     assert_eq!(first.get("サービス事業所名"), Some("㈱さくら訪問看護ステーション"));
     assert_eq!(first.get("保険対象区分"), Some("Y"));
     let (_, bytes) = file("UPHOSOKU_000000");

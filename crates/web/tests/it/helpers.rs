@@ -313,6 +313,17 @@ impl Page {
     }
 
     #[track_caller]
+    pub fn expect_redirect_prefix(self, prefix: &str) -> Page {
+        assert!(
+            self.location().is_some_and(|l| l.starts_with(prefix)),
+            "expected a redirect to {prefix}…, got {} {:?}: {}",
+            self.status,
+            self.location(),
+            self.body
+        );
+        self
+    }
+
     pub fn expect_redirect(self, to: &str) -> Page {
         assert!(
             (300..400).contains(&self.status),

@@ -8,5 +8,6 @@ mod admin;
 mod audit;
 mod bad_input;
 mod browser;
+mod careplan;
 mod rooms;
 mod sign_in;

@@ -1,0 +1,202 @@
+//! Care-plan data exchange over HTTP (F1–F4): a care manager's office uploads the golden plan
+//! set, sees it checked and shown as 第1–3表, sends it to a home-nursing office of another
+//! municipality; the nurse's office acknowledges, downloads the files unchanged and sends 実績
+//! back. Who may see what, broken files, ZIPs and the audit trail.
+
+use crate::both;
+use crate::helpers::*;
+
+both!(a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back);
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
+
+pub fn golden(prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(GOLDEN)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().contains(prefix))
+        .filter(|p| p.extension().is_some_and(|e| e == "CSV"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A facility with `care_provider_no` and a careplan user (and one without the flag).
+async fn office(
+    app: &TestApp,
+    admin: &Browser,
+    name: &str,
+    category: &str,
+    number: &str,
+    login: &str,
+) -> (Browser, Browser) {
+    let mut fields: Vec<(&str, &str)> = crate::admin::FACILITY.to_vec();
+    for (k, v) in fields.iter_mut() {
+        match *k {
+            "name" => *v = name,
+            "service_category" => *v = category,
+            "care_provider_no" => *v = number,
+            _ => {}
+        }
+    }
+    let created = admin.submit("/admin/facilities/new", "/admin/facilities/new", &fields).await;
+    let facility = created
+        .location()
+        .unwrap_or_else(|| panic!("{}", created.body))
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut users = vec![];
+    for (login, careplan) in [(login.to_string(), true), (format!("{login}x"), false)] {
+        let path = format!("/admin/facilities/{facility}/users/new");
+        let mut fields = vec![
+            ("login_id", login.as_str()),
+            ("name", "介護 次郎"),
+            ("kana", "かいご じろう"),
+            ("occupation", "care_manager"),
+            ("is_manager", "on"),
+        ];
+        if careplan {
+            fields.push(("careplan", "on"));
+        }
+        let issued = admin.submit(&path, &path, &fields).await.expect_status(201);
+        let b = app.browser();
+        app.activate(&b, &activation_link(&issued.body), "Careplan-pass-2026").await;
+        app.sign_in_first_time(&b, &login, "Careplan-pass-2026").await;
+        users.push(b);
+    }
+    let without = users.pop().unwrap();
+    (users.pop().unwrap(), without)
+}
+
+pub async fn upload(b: &Browser, files: Vec<(String, Vec<u8>)>) -> Page {
+    let token = b.get("/careplan").await.csrf();
+    let mut form = reqwest::multipart::Form::new();
+    for (name, bytes) in files {
+        form = form.part("files", reqwest::multipart::Part::bytes(bytes).file_name(name));
+    }
+    let r = b.client.post(format!("{}/careplan?_csrf={token}", b.base)).multipart(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    Page { status, headers, body: r.text().await.unwrap() }
+}
+
+fn zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        out.start_file(format!("2026-12/{name}"), zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// Two offices in two municipalities, the care manager a member of the patient's room.
+pub struct Exchange {
+    pub cm: Browser,
+    pub ns: Browser,
+    pub ns_without_flag: Browser,
+    pub room: String,
+}
+
+pub async fn exchange(app: &TestApp) -> Exchange {
+    let (operator, _) = app.operator().await;
+    let (_, admin_a, _) = app.municipality_with_admin(&operator, "122203", "admin_a").await;
+    let (_, admin_b, _) = app.municipality_with_admin(&operator, "122173", "admin_b").await;
+    let (cm, _) =
+        office(app, &admin_a, "さくら居宅介護支援事業所", "care_management", "1234567890", "cm01").await;
+    let (ns, ns_without_flag) =
+        office(app, &admin_b, "かしわ訪問看護", "home_nursing", "2234567890", "ns01").await;
+    let created = admin_a.submit("/admin/rooms/new", "/admin/rooms/new", crate::rooms::PATIENT).await;
+    let location = created.location().unwrap_or_else(|| panic!("{}", created.body)).to_string();
+    let identity = app.store().identity_by_login("cm01").await.unwrap().unwrap();
+    let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
+    admin_a.submit(&location, &format!("{location}/members"), &[("account_id", &account.id)]).await;
+    Exchange { cm, ns, ns_without_flag, room: location.rsplit('/').next().unwrap().to_string() }
+}
+
+async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back(app: TestApp) {
+    let Exchange { cm, ns, ns_without_flag, room } = exchange(&app).await;
+    ns_without_flag.get("/careplan").await.expect_status(403);
+    app.browser().get("/careplan").await.expect_redirect("/login");
+
+    // A broken file is refused with its line, item number and name; nothing is stored.
+    let mut broken = golden("_20261120093000");
+    let up2 = broken.iter_mut().find(|(n, _)| n.starts_with("UP2KYO")).unwrap();
+    let at = up2.1.windows(3).position(|w| w == b",Y,").unwrap();
+    up2.1[at + 1] = b'X';
+    let refused = upload(&cm, broken).await.expect_status(422);
+    assert!(refused.body.contains("1行目 項目15「保険対象区分」"), "{}", refused.body);
+    assert!(refused.body.contains("送信したものはありません"));
+
+    // The plan set: checked, stored as a draft, shown as the familiar tables.
+    let plan = golden("_20261120093000");
+    let stored = upload(&cm, plan.clone()).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    assert!(page.body.contains("居宅サービス計画書(2)（第2表）"));
+    assert!(page.body.contains("週間サービス計画表（第3表）"));
+    assert!(
+        page.body.contains("自宅で安全に入浴したい、&#34;できれば&#34;毎日")
+            || page.body.contains("自宅で安全に入浴したい、&quot;できれば&quot;毎日"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("髙橋 花子"));
+    assert!(page.body.contains(&format!("/rooms/{room}")), "linked to the patient's room");
+    assert!(page.body.contains("未送信"));
+    // Not the provider's before it is sent.
+    ns.get(&set).await.expect_status(404);
+    assert!(!ns.get("/careplan").await.body.contains("髙橋 花子"));
+    cm.submit(&set, &format!("{set}/send"), &[]).await.expect_redirect(&set);
+    ns_without_flag.get(&set).await.expect_status(403);
+
+    // The provider sees it, acknowledges it and downloads the files unchanged.
+    let inbox = ns.get("/careplan").await;
+    assert!(inbox.body.contains("髙橋 花子") && inbox.body.contains("受領待ち"), "{}", inbox.body);
+    let page = ns.get(&set).await.expect_status(200);
+    assert!(!page.body.contains(&format!("/rooms/{room}")), "no room link for a non-member");
+    ns.send(&page, &format!("{set}/ack"), &[]).await.expect_redirect(&set);
+    assert!(cm.get(&set).await.body.contains("受領"), "the sender sees the acknowledgement");
+    for (position, (name, bytes)) in [&plan[0], &plan[1], &plan[2], &plan[3]].into_iter().enumerate() {
+        let r = ns.client.get(format!("{}{set}/files/{position}", ns.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=Shift_JIS");
+        let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+        let got = r.bytes().await.unwrap().to_vec();
+        let original = plan
+            .iter()
+            .find(|(n, _)| disposition.contains(n.as_str()))
+            .unwrap_or_else(|| panic!("{disposition} {name}"));
+        assert_eq!(&got, &original.1, "{name}: byte for byte");
+        let _ = bytes;
+    }
+    // The same set twice is refused.
+    upload(&cm, plan).await.expect_status(422);
+
+    // The 第6・7表 set as a ZIP.
+    let provision = golden("_20261120093100");
+    let zipped = upload(&cm, vec![("2026-12.zip".into(), zip(&provision))]).await;
+    assert!(zipped.location().is_some_and(|l| l.starts_with("/careplan/sets/")), "{}", zipped.body);
+
+    // 実績 back from the provider; a provider cannot send in the care manager's name.
+    let actual = golden("UPJSK_");
+    upload(&ns, actual.clone()).await.expect_redirect_prefix("/careplan/sets/");
+    let refused = upload(&cm, actual).await.expect_status(422);
+    assert!(refused.body.contains("送信元の事業所番号 2234567890"), "{}", refused.body);
+
+    let m = app.store().municipality_by_code("122203").await.unwrap();
+    let actions: Vec<String> =
+        app.store().audit_chain(&m.id).await.unwrap().into_iter().map(|r| r.facts.action).collect();
+    for action in ["careplan.upload", "careplan.read", "careplan.send"] {
+        assert!(actions.iter().any(|a| a == action), "{action} audited: {actions:?}");
+    }
+    let k = app.store().municipality_by_code("122173").await.unwrap();
+    let actions: Vec<String> =
+        app.store().audit_chain(&k.id).await.unwrap().into_iter().map(|r| r.facts.action).collect();
+    for action in ["careplan.read", "careplan.acknowledge", "careplan.download"] {
+        assert!(actions.iter().any(|a| a == action), "{action} audited: {actions:?}");
+    }
+}
