@@ -322,3 +322,88 @@ async fn a_post_appears_live_in_another_members_browser() {
         let _ = d.process.kill().await;
     }
 }
+
+/// A care manager uploads the golden plan set in Chromium, sees 第2表 and sends it; the
+/// home-nursing office (another municipality) opens it in another browser and acknowledges.
+#[tokio::test]
+async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() {
+    let Some(mut first) = start_browser().await else { return };
+    let Some(mut second) = start_browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (operator, _) = app.operator().await;
+    let (_, admin_a, _) = app.municipality_with_admin(&operator, "122203", "admin_a").await;
+    let (_, admin_b, _) = app.municipality_with_admin(&operator, "122173", "admin_b").await;
+    let cm_office =
+        crate::careplan::facility(&admin_a, "さくら居宅介護支援事業所", "care_management", "1234567890")
+            .await;
+    let ns_office = crate::careplan::facility(&admin_b, "かしわ訪問看護", "home_nursing", "2234567890").await;
+    for (driver, admin, office, login) in
+        [(&first, &admin_a, &cm_office, "cm01"), (&second, &admin_b, &ns_office, "ns01")]
+    {
+        let path = format!("/admin/facilities/{office}/users/new");
+        let fields = [
+            ("login_id", login),
+            ("name", "介護 次郎"),
+            ("kana", "かいご じろう"),
+            ("occupation", "care_manager"),
+            ("is_manager", "on"),
+            ("careplan", "on"),
+        ];
+        let issued = admin.submit(&path, &path, &fields).await.expect_status(201);
+        let c = &driver.client;
+        c.goto(&activation_link(&issued.body)).await.unwrap();
+        fill(c, "f-new_password", "Careplan-pass-2026").await;
+        fill(c, "f-new_password_confirm", "Careplan-pass-2026").await;
+        press_primary(c).await;
+        wait_for_path(c, "/login?activated=1").await;
+        sign_in_and_enrol(&app, c, login, "Careplan-pass-2026").await;
+        wait_for_path(c, "/rooms").await;
+    }
+    let (cm, ns) = (&first.client, &second.client);
+    // The menu leads to the exchange; the file picker takes the four files of the set.
+    cm.find(Locator::LinkText("ケアプラン連携")).await.unwrap().click().await.unwrap();
+    wait_for_path(cm, "/careplan").await;
+    let paths: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("_20261120093000"))
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+    assert_eq!(paths.len(), 4);
+    cm.find(Locator::Id("f-files")).await.unwrap().send_keys(&paths.join("\n")).await.unwrap();
+    press_primary(cm).await;
+    let table = cm
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//section[@class='careplan-table'][h2='居宅サービス計画書(2)（第2表）']",
+        ))
+        .await
+        .expect("第2表 is shown");
+    let text = table.text().await.unwrap();
+    assert!(text.contains("安全に入浴できる") && text.contains("㈱さくら訪問看護ステーション"), "{text}");
+    screenshot(cm, "careplan-set-phone", (390, 844)).await;
+    screenshot(cm, "careplan-set-desktop", (1280, 900)).await;
+    let set = path(cm).await;
+    press_primary(cm).await; // かしわ訪問看護 に送信する
+    wait_for_path(cm, &set).await;
+    let state = text_of(cm, "careplan-state").await;
+    assert!(state.contains("受領待ち"), "{state}");
+
+    ns.goto(&format!("{}/careplan", app.base)).await.unwrap();
+    ns.find(Locator::Css(&format!("a[href='{set}']"))).await.unwrap().click().await.unwrap();
+    wait_for_path(ns, &set).await;
+    press_primary(ns).await; // 受領を確認しました
+    wait_for_path(ns, &set).await;
+    let state = text_of(ns, "careplan-state").await;
+    assert!(state.contains("受領") && !state.contains("受領待ち"), "{state}");
+    cm.refresh().await.unwrap();
+    let state = text_of(cm, "careplan-state").await;
+    assert!(state.contains("介護 次郎 受領"), "the care manager sees who acknowledged: {state}");
+
+    let _ = first.client.clone().close().await;
+    let _ = first.process.kill().await;
+    let _ = second.client.clone().close().await;
+    let _ = second.process.kill().await;
+}

@@ -22,15 +22,8 @@ pub fn golden(prefix: &str) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// A facility with `care_provider_no` and a careplan user (and one without the flag).
-async fn office(
-    app: &TestApp,
-    admin: &Browser,
-    name: &str,
-    category: &str,
-    number: &str,
-    login: &str,
-) -> (Browser, Browser) {
+/// Registers a facility with this 介護事業所番号; returns its id.
+pub async fn facility(admin: &Browser, name: &str, category: &str, number: &str) -> String {
     let mut fields: Vec<(&str, &str)> = crate::admin::FACILITY.to_vec();
     for (k, v) in fields.iter_mut() {
         match *k {
@@ -41,13 +34,19 @@ async fn office(
         }
     }
     let created = admin.submit("/admin/facilities/new", "/admin/facilities/new", &fields).await;
-    let facility = created
-        .location()
-        .unwrap_or_else(|| panic!("{}", created.body))
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    created.location().unwrap_or_else(|| panic!("{}", created.body)).rsplit('/').next().unwrap().to_string()
+}
+
+/// A facility with `care_provider_no` and a careplan user (and one without the flag).
+async fn office(
+    app: &TestApp,
+    admin: &Browser,
+    name: &str,
+    category: &str,
+    number: &str,
+    login: &str,
+) -> (Browser, Browser) {
+    let facility = facility(admin, name, category, number).await;
     let mut users = vec![];
     for (login, careplan) in [(login.to_string(), true), (format!("{login}x"), false)] {
         let path = format!("/admin/facilities/{facility}/users/new");
