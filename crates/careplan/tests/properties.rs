@@ -107,7 +107,7 @@ fn valid_value(item: &Item) -> BoxedStrategy<String> {
     match item.format {
         Format::Text => {
             let limit = len;
-            prop_oneof![1 => Just(String::new()).prop_map(|_| "あ".to_string()), 6 => pieces(TEXT_PIECES, 1..=24)]
+            prop_oneof![1 => Just("あ".to_string()), 6 => pieces(TEXT_PIECES, 1..=24)]
                 .prop_map(move |mut s| {
                     if let Some(limit) = limit {
                         while sjis_len(&s) > limit {
@@ -429,7 +429,8 @@ const DOUBLE_CODES: &[(char, [u8; 2], [u8; 2])] = &[
     ('≒', [0x81, 0xE0], [0x87, 0x90]),
     ('≡', [0x81, 0xDF], [0x87, 0x91]),
     ('∵', [0x81, 0xE6], [0x87, 0x9A]),
-    ('∪', [0x81, 0xBE], [0x87, 0x9B]),
+    ('∪', [0x81, 0xBE], [0x87, 0x9C]),
+    ('∩', [0x81, 0xBF], [0x87, 0x9B]),
     ('￢', [0x81, 0xCA], [0xEE, 0xF9]),
     ('ⅰ', [0xFA, 0x40], [0xEE, 0xEF]),
 ];
@@ -481,9 +482,7 @@ fn sjis_row(kind: Kind, values: &[(usize, &str)]) -> Vec<u8> {
     for (no, value) in values {
         fields[no - 1] = (*value).to_string();
     }
-    let mut records = vec![fields];
-    let file = CareplanFile::build(kind, std::mem::take(&mut records));
-    file.write().unwrap()
+    CareplanFile::build(kind, vec![fields]).write().unwrap()
 }
 
 #[test]
