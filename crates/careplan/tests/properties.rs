@@ -340,6 +340,47 @@ fn parse_check_write(kind: Kind, bytes: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A value of exactly `len` UTF-8 bytes (or any length up to 40) from digits and MS932
+/// characters of two (±, §) and three (あ, ｱ, 髙) UTF-8 bytes: checks that slice a value by
+/// bytes meet a character boundary anywhere.
+fn byte_sized_value(item: &Item) -> BoxedStrategy<String> {
+    const MIXED: &[char] = &['0', '1', '9', '0', '1', '-', '.', '±', '§', 'あ', 'ｱ', '髙'];
+    let target = item.len.map(usize::from);
+    (prop::collection::vec(prop::sample::select(MIXED), 1..=40), 1usize..=40)
+        .prop_map(move |(chars, any_len)| {
+            let target = target.unwrap_or(any_len);
+            let mut s = String::new();
+            for c in chars {
+                if s.len() + c.len_utf8() > target {
+                    break;
+                }
+                s.push(c);
+            }
+            while s.len() < target {
+                s.push('0');
+            }
+            s
+        })
+        .boxed()
+}
+
+/// Records of the right shape whose values are valid, empty, or hostile in their byte length.
+fn hostile_records() -> BoxedStrategy<(Kind, Vec<Vec<String>>)> {
+    any_kind()
+        .prop_flat_map(|kind| {
+            let record: Vec<BoxedStrategy<String>> = kind
+                .items()
+                .iter()
+                .map(|item| {
+                    prop_oneof![1 => Just(String::new()), 2 => valid_value(item), 2 => byte_sized_value(item)]
+                        .boxed()
+                })
+                .collect();
+            (Just(kind), prop::collection::vec(record, 1..=4))
+        })
+        .boxed()
+}
+
 proptest! {
     #![proptest_config(config(256))]
 
@@ -356,6 +397,16 @@ proptest! {
     #[test]
     fn mutated_golden_files_never_panic((kind, bytes) in mutated_golden()) {
         parse_check_write(kind, &bytes)?;
+    }
+
+    /// Finds the two char-boundary panics below within a few dozen cases; ignored until they
+    /// are fixed.
+    #[test]
+    #[ignore = "src bugs: see known_bug_postal_code_… and known_bug_day_bits_…"]
+    fn hostile_values_in_well_shaped_rows_never_panic((kind, records) in hostile_records()) {
+        if let Ok(bytes) = CareplanFile::build(kind, records).write() {
+            parse_check_write(kind, &bytes)?;
+        }
     }
 }
 

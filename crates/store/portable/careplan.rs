@@ -49,6 +49,16 @@ fn withdraws(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// The deletion kind that withdraws a set of this kind.
+fn withdrawn_by(kind: &str) -> Option<&'static str> {
+    match kind {
+        "plan" => Some("plan_deletion"),
+        "provision" => Some("provision_deletion"),
+        "actual" => Some("actual_deletion"),
+        _ => None,
+    }
+}
+
 impl SqlStore {
     pub(crate) async fn careplan_facility_by_office(
         &self,
@@ -233,6 +243,25 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        // Sets apply in stamp order, whatever order they are sent in: a plan sent after the
+        // deletion that follows it (by stamp) arrives withdrawn.
+        if let Some(deletion) = withdrawn_by(&kind) {
+            sqlx::query(
+                "UPDATE careplan_sets SET withdrawn_by = (SELECT d.id FROM careplan_sets d WHERE d.kind = $2 \
+                 AND d.stamp > $3 AND d.sender_facility_id = $4 AND d.receiver_facility_id = $5 \
+                 AND d.sent_at_ms IS NOT NULL AND EXISTS (SELECT 1 FROM careplan_subjects o JOIN careplan_subjects x \
+                 ON x.set_id = d.id AND x.insurer_no = o.insurer_no AND x.insured_no = o.insured_no \
+                 AND x.record_key = o.record_key WHERE o.set_id = $1) ORDER BY d.stamp LIMIT 1) WHERE id = $1",
+            )
+            .bind(id)
+            .bind(deletion)
+            .bind(get::<String>(&row, "stamp")?)
+            .bind(facility_id)
+            .bind(get::<String>(&row, "receiver_facility_id")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
         if let Some(target) = withdraws(&kind) {
             Self::careplan_withdraw(
                 &mut tx,

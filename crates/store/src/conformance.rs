@@ -993,6 +993,28 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     let deletion = ok(store.create_careplan_set(&deletion, &audit(Some(&m.id), "careplan.upload")).await);
     ok(store.send_careplan_set(&sender.id, &deletion, T0 + 12, &audit(Some(&m.id), "careplan.send")).await);
     assert_eq!(ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by, Some(deletion.clone()));
+    // Sent late, a plan whose stamp comes before that deletion's arrives withdrawn.
+    let late = careplan_set("plan", "20261102120000", &sender, &receiver, &manager);
+    let late = ok(store.create_careplan_set(&late, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store.send_careplan_set(&sender.id, &late, T0 + 13, &audit(Some(&m.id), "careplan.send")).await);
+    assert_eq!(
+        ok(store.careplan_set(&receiver.id, &late).await).summary.withdrawn_by,
+        Some(deletion.clone())
+    );
+    let later = careplan_set("plan", "20261104090000", &sender, &receiver, &manager);
+    let later = ok(store.create_careplan_set(&later, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store.send_careplan_set(&sender.id, &later, T0 + 14, &audit(Some(&m.id), "careplan.send")).await);
+    assert_eq!(ok(store.careplan_set(&receiver.id, &later).await).summary.withdrawn_by, None);
     let listed: Vec<_> = ok(store.careplan_sets(&receiver.id).await).into_iter().map(|s| s.stamp).collect();
-    assert_eq!(listed, ["20261103090000", "20261102090000", "20261101090000", "20261031090000"]);
+    assert_eq!(
+        listed,
+        [
+            "20261104090000",
+            "20261103090000",
+            "20261102120000",
+            "20261102090000",
+            "20261101090000",
+            "20261031090000"
+        ]
+    );
 }
