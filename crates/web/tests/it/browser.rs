@@ -368,7 +368,7 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.to_string_lossy().contains("_20261120093000"))
-            .map(|p| p.to_string_lossy().into_owned())
+            .map(|p| p.canonicalize().unwrap().to_string_lossy().into_owned())
             .collect();
     assert_eq!(paths.len(), 4);
     cm.find(Locator::Id("f-files")).await.unwrap().send_keys(&paths.join("\n")).await.unwrap();
