@@ -233,6 +233,9 @@ pub fn write(text: &Text) -> Result<Vec<u8>, Vec<Unmappable>> {
     let mut bad = Vec::new();
     let mut encoder = SHIFT_JIS.new_encoder();
     let mut buffer = String::new();
+    // Each field is encoded into this small buffer and then appended: encoding straight into
+    // the (large) output costs time in proportion to its free capacity on every call.
+    let mut scratch = Vec::new();
     for (r, row) in text.rows.iter().enumerate() {
         for (f, field) in row.fields.iter().enumerate() {
             if f > 0 {
@@ -246,21 +249,29 @@ pub fn write(text: &Text) -> Result<Vec<u8>, Vec<Unmappable>> {
             } else {
                 buffer.push_str(&field.value);
             }
-            let start = out.len();
-            encode(&mut encoder, &buffer, &mut out, |c| {
+            if buffer.is_ascii() {
+                out.extend_from_slice(buffer.as_bytes());
+                continue;
+            }
+            for c in buffer.chars().filter(|c| crate::layout::LOSSY.contains(c)) {
+                bad.push(Unmappable { row: r, field: f, character: c });
+            }
+            scratch.clear();
+            encode(&mut encoder, &buffer, &mut scratch, |c| {
                 bad.push(Unmappable { row: r, field: f, character: c })
             });
             if !text.alternates.is_empty()
                 && buffer.chars().any(|c| text.alternates.iter().any(|(a, _)| *a == c))
             {
-                out.truncate(start);
+                scratch.clear();
                 for c in buffer.chars() {
                     match text.alternates.iter().find(|(a, _)| *a == c) {
-                        Some((_, code)) => out.extend_from_slice(code),
-                        None => encode(&mut encoder, c.encode_utf8(&mut [0; 4]), &mut out, |_| {}),
+                        Some((_, code)) => scratch.extend_from_slice(code),
+                        None => encode(&mut encoder, c.encode_utf8(&mut [0; 4]), &mut scratch, |_| {}),
                     }
                 }
             }
+            out.extend_from_slice(&scratch);
         }
         if r + 1 < text.rows.len() || text.final_newline {
             out.extend_from_slice(text.line_ending.as_str().as_bytes());

@@ -847,7 +847,12 @@ impl Format {
             }
             Format::PostalCode => {
                 let b = value.as_bytes();
-                if b.len() == 8 && is_digits(&value[..3]) && b[3] == b'-' && is_digits(&value[4..]) {
+                if value.is_ascii()
+                    && b.len() == 8
+                    && is_digits(&value[..3])
+                    && b[3] == b'-'
+                    && is_digits(&value[4..])
+                {
                     Ok(())
                 } else {
                     Err("郵便番号は「123-4567」の形式で入力してください".to_string())
@@ -864,6 +869,11 @@ impl Format {
                 }
             }
             Format::Plain => {
+                if value.contains([',', '"', '\r', '\n']) {
+                    return Err(
+                        "カンマ・引用符・改行は使えません（フリーテキストの項目ではありません）".to_string()
+                    );
+                }
                 check_encodable(value)?;
                 match len {
                     Some(n) if value.chars().count() > n => Err(format!("{n}文字以内で入力してください")),
@@ -929,12 +939,25 @@ fn is_insured_no(s: &str) -> bool {
 
 /// Every character can be written in Shift_JIS (MS932).
 fn check_encodable(value: &str) -> Result<(), String> {
-    let (_, _, had_errors) = encoding_rs::SHIFT_JIS.encode(value);
-    if !had_errors {
-        return Ok(());
+    sjis_len(value).map(|_| ())
+}
+
+/// Characters the Shift_JIS encoder accepts but turns into others (¥ → \\, ‾ → ~, − → －):
+/// written, they would come back different, so they count as outside MS932.
+pub(crate) const LOSSY: [char; 3] = ['\u{A5}', '\u{203E}', '\u{2212}'];
+
+/// The length of `value` in MS932, or which character MS932 cannot hold.
+fn sjis_len(value: &str) -> Result<usize, String> {
+    if value.is_ascii() {
+        return Ok(value.len());
+    }
+    let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(value);
+    if !had_errors && !value.contains(LOSSY) {
+        return Ok(bytes.len());
     }
     let mut buf = [0u8; 4];
-    let bad = value.chars().find(|c| encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2);
+    let bad =
+        value.chars().find(|c| LOSSY.contains(c) || encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2);
     Err(match bad {
         Some(c) => format!("「{c}」はShift_JIS（MS932）で表せない文字です。別の文字に置き換えてください"),
         None => "Shift_JIS（MS932）で表せない文字があります".to_string(),
@@ -943,8 +966,7 @@ fn check_encodable(value: &str) -> Result<(), String> {
 
 /// Free text: encodable in MS932 and at most `len` bytes there.
 fn check_text(value: &str, len: Option<usize>) -> Result<(), String> {
-    check_encodable(value)?;
-    let bytes = encoding_rs::SHIFT_JIS.encode(value).0.len();
+    let bytes = sjis_len(value)?;
     match len {
         Some(n) if bytes > n => {
             Err(format!("長すぎます（Shift_JISで{n}バイト以内、全角は1文字2バイト。いまは{bytes}バイト）"))

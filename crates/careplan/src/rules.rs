@@ -79,7 +79,7 @@ fn provision_row(record: &Record<'_>, problems: &mut Vec<Problem>) {
     let bits = record.get("日割対象日").unwrap_or_default();
     if let Some(days) = days_in_month(month)
         && bits.len() == 31
-        && bits[days..].contains('1')
+        && bits.get(days..).is_some_and(|rest| rest.contains('1'))
     {
         problems.push(at(
             record,

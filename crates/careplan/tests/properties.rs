@@ -55,7 +55,7 @@ fn pieces(set: &'static [&'static str], count: std::ops::RangeInclusive<usize>) 
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -166,6 +166,9 @@ fn kind_and_records() -> BoxedStrategy<(Kind, Vec<Vec<String>>)> {
     prop::sample::select(Kind::ALL.to_vec()).prop_flat_map(|kind| (Just(kind), records(kind, 1..=6))).boxed()
 }
 
+/// A problem with its line replaced by the index of the record on that line.
+type ByRecord = (Option<usize>, Option<(u16, &'static str)>, String);
+
 /// Problems that say a single value is wrong in itself (count, required, quoting).
 fn is_item_level(problem: &Problem) -> bool {
     ["項目数", "必須項目", "フリーテキスト"].iter().any(|p| problem.message.starts_with(p))
@@ -208,7 +211,7 @@ proptest! {
         // numbered 1, 2, … whatever their line breaks, so compare by record).
         let problems = parsed.check();
         prop_assert!(!problems.iter().any(is_item_level), "{:?}", problems);
-        let by_record = |file: &CareplanFile, problems: Vec<Problem>| -> Vec<(Option<usize>, Option<(u16, &'static str)>, String)> {
+        let by_record = |file: &CareplanFile, problems: Vec<Problem>| -> Vec<ByRecord> {
             problems
                 .into_iter()
                 .map(|p| (file.text.rows.iter().position(|r| r.line == p.line), p.item, p.message))
@@ -399,10 +402,8 @@ proptest! {
         parse_check_write(kind, &bytes)?;
     }
 
-    /// Finds the two char-boundary panics below within a few dozen cases; ignored until they
-    /// are fixed.
+    /// Found two char-boundary panics (postal code, 日割対象日) within a few dozen cases.
     #[test]
-    #[ignore = "src bugs: see known_bug_postal_code_… and known_bug_day_bits_…"]
     fn hostile_values_in_well_shaped_rows_never_panic((kind, records) in hostile_records()) {
         if let Ok(bytes) = CareplanFile::build(kind, records).write() {
             parse_check_write(kind, &bytes)?;
@@ -425,7 +426,11 @@ fn text_items(kind: Kind) -> Vec<usize> {
 
 /// A valid file of a kind with free text, one of whose Text values gets a character outside
 /// MS932 somewhere in it.
-fn file_with_bad_text() -> BoxedStrategy<(Kind, Vec<Vec<String>>, usize, usize, char, String)> {
+/// A file's kind and records, the record and item (indices) given a character outside MS932,
+/// that character and the item's whole value.
+type BadText = (Kind, Vec<Vec<String>>, usize, usize, char, String);
+
+fn file_with_bad_text() -> BoxedStrategy<BadText> {
     let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| !text_items(*k).is_empty()).collect();
     prop::sample::select(kinds)
         .prop_flat_map(|kind| {
@@ -525,8 +530,7 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known bugs in src/, each with the smallest input found. Ignored until fixed: remove the
-// #[ignore] with the fix.
+// Regressions: bugs these properties found, each with the smallest input.
 
 fn sjis_row(kind: Kind, values: &[(usize, &str)]) -> Vec<u8> {
     let mut fields = vec![String::new(); kind.items().len()];
@@ -537,8 +541,7 @@ fn sjis_row(kind: Kind, values: &[(usize, &str)]) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "src bug: Format::PostalCode slices at byte 3/4 of an 8-byte value that may not be a char boundary"]
-fn known_bug_postal_code_with_a_multibyte_character_panics() {
+fn a_postal_code_with_a_multibyte_character_is_refused_not_a_panic() {
     // 利用者郵便番号 (UP1KYO item 5) of 8 UTF-8 bytes with あ across byte 3.
     let bytes = sjis_row(Kind::Up1kyo, &[(5, "12あ456")]);
     let file = CareplanFile::parse(Kind::Up1kyo, &bytes).unwrap();
@@ -546,8 +549,7 @@ fn known_bug_postal_code_with_a_multibyte_character_panics() {
 }
 
 #[test]
-#[ignore = "src bug: rules::provision_row slices 日割対象日 at byte `days` that may not be a char boundary"]
-fn known_bug_day_bits_with_a_multibyte_character_panics() {
+fn day_bits_with_a_multibyte_character_are_refused_not_a_panic() {
     // 日割対象日 of 31 UTF-8 bytes (28 digits and あ) in a 30-day month.
     let bits = format!("{}あ", "0".repeat(28));
     let bytes = sjis_row(Kind::Upplan, &[(5, "202604"), (11, &bits)]);
@@ -556,26 +558,23 @@ fn known_bug_day_bits_with_a_multibyte_character_panics() {
 }
 
 #[test]
-#[ignore = "src bug: build/write leave non-Text values unquoted even when they hold , \" or a line break"]
-fn known_bug_plain_values_with_separators_do_not_round_trip() {
-    // 利用者電話番号 (UPHOSOKU item 12, Format::Plain) passes Format::check with a comma.
+fn unquoted_values_may_not_hold_separators() {
+    // 利用者電話番号 (UPHOSOKU item 12, Format::Plain) is written without quotes.
     let item = &Kind::Uphosoku.items()[11];
-    assert_eq!(item.format.check(item, "03,1234"), Ok(()));
-    let bytes = sjis_row(Kind::Uphosoku, &[(12, "03,1234")]);
-    let parsed = CareplanFile::parse(Kind::Uphosoku, &bytes).unwrap();
-    assert_eq!(parsed.text.rows[0].fields.len(), 63);
+    for value in ["03,1234", "03\"1234", "03\r\n1234"] {
+        assert!(item.format.check(item, value).is_err(), "{value:?}");
+    }
 }
 
 #[test]
-#[ignore = "src bug: write silently replaces ¥ (U+00A5), ‾ (U+203E) and − (U+2212), which check() accepts"]
-fn known_bug_characters_write_replaces_silently() {
-    for (c, read_back) in [('¥', '\\'), ('‾', '~'), ('−', '－')] {
+fn characters_the_encoder_would_change_count_as_outside_ms932() {
+    for c in ['¥', '‾', '−'] {
         let value = format!("{c}500");
         let item = &Kind::Up3kyo.items()[5];
-        assert_eq!(item.format.check(item, &value), Ok(()));
-        let bytes = sjis_row(Kind::Up3kyo, &[(6, &value)]);
-        let parsed = CareplanFile::parse(Kind::Up3kyo, &bytes).unwrap();
-        let got = &parsed.text.rows[0].fields[5].value;
-        assert_eq!(got, &value, "{c} came back as {read_back}");
+        assert!(item.format.check(item, &value).unwrap_err().contains(c));
+        let mut fields = vec![String::new(); Kind::Up3kyo.items().len()];
+        fields[5] = value;
+        let problems = CareplanFile::build(Kind::Up3kyo, vec![fields]).write().unwrap_err();
+        assert_eq!(problems[0].item, Some((6, item.name)), "{c}");
     }
 }
