@@ -3,13 +3,16 @@
 //! was quoted and the file remembers its line ending, so conformant input is written back byte
 //! for byte.
 
+use compact_str::CompactString;
 use encoding_rs::{DecoderResult, EncoderResult, SHIFT_JIS};
 
 use crate::problem::Problem;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    pub value: String,
+    /// Short values (up to 24 bytes: codes, dates, amounts, most names) live inline, so reading
+    /// a file does not allocate for each of its fields.
+    pub value: CompactString,
     pub quoted: bool,
 }
 
@@ -57,6 +60,9 @@ fn may_have_alternates(bytes: &[u8]) -> bool {
 /// The characters `bytes` (valid MS932) writes with a code other than the one we write.
 pub fn alternates(bytes: &[u8]) -> Vec<(char, [u8; 2])> {
     let mut found: Vec<(char, [u8; 2])> = Vec::new();
+    // Characters of the special rows already looked at (the encoder is slow; a file repeats
+    // the same few).
+    let mut seen: Vec<char> = Vec::new();
     if !may_have_alternates(bytes) {
         return found;
     }
@@ -74,10 +80,14 @@ pub fn alternates(bytes: &[u8]) -> Vec<(char, [u8; 2])> {
         }
         let (decoded, had_errors) = SHIFT_JIS.decode_without_bom_handling(&code);
         let mut chars = decoded.chars();
-        if let (Some(c), None, false) = (chars.next(), chars.next(), had_errors) {
+        if let (Some(c), None, false) = (chars.next(), chars.next(), had_errors)
+            && !found.iter().any(|(f, _)| *f == c)
+            && !seen.contains(&c)
+        {
+            seen.push(c);
             let mut utf8 = [0; 4];
             let (ours, _, _) = SHIFT_JIS.encode(c.encode_utf8(&mut utf8));
-            if *ours != code && !found.iter().any(|(f, _)| *f == c) {
+            if *ours != code {
                 found.push((c, code));
             }
         }
@@ -111,100 +121,107 @@ pub fn decode(bytes: &[u8]) -> Result<String, Problem> {
     }
 }
 
-/// Splits decoded text into records.
+/// Line (from 1) and character column (from 1) of byte offset `at` in `text`.
+fn position(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at];
+    let line = 1 + before.bytes().filter(|b| *b == b'\n').count();
+    let column = 1 + before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+    (line, column)
+}
+
+fn error_at(text: &str, at: usize, message: &str) -> Problem {
+    let (line, column) = position(text, at);
+    Problem::at(line, column, message)
+}
+
+/// Splits decoded text into records. The delimiters are ASCII, which never occurs inside a
+/// multi-byte UTF-8 character, so the text is scanned as bytes; columns are counted in
+/// characters only when something is wrong.
 pub fn split(text: &str) -> Result<Text, Problem> {
+    let b = text.as_bytes();
     let mut rows = Vec::new();
     let mut ending: Option<LineEnding> = None;
-    let mut chars = text.chars().peekable();
-    let (mut line, mut column) = (1usize, 1usize);
+    let mut i = 0;
+    let mut line = 1usize;
     let mut final_newline = false;
-    while chars.peek().is_some() {
+    while i < b.len() {
         let start_line = line;
         let mut fields = Vec::new();
         loop {
-            let mut value = String::new();
-            let quoted = chars.peek() == Some(&'"');
-            if quoted {
-                chars.next();
-                column += 1;
+            let field = if b.get(i) == Some(&b'"') {
+                let open = i;
+                i += 1;
+                let mut value = CompactString::default();
                 loop {
-                    match chars.next() {
-                        None => return Err(Problem::at(start_line, 1, "引用符（\"）が閉じられていません")),
-                        Some('"') if chars.peek() == Some(&'"') => {
-                            chars.next();
-                            column += 2;
-                            value.push('"');
-                        }
-                        Some('"') => {
-                            column += 1;
-                            break;
-                        }
-                        Some('\n') => {
-                            line += 1;
-                            column = 1;
-                            value.push('\n');
-                        }
-                        Some(c) => {
-                            column += 1;
-                            value.push(c);
-                        }
+                    let Some(offset) = b[i..].iter().position(|c| *c == b'"') else {
+                        return Err(Problem::at(
+                            position(text, open).0,
+                            position(text, open).1,
+                            "引用符（\"）が閉じられていません",
+                        ));
+                    };
+                    let chunk = &text[i..i + offset];
+                    line += chunk.bytes().filter(|c| *c == b'\n').count();
+                    value.push_str(chunk);
+                    i += offset + 1;
+                    if b.get(i) == Some(&b'"') {
+                        value.push('"');
+                        i += 1;
+                    } else {
+                        break;
                     }
                 }
-                if !matches!(chars.peek(), None | Some(',' | '\r' | '\n')) {
-                    return Err(Problem::at(line, column, "閉じた引用符の後にカンマか改行が必要です"));
+                if !matches!(b.get(i), None | Some(b',' | b'\r' | b'\n')) {
+                    return Err(error_at(text, i, "閉じた引用符の後にカンマか改行が必要です"));
                 }
+                Field { value, quoted: true }
             } else {
-                while let Some(&c) = chars.peek() {
+                let start = i;
+                while let Some(&c) = b.get(i) {
                     match c {
-                        ',' | '\r' | '\n' => break,
-                        '"' => {
-                            return Err(Problem::at(
-                                line,
-                                column,
+                        b',' | b'\r' | b'\n' => break,
+                        b'"' => {
+                            return Err(error_at(
+                                text,
+                                i,
                                 "引用符（\"）は項目の先頭でだけ使えます（フリーテキストは \"…\" で囲みます）",
                             ));
                         }
-                        c => {
-                            value.push(c);
-                            column += 1;
-                            chars.next();
-                        }
+                        _ => i += 1,
                     }
                 }
-            }
-            fields.push(Field { value, quoted });
-            match chars.next() {
-                Some(',') => column += 1,
+                Field { value: CompactString::from(&text[start..i]), quoted: false }
+            };
+            fields.push(field);
+            match b.get(i) {
+                Some(b',') => i += 1,
                 None => {
                     final_newline = false;
                     break;
                 }
-                Some(c) => {
-                    let this = if c == '\r' {
-                        if chars.next() != Some('\n') {
-                            return Err(Problem::at(
-                                line,
-                                column,
+                Some(&c) => {
+                    let this = if c == b'\r' {
+                        if b.get(i + 1) != Some(&b'\n') {
+                            return Err(error_at(
+                                text,
+                                i,
                                 "改行コードは CR+LF か LF です（CR だけの改行があります）",
                             ));
                         }
+                        i += 2;
                         LineEnding::CrLf
                     } else {
+                        i += 1;
                         LineEnding::Lf
                     };
                     match ending {
                         None => ending = Some(this),
                         Some(e) if e != this => {
-                            return Err(Problem::at(
-                                line,
-                                column,
-                                "改行コードが混在しています（CR+LF と LF）",
-                            ));
+                            return Err(error_at(text, i - 1, "改行コードが混在しています（CR+LF と LF）"));
                         }
                         Some(_) => {}
                     }
                     line += 1;
-                    column = 1;
                     final_newline = true;
                     break;
                 }
@@ -313,8 +330,8 @@ mod tests {
         assert_eq!(text.rows.len(), 2);
         assert_eq!(text.rows[0].fields[1].value, "髙橋 ①㈱, \"様\"\r\n2行目");
         assert_eq!(text.rows[1].line, 3, "the second record starts after the embedded line break");
-        assert_eq!(text.rows[1].fields[1], Field { value: String::new(), quoted: true });
-        assert_eq!(text.rows[1].fields[2], Field { value: String::new(), quoted: false });
+        assert_eq!(text.rows[1].fields[1], Field { value: "".into(), quoted: true });
+        assert_eq!(text.rows[1].fields[2], Field { value: "".into(), quoted: false });
         assert_eq!(write(&text).unwrap(), source);
         // MS932 codes of the characters the standard's users rely on.
         assert_eq!(sjis("①㈱髙"), [0x87, 0x40, 0x87, 0x8A, 0xFB, 0xFC]);
@@ -344,7 +361,7 @@ mod tests {
     #[test]
     fn malformed_text_is_refused_with_line_and_column() {
         let cases: &[(&str, usize, usize)] = &[
-            ("a,b\r\nc,\"open", 2, 1),
+            ("a,b\r\nc,\"open", 2, 3),
             ("a,b\r\nc,\"x\"y", 2, 6),
             ("a,b\r\nc,d\"e", 2, 4),
             ("a\r\nb\nc", 2, 2),

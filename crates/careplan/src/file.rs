@@ -58,7 +58,7 @@ impl CareplanFile {
                     .enumerate()
                     .map(|(n, value)| Field {
                         quoted: items.get(n).is_some_and(|item| item.format == Format::Text),
-                        value,
+                        value: value.into(),
                     })
                     .collect(),
             })

@@ -946,21 +946,51 @@ fn check_encodable(value: &str) -> Result<(), String> {
 /// written, they would come back different, so they count as outside MS932.
 pub(crate) const LOSSY: [char; 3] = ['\u{A5}', '\u{203E}', '\u{2212}'];
 
-/// The length of `value` in MS932, or which character MS932 cannot hold.
+/// The length of `value` in MS932, or which character MS932 cannot hold. This runs for every
+/// free-text item of every record, so it looks characters up in a table of what MS932 holds
+/// (built once from the encoder) instead of encoding.
 fn sjis_len(value: &str) -> Result<usize, String> {
     if value.is_ascii() {
         return Ok(value.len());
     }
-    let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(value);
-    if !had_errors && !value.contains(LOSSY) {
-        return Ok(bytes.len());
+    let table = ms932_table();
+    let mut total = 0;
+    for c in value.chars() {
+        let code = c as usize;
+        total += match c {
+            _ if c.is_ascii() => 1,
+            '\u{FF61}'..='\u{FF9F}' => 1,
+            _ if code < 0x10000 && table[code / 64] & (1 << (code % 64)) != 0 => 2,
+            _ => {
+                return Err(format!(
+                    "「{c}」はShift_JIS（MS932）で表せない文字です。別の文字に置き換えてください"
+                ));
+            }
+        };
     }
-    let mut buf = [0u8; 4];
-    let bad =
-        value.chars().find(|c| LOSSY.contains(c) || encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2);
-    Err(match bad {
-        Some(c) => format!("「{c}」はShift_JIS（MS932）で表せない文字です。別の文字に置き換えてください"),
-        None => "Shift_JIS（MS932）で表せない文字があります".to_string(),
+    Ok(total)
+}
+
+/// One bit per BMP character: does the Shift_JIS (MS932) encoder write it, and write it so that
+/// it reads back the same? 8 KiB, made on first use.
+fn ms932_table() -> &'static [u64; 1024] {
+    static TABLE: std::sync::OnceLock<Box<[u64; 1024]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = Box::new([0u64; 1024]);
+        let mut encoder = encoding_rs::SHIFT_JIS.new_encoder();
+        let (mut utf8, mut out) = ([0u8; 4], [0u8; 8]);
+        for code in 0x80..0x10000u32 {
+            let Some(c) = char::from_u32(code) else { continue };
+            if LOSSY.contains(&c) {
+                continue;
+            }
+            let (result, _, _) =
+                encoder.encode_from_utf8_without_replacement(c.encode_utf8(&mut utf8), &mut out, true);
+            if result == encoding_rs::EncoderResult::InputEmpty {
+                table[code as usize / 64] |= 1 << (code % 64);
+            }
+        }
+        table
     })
 }
 

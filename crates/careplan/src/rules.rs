@@ -60,8 +60,9 @@ pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
             }
         }
         Kind::Upplan | Kind::Upjsk => {
+            let columns = ProvisionColumns::of(file.kind);
             for record in &records {
-                provision_row(record, problems);
+                provision_row(record, &columns, problems);
             }
         }
         Kind::Upsikyu => summary_rows(&records, problems),
@@ -69,15 +70,41 @@ pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
     }
 }
 
+/// Where the items the 第6表 rules read sit in a record (found once per file, not per row).
+struct ProvisionColumns {
+    month: usize,
+    day: usize,
+    bits: usize,
+    service: usize,
+    tais: usize,
+    notified: usize,
+}
+
+impl ProvisionColumns {
+    fn of(kind: Kind) -> Self {
+        let at = |name| kind.item(name).map_or(usize::MAX, |i| usize::from(i.no) - 1);
+        ProvisionColumns {
+            month: at("対象年月"),
+            day: at("サービス利用日"),
+            bits: at("日割対象日"),
+            service: at("サービスコード"),
+            tais: at("TAISコード"),
+            notified: at("福祉用具届出コード"),
+        }
+    }
+}
+
 /// One row of 第6表 (予定 or 実績).
-fn provision_row(record: &Record<'_>, problems: &mut Vec<Problem>) {
-    let month = record.get("対象年月").unwrap_or_default();
-    let day = record.get("サービス利用日").unwrap_or_default();
+fn provision_row(record: &Record<'_>, at_column: &ProvisionColumns, problems: &mut Vec<Problem>) {
+    let value = |column: usize| record.row.fields.get(column).map_or("", |f| f.value.as_str());
+    let month = value(at_column.month);
+    let day = value(at_column.day);
     if day.len() == 8 && month.len() == 6 && !day.starts_with(month) {
         problems.push(at(record, "サービス利用日", format!("対象年月（{month}）の日付ではありません")));
     }
-    let bits = record.get("日割対象日").unwrap_or_default();
-    if let Some(days) = days_in_month(month)
+    let bits = value(at_column.bits);
+    if !bits.is_empty()
+        && let Some(days) = days_in_month(month)
         && bits.len() == 31
         && bits.get(days..).is_some_and(|rest| rest.contains('1'))
     {
@@ -87,9 +114,9 @@ fn provision_row(record: &Record<'_>, problems: &mut Vec<Problem>) {
             format!("{days}日より後の日に 1 が立っています（{month}は{days}日まで）"),
         ));
     }
-    if welfare_equipment(record.get("サービスコード").unwrap_or_default())
-        && record.get("TAISコード").unwrap_or_default().is_empty()
-        && record.get("福祉用具届出コード").unwrap_or_default().is_empty()
+    if welfare_equipment(value(at_column.service))
+        && value(at_column.tais).is_empty()
+        && value(at_column.notified).is_empty()
     {
         problems.push(at(record, "TAISコード", "福祉用具貸与では TAISコードか福祉用具届出コードが必要です"));
     }
