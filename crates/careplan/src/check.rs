@@ -7,6 +7,9 @@ use crate::name::{FileName, NameError};
 use crate::problem::Problem;
 use crate::sets::{self, Transmission};
 
+/// At most this many problems are reported per file; a last line says how the count ends.
+pub const MAX_PROBLEMS: usize = 200;
+
 #[derive(Debug, Clone)]
 pub struct FileReport {
     pub name: String,
@@ -50,9 +53,9 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
     if let Some(kind) = kind {
         match CareplanFile::parse(kind, bytes) {
             Ok(file) => {
-                problems.extend(file.check());
+                problems.extend(file.check_up_to(MAX_PROBLEMS + 1));
                 if let Some(file_name) = &file_name {
-                    problems.extend(crate::rules::check_name(&file, file_name));
+                    problems.extend(crate::rules::check_name(&file, file_name, MAX_PROBLEMS + 1));
                 }
                 match file.write() {
                     Ok(written) if written == bytes => {}
@@ -64,6 +67,10 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
             }
             Err(problem) => problems.push(problem),
         }
+    }
+    if problems.len() > MAX_PROBLEMS {
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(Problem::file(format!("問題が多いため、最初の{MAX_PROBLEMS}件で確認をやめました")));
     }
     FileReport { name: name.to_string(), file_name, problems }
 }

@@ -73,6 +73,12 @@ impl CareplanFile {
     /// Every problem of every record: item count, required items, formats and lengths,
     /// quoting, one CSVバージョン per file, and the rules that span items and rows.
     pub fn check(&self) -> Vec<Problem> {
+        self.check_up_to(usize::MAX)
+    }
+
+    /// As [`CareplanFile::check`], stopping after about `limit` problems (a file of garbage
+    /// would otherwise give one problem per line, millions of them).
+    pub fn check_up_to(&self, limit: usize) -> Vec<Problem> {
         let mut problems = Vec::new();
         let items = self.kind.items();
         if self.text.rows.is_empty() {
@@ -80,6 +86,9 @@ impl CareplanFile {
         }
         let mut version: Option<&str> = None;
         for row in &self.text.rows {
+            if problems.len() >= limit {
+                break;
+            }
             if row.fields.len() != items.len() {
                 problems.push(Problem::line(
                     row.line,
@@ -101,7 +110,10 @@ impl CareplanFile {
                 Some(_) => {}
             }
         }
-        crate::rules::check(self, &mut problems);
+        if problems.len() < limit {
+            crate::rules::check(self, &mut problems);
+        }
+        problems.truncate(limit);
         problems
     }
 

@@ -214,10 +214,13 @@ fn summary_rows(records: &[Record<'_>], problems: &mut Vec<Problem>) {
 }
 
 /// The months inside a file must be the month its name carries.
-pub(crate) fn check_name(file: &CareplanFile, name: &FileName) -> Vec<Problem> {
+pub(crate) fn check_name(file: &CareplanFile, name: &FileName, limit: usize) -> Vec<Problem> {
     let mut problems = Vec::new();
     let Some(month) = name.month.as_deref() else { return problems };
     for record in file.records().filter(complete) {
+        if problems.len() >= limit {
+            break;
+        }
         match file.kind {
             Kind::Upplan | Kind::Upjsk | Kind::Upsikyu | Kind::Dltplan | Kind::Dltjsk => {
                 let item = if matches!(file.kind, Kind::Dltplan | Kind::Dltjsk) {

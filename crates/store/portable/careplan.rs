@@ -63,16 +63,16 @@ impl SqlStore {
     pub(crate) async fn careplan_facility_by_office(
         &self,
         care_provider_no: &str,
-    ) -> StoreResult<Option<Facility>> {
+    ) -> StoreResult<Vec<Facility>> {
         let sql = format!(
-            "SELECT {FACILITY_COLUMNS} FROM facilities f WHERE f.care_provider_no = $1 ORDER BY f.created_at_ms, f.id LIMIT 1"
+            "SELECT {FACILITY_COLUMNS} FROM facilities f WHERE f.care_provider_no = $1 ORDER BY f.created_at_ms, f.id LIMIT 2"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(care_provider_no)
-            .fetch_optional(self.reader())
+            .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
-        row.as_ref().map(facility_from).transpose()
+        rows.iter().map(facility_from).collect()
     }
 
     pub(crate) async fn careplan_create(

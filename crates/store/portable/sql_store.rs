@@ -1324,7 +1324,7 @@ impl Store for SqlStore {
         self.commit_with(tx, draft).await
     }
 
-    async fn facility_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Option<Facility>> {
+    async fn facilities_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Vec<Facility>> {
         self.careplan_facility_by_office(care_provider_no).await
     }
 

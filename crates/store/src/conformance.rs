@@ -906,11 +906,10 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     let sender = ok(store
         .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
         .await);
-    assert_eq!(
-        ok(store.facility_by_care_provider_no("2234567890").await).map(|f| f.id),
-        Some(receiver.id.clone())
-    );
-    assert_eq!(ok(store.facility_by_care_provider_no("9999999999").await), None);
+    let found = ok(store.facilities_by_care_provider_no("2234567890").await);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, receiver.id);
+    assert!(ok(store.facilities_by_care_provider_no("9999999999").await).is_empty());
 
     let plan = careplan_set("plan", "20261101090000", &sender, &receiver, &manager);
     let id = ok(store.create_careplan_set(&plan, &audit(Some(&m.id), "careplan.upload")).await);

@@ -318,9 +318,9 @@ pub trait Store: Send + Sync + 'static {
 
     // Care-plan data exchange (F1–F4). Sets cross municipalities: the sender and the receiver
     // are facilities anywhere on the server; every query is scoped to one of the two.
-    /// The facility registered with this 介護事業所番号 (the earliest, if several municipalities
-    /// registered it).
-    async fn facility_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Option<Facility>>;
+    /// The facilities registered with this 介護事業所番号, at most two: the exchange routes only
+    /// to a number that exactly one facility on the server holds.
+    async fn facilities_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Vec<Facility>>;
     /// Stores an uploaded set (not yet sent), matching its subjects to patients.
     async fn create_careplan_set(&self, new: &NewCareplanSet, audit: &AuditDraft) -> StoreResult<String>;
     /// The sets a facility sent or drafted, and those sent to it; newest stamp first.

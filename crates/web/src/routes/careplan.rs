@@ -27,6 +27,10 @@ use crate::views::{Chrome, jst, render};
 
 /// Files per upload (a ZIP counts as one; its contents count below).
 const MAX_UPLOAD_FILES: usize = 20;
+/// People in one set (a care manager has a few dozen; a large provider a few hundred).
+const MAX_SUBJECTS: usize = 2_000;
+/// Uploads checked at the same time: checking is CPU work, done off the async workers.
+static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 /// Files inside the ZIPs of one upload, and their total size once unpacked.
 const MAX_ZIP_ENTRIES: usize = 200;
 const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
@@ -161,11 +165,15 @@ fn unpack(uploads: Vec<Upload>) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut unpacked = 0u64;
     for upload in uploads {
         if !upload.bytes.starts_with(b"PK\x03\x04") {
+            unpacked += upload.bytes.len() as u64;
             files.push((upload.name, upload.bytes));
             continue;
         }
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(upload.bytes))
             .map_err(|_| format!("{}: ZIP ファイルとして読めません", upload.name))?;
+        if zip.len() > MAX_ZIP_ENTRIES {
+            return Err(format!("ZIP の中のファイルは{MAX_ZIP_ENTRIES}個までです"));
+        }
         for i in 0..zip.len() {
             let mut entry =
                 zip.by_index(i).map_err(|_| format!("{}: ZIP の中身を読めません", upload.name))?;
@@ -201,6 +209,8 @@ fn unpack(uploads: Vec<Upload>) -> Result<Vec<(String, Vec<u8>)>, String> {
 }
 
 fn problem_lines(files: &[FileReport], sets: &[Transmission]) -> Vec<ProblemLine> {
+    // Each file's problems are capped by the checker; the page shows at most this many.
+    const SHOWN: usize = 500;
     let mut lines = Vec::new();
     for file in files {
         for problem in &file.problems {
@@ -211,6 +221,11 @@ fn problem_lines(files: &[FileReport], sets: &[Transmission]) -> Vec<ProblemLine
         for problem in &set.problems {
             lines.push(ProblemLine { file: format!("送信単位 {}", set.stamp), text: problem.clone() });
         }
+    }
+    if lines.len() > SHOWN {
+        let more = lines.len() - SHOWN;
+        lines.truncate(SHOWN);
+        lines.push(ProblemLine { file: String::new(), text: format!("ほかに{more}件あります") });
     }
     lines
 }
@@ -269,56 +284,99 @@ pub async fn upload(
         let page = index_page(&state, &csrf, &auth, &facility, problems, checked).await?;
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
+    let refused_audit = |detail: String| {
+        let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.upload", "careplan_set", "");
+        audit.outcome = "refused".into();
+        audit.detail = detail;
+        audit
+    };
     if upload.files.is_empty() {
+        state.store.append_audit(&refused_audit("files=0".into())).await?;
         return refuse(
             vec![ProblemLine { file: String::new(), text: "ファイルを選んでください".into() }],
             vec![],
         )
         .await;
     }
-    let files = match unpack(upload.files) {
-        Ok(files) => files,
+    // Unpacking and checking are CPU work: off the async workers, two uploads at a time.
+    let permit = CHECKS.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+    let uploads = upload.files;
+    let checked_upload = tokio::task::spawn_blocking(move || {
+        unpack(uploads).map(|files| {
+            let report = check(&files);
+            (files, report)
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    drop(permit);
+    let (files, report) = match checked_upload {
+        Ok(done) => done,
         Err(message) => {
+            state.store.append_audit(&refused_audit("unpack".into())).await?;
             return refuse(vec![ProblemLine { file: String::new(), text: message }], vec![]).await;
         }
     };
     let checked: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
-    let report = check(&files);
     let mut problems = problem_lines(&report.files, &report.sets);
     let my_office = facility.info.care_provider_no.as_ref().map(|n| n.to_string()).unwrap_or_default();
+    let set_problem = |stamp: &str, text: String| ProblemLine { file: format!("送信単位 {stamp}"), text };
+    // The exchange routes by 介護事業所番号, so a number must name exactly one facility here:
+    // the sender's must be this facility alone, the receiver's one facility.
+    let mine_alone = !my_office.is_empty()
+        && state
+            .store
+            .facilities_by_care_provider_no(&my_office)
+            .await?
+            .iter()
+            .map(|f| &f.id)
+            .eq([&facility.id]);
+    let existing = state.store.careplan_sets(&facility.id).await?;
     let mut receivers = Vec::new();
     for set in &report.sets {
         if set.sender.number != my_office {
-            problems.push(ProblemLine {
-                file: format!("送信単位 {}", set.stamp),
-                text: format!(
+            problems.push(set_problem(
+                &set.stamp,
+                format!(
                     "送信元の事業所番号 {} がこの事業所（{}）の介護事業所番号と違います",
                     set.sender.number,
                     if my_office.is_empty() { "未登録" } else { &my_office }
                 ),
-            });
+            ));
+        } else if !mine_alone {
+            problems.push(set_problem(
+                &set.stamp,
+                format!(
+                    "介護事業所番号 {my_office} は Renraku の複数の事業所に登録されています。市区町村の担当課に確認してください"
+                ),
+            ));
         }
-        match state.store.facility_by_care_provider_no(&set.receiver.number).await? {
-            Some(receiver) => receivers.push(receiver),
-            None => problems.push(ProblemLine {
-                file: format!("送信単位 {}", set.stamp),
-                text: format!(
-                    "送信先の事業所番号 {} の事業所は Renraku に登録されていません",
+        match state.store.facilities_by_care_provider_no(&set.receiver.number).await?.as_slice() {
+            [receiver] => {
+                if existing.iter().any(|e| {
+                    e.stamp == set.stamp && e.kind == set_kind_code(set.kind) && e.receiver_facility_id == receiver.id
+                }) {
+                    problems.push(set_problem(&set.stamp, "この送信単位（同じ連番・送信先）はアップロード済みです".into()));
+                }
+                receivers.push(receiver.clone());
+            }
+            [] => problems.push(set_problem(
+                &set.stamp,
+                format!("送信先の事業所番号 {} の事業所は Renraku に登録されていません", set.receiver.number),
+            )),
+            _ => problems.push(set_problem(
+                &set.stamp,
+                format!(
+                    "送信先の事業所番号 {} は Renraku の複数の事業所に登録されているため、送信先を決められません。市区町村の担当課に確認してください",
                     set.receiver.number
                 ),
-            }),
+            )),
         }
     }
-    if !problems.is_empty() {
-        let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.upload", "careplan_set", "");
-        audit.outcome = "refused".into();
-        audit.detail = format!("files={} problems={}", files.len(), problems.len());
-        state.store.append_audit(&audit).await?;
-        return refuse(problems, checked).await;
-    }
+    // The sets as they will be stored, with the people they are about.
     let now = state.clock.now_ms();
-    let mut created = Vec::new();
-    for (set, receiver) in report.sets.iter().zip(receivers) {
+    let mut new_sets = Vec::new();
+    for (set, receiver) in report.sets.iter().zip(&receivers) {
         let mut stored = Vec::new();
         let mut main_file = None;
         let mut supplement = None;
@@ -338,7 +396,12 @@ pub async fn upload(
                 bytes: bytes.clone(),
             });
         }
-        let new = NewCareplanSet {
+        let subjects = main_file.as_ref().map(|f| subjects(f, supplement.as_ref())).unwrap_or_default();
+        if subjects.len() > MAX_SUBJECTS {
+            problems
+                .push(set_problem(&set.stamp, format!("1つの送信単位の利用者は{MAX_SUBJECTS}人までです")));
+        }
+        new_sets.push(NewCareplanSet {
             kind: set_kind_code(set.kind).to_string(),
             stamp: set.stamp.clone(),
             month: set.files.iter().find_map(|f| f.month.clone()).filter(|m| m != "000000"),
@@ -349,18 +412,41 @@ pub async fn upload(
             uploaded_by: auth.account.id.clone(),
             uploaded_at_ms: now,
             files: stored,
-            subjects: main_file.as_ref().map(|f| subjects(f, supplement.as_ref())).unwrap_or_default(),
-        };
+            subjects,
+        });
+    }
+    if !problems.is_empty() {
+        state
+            .store
+            .append_audit(&refused_audit(format!("files={} problems={}", files.len(), problems.len())))
+            .await?;
+        return refuse(problems, checked).await;
+    }
+    let mut created = Vec::new();
+    for new in &new_sets {
         let mut audit = auth.audit(&meta, now, "careplan.upload", "careplan_set", "");
-        audit.detail = format!("stamp={} kind={} files={}", set.stamp, new.kind, new.files.len());
-        match state.store.create_careplan_set(&new, &audit).await {
+        audit.detail = format!(
+            "stamp={} kind={} files={} people={}",
+            new.stamp,
+            new.kind,
+            new.files.len(),
+            new.subjects.len()
+        );
+        match state.store.create_careplan_set(new, &audit).await {
             Ok(id) => created.push(id),
+            // Uploaded at the same moment by someone else of this facility.
             Err(StoreError::Taken(_)) => {
+                state.store.append_audit(&refused_audit(format!("duplicate stamp={}", new.stamp))).await?;
+                let stored = if created.is_empty() {
+                    String::new()
+                } else {
+                    format!("（このアップロードのほかの送信単位 {}件は読み込みました）", created.len())
+                };
                 return refuse(
-                    vec![ProblemLine {
-                        file: format!("送信単位 {}", set.stamp),
-                        text: "この送信単位（同じ連番・送信先）はアップロード済みです".into(),
-                    }],
+                    vec![set_problem(
+                        &new.stamp,
+                        format!("この送信単位（同じ連番・送信先）はアップロード済みです{stored}"),
+                    )],
                     checked,
                 )
                 .await;
@@ -393,6 +479,7 @@ const HIDDEN: [&str; 2] = ["CSVバージョン", "識別子"];
 fn shown(format: &Format, value: &str) -> String {
     match format {
         _ if value.is_empty() => String::new(),
+        _ if !value.bytes().all(|b| b.is_ascii_digit()) => value.to_string(),
         Format::Date | Format::DateOr(_) if value.len() == 8 && value != "00000000" => {
             let n = |r: std::ops::Range<usize>| value[r].trim_start_matches('0').to_string();
             format!("{}年{}月{}日", &value[..4], n(4..6), n(6..8))

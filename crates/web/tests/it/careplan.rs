@@ -94,6 +94,7 @@ fn zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 /// Two offices in two municipalities, the care manager a member of the patient's room.
 pub struct Exchange {
+    pub admin_b: Browser,
     pub cm: Browser,
     pub ns: Browser,
     pub ns_without_flag: Browser,
@@ -113,11 +114,11 @@ pub async fn exchange(app: &TestApp) -> Exchange {
     let identity = app.store().identity_by_login("cm01").await.unwrap().unwrap();
     let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
     admin_a.submit(&location, &format!("{location}/members"), &[("account_id", &account.id)]).await;
-    Exchange { cm, ns, ns_without_flag, room: location.rsplit('/').next().unwrap().to_string() }
+    Exchange { admin_b, cm, ns, ns_without_flag, room: location.rsplit('/').next().unwrap().to_string() }
 }
 
 async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back(app: TestApp) {
-    let Exchange { cm, ns, ns_without_flag, room } = exchange(&app).await;
+    let Exchange { admin_b, cm, ns, ns_without_flag, room } = exchange(&app).await;
     ns_without_flag.get("/careplan").await.expect_status(403);
     app.browser().get("/careplan").await.expect_redirect("/login");
 
@@ -185,6 +186,20 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
     upload(&ns, actual.clone()).await.expect_redirect_prefix("/careplan/sets/");
     let refused = upload(&cm, actual).await.expect_status(422);
     assert!(refused.body.contains("送信元の事業所番号 2234567890"), "{}", refused.body);
+
+    // A file of garbage gives a bounded list of problems.
+    let garbage = "1\r\n".repeat(5_000).into_bytes();
+    let refused =
+        upload(&cm, vec![("UP2KYO_1234567890_43_2234567890_13_20261201000000.CSV".into(), garbage)])
+            .await
+            .expect_status(422);
+    assert!(refused.body.contains("最初の200件で確認をやめました"), "{}", refused.body);
+    assert!(refused.body.matches("<li>").count() < 300);
+
+    // Once a second facility claims the provider's 介護事業所番号, nothing is routed to it.
+    facility(&admin_b, "別の事業所", "home_nursing", "2234567890").await;
+    let refused = upload(&cm, golden("_20261125080000")).await.expect_status(422);
+    assert!(refused.body.contains("複数の事業所に登録されているため"), "{}", refused.body);
 
     let m = app.store().municipality_by_code("122203").await.unwrap();
     let actions: Vec<String> =
