@@ -107,8 +107,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, Problem> {
         DecoderResult::InputEmpty => Ok(out),
         DecoderResult::Malformed(bad, _) => {
             let at = read - bad as usize;
-            let line = 1 + out.matches('\n').count();
-            let column = 1 + out.rsplit('\n').next().map_or(0, |l| l.chars().count());
+            let (line, column) = position(&out, out.len());
             let hint = if std::str::from_utf8(bytes).is_ok() {
                 "UTF-8 で保存されています。Shift-JIS（MS932）で保存してください"
             } else {
@@ -154,11 +153,7 @@ pub fn split(text: &str) -> Result<Text, Problem> {
                 let mut value = CompactString::default();
                 loop {
                     let Some(offset) = b[i..].iter().position(|c| *c == b'"') else {
-                        return Err(Problem::at(
-                            position(text, open).0,
-                            position(text, open).1,
-                            "引用符（\"）が閉じられていません",
-                        ));
+                        return Err(error_at(text, open, "引用符（\"）が閉じられていません"));
                     };
                     let chunk = &text[i..i + offset];
                     line += chunk.bytes().filter(|c| *c == b'\n').count();

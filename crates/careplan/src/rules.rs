@@ -30,10 +30,14 @@ fn days_in_month(year_month: &str) -> Option<usize> {
     Some(crate::layout::days_in_month(year, month) as usize)
 }
 
-/// Is this a 福祉用具 service type (貸与 17, 介護予防 67)?
-fn welfare_equipment(service_code: &str) -> bool {
-    service_code.starts_with("17") || service_code.starts_with("67")
+/// A 福祉用具 service (types 17, 67) must name its equipment: TAISコード or 福祉用具届出コード.
+fn equipment_code_missing(service_code: &str, tais: &str, notified: &str) -> bool {
+    (service_code.starts_with("17") || service_code.starts_with("67"))
+        && tais.is_empty()
+        && notified.is_empty()
 }
+
+const EQUIPMENT_CODE_MISSING: &str = "福祉用具貸与では TAISコードか福祉用具届出コードが必要です";
 
 pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
     let records: Vec<Record<'_>> = file.records().filter(complete).collect();
@@ -114,11 +118,8 @@ fn provision_row(record: &Record<'_>, at_column: &ProvisionColumns, problems: &m
             format!("{days}日より後の日に 1 が立っています（{month}は{days}日まで）"),
         ));
     }
-    if welfare_equipment(value(at_column.service))
-        && value(at_column.tais).is_empty()
-        && value(at_column.notified).is_empty()
-    {
-        problems.push(at(record, "TAISコード", "福祉用具貸与では TAISコードか福祉用具届出コードが必要です"));
+    if equipment_code_missing(value(at_column.service), value(at_column.tais), value(at_column.notified)) {
+        problems.push(at(record, "TAISコード", EQUIPMENT_CODE_MISSING));
     }
 }
 
@@ -151,7 +152,8 @@ fn summary_rows(records: &[Record<'_>], problems: &mut Vec<Problem>) {
         let code = record.get("サービスコード").unwrap_or_default();
         let office = record.get("サービス事業所コード").unwrap_or_default().to_string();
         let kind = code.get(..2).unwrap_or_default().to_string();
-        match summary_row(code) {
+        let row_kind = summary_row(code);
+        match row_kind {
             SummaryRow::Total => {
                 totals += 1;
                 if office != "9999999999" {
@@ -171,19 +173,16 @@ fn summary_rows(records: &[Record<'_>], problems: &mut Vec<Problem>) {
                 let entry = types.entry((office, kind)).or_default();
                 entry.0 += 1;
                 entry.1.get_or_insert(*record);
-                if welfare_equipment(code)
-                    && record.get("TAISコード").unwrap_or_default().is_empty()
-                    && record.get("福祉用具届出コード").unwrap_or_default().is_empty()
-                {
-                    problems.push(at(
-                        record,
-                        "TAISコード",
-                        "福祉用具貸与では TAISコードか福祉用具届出コードが必要です",
-                    ));
+                if equipment_code_missing(
+                    code,
+                    record.get("TAISコード").unwrap_or_default(),
+                    record.get("福祉用具届出コード").unwrap_or_default(),
+                ) {
+                    problems.push(at(record, "TAISコード", EQUIPMENT_CODE_MISSING));
                 }
             }
         }
-        if summary_row(code) != SummaryRow::Service {
+        if row_kind != SummaryRow::Service {
             for name in ["割引後率", "割引後単位数"] {
                 if !record.get(name).unwrap_or_default().is_empty() {
                     problems.push(at(record, name, "小計・合計の行では空にします"));
