@@ -15,6 +15,8 @@ pub struct FileReport {
     pub name: String,
     /// Known when the name could be read.
     pub file_name: Option<FileName>,
+    /// The file as read, when its text could be read at all (problems or not).
+    pub file: Option<CareplanFile>,
     pub problems: Vec<Problem>,
 }
 
@@ -40,7 +42,7 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
         Err(e) => {
             problems.push(Problem::file(e.to_string()));
             if e == NameError::Version3 {
-                return FileReport { name: name.to_string(), file_name: None, problems };
+                return FileReport { name: name.to_string(), file_name: None, file: None, problems };
             }
             None
         }
@@ -50,6 +52,7 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
         .as_ref()
         .map(|n| n.kind)
         .or_else(|| Kind::from_prefix(name.split('_').next().unwrap_or("")));
+    let mut parsed = None;
     if let Some(kind) = kind {
         match CareplanFile::parse(kind, bytes) {
             Ok(file) => {
@@ -64,6 +67,7 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
                     )),
                     Err(bad) => problems.extend(bad),
                 }
+                parsed = Some(file);
             }
             Err(problem) => problems.push(problem),
         }
@@ -72,7 +76,7 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
         problems.truncate(MAX_PROBLEMS);
         problems.push(Problem::file(format!("問題が多いため、最初の{MAX_PROBLEMS}件で確認をやめました")));
     }
-    FileReport { name: name.to_string(), file_name, problems }
+    FileReport { name: name.to_string(), file_name, file: parsed, problems }
 }
 
 /// Checks files and the sets they form.

@@ -6,6 +6,15 @@ use std::collections::BTreeMap;
 use crate::layout::Kind;
 use crate::name::{FileName, Office};
 
+const ALL_SET_KINDS: [SetKind; 6] = [
+    SetKind::Plan,
+    SetKind::Provision,
+    SetKind::PlanDeletion,
+    SetKind::ProvisionDeletion,
+    SetKind::Actual,
+    SetKind::ActualDeletion,
+];
+
 /// The six units of the 居宅 interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetKind {
@@ -34,6 +43,22 @@ impl SetKind {
             SetKind::Actual => &[Kind::Upjsk],
             SetKind::ActualDeletion => &[Kind::Dltjsk],
         }
+    }
+
+    /// The code a set kind is stored under.
+    pub fn code(self) -> &'static str {
+        match self {
+            SetKind::Plan => "plan",
+            SetKind::Provision => "provision",
+            SetKind::PlanDeletion => "plan_deletion",
+            SetKind::ProvisionDeletion => "provision_deletion",
+            SetKind::Actual => "actual",
+            SetKind::ActualDeletion => "actual_deletion",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<SetKind> {
+        ALL_SET_KINDS.into_iter().find(|k| k.code() == code)
     }
 
     pub fn label(self) -> &'static str {

@@ -51,26 +51,9 @@ async fn my_facility(state: &AppState, auth: &Auth) -> Result<Facility, AppError
     Ok(state.store.facility(municipality_id, facility_id).await?)
 }
 
-fn set_kind_code(kind: SetKind) -> &'static str {
-    match kind {
-        SetKind::Plan => "plan",
-        SetKind::Provision => "provision",
-        SetKind::PlanDeletion => "plan_deletion",
-        SetKind::ProvisionDeletion => "provision_deletion",
-        SetKind::Actual => "actual",
-        SetKind::ActualDeletion => "actual_deletion",
-    }
-}
-
+/// The label of a stored set kind.
 fn set_kind_label(code: &str) -> &'static str {
-    match code {
-        "plan" => SetKind::Plan.label(),
-        "provision" => SetKind::Provision.label(),
-        "plan_deletion" => SetKind::PlanDeletion.label(),
-        "provision_deletion" => SetKind::ProvisionDeletion.label(),
-        "actual" => SetKind::Actual.label(),
-        _ => SetKind::ActualDeletion.label(),
-    }
+    SetKind::from_code(code).map_or("", SetKind::label)
 }
 
 /// `YYYYMMDDHHMMSS` as people read it.
@@ -245,29 +228,27 @@ fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<Carep
     };
     let mut out: Vec<CareplanSubject> = Vec::new();
     for record in file.records() {
-        let subject = CareplanSubject {
-            insurer_no: record.get("保険者番号").unwrap_or_default().to_string(),
-            insured_no: record.get("被保険者番号").unwrap_or_default().to_string(),
-            record_key: KEY_ITEMS.iter().find_map(|k| record.get(k)).unwrap_or_default().to_string(),
+        let insurer = record.get("保険者番号").unwrap_or_default();
+        let insured = record.get("被保険者番号").unwrap_or_default();
+        let key = KEY_ITEMS.iter().find_map(|k| record.get(k)).unwrap_or_default();
+        // A person has many rows (one per service day on 第6表): look the name up once.
+        if out.iter().any(|s| {
+            (s.insurer_no.as_str(), s.insured_no.as_str(), s.record_key.as_str()) == (insurer, insured, key)
+        }) {
+            continue;
+        }
+        out.push(CareplanSubject {
+            insurer_no: insurer.to_string(),
+            insured_no: insured.to_string(),
+            record_key: key.to_string(),
             name: record
                 .get("利用者氏名")
-                .or_else(|| {
-                    name_in_supplement(
-                        record.get("保険者番号").unwrap_or_default(),
-                        record.get("被保険者番号").unwrap_or_default(),
-                    )
-                })
+                .or_else(|| name_in_supplement(insurer, insured))
                 .filter(|n| !n.is_empty())
                 .unwrap_or("（氏名なし）")
                 .to_string(),
             patient_id: None,
-        };
-        if !out.iter().any(|s| {
-            (&s.insurer_no, &s.insured_no, &s.record_key)
-                == (&subject.insurer_no, &subject.insured_no, &subject.record_key)
-        }) {
-            out.push(subject);
-        }
+        });
     }
     out
 }
@@ -354,7 +335,7 @@ pub async fn upload(
         match state.store.facilities_by_care_provider_no(&set.receiver.number).await?.as_slice() {
             [receiver] => {
                 if existing.iter().any(|e| {
-                    e.stamp == set.stamp && e.kind == set_kind_code(set.kind) && e.receiver_facility_id == receiver.id
+                    e.stamp == set.stamp && e.kind == set.kind.code() && e.receiver_facility_id == receiver.id
                 }) {
                     problems.push(set_problem(&set.stamp, "この送信単位（同じ連番・送信先）はアップロード済みです".into()));
                 }
@@ -385,10 +366,16 @@ pub async fn upload(
             let Some((_, bytes)) = files.iter().find(|(n, _)| n.eq_ignore_ascii_case(&text)) else {
                 continue;
             };
+            // The checker has read every file already.
+            let parsed = report
+                .files
+                .iter()
+                .find(|f| f.file_name.as_ref() == Some(name))
+                .and_then(|f| f.file.as_ref());
             if main_file.is_none() {
-                main_file = CareplanFile::parse(name.kind, bytes).ok();
+                main_file = parsed;
             } else if name.kind == Kind::Uphosoku {
-                supplement = CareplanFile::parse(name.kind, bytes).ok();
+                supplement = parsed;
             }
             stored.push(CareplanFileData {
                 name: text,
@@ -396,13 +383,13 @@ pub async fn upload(
                 bytes: bytes.clone(),
             });
         }
-        let subjects = main_file.as_ref().map(|f| subjects(f, supplement.as_ref())).unwrap_or_default();
+        let subjects = main_file.map(|f| subjects(f, supplement)).unwrap_or_default();
         if subjects.len() > MAX_SUBJECTS {
             problems
                 .push(set_problem(&set.stamp, format!("1つの送信単位の利用者は{MAX_SUBJECTS}人までです")));
         }
         new_sets.push(NewCareplanSet {
-            kind: set_kind_code(set.kind).to_string(),
+            kind: set.kind.code().to_string(),
             stamp: set.stamp.clone(),
             month: set.files.iter().find_map(|f| f.month.clone()).filter(|m| m != "000000"),
             sender_facility_id: facility.id.clone(),
