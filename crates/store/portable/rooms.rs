@@ -51,9 +51,9 @@ const POST_COLUMNS: &str = "p.id, p.room_id, p.parent_id, p.author_account_id, a
     a.occupation AS author_occupation, a.occupation_other AS author_occupation_other, p.category, p.importance, \
     p.body, p.ack_requested, p.systolic, p.diastolic, p.pulse, p.temperature_tenths, p.spo2, p.respiration, \
     p.weight_tenths, p.glucose, p.created_at_ms, p.edited_at_ms, p.deleted_at_ms, \
-    (SELECT COUNT(*) FROM post_reads pr WHERE pr.post_id = p.id) AS read_count, \
+    (SELECT COUNT(*) FROM post_reads pr WHERE pr.room_id = p.room_id AND pr.post_id = p.id) AS read_count, \
     (SELECT COUNT(*) FROM post_acks pk WHERE pk.post_id = p.id) AS ack_count, \
-    (SELECT COUNT(*) FROM post_reads pr WHERE pr.post_id = p.id AND pr.account_id = $1) AS read_by_me, \
+    (SELECT COUNT(*) FROM post_reads pr WHERE pr.room_id = p.room_id AND pr.post_id = p.id AND pr.account_id = $1) AS read_by_me, \
     (SELECT COUNT(*) FROM post_acks pk WHERE pk.post_id = p.id AND pk.account_id = $1) AS acked_by_me, \
     (SELECT COUNT(*) FROM post_mentions pm WHERE pm.post_id = p.id AND pm.account_id = $1) AS mentions_me";
 
@@ -485,10 +485,10 @@ impl SqlStore {
         let sql = format!(
             "SELECT {ROOM_COLUMNS}, (SELECT COUNT(*) FROM posts p WHERE p.room_id = r.id AND p.author_account_id <> $1 \
                 AND p.deleted_at_ms IS NULL AND p.created_at_ms >= m.joined_at_ms \
-                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.post_id = p.id AND pr.account_id = $1)) AS unread, \
+                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.room_id = p.room_id AND pr.post_id = p.id AND pr.account_id = $1)) AS unread, \
              (SELECT COUNT(*) FROM post_mentions pm JOIN posts p ON p.id = pm.post_id WHERE pm.account_id = $1 \
                 AND pm.room_id = r.id AND p.deleted_at_ms IS NULL \
-                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.post_id = p.id AND pr.account_id = $1)) AS unread_mentions \
+                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.room_id = p.room_id AND pr.post_id = p.id AND pr.account_id = $1)) AS unread_mentions \
              FROM room_members m JOIN rooms r ON r.id = m.room_id \
              WHERE m.account_id = $1 AND m.left_at_ms IS NULL \
              ORDER BY COALESCE(r.last_post_at_ms, r.created_at_ms) DESC"
@@ -748,7 +748,7 @@ impl SqlStore {
             for id in post_ids {
                 list.push_bind(id.clone());
             }
-            q.push(") ON CONFLICT (post_id, account_id) DO NOTHING");
+            q.push(") ON CONFLICT (room_id, post_id, account_id) DO NOTHING");
             added = q.build().execute(&mut *tx).await.map_err(db_err)?.rows_affected();
         }
         let mut audit = audit.clone();
@@ -759,26 +759,38 @@ impl SqlStore {
         Ok(added)
     }
 
-    pub(crate) async fn rooms_mark_room_read(&self, access: &RoomAccess, at_ms: i64) -> StoreResult<u64> {
+    pub(crate) async fn rooms_mark_room_read(
+        &self,
+        access: &RoomAccess,
+        audit: &AuditDraft,
+    ) -> StoreResult<u64> {
         if access.kind() != AccessKind::Member {
             return Ok(0);
         }
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
+        let added = sqlx::query(
             "INSERT INTO post_reads (post_id, account_id, room_id, read_at_ms) \
              SELECT p.id, $2, p.room_id, $3 FROM posts p WHERE p.room_id = $1 AND p.author_account_id <> $2 \
              AND p.deleted_at_ms IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.post_id = p.id AND r.account_id = $2) \
-             ON CONFLICT (post_id, account_id) DO NOTHING",
+             AND NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.room_id = $1 AND r.post_id = p.id AND r.account_id = $2) \
+             ON CONFLICT (room_id, post_id, account_id) DO NOTHING",
         )
         .bind(&access.room().id)
         .bind(access.account_id())
-        .bind(at_ms)
+        .bind(audit.at_ms)
         .execute(&mut *tx)
         .await
-        .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected())
+        .map_err(db_err)?
+        .rows_affected();
+        if added == 0 {
+            // Nothing changed: nothing to record.
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(0);
+        }
+        let mut audit = audit.clone();
+        audit.detail = format!("posts={added}");
+        self.commit_with(tx, &audit).await?;
+        Ok(added)
     }
 
     pub(crate) async fn rooms_readers(
@@ -792,7 +804,7 @@ impl SqlStore {
              JOIN posts p ON p.id = k.post_id WHERE k.post_id = $1 AND p.room_id = $2 ORDER BY k.acked_at_ms"
         } else {
             "SELECT r.account_id, a.name, r.read_at_ms AS at_ms FROM post_reads r JOIN accounts a ON a.id = r.account_id \
-             JOIN posts p ON p.id = r.post_id WHERE r.post_id = $1 AND p.room_id = $2 ORDER BY r.read_at_ms"
+             JOIN posts p ON p.id = r.post_id WHERE r.room_id = $2 AND r.post_id = $1 AND p.room_id = $2 ORDER BY r.read_at_ms"
         };
         let rows = sqlx::query(sql)
             .bind(post_id)

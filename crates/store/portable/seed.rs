@@ -222,6 +222,8 @@ impl SqlStore {
                     }
                 }
             }
+            // In the table's order (room first), as receipts are kept.
+            reads.sort_unstable_by(|a, b| (&a.2, &a.0, &a.1).cmp(&(&b.2, &b.0, &b.1)));
             self.bulk(
                 "INSERT INTO post_reads (post_id, account_id, room_id, read_at_ms) ",
                 &reads,

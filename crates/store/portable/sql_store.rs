@@ -1265,8 +1265,8 @@ impl Store for SqlStore {
         self.rooms_record_read(access, post_ids, audit).await
     }
 
-    async fn mark_room_read(&self, access: &RoomAccess, at_ms: i64) -> StoreResult<u64> {
-        self.rooms_mark_room_read(access, at_ms).await
+    async fn mark_room_read(&self, access: &RoomAccess, audit: &AuditDraft) -> StoreResult<u64> {
+        self.rooms_mark_room_read(access, audit).await
     }
 
     async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>> {

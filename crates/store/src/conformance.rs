@@ -625,9 +625,13 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 2);
     // "Mark all read" covers the rest, once.
     let p3 = ok(store.create_post(&a_access, &post("三つ目"), &audit(Some(&m.id), "post.create")).await);
-    assert_eq!(ok(store.mark_room_read(&b_access, T0 + 25).await), 1);
-    assert_eq!(ok(store.mark_room_read(&b_access, T0 + 26).await), 0);
+    let before = ok(store.audit_chain(&m.id).await).len();
+    assert_eq!(ok(store.mark_room_read(&b_access, &read_at(&m, T0 + 25)).await), 1);
+    assert_eq!(ok(store.mark_room_read(&b_access, &read_at(&m, T0 + 26)).await), 0);
     assert!(ok(store.post(&b_access, &p3.id).await).read_by_me);
+    let chain = ok(store.audit_chain(&m.id).await);
+    assert_eq!(chain.len(), before + 1, "one entry for the receipts that were new, none for nothing");
+    assert_eq!(chain.last().map(|e| e.facts.detail.as_str()), Some("posts=1"));
     // The author's own reading leaves no receipt.
     ok(store.record_read(&a_access, std::slice::from_ref(&p1.id), &read_at(&m, T0 + 30)).await);
     assert_eq!(ok(store.post(&a_access, &p1.id).await).read_count, 1);

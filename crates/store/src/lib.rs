@@ -284,8 +284,10 @@ pub trait Store: Send + Sync + 'static {
         post_ids: &[String],
         audit: &AuditDraft,
     ) -> StoreResult<u64>;
-    /// Marks every post of the room read ("mark all read"); returns how many receipts are new.
-    async fn mark_room_read(&self, access: &RoomAccess, at_ms: i64) -> StoreResult<u64>;
+    /// Marks every post of the room read ("mark all read") at `audit.at_ms`; returns how many
+    /// receipts are new. When there are any, the audit entry (its detail the count) is written
+    /// in the same transaction.
+    async fn mark_room_read(&self, access: &RoomAccess, audit: &AuditDraft) -> StoreResult<u64>;
     async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;
     async fn acknowledgers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;
     async fn acknowledge(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()>;

@@ -717,12 +717,8 @@ pub async fn mark_all_read(
     Path(room_id): Path<String>,
 ) -> Result<Response, AppError> {
     let access = access(&state, &auth, &room_id).await?;
-    let now = state.clock.now_ms();
-    let added = state.store.mark_room_read(&access, now).await?;
-    if added > 0 {
-        let mut audit = auth.audit(&meta, now, "room.mark_read", "room", &room_id);
-        audit.detail = format!("posts={added}");
-        state.store.append_audit(&audit).await?;
+    let audit = auth.audit(&meta, state.clock.now_ms(), "room.mark_read", "room", &room_id);
+    if state.store.mark_room_read(&access, &audit).await? > 0 {
         state.events.room_changed(&room_id).await;
     }
     Ok(Redirect::to("/rooms").into_response())
