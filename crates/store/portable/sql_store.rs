@@ -707,7 +707,26 @@ impl Store for SqlStore {
                 .await
                 .map_err(db_err)?;
         }
-        self.commit_with(tx, audit).await
+        let mut audit = audit.clone();
+        if status == AccountStatus::Deleted {
+            // A deleted account leaves every room it was in; bringing it back later does not
+            // bring the rooms back (a municipality invites it again).
+            let left = sqlx::query(
+                "UPDATE room_members SET left_at_ms = $3 WHERE account_id = $1 AND municipality_id = $2 \
+                 AND left_at_ms IS NULL",
+            )
+            .bind(id)
+            .bind(municipality_id)
+            .bind(audit.at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+            if left > 0 {
+                audit.detail = format!("{} rooms_left={left}", audit.detail).trim_start().to_string();
+            }
+        }
+        self.commit_with(tx, &audit).await
     }
 
     async fn account(&self, id: &str) -> StoreResult<Account> {

@@ -564,6 +564,19 @@ pub async fn only_current_members_read_a_room(store: &dyn Store) {
     assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 1);
     let r = store.create_post(&oversight, &post("市です"), &audit(Some(&m.id), "post.create")).await;
     assert!(matches!(r, Err(StoreError::NotAllowed)));
+    // A deleted account leaves its rooms; restoring the account does not restore them.
+    ok(store
+        .set_account_status(&m.id, &b.id, AccountStatus::Deleted, &audit(Some(&m.id), "user.delete"))
+        .await);
+    let chain = ok(store.audit_chain(&m.id).await);
+    assert_eq!(chain.last().map(|e| e.facts.detail.as_str()), Some("rooms_left=1"));
+    ok(store
+        .set_account_status(&m.id, &b.id, AccountStatus::Active, &audit(Some(&m.id), "user.restore"))
+        .await);
+    assert!(ok(store.authorize_room(&b.id, &room.id).await).is_none(), "the rooms stay left");
+    let members = ok(store.members(&m.id, &room.id).await);
+    assert!(members.iter().filter(|x| x.account_id == b.id).all(|x| x.left_at_ms.is_some()));
+    assert!(ok(store.authorize_room(&a.id, &room.id).await).is_some(), "nobody else leaves");
 }
 
 pub async fn the_timeline_pages_newest_first_by_cursor(store: &dyn Store) {

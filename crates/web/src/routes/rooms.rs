@@ -226,13 +226,26 @@ pub async fn show(
         Some("applied") => "参加者を追加しました。",
         _ => "",
     };
-    // What the member has now seen is read (the receipts show from the next view on), recorded
-    // with the audit entry of the read in one write; the room's other open pages learn of it.
-    let audit = auth.audit(&meta, state.clock.now_ms(), "room.read", "room", &room_id);
-    if state.store.record_read(&access, &page.shown, &audit).await? > 0 {
-        state.events.room_changed(&room_id).await;
-    }
+    seen(&state, &meta, &auth, &access, &page).await?;
     Ok(render(page)?.into_response())
+}
+
+/// What the member is about to see on `page` is read (the receipts show from the next view on),
+/// recorded with the audit entry of the read in one write; the room's other open pages learn of
+/// new receipts. Every path that sends a member the timeline goes through here.
+async fn seen(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    page: &RoomPage,
+) -> Result<(), AppError> {
+    let room_id = &access.room().id;
+    let audit = auth.audit(meta, state.clock.now_ms(), "room.read", "room", room_id);
+    if state.store.record_read(access, &page.shown, &audit).await? > 0 {
+        state.events.room_changed(room_id).await;
+    }
+    Ok(())
 }
 
 /// Reads the post form; errors go next to their fields.
@@ -276,8 +289,10 @@ pub async fn create(
     upload: FormWithFiles,
 ) -> Result<Response, AppError> {
     let access = access(&state, &auth, &room_id).await?;
+    // A form error sends the timeline back with what was typed: a read like any other.
     let again = |echo: FormState| async {
         let page = room_page(&state, &csrf, &auth, &access, None, echo).await?;
+        seen(&state, &meta, &auth, &access, &page).await?;
         Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
     let mut post = match parse_post(&upload.form, None) {
@@ -512,6 +527,7 @@ struct EditPage {
 
 pub async fn edit_form(
     State(state): State<AppState>,
+    meta: RequestMeta,
     csrf: CsrfToken,
     SignedIn(auth): SignedIn,
     Path((room_id, post_id)): Path<(String, String)>,
@@ -521,6 +537,10 @@ pub async fn edit_form(
     if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
         return Err(not_allowed(StoreError::NotAllowed));
     }
+    // The form shows the post's text: a read.
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.read", "post", &post_id);
+    audit.detail = format!("room={room_id}");
+    state.store.append_audit(&audit).await?;
     let form = FormState::with([("body", post.text.as_str().to_string())]);
     let page =
         EditPage { chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)), room_id, post_id, form };
@@ -677,7 +697,7 @@ pub async fn events(
         Some(since) => state.store.changed_since(&access, since).await?,
         None => false,
     };
-    let account = auth.account.id.clone();
+    let account = (auth.account.id.clone(), auth.session.identity_id.clone(), auth.session.id.clone());
     let stream = futures_util::stream::unfold(
         (receiver, state, account, room_id, missed),
         |(mut rx, state, account, room, missed)| async move {
@@ -688,8 +708,18 @@ pub async fn events(
             }
             loop {
                 let next = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await;
-                let still_member =
-                    || async { matches!(state.store.authorize_room(&account, &room).await, Ok(Some(_))) };
+                // Still a member, and still signed in: a sign-out or a revoked session ends the
+                // stream as surely as leaving the room.
+                let still_member = || async {
+                    let (account, identity, session) = &account;
+                    let now = state.clock.now_ms();
+                    matches!(state.store.authorize_room(account, &room).await, Ok(Some(_)))
+                        && state
+                            .store
+                            .sessions_of_identity(identity, now)
+                            .await
+                            .is_ok_and(|live| live.iter().any(|s| s.id == *session))
+                };
                 match next {
                     Ok(Ok(changed)) if changed != room => continue,
                     Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
@@ -737,6 +767,7 @@ struct RequestFormPage {
 /// The forms to ask for someone to be added or removed, or for the room to be closed.
 pub async fn request_form(
     State(state): State<AppState>,
+    meta: RequestMeta,
     csrf: CsrfToken,
     SignedIn(auth): SignedIn,
     Path(room_id): Path<String>,
@@ -745,6 +776,11 @@ pub async fn request_form(
     if !access.can_write() {
         return Err(not_allowed(StoreError::NotAllowed));
     }
+    // The page names the patient (the room's name) and lists the care team: a read.
+    state
+        .store
+        .append_audit(&auth.audit(&meta, state.clock.now_ms(), "room.members_read", "room", &room_id))
+        .await?;
     let room = access.room();
     let current = current_members(&state, room).await?;
     let candidates = state

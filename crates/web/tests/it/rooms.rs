@@ -15,6 +15,8 @@ both!(
     an_open_room_hears_about_changes_made_on_any_instance,
     a_mention_tells_the_member_it_is_for_them,
     a_photo_loses_its_location_and_files_reach_members_only,
+    every_page_that_shows_a_room_is_audited,
+    a_stream_ends_with_its_session,
 );
 
 struct Team {
@@ -108,8 +110,12 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
     post(&t.a, room, &[("category", "visit"), ("body", "訪問しました"), ("ack_requested", "on")])
         .await
         .expect_redirect(&format!("/rooms/{room}"));
+    upload(&t.a, room, "写真", vec![("IMG_0001.JPG", jpeg_with_gps())])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
     let page = t.a.get(&format!("/rooms/{room}")).await.expect_status(200);
-    let p = post_ids(&page).remove(0);
+    let p = post_ids(&page).pop().unwrap();
+    let file = between(&page.body, &format!("/rooms/{room}/files/"), "\"").to_string();
     // Someone from another municipality.
     let (operator, _) = app.operator_again().await;
     let (_, other_admin, _) = app.municipality_with_admin(&operator, "122173", "kashiwa").await;
@@ -130,8 +136,13 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
         format!("/rooms/{room}/vitals"),
         format!("/rooms/{room}/posts/{p}/readers"),
         format!("/rooms/{room}/posts/{p}/edit"),
+        format!("/rooms/{room}/files/{file}"),
+        format!("/rooms/{room}/files/{file}/thumb"),
     ];
-    let posts: [(String, Vec<(&str, &str)>); 6] = [
+    // The live-update stream: closed like the rest (a member's stays open, see below).
+    let stream = format!("/rooms/{room}/events");
+    let posts: [(String, Vec<(&str, &str)>); 7] = [
+        (format!("/rooms/{room}/read"), vec![]),
         (format!("/rooms/{room}/requests"), vec![("kind", "close"), ("closing_reason", "death")]),
         (format!("/rooms/{room}/posts"), vec![("category", "visit"), ("body", "x")]),
         (format!("/rooms/{room}/posts/{p}/replies"), vec![("body", "x")]),
@@ -146,7 +157,7 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
         ("another municipality", &stranger, 404),
         ("municipality admin without a reason", &t.admin, 404),
     ] {
-        for path in &gets {
+        for path in gets.iter().chain([&stream]) {
             assert_eq!(browser.get(path).await.status, expected, "{who}: GET {path}");
         }
         for (path, fields) in &posts {
@@ -154,7 +165,7 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
             assert_eq!(status, expected, "{who}: POST {path}");
         }
     }
-    for path in &gets {
+    for path in gets.iter().chain([&stream]) {
         anonymous.get(path).await.expect_redirect("/login");
     }
     for (path, fields) in &posts {
@@ -165,11 +176,74 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
     for path in &gets {
         assert_eq!(t.a.get(path).await.status, 200, "member: GET {path}");
     }
-    let page = t.c.get("/rooms").await.expect_status(200);
-    assert!(!page.body.contains("流山 花子"), "the room is not even listed for non-members");
+    assert_eq!(events(&t.a, room).await.status(), 200, "member: GET {stream}");
+    for (who, browser) in [("not invited", &t.c), ("former member", &t.b)] {
+        let page = browser.get("/rooms").await.expect_status(200);
+        assert!(!page.body.contains("流山 花子"), "the room is not even listed: {who}");
+    }
     let nothing_written =
         app.store().audit_chain(&app.store().municipality_by_code("122203").await.unwrap().id).await.unwrap();
-    assert_eq!(nothing_written.iter().filter(|r| r.facts.action == "post.create").count(), 1);
+    assert_eq!(nothing_written.iter().filter(|r| r.facts.action == "post.create").count(), 2);
+}
+
+/// Pages that show room content for another reason than "open the room" are reads too: a post
+/// form sent back with an error, the edit form, the request form, and the municipality's
+/// patient page sent back because the oversight reason was too short.
+async fn every_page_that_shows_a_room_is_audited(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    post(&t.b, room, &[("category", "visit"), ("body", "訪問しました")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let m = app.store().municipality_by_code("122203").await.unwrap().id;
+    let actions = || async {
+        app.store().audit_chain(&m).await.unwrap().into_iter().map(|r| r.facts.action).collect::<Vec<_>>()
+    };
+    let before = actions().await.len();
+    // (Sent from another page, so that nothing but the error page shows a the timeline.)
+    let refused =
+        t.a.submit("/account", &format!("/rooms/{room}/posts"), &[("category", ""), ("body", "分類なし")])
+            .await
+            .expect_status(422);
+    assert!(refused.body.contains("訪問しました"), "the timeline comes back with the form");
+    assert_eq!(actions().await[before..], ["room.read"], "and the read is recorded");
+    // ...with its read receipts, as when the room is opened.
+    let p = post_ids(&refused).remove(0);
+    let readers = t.b.get(&format!("/rooms/{room}/posts/{p}/readers")).await.expect_status(200);
+    assert!(readers.body.contains("member_a"), "{}", readers.body);
+    let own = post(&t.a, room, &[("category", "visit"), ("body", "自分の投稿")]).await;
+    own.expect_redirect(&format!("/rooms/{room}"));
+    let mine = post_ids(&t.a.get(&format!("/rooms/{room}")).await).remove(0);
+    let before = actions().await.len();
+    t.a.get(&format!("/rooms/{room}/posts/{mine}/edit")).await.expect_status(200);
+    t.a.get(&format!("/rooms/{room}/requests")).await.expect_status(200);
+    assert_eq!(actions().await[before..], ["post.read", "room.members_read"]);
+    // The municipality: a reason too short sends back the patient's record, and that is a read.
+    let before = actions().await.len();
+    let short = t
+        .admin
+        .submit(
+            &format!("/admin/rooms/{room}"),
+            &format!("/admin/rooms/{room}/oversight"),
+            &[("reason", "確認")],
+        )
+        .await
+        .expect_status(422);
+    assert!(short.body.contains("流山市平和台"), "the patient's record is on the page");
+    assert_eq!(actions().await[before + 1..], ["patient.read"], "(the first entry is opening the form)");
+}
+
+/// A signed-out or revoked session stops hearing about the room, like a member who left.
+async fn a_stream_ends_with_its_session(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    let mut a_stream = events(&t.a, room).await;
+    assert_eq!(a_stream.status(), 200);
+    post(&t.b, room, &[("category", "visit"), ("body", "一件目")]).await;
+    assert!(next_event(&mut a_stream).await.is_some(), "a hears while signed in");
+    t.a.submit("/account", "/logout", &[]).await;
+    post(&t.b, room, &[("category", "visit"), ("body", "二件目")]).await;
+    assert!(next_event(&mut a_stream).await.is_none(), "nothing after signing out");
 }
 
 async fn a_care_team_shares_posts_with_read_receipts_and_vitals(app: TestApp) {

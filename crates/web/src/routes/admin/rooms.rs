@@ -247,14 +247,21 @@ fn rows(requests: Vec<RoomRequest>) -> Vec<RequestRow> {
     requests.into_iter().map(|request| RequestRow { at: jst(request.created_at_ms), request }).collect()
 }
 
+/// The room's page for the municipality. It shows the patient's record, so making it is a read
+/// of patient data and is audited, whether the page comes as asked or back with a form error.
 async fn show_page(
     state: &AppState,
+    meta: &RequestMeta,
     csrf: &CsrfToken,
     admin: &Admin,
     id: &str,
     form: FormState,
 ) -> Result<ShowPage, AppError> {
     let room = find(state, admin, id).await?;
+    state
+        .store
+        .append_audit(&admin.auth.audit(meta, state.clock.now_ms(), "patient.read", "room", &room.id))
+        .await?;
     let m = &admin.municipality.id;
     let patient = state.store.patient(m, &room.patient_id).await?;
     let consent = state.store.consent_of(m, &room.patient_id).await?;
@@ -299,12 +306,7 @@ pub async fn show(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let page = show_page(&state, &csrf, &admin, &id, FormState::default()).await?;
-    // The page shows the patient's record: a read of patient data.
-    state
-        .store
-        .append_audit(&admin.auth.audit(&meta, state.clock.now_ms(), "patient.read", "room", &id))
-        .await?;
+    let page = show_page(&state, &meta, &csrf, &admin, &id, FormState::default()).await?;
     Ok(render(page)?.into_response())
 }
 
@@ -379,7 +381,7 @@ pub async fn oversee(
             "reason",
             "閲覧の理由を5〜500文字で入力してください（操作記録に残ります）。",
         ));
-        let page = show_page(&state, &csrf, &admin, &id, echo).await?;
+        let page = show_page(&state, &meta, &csrf, &admin, &id, echo).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     }
     let room = find(&state, &admin, &id).await?;
