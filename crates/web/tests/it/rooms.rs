@@ -16,6 +16,7 @@ both!(
     a_mention_tells_the_member_it_is_for_them,
     a_photo_loses_its_location_and_files_reach_members_only,
     every_page_that_shows_a_room_is_audited,
+    the_municipality_room_pages_are_closed_to_everyone_else,
     a_stream_ends_with_its_session,
 );
 
@@ -184,6 +185,73 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
     let nothing_written =
         app.store().audit_chain(&app.store().municipality_by_code("122203").await.unwrap().id).await.unwrap();
     assert_eq!(nothing_written.iter().filter(|r| r.facts.action == "post.create").count(), 2);
+}
+
+/// The municipality's side of rooms (patients, members, requests, oversight) is for the admins
+/// of the room's own municipality: members, the operator, another municipality's admin and
+/// anonymous visitors get nothing, and change nothing.
+async fn the_municipality_room_pages_are_closed_to_everyone_else(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    t.a.submit(
+        &format!("/rooms/{room}"),
+        &format!("/rooms/{room}/requests"),
+        &[("kind", "close"), ("closing_reason", "death"), ("note", "")],
+    )
+    .await
+    .expect_redirect(&format!("/rooms/{room}?done=requested"));
+    let queue = t.admin.get("/admin/requests").await.expect_status(200);
+    let request = between(&queue.body, "action=\"/admin/requests/", "\"").to_string();
+    let (operator, _) = app.operator_again().await;
+    let (_, other_admin, _) = app.municipality_with_admin(&operator, "122173", "kashiwa").await;
+    let gets = [
+        "/admin/rooms".to_string(),
+        "/admin/rooms/new".to_string(),
+        "/admin/requests".to_string(),
+        format!("/admin/rooms/{room}"),
+    ];
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/admin/rooms/new".into(), PATIENT.to_vec()),
+        (format!("/admin/rooms/{room}/members"), vec![("account_id", t.b_account.as_str())]),
+        (format!("/admin/rooms/{room}/members/{}/remove", t.b_account), vec![]),
+        (format!("/admin/rooms/{room}/withdraw-consent"), vec![]),
+        (format!("/admin/rooms/{room}/oversight"), vec![("reason", "状況確認のため閲覧します")]),
+        (format!("/admin/requests/{request}"), vec![("decision", "approve")]),
+    ];
+    let m = app.store().municipality_by_code("122203").await.unwrap().id;
+    let before = app.store().audit_chain(&m).await.unwrap().len();
+    // Another municipality's admin is an admin, so the lists open — on their own municipality.
+    for path in ["/admin/rooms", "/admin/requests"] {
+        let page = other_admin.get(path).await.expect_status(200);
+        assert!(!page.body.contains("流山 花子") && !page.body.contains(&request), "{path}");
+    }
+    let show = &gets[3];
+    assert_eq!(other_admin.get(show).await.status, 404, "another municipality's admin: GET {show}");
+    for (path, fields) in &posts[1..] {
+        let status = other_admin.submit("/admin", path, fields).await.status;
+        assert_eq!(status, 404, "another municipality's admin: POST {path}");
+    }
+    for (who, browser) in [("member", &t.a), ("operator", &operator)] {
+        for path in &gets {
+            assert_eq!(browser.get(path).await.status, 403, "{who}: GET {path}");
+        }
+        for (path, fields) in &posts {
+            let status = browser.submit("/account", path, fields).await.status;
+            assert_eq!(status, 403, "{who}: POST {path}");
+        }
+    }
+    let anonymous = app.browser();
+    for path in &gets {
+        anonymous.get(path).await.expect_redirect("/login");
+    }
+    for (path, fields) in &posts {
+        let page = anonymous.submit("/login", path, fields).await;
+        assert_eq!(page.location(), Some("/login"), "anonymous POST {path}");
+    }
+    assert_eq!(app.store().audit_chain(&m).await.unwrap().len(), before, "nothing was read or changed");
+    // The room and the request are as they were.
+    t.b.get(&format!("/rooms/{room}")).await.expect_status(200);
+    assert!(t.admin.get("/admin/requests").await.body.contains(&request));
 }
 
 /// Pages that show room content for another reason than "open the room" are reads too: a post
