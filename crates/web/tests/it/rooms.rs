@@ -268,7 +268,7 @@ async fn every_page_that_shows_a_room_is_audited(app: TestApp) {
         app.store().audit_chain(&m).await.unwrap().into_iter().map(|r| r.facts.action).collect::<Vec<_>>()
     };
     let before = actions().await.len();
-    // (Sent from another page, so that nothing but the error page shows a the timeline.)
+    // (Sent from another page, so that only the error page shows member a the timeline.)
     let refused =
         t.a.submit("/account", &format!("/rooms/{room}/posts"), &[("category", ""), ("body", "分類なし")])
             .await
