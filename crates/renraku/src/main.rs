@@ -118,6 +118,23 @@ enum FacilityCommand {
         #[arg(long)]
         municipality: String,
     },
+    /// Every facility on the server registered with this 介護事業所番号, in any municipality.
+    Find {
+        /// 介護事業所番号 (10 digits).
+        #[arg(long)]
+        care_provider_no: String,
+    },
+    /// Clear the 介護事業所番号 of one facility (a number registered by mistake, or one two
+    /// facilities share from before numbers were unique), so the rightful facility can use it.
+    /// Audited in the facility's municipality.
+    ReleaseCareProviderNo {
+        /// The facility's municipality (地方公共団体コード).
+        #[arg(long)]
+        municipality: String,
+        /// The facility's id (see `renraku facility find`).
+        #[arg(long)]
+        facility: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -415,8 +432,56 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ]);
             let info = renraku_web::directory::parse_facility(&form).map_err(form_errors)?;
             let audit = cli_audit(Some(m.id.clone()), "facility.create", "facility", "");
-            let f = state.store.create_facility(&m.id, &info, &audit).await?;
+            let f = state.store.create_facility(&m.id, &info, &audit).await.map_err(|e| match e {
+                renraku_store::StoreError::Taken("care_provider_no") => anyhow::anyhow!(
+                    "the input was refused:\n  --care-provider-no: {}\n(see `renraku facility find --care-provider-no {}`)",
+                    renraku_web::directory::CARE_PROVIDER_NO_HELD,
+                    a.care_provider_no.trim()
+                ),
+                e => e.into(),
+            })?;
             println!("created facility {} (id {})", f.info.name, f.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Facility(FacilityCommand::Find { care_provider_no }) => {
+            let state = open(&config).await?;
+            let number = field(renraku_domain::directory::FacilityNumber::parse(
+                "care_provider_no",
+                &care_provider_no,
+            ))?;
+            let mut found = 0;
+            for m in state.store.municipalities().await? {
+                for f in state.store.facilities(&m.id).await? {
+                    if f.info.care_provider_no.as_ref() == Some(&number) {
+                        found += 1;
+                        println!("{}\t{}\t{}\t{}", m.code, m.name, f.id, f.info.name);
+                    }
+                }
+            }
+            if found == 0 {
+                println!("no facility holds 介護事業所番号 {number}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Facility(FacilityCommand::ReleaseCareProviderNo { municipality: code, facility }) => {
+            let state = open(&config).await?;
+            let m = municipality(&state, &code).await?;
+            let f = state.store.facility(&m.id, &facility).await.map_err(|e| match e {
+                renraku_store::StoreError::NotFound => anyhow::anyhow!("no such facility in {}", m.name),
+                e => e.into(),
+            })?;
+            let Some(number) = f.info.care_provider_no.clone() else {
+                bail!("{} has no 介護事業所番号", f.info.name);
+            };
+            let mut info = f.info.clone();
+            info.care_provider_no = None;
+            let mut audit = cli_audit(Some(m.id.clone()), "facility.release_care_provider_no", "facility", &f.id);
+            audit.detail = format!("care_provider_no={number}");
+            state.store.update_facility(&m.id, &f.id, &info, &audit).await?;
+            println!(
+                "介護事業所番号 {number} released from {} ({}); another facility may now register it",
+                f.info.name, m.name
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Facility(FacilityCommand::List { municipality: code }) => {

@@ -33,6 +33,8 @@ const BACKEND: &str = "sqlite";
 mod dialect {
     pub const LOCK_AUDIT_HEAD: &str = "SELECT seq, seal FROM audit_heads WHERE chain = $1";
     pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1";
+    /// The write transaction already excludes every other writer.
+    pub const LOCK_CARE_PROVIDER_NO: &str = "SELECT $1";
 }
 
 /// The SQLite store.

@@ -398,6 +398,33 @@ impl SqlStore {
             .map_err(db_err)?;
         Ok(())
     }
+
+    /// Refuses a 介護事業所番号 that another facility on the server (in any municipality)
+    /// holds: the care-plan exchange routes by it, so one facility must not be able to take
+    /// another's. Called inside the write transaction after taking the number's lock, so two
+    /// facilities registering the same number at once cannot both succeed.
+    async fn care_provider_no_free(
+        tx: &mut Tx,
+        number: Option<&FacilityNumber>,
+        facility_id: &str,
+    ) -> StoreResult<()> {
+        let Some(number) = number else { return Ok(()) };
+        sqlx::query(crate::dialect::LOCK_CARE_PROVIDER_NO)
+            .bind(number.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        let holder = sqlx::query("SELECT id FROM facilities WHERE care_provider_no = $1 AND id <> $2 LIMIT 1")
+            .bind(number.as_str())
+            .bind(facility_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        match holder {
+            Some(_) => Err(StoreError::Taken("care_provider_no")),
+            None => Ok(()),
+        }
+    }
 }
 
 fn bind_facility<'q>(
@@ -529,6 +556,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Facility> {
         let id = new_id();
         let mut tx = self.begin().await?;
+        Self::care_provider_no_free(&mut tx, info.care_provider_no.as_ref(), &id).await?;
         let query = sqlx::query(
             "INSERT INTO facilities (id, municipality_id, created_at_ms, updated_at_ms, corp_name, corp_kana, \
              corp_representative, corp_postal_code, corp_address, corp_phone, name, kana, postal_code, address, \
@@ -553,6 +581,18 @@ impl Store for SqlStore {
         audit: &AuditDraft,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
+        // A number the facility already had stays (two facilities may share one from before
+        // the rule; routing refuses it until the operator releases one); a new one must be free.
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT care_provider_no FROM facilities WHERE id = $1 AND municipality_id = $2")
+                .bind(id)
+                .bind(municipality_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if current.as_deref() != info.care_provider_no.as_ref().map(FacilityNumber::as_str) {
+            Self::care_provider_no_free(&mut tx, info.care_provider_no.as_ref(), id).await?;
+        }
         let query = sqlx::query(
             "UPDATE facilities SET updated_at_ms = $3, corp_name = $4, corp_kana = $5, corp_representative = $6, \
              corp_postal_code = $7, corp_address = $8, corp_phone = $9, name = $10, kana = $11, postal_code = $12, \

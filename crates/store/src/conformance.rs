@@ -41,6 +41,7 @@ macro_rules! conformance_tests {
             mentions_name_current_members_and_count_until_read,
             attachments_belong_to_their_post_and_room,
             careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw,
+            a_care_provider_number_is_held_by_one_facility_on_the_server,
         );
     };
     (@each $open:expr; $($story:ident),* $(,)?) => {
@@ -196,6 +197,44 @@ pub async fn facilities_are_scoped_to_their_municipality(store: &dyn Store) {
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
 }
 
+/// The care-plan exchange routes by 介護事業所番号 across municipalities, so no facility may
+/// take a number another facility on the server holds: otherwise one municipality could block
+/// (or receive) another's exchange by registering its number.
+pub async fn a_care_provider_number_is_held_by_one_facility_on_the_server(store: &dyn Store) {
+    let a = municipality(store, "122203").await;
+    let b = municipality(store, "122173").await;
+    let number = || Some(ok(FacilityNumber::parse("n", "1234567890")));
+    let held = ok(store.create_facility(&a.id, &sample_facility("さくら"), &audit(Some(&a.id), "facility.create")).await);
+    let chain_before = ok(store.audit_chain(&b.id).await).len();
+    let mut squatter = sample_facility("かしわ");
+    let refused = store.create_facility(&b.id, &squatter, &audit(Some(&b.id), "facility.create")).await;
+    assert!(matches!(refused, Err(StoreError::Taken("care_provider_no"))), "{refused:?}");
+    assert!(ok(store.facilities(&b.id).await).is_empty(), "nothing was written");
+    assert_eq!(ok(store.audit_chain(&b.id).await).len(), chain_before, "nor audited as done");
+    // Nor by changing a facility's number afterwards.
+    squatter.care_provider_no = None;
+    let other = ok(store.create_facility(&b.id, &squatter, &audit(Some(&b.id), "facility.create")).await);
+    squatter.care_provider_no = number();
+    let refused = store.update_facility(&b.id, &other.id, &squatter, &audit(Some(&b.id), "facility.update")).await;
+    assert!(matches!(refused, Err(StoreError::Taken("care_provider_no"))), "{refused:?}");
+    assert_eq!(ok(store.facility(&b.id, &other.id).await).info.care_provider_no, None);
+    // Within one municipality too.
+    let refused = store.create_facility(&a.id, &sample_facility("もみじ"), &audit(Some(&a.id), "facility.create")).await;
+    assert!(matches!(refused, Err(StoreError::Taken("care_provider_no"))), "{refused:?}");
+    // The holder keeps its number through other changes.
+    let mut renamed = held.info.clone();
+    renamed.name = ok(Name::parse("n", "さくら南"));
+    ok(store.update_facility(&a.id, &held.id, &renamed, &audit(Some(&a.id), "facility.update")).await);
+    let found = ok(store.facilities_by_care_provider_no("1234567890").await);
+    assert_eq!(found.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), [held.id.as_str()]);
+    // Once the holder lets it go, the other facility may take it.
+    renamed.care_provider_no = None;
+    ok(store.update_facility(&a.id, &held.id, &renamed, &audit(Some(&a.id), "facility.update")).await);
+    ok(store.update_facility(&b.id, &other.id, &squatter, &audit(Some(&b.id), "facility.update")).await);
+    let found = ok(store.facilities_by_care_provider_no("1234567890").await);
+    assert_eq!(found.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), [other.id.as_str()]);
+}
+
 pub async fn an_activation_link_works_once(store: &dyn Store) {
     let m = municipality(store, "122203").await;
     let f = ok(store
@@ -224,9 +263,9 @@ pub async fn a_facility_keeps_its_last_manager(store: &dyn Store) {
     let f = ok(store
         .create_facility(&m.id, &sample_facility("さくら"), &audit(Some(&m.id), "facility.create"))
         .await);
-    let g = ok(store
-        .create_facility(&m.id, &sample_facility("もみじ"), &audit(Some(&m.id), "facility.create"))
-        .await);
+    let mut momiji = sample_facility("もみじ");
+    momiji.care_provider_no = None;
+    let g = ok(store.create_facility(&m.id, &momiji, &audit(Some(&m.id), "facility.create")).await);
     let first = member(store, "manager1", &m.id, Some(&f.id), true).await;
     let second = member(store, "manager2", &m.id, Some(&f.id), true).await;
     assert_eq!(ok(store.facility(&m.id, &f.id).await).active_managers, 2);

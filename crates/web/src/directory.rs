@@ -140,3 +140,8 @@ pub fn parse_member(form: &Form, echo: &mut FormState) -> Option<MemberFields> {
         careplan: form.checked("careplan"),
     })
 }
+
+/// Shown next to the 介護事業所番号 by the admin form and by `renraku facility create` when the
+/// store refuses the number because another facility holds it.
+pub const CARE_PROVIDER_NO_HELD: &str = "この介護事業所番号は Renraku の別の事業所（他の市区町村を含む）に登録されています。\
+    番号に誤りがなければ、サーバーの運用者に登録の確認を依頼してください。";

@@ -11,6 +11,7 @@ both!(
     the_last_manager_of_a_facility_cannot_be_removed,
     each_screen_is_closed_to_the_wrong_role,
     a_municipality_code_is_registered_once,
+    a_care_provider_number_held_in_another_municipality_is_refused_next_to_the_field,
 );
 
 pub const FACILITY: &[(&str, &str)] = &[
@@ -227,4 +228,47 @@ async fn a_municipality_code_is_registered_once(app: TestApp) {
     operator.get("/operator/municipalities/no-such-id").await.expect_status(404);
     let page = operator.get("/operator/municipalities/no-such-id").await;
     assert!(page.body.contains("市区町村が見つかりません"));
+}
+
+/// The care-plan exchange routes by 介護事業所番号 across municipalities: another
+/// municipality's admin cannot register (or switch a facility to) a number a facility already
+/// holds, so they can neither block nor receive its exchange.
+async fn a_care_provider_number_held_in_another_municipality_is_refused_next_to_the_field(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (nagareyama_id, nagareyama, _) = app.municipality_with_admin(&operator, "122203", "nagareyama").await;
+    let (kashiwa_id, kashiwa, _) = app.municipality_with_admin(&operator, "122173", "kashiwa").await;
+    let held = create_facility(&nagareyama).await;
+    let message = "この介護事業所番号は Renraku の別の事業所（他の市区町村を含む）に登録されています。";
+
+    let mut fields: Vec<(&str, &str)> = FACILITY.to_vec();
+    fields.retain(|(k, _)| !["name", "care_provider_no"].contains(k));
+    fields.extend([("name", "かしわ訪問看護"), ("care_provider_no", "1234567890")]);
+    let page =
+        kashiwa.submit("/admin/facilities/new", "/admin/facilities/new", &fields).await.expect_status(409);
+    assert!(page.body.contains(message), "{}", page.body);
+    assert_eq!(page.field_value("care_provider_no"), "1234567890", "what was typed comes back");
+    assert_eq!(page.field_value("name"), "かしわ訪問看護");
+    assert!(app.store().facilities(&kashiwa_id).await.unwrap().is_empty(), "nothing was written");
+
+    // Nor can an existing facility be switched to it.
+    fields.retain(|(k, _)| *k != "care_provider_no");
+    fields.push(("care_provider_no", "2234567890"));
+    let page = kashiwa.submit("/admin/facilities/new", "/admin/facilities/new", &fields).await;
+    let own = page.location().unwrap_or_else(|| panic!("{}", page.body)).rsplit('/').next().unwrap().to_string();
+    fields.retain(|(k, _)| *k != "care_provider_no");
+    fields.push(("care_provider_no", "１２３４５６７８９０"));
+    let edit = format!("/admin/facilities/{own}/edit");
+    let page = kashiwa.submit(&edit, &edit, &fields).await.expect_status(409);
+    assert!(page.body.contains(message), "{}", page.body);
+    assert_eq!(page.field_value("care_provider_no"), "１２３４５６７８９０");
+    let kept = app.store().facility(&kashiwa_id, &own).await.unwrap();
+    assert_eq!(kept.info.care_provider_no.unwrap().as_str(), "2234567890");
+
+    // The holder is untouched and still edits its facility.
+    let edit = format!("/admin/facilities/{held}/edit");
+    nagareyama.submit(&edit, &edit, FACILITY).await.expect_redirect(&format!("/admin/facilities/{held}"));
+    let routed = app.store().facilities_by_care_provider_no("1234567890").await.unwrap();
+    assert_eq!(routed.len(), 1);
+    assert_eq!(routed[0].id, held);
+    assert_eq!(routed[0].municipality_id, nagareyama_id);
 }

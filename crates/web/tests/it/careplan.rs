@@ -196,8 +196,15 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
     assert!(refused.body.contains("最初の200件で確認をやめました"), "{}", refused.body);
     assert!(refused.body.matches("<li>").count() < 300);
 
-    // Once a second facility claims the provider's 介護事業所番号, nothing is routed to it.
-    facility(&admin_b, "別の事業所", "home_nursing", "2234567890").await;
+    // A second facility cannot claim the provider's 介護事業所番号 …
+    let mut fields: Vec<(&str, &str)> = crate::admin::FACILITY.to_vec();
+    fields.retain(|(k, _)| !["name", "care_provider_no"].contains(k));
+    fields.extend([("name", "別の事業所"), ("care_provider_no", "2234567890")]);
+    admin_b.submit("/admin/facilities/new", "/admin/facilities/new", &fields).await.expect_status(409);
+    // … but where two held it from before the rule, nothing is routed to it.
+    let other = facility(&admin_b, "別の事業所", "home_nursing", "3234567890").await;
+    let sql = format!("UPDATE facilities SET care_provider_no = '2234567890' WHERE id = '{other}'");
+    assert_eq!(app.raw.execute(&sql, &sql).await, 1);
     let refused = upload(&cm, golden("_20261125080000")).await.expect_status(422);
     assert!(refused.body.contains("複数の事業所に登録されているため"), "{}", refused.body);
 

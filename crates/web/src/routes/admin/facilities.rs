@@ -9,7 +9,7 @@ use renraku_store::{Account, Facility, FacilityInfo, StoreError};
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
-use crate::directory::parse_facility;
+use crate::directory::{CARE_PROVIDER_NO_HELD, parse_facility};
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::views::{Choice, Chrome, render, service_categories};
@@ -102,8 +102,14 @@ pub async fn create(
         }
     };
     let audit = admin.auth.audit(&meta, state.clock.now_ms(), "facility.create", "facility", "");
-    let facility = state.store.create_facility(&admin.municipality.id, &info, &audit).await?;
-    Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response())
+    match state.store.create_facility(&admin.municipality.id, &info, &audit).await {
+        Ok(facility) => Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response()),
+        Err(StoreError::Taken("care_provider_no")) => {
+            let page = form_page(&csrf, &admin, "事業所の登録", "/admin/facilities/new".into(), number_held(&form));
+            Ok((StatusCode::CONFLICT, render(page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -161,6 +167,23 @@ pub async fn update(
         }
     };
     let audit = admin.auth.audit(&meta, state.clock.now_ms(), "facility.update", "facility", &facility.id);
-    state.store.update_facility(&admin.municipality.id, &facility.id, &info, &audit).await?;
-    Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response())
+    match state.store.update_facility(&admin.municipality.id, &facility.id, &info, &audit).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response()),
+        Err(StoreError::Taken("care_provider_no")) => {
+            let action = format!("/admin/facilities/{id}/edit");
+            let page = form_page(&csrf, &admin, "事業所情報の変更", action, number_held(&form));
+            Ok((StatusCode::CONFLICT, render(page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
+
+/// The form again, with what was typed, when another facility on the server (in this
+/// municipality or another) already holds the 介護事業所番号: the care-plan exchange routes by
+/// it, so it names one facility only.
+fn number_held(form: &Form) -> FormState {
+    let mut echo = form.echo();
+    echo.error(renraku_domain::FieldError::new("care_provider_no", CARE_PROVIDER_NO_HELD));
+    echo
+}
+
