@@ -1,5 +1,6 @@
 //! The `renraku` binary: the server (the default command) and the operator's command line.
 
+mod backup;
 mod bench;
 mod careplan_cli;
 mod config;
@@ -68,6 +69,11 @@ enum Command {
     /// Care-plan data exchange files (ケアプランデータ連携 v4.1).
     #[command(subcommand)]
     Careplan(CareplanCommand),
+    /// Back up the database and the attachments while the server runs (`backup verify DIR`
+    /// checks a backup). The master secret is not included: keep it apart.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data directory (after checking it).
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -345,6 +351,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Careplan(CareplanCommand::Check(args)) => Ok(careplan_cli::run(args)),
+        Command::Backup(args) => backup::backup(&config, args).await,
+        Command::Restore(args) => backup::restore(&config, args).await,
         Command::Config => {
             print!("{}", config.redacted());
             Ok(ExitCode::SUCCESS)
@@ -565,51 +573,59 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(AuditCommand::Verify { municipality }) => {
             let state = open(&config).await?;
-            let chains = match municipality.as_deref() {
-                Some(OPERATOR_CHAIN) => vec![(OPERATOR_CHAIN.to_string(), "operator".to_string())],
-                Some(code) => {
-                    let m = state
-                        .store
-                        .municipality_by_code(code)
-                        .await
-                        .with_context(|| format!("no municipality {code}"))?;
-                    vec![(m.id, format!("{} {}", m.code, m.name))]
-                }
-                None => {
-                    let mut all = vec![];
-                    for chain in state.store.audit_chains().await? {
-                        let label = match state.store.municipality(&chain).await {
-                            Ok(m) => format!("{} {}", m.code, m.name),
-                            Err(_) => chain.clone(),
-                        };
-                        all.push((chain, label));
-                    }
-                    all
-                }
-            };
-            let sealer = AuditSealer::new(&state.secrets.audit_key);
-            let mut broken = false;
-            for (chain, label) in chains {
-                let records = state.store.audit_chain(&chain).await?;
-                match sealer.verify(records.iter().map(|r| (&r.facts, r.seal.as_str()))) {
-                    Ok(n) => println!("ok      {label}: {n} entries intact"),
-                    Err(e) => {
-                        broken = true;
-                        let at = match &e {
-                            renraku_domain::audit::ChainBreak::Altered { seq } => {
-                                format!("entry {seq} was altered")
-                            }
-                            renraku_domain::audit::ChainBreak::Gap { expected, found } => {
-                                format!("entry {expected} is missing (next found: {found})")
-                            }
-                        };
-                        println!("BROKEN  {label}: {at}");
-                    }
-                }
-            }
-            Ok(if broken { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            let intact = verify_chains(&*state.store, &state.secrets.audit_key, municipality.as_deref()).await?;
+            Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
     }
+}
+
+
+/// Checks the seals of one municipality's chain, the operator's ("operator") or every chain,
+/// printing a line per chain; true when all are intact. `renraku audit verify` and
+/// `renraku backup verify` (on the copy) both use it.
+async fn verify_chains(store: &dyn Store, audit_key: &[u8], municipality: Option<&str>) -> anyhow::Result<bool> {
+    let chains = match municipality {
+        Some(OPERATOR_CHAIN) => vec![(OPERATOR_CHAIN.to_string(), "operator".to_string())],
+        Some(code) => {
+            let m = store
+                .municipality_by_code(code)
+                .await
+                .with_context(|| format!("no municipality {code}"))?;
+            vec![(m.id, format!("{} {}", m.code, m.name))]
+        }
+        None => {
+            let mut all = vec![];
+            for chain in store.audit_chains().await? {
+                let label = match store.municipality(&chain).await {
+                    Ok(m) => format!("{} {}", m.code, m.name),
+                    Err(_) => chain.clone(),
+                };
+                all.push((chain, label));
+            }
+            all
+        }
+    };
+    let sealer = AuditSealer::new(audit_key);
+    let mut broken = false;
+    for (chain, label) in chains {
+        let records = store.audit_chain(&chain).await?;
+        match sealer.verify(records.iter().map(|r| (&r.facts, r.seal.as_str()))) {
+            Ok(n) => println!("ok      {label}: {n} entries intact"),
+            Err(e) => {
+                broken = true;
+                let at = match &e {
+                    renraku_domain::audit::ChainBreak::Altered { seq } => {
+                        format!("entry {seq} was altered")
+                    }
+                    renraku_domain::audit::ChainBreak::Gap { expected, found } => {
+                        format!("entry {expected} is missing (next found: {found})")
+                    }
+                };
+                println!("BROKEN  {label}: {at}");
+            }
+        }
+    }
+    Ok(!broken)
 }
 
 async fn serve(config: &Config) -> anyhow::Result<ExitCode> {

@@ -208,3 +208,29 @@ pub mod testing {
         }
     }
 }
+
+/// Backups (`renraku backup` on PostgreSQL): the server's settings that decide whether
+/// point-in-time recovery is possible, for when `pg_dump` is not at hand.
+pub mod backup {
+    use std::str::FromStr as _;
+
+    use anyhow::Context as _;
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    /// `wal_level`, `archive_mode`, `archive_command` and `archive_library` as the server
+    /// reports them (the last only on PostgreSQL 15 and later).
+    pub async fn archive_settings(url: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let options = PgConnectOptions::from_str(url).context("the PostgreSQL URL is not valid")?;
+        let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, setting FROM pg_settings \
+             WHERE name IN ('wal_level', 'archive_mode', 'archive_command', 'archive_library') ORDER BY name",
+        )
+        .fetch_all(&pool)
+        .await
+        .context("cannot read the server's settings")?;
+        pool.close().await;
+        Ok(rows)
+    }
+}
+

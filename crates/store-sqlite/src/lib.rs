@@ -109,3 +109,71 @@ impl SqlStore {
         Ok(done.rows_affected())
     }
 }
+
+/// Backups (`renraku backup`): a consistent copy of a live database, and the checks a copy must
+/// pass before anyone relies on it. These open their own connections, so they work beside a
+/// running server (another process) without disturbing it.
+pub mod backup {
+    use std::path::Path;
+    use std::str::FromStr as _;
+    use std::time::Duration;
+
+    use anyhow::Context as _;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    async fn open(path: &Path, options: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions) -> anyhow::Result<sqlx::SqlitePool> {
+        let base = SqliteConnectOptions::from_str("sqlite://")?.filename(path).busy_timeout(Duration::from_secs(30));
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options(base))
+            .await
+            .with_context(|| format!("cannot open {}", path.display()))
+    }
+
+    /// Writes a copy of the database `db` to `dest` (which must not exist) as it was at one
+    /// instant. `VACUUM INTO` reads inside one read transaction: in WAL mode the server keeps
+    /// committing meanwhile, and the copy holds exactly the transactions committed before it
+    /// began — every acknowledged write up to then, none half-done.
+    pub async fn snapshot(db: &Path, dest: &Path) -> anyhow::Result<()> {
+        anyhow::ensure!(db.exists(), "no database at {}", db.display());
+        let dest = dest.to_str().context("the backup path must be valid UTF-8")?;
+        let pool = open(db, |o| o.read_only(true)).await?;
+        sqlx::query("VACUUM INTO $1").bind(dest).execute(&pool).await.context("cannot copy the database")?;
+        pool.close().await;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check` on a copy, opened immutable (a
+    /// backup may live in a read-only directory). Returns the problems found; empty when sound.
+    pub async fn integrity_problems(path: &Path) -> anyhow::Result<Vec<String>> {
+        let pool = open(path, |o| o.read_only(true).immutable(true)).await?;
+        let mut problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&pool)
+            .await
+            .context("the copy is not a readable SQLite database")?
+            .into_iter()
+            .filter(|line: &String| line != "ok")
+            .collect();
+        let dangling = sqlx::query("PRAGMA foreign_key_check").fetch_all(&pool).await?;
+        if !dangling.is_empty() {
+            problems.push(format!("{} rows refer to rows that are missing", dangling.len()));
+        }
+        pool.close().await;
+        Ok(problems)
+    }
+
+    /// The blob keys (attachment files and thumbnails) the database refers to, so that a
+    /// backup's files can be checked against it.
+    pub async fn attachment_keys(path: &Path) -> anyhow::Result<Vec<String>> {
+        let pool = open(path, |o| o.read_only(true).immutable(true)).await?;
+        let keys = sqlx::query_scalar(
+            "SELECT content_key FROM attachments UNION SELECT thumb_key FROM attachments \
+             WHERE thumb_key IS NOT NULL ORDER BY 1",
+        )
+        .fetch_all(&pool)
+        .await
+        .context("cannot list the attachments")?;
+        pool.close().await;
+        Ok(keys)
+    }
+}
