@@ -201,6 +201,12 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_post_with_i
     assert!(text(&backup).contains("The master secret is not in the backup"), "{}", text(&backup));
     let before: Vec<&Acked> = acked.iter().filter(|a| a.answered < started).collect();
     let during = acked.iter().filter(|a| a.sent < finished && a.answered > started).count();
+    eprintln!(
+        "{} posts acknowledged before the backup, {during} in flight during its {} ms, {} in all",
+        before.len(),
+        (finished - started).as_millis(),
+        acked.len()
+    );
     assert!(!before.is_empty(), "posts were acknowledged before the backup");
     assert!(during > 0, "posts were being written while the backup ran");
     assert!(acked.iter().any(|a| a.sent > finished), "and after it");
