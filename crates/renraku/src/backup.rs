@@ -253,7 +253,8 @@ async fn verify(dir: &Path, master: &[u8]) -> anyhow::Result<Vec<String>> {
         "sqlite" => verify_sqlite(dir, &manifest, master, &mut problems).await?,
         "postgres" => {
             if let Some(pg_restore) = on_path("pg_restore") {
-                let out = std::process::Command::new(pg_restore).arg("--list").arg(dir.join(PG_FILE)).output()?;
+                let out =
+                    std::process::Command::new(pg_restore).arg("--list").arg(dir.join(PG_FILE)).output()?;
                 if !out.status.success() {
                     problems.push(format!(
                         "{PG_FILE}: pg_restore cannot read it: {}",
@@ -295,7 +296,9 @@ async fn verify_sqlite(
     )
     .await?;
     if !crate::verify_chains(&store, &secrets.audit_key, None).await? {
-        problems.push("the audit trail is broken (see above), or the master secret is not this installation's".into());
+        problems.push(
+            "the audit trail is broken (see above), or the master secret is not this installation's".into(),
+        );
     }
     // Every attachment the database refers to is in the backup and decrypts with the secret.
     let keys = renraku_store_sqlite::backup::attachment_keys(&db).await?;
@@ -315,7 +318,10 @@ async fn verify_sqlite(
             }
         }
         if unreadable > 0 {
-            problems.push(format!("{unreadable} of {} attachment files are missing or do not decrypt", keys.len()));
+            problems.push(format!(
+                "{unreadable} of {} attachment files are missing or do not decrypt",
+                keys.len()
+            ));
         } else {
             println!("ok      {} attachment files decrypt", keys.len());
         }
@@ -338,7 +344,10 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
         ),
     }
     if data_dir.exists() && fs::read_dir(&data_dir)?.next().is_some() {
-        bail!("refusing to restore into {}: it is not empty (restore into a new, empty directory)", data_dir.display());
+        bail!(
+            "refusing to restore into {}: it is not empty (restore into a new, empty directory)",
+            data_dir.display()
+        );
     }
     let manifest = read_manifest(&args.dir)?;
     if manifest.backend != "sqlite" {
@@ -430,7 +439,9 @@ fn dump_postgres(pg_dump: &Path, url: &str, dest: &Path) -> anyhow::Result<()> {
     let schema = parsed
         .query_pairs()
         .filter(|(k, _)| k == "options")
-        .find_map(|(_, v)| v.split("search_path=").nth(1).map(|s| s.split([' ', ',']).next().unwrap_or("").to_string()))
+        .find_map(|(_, v)| {
+            v.split("search_path=").nth(1).map(|s| s.split([' ', ',']).next().unwrap_or("").to_string())
+        })
         .filter(|s| !s.is_empty());
     let mut cmd = std::process::Command::new(pg_dump);
     cmd.arg("--format=custom").arg("--file").arg(dest).arg("--dbname").arg(parsed.as_str());
@@ -561,9 +572,11 @@ fn copy_tree(from: &Path, to: &Path, root: &Path, files: &mut Vec<FileEntry>) ->
         } else if kind.is_file() && source.extension().is_none_or(|x| x != "tmp") {
             match copy_file(&source, &target) {
                 Ok((size, sha256)) => files.push(FileEntry { path: relative(root, &target)?, size, sha256 }),
-                Err(e) if e.chain().any(|c| {
-                    c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
-                }) =>
+                Err(e)
+                    if e.chain().any(|c| {
+                        c.downcast_ref::<std::io::Error>()
+                            .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+                    }) =>
                 {
                     fs::remove_file(&target).ok();
                 }

@@ -483,7 +483,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let mut info = f.info.clone();
             info.care_provider_no = None;
-            let mut audit = cli_audit(Some(m.id.clone()), "facility.release_care_provider_no", "facility", &f.id);
+            let mut audit =
+                cli_audit(Some(m.id.clone()), "facility.release_care_provider_no", "facility", &f.id);
             audit.detail = format!("care_provider_no={number}");
             state.store.update_facility(&m.id, &f.id, &info, &audit).await?;
             println!(
@@ -573,24 +574,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(AuditCommand::Verify { municipality }) => {
             let state = open(&config).await?;
-            let intact = verify_chains(&*state.store, &state.secrets.audit_key, municipality.as_deref()).await?;
+            let intact =
+                verify_chains(&*state.store, &state.secrets.audit_key, municipality.as_deref()).await?;
             Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
     }
 }
 
-
 /// Checks the seals of one municipality's chain, the operator's ("operator") or every chain,
 /// printing a line per chain; true when all are intact. `renraku audit verify` and
 /// `renraku backup verify` (on the copy) both use it.
-async fn verify_chains(store: &dyn Store, audit_key: &[u8], municipality: Option<&str>) -> anyhow::Result<bool> {
+async fn verify_chains(
+    store: &dyn Store,
+    audit_key: &[u8],
+    municipality: Option<&str>,
+) -> anyhow::Result<bool> {
     let chains = match municipality {
         Some(OPERATOR_CHAIN) => vec![(OPERATOR_CHAIN.to_string(), "operator".to_string())],
         Some(code) => {
-            let m = store
-                .municipality_by_code(code)
-                .await
-                .with_context(|| format!("no municipality {code}"))?;
+            let m =
+                store.municipality_by_code(code).await.with_context(|| format!("no municipality {code}"))?;
             vec![(m.id, format!("{} {}", m.code, m.name))]
         }
         None => {

@@ -24,7 +24,10 @@ fn renraku(args: &[&str]) -> Output {
 
 fn renraku_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_renraku"));
-    cmd.args(args).env_remove("RENRAKU_DATABASE_URL").env_remove("RENRAKU_SECRET_KEY").env("RENRAKU_LOG", "warn");
+    cmd.args(args)
+        .env_remove("RENRAKU_DATABASE_URL")
+        .env_remove("RENRAKU_SECRET_KEY")
+        .env("RENRAKU_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -124,10 +127,14 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_post_with_i
     // A small municipality (4 members, 2 rooms) with a signed-in session per member.
     let now = renraku_web::Clock::default().now_ms();
     let (seeded, tokens) = {
-        let store = renraku_store_sqlite::SqliteStore::open(&data.join("renraku.db"), AuditSealer::new(&secrets.audit_key))
-            .await
-            .unwrap();
-        let spec = BenchSpec { users: 4, rooms: 2, posts: 0, members_per_room: 4, reads_per_post: 0, now_ms: now };
+        let store = renraku_store_sqlite::SqliteStore::open(
+            &data.join("renraku.db"),
+            AuditSealer::new(&secrets.audit_key),
+        )
+        .await
+        .unwrap();
+        let spec =
+            BenchSpec { users: 4, rooms: 2, posts: 0, members_per_room: 4, reads_per_post: 0, now_ms: now };
         let seeded = store.seed_bench(&spec).await.unwrap();
         let mut tokens = vec![];
         for (account, identity, _) in &seeded.users {
@@ -218,7 +225,10 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_post_with_i
     assert_eq!(manifest["backend"], "sqlite");
     let files = manifest["files"].as_array().unwrap();
     assert!(files.iter().any(|f| f["path"] == "renraku.db"));
-    assert!(files.iter().filter(|f| f["path"].as_str().unwrap().starts_with("files/")).count() >= 2 * before.len());
+    assert!(
+        files.iter().filter(|f| f["path"].as_str().unwrap().starts_with("files/")).count()
+            >= 2 * before.len()
+    );
 
     // Restore into an empty directory, with the secret kept apart.
     let restored = dir.path().join("restored");
@@ -242,9 +252,12 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_post_with_i
     assert!(text(&verified).contains("entries intact"), "{}", text(&verified));
 
     // Every post acknowledged before the backup began is there, with a photo that decrypts.
-    let store = renraku_store_sqlite::SqliteStore::open(&restored.join("renraku.db"), AuditSealer::new(&secrets.audit_key))
-        .await
-        .unwrap();
+    let store = renraku_store_sqlite::SqliteStore::open(
+        &restored.join("renraku.db"),
+        AuditSealer::new(&secrets.audit_key),
+    )
+    .await
+    .unwrap();
     let blobs = EncryptedDir::new(restored.join("files"), &secrets.files_key).unwrap();
     let (account, _, rooms) = &seeded.users[0];
     let mut posts = vec![];
@@ -326,7 +339,11 @@ fn generations_are_pruned_and_read_only_and_verify_catches_a_flipped_byte() {
     std::fs::write(&copy, bytes).unwrap();
     let broken = with(&["backup", "verify", s(older)]);
     assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
-    assert!(text(&broken).contains("BROKEN  renraku.db: the content differs from the manifest"), "{}", text(&broken));
+    assert!(
+        text(&broken).contains("BROKEN  renraku.db: the content differs from the manifest"),
+        "{}",
+        text(&broken)
+    );
 
     // A backup with a missing manifest is not a backup.
     let none = with(&["backup", "verify", s(&data)]);
@@ -363,7 +380,10 @@ fn a_postgres_backup_is_a_pg_dump_and_without_pg_dump_the_server_settings_are_re
         AuditSealer::new(b"x"),
     ));
     if let Err(e) = store {
-        assert!(std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required"), "PostgreSQL is required: {e:#}");
+        assert!(
+            std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required"),
+            "PostgreSQL is required: {e:#}"
+        );
         eprintln!("SKIPPED: PostgreSQL is not reachable at {url} ({e:#})");
         return;
     }
@@ -383,7 +403,8 @@ fn a_postgres_backup_is_a_pg_dump_and_without_pg_dump_the_server_settings_are_re
     assert!(said.contains("wal_level = ") && said.contains("archive_mode = "), "{said}");
     assert!(!backups.exists() || generations(&backups).is_empty());
 
-    let Some(pg_restore) = ["/usr/bin/pg_restore", "/usr/local/bin/pg_restore"].into_iter().find(|p| Path::new(p).exists())
+    let Some(pg_restore) =
+        ["/usr/bin/pg_restore", "/usr/local/bin/pg_restore"].into_iter().find(|p| Path::new(p).exists())
     else {
         eprintln!("SKIPPED: the PostgreSQL client tools are not installed");
         return;

@@ -132,9 +132,14 @@ fn a_care_provider_number_conflict_is_refused_and_resolved_by_the_operator_on_sq
     let data = dir.path().to_str().unwrap().to_string();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     // The CLI creates the database (and the secret) first.
-    assert!(renraku(&["--data-dir".into(), data.clone(), "municipality".into(), "list".into()]).status.success());
+    assert!(
+        renraku(&["--data-dir".into(), data.clone(), "municipality".into(), "list".into()]).status.success()
+    );
     let store = rt
-        .block_on(renraku_store_sqlite::SqliteStore::open(&dir.path().join("renraku.db"), AuditSealer::new(b"read")))
+        .block_on(renraku_store_sqlite::SqliteStore::open(
+            &dir.path().join("renraku.db"),
+            AuditSealer::new(b"read"),
+        ))
         .unwrap();
     story(&["--data-dir", &data], Arc::new(store), &rt);
 }
@@ -144,8 +149,11 @@ fn a_care_provider_number_conflict_is_refused_and_resolved_by_the_operator_on_po
     let url = renraku_store_postgres::testing::url();
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store =
-        rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(&url, &schema, AuditSealer::new(b"x")));
+    let store = rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(
+        &url,
+        &schema,
+        AuditSealer::new(b"x"),
+    ));
     let store = match store {
         Ok(s) => s,
         Err(e) if std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required") => {

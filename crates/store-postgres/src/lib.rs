@@ -30,7 +30,8 @@ mod dialect {
     pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1 FOR UPDATE";
     /// A transaction-scoped advisory lock on the 介護事業所番号 (there may be no row to lock
     /// yet): two facilities registering the same number at once take turns.
-    pub const LOCK_CARE_PROVIDER_NO: &str = "SELECT pg_advisory_xact_lock(hashtextextended('care_provider_no:' || $1, 0))";
+    pub const LOCK_CARE_PROVIDER_NO: &str =
+        "SELECT pg_advisory_xact_lock(hashtextextended('care_provider_no:' || $1, 0))";
 }
 
 /// The PostgreSQL store.
@@ -233,4 +234,3 @@ pub mod backup {
         Ok(rows)
     }
 }
-

@@ -121,8 +121,12 @@ pub mod backup {
     use anyhow::Context as _;
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
-    async fn open(path: &Path, options: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions) -> anyhow::Result<sqlx::SqlitePool> {
-        let base = SqliteConnectOptions::from_str("sqlite://")?.filename(path).busy_timeout(Duration::from_secs(30));
+    async fn open(
+        path: &Path,
+        options: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,
+    ) -> anyhow::Result<sqlx::SqlitePool> {
+        let base =
+            SqliteConnectOptions::from_str("sqlite://")?.filename(path).busy_timeout(Duration::from_secs(30));
         SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options(base))

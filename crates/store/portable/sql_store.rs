@@ -414,12 +414,13 @@ impl SqlStore {
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;
-        let holder = sqlx::query("SELECT id FROM facilities WHERE care_provider_no = $1 AND id <> $2 LIMIT 1")
-            .bind(number.as_str())
-            .bind(facility_id)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db_err)?;
+        let holder =
+            sqlx::query("SELECT id FROM facilities WHERE care_provider_no = $1 AND id <> $2 LIMIT 1")
+                .bind(number.as_str())
+                .bind(facility_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?;
         match holder {
             Some(_) => Err(StoreError::Taken("care_provider_no")),
             None => Ok(()),
@@ -583,13 +584,14 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         // A number the facility already had stays (two facilities may share one from before
         // the rule; routing refuses it until the operator releases one); a new one must be free.
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT care_provider_no FROM facilities WHERE id = $1 AND municipality_id = $2")
-                .bind(id)
-                .bind(municipality_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        let current: Option<String> = sqlx::query_scalar(
+            "SELECT care_provider_no FROM facilities WHERE id = $1 AND municipality_id = $2",
+        )
+        .bind(id)
+        .bind(municipality_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
         if current.as_deref() != info.care_provider_no.as_ref().map(FacilityNumber::as_str) {
             Self::care_provider_no_free(&mut tx, info.care_provider_no.as_ref(), id).await?;
         }

@@ -204,7 +204,9 @@ pub async fn a_care_provider_number_is_held_by_one_facility_on_the_server(store:
     let a = municipality(store, "122203").await;
     let b = municipality(store, "122173").await;
     let number = || Some(ok(FacilityNumber::parse("n", "1234567890")));
-    let held = ok(store.create_facility(&a.id, &sample_facility("さくら"), &audit(Some(&a.id), "facility.create")).await);
+    let held = ok(store
+        .create_facility(&a.id, &sample_facility("さくら"), &audit(Some(&a.id), "facility.create"))
+        .await);
     let chain_before = ok(store.audit_chain(&b.id).await).len();
     let mut squatter = sample_facility("かしわ");
     let refused = store.create_facility(&b.id, &squatter, &audit(Some(&b.id), "facility.create")).await;
@@ -215,11 +217,14 @@ pub async fn a_care_provider_number_is_held_by_one_facility_on_the_server(store:
     squatter.care_provider_no = None;
     let other = ok(store.create_facility(&b.id, &squatter, &audit(Some(&b.id), "facility.create")).await);
     squatter.care_provider_no = number();
-    let refused = store.update_facility(&b.id, &other.id, &squatter, &audit(Some(&b.id), "facility.update")).await;
+    let refused =
+        store.update_facility(&b.id, &other.id, &squatter, &audit(Some(&b.id), "facility.update")).await;
     assert!(matches!(refused, Err(StoreError::Taken("care_provider_no"))), "{refused:?}");
     assert_eq!(ok(store.facility(&b.id, &other.id).await).info.care_provider_no, None);
     // Within one municipality too.
-    let refused = store.create_facility(&a.id, &sample_facility("もみじ"), &audit(Some(&a.id), "facility.create")).await;
+    let refused = store
+        .create_facility(&a.id, &sample_facility("もみじ"), &audit(Some(&a.id), "facility.create"))
+        .await;
     assert!(matches!(refused, Err(StoreError::Taken("care_provider_no"))), "{refused:?}");
     // The holder keeps its number through other changes.
     let mut renamed = held.info.clone();

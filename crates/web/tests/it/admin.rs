@@ -254,7 +254,8 @@ async fn a_care_provider_number_held_in_another_municipality_is_refused_next_to_
     fields.retain(|(k, _)| *k != "care_provider_no");
     fields.push(("care_provider_no", "2234567890"));
     let page = kashiwa.submit("/admin/facilities/new", "/admin/facilities/new", &fields).await;
-    let own = page.location().unwrap_or_else(|| panic!("{}", page.body)).rsplit('/').next().unwrap().to_string();
+    let own =
+        page.location().unwrap_or_else(|| panic!("{}", page.body)).rsplit('/').next().unwrap().to_string();
     fields.retain(|(k, _)| *k != "care_provider_no");
     fields.push(("care_provider_no", "１２３４５６７８９０"));
     let edit = format!("/admin/facilities/{own}/edit");

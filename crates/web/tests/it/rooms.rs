@@ -120,7 +120,8 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
     // Someone from another municipality.
     let (operator, _) = app.operator_again().await;
     let (_, other_admin, _) = app.municipality_with_admin(&operator, "122173", "kashiwa").await;
-    let other_facility = crate::careplan::facility(&other_admin, "かしわ訪問看護", "home_nursing", "2234567890").await;
+    let other_facility =
+        crate::careplan::facility(&other_admin, "かしわ訪問看護", "home_nursing", "2234567890").await;
     let (stranger, _) = member(&app, &other_admin, &other_facility, "kashiwa_nurse").await;
     // b leaves the room.
     t.admin

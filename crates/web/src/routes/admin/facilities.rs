@@ -105,7 +105,8 @@ pub async fn create(
     match state.store.create_facility(&admin.municipality.id, &info, &audit).await {
         Ok(facility) => Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response()),
         Err(StoreError::Taken("care_provider_no")) => {
-            let page = form_page(&csrf, &admin, "事業所の登録", "/admin/facilities/new".into(), number_held(&form));
+            let page =
+                form_page(&csrf, &admin, "事業所の登録", "/admin/facilities/new".into(), number_held(&form));
             Ok((StatusCode::CONFLICT, render(page)?).into_response())
         }
         Err(e) => Err(e.into()),
@@ -186,4 +187,3 @@ fn number_held(form: &Form) -> FormState {
     echo.error(renraku_domain::FieldError::new("care_provider_no", CARE_PROVIDER_NO_HELD));
     echo
 }
-
