@@ -109,6 +109,11 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
     if keep == 0 {
         bail!("--keep must be at least 1");
     }
+    if let Database::Postgres(url) = config.database()
+        && on_path("pg_dump").is_none()
+    {
+        return explain_postgres(&url).await;
+    }
     let root = to.unwrap_or_else(|| config.data_dir.join("backups"));
     private_dir_all(&root)?;
     let now = time::OffsetDateTime::now_utc();
@@ -125,53 +130,14 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
     // full disk) never looks like one.
     let partial = root.join(format!(".{name}.partial"));
     private_dir(&partial)?;
-    let mut files = vec![];
-    let backend = match config.database() {
-        Database::Sqlite(db) => {
-            let copy = partial.join(SQLITE_FILE);
-            renraku_store_sqlite::backup::snapshot(&db, &copy).await?;
-            set_mode(&copy, 0o600)?;
-            files.push(entry(&partial, &copy)?);
-            "sqlite"
-        }
-        Database::Postgres(url) => {
-            let Some(pg_dump) = on_path("pg_dump") else {
-                fs::remove_dir(&partial).ok();
-                return explain_postgres(&url).await;
-            };
-            let copy = partial.join(PG_FILE);
-            dump_postgres(&pg_dump, &url, &copy)?;
-            set_mode(&copy, 0o600)?;
-            files.push(entry(&partial, &copy)?);
-            "postgres"
+    let manifest = match fill(config, &partial, now).await {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            writable_tree(&partial).ok();
+            fs::remove_dir_all(&partial).ok();
+            return Err(e);
         }
     };
-    // After the database: every file a copied post refers to was written before its post was
-    // committed, so it is here too (files written later are copied as well, harmlessly).
-    let attachments = match config.s3() {
-        Some(s3) => format!(
-            "s3://{}/{} (not copied: the bucket's versioning or replication is the provider's to keep)",
-            s3.bucket, s3.prefix
-        ),
-        None => {
-            let source = config.data_dir.join("files");
-            if source.is_dir() {
-                copy_tree(&source, &partial.join("files"), &partial, &mut files)?;
-            }
-            "files/".into()
-        }
-    };
-    let manifest = Manifest {
-        format: 1,
-        renraku_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: now.format(&time::format_description::well_known::Rfc3339).context("time")?,
-        created_at_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
-        backend: backend.into(),
-        attachments,
-        master_secret: "not included: keep secret.key (or secret_key) apart from the backups".into(),
-        files,
-    };
-    write_private(&partial.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
     let done = root.join(&name);
     fs::rename(&partial, &done).with_context(|| format!("cannot rename {}", partial.display()))?;
     File::open(&root).and_then(|d| d.sync_all()).ok();
@@ -195,6 +161,55 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
          Without it the audit trail cannot be verified, attachments cannot be decrypted and TOTP secrets cannot be read."
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies the database, then the attachments, into `partial` and writes the manifest.
+async fn fill(config: &Config, partial: &Path, now: time::OffsetDateTime) -> anyhow::Result<Manifest> {
+    let mut files = vec![];
+    let backend = match config.database() {
+        Database::Sqlite(db) => {
+            let copy = partial.join(SQLITE_FILE);
+            renraku_store_sqlite::backup::snapshot(&db, &copy).await?;
+            set_mode(&copy, 0o600)?;
+            files.push(entry(partial, &copy)?);
+            "sqlite"
+        }
+        Database::Postgres(url) => {
+            let pg_dump = on_path("pg_dump").context("pg_dump is not on PATH")?;
+            let copy = partial.join(PG_FILE);
+            dump_postgres(&pg_dump, &url, &copy)?;
+            set_mode(&copy, 0o600)?;
+            files.push(entry(partial, &copy)?);
+            "postgres"
+        }
+    };
+    // After the database: every file a copied post refers to was written before its post was
+    // committed, so it is here too (files written later are copied as well, harmlessly).
+    let attachments = match config.s3() {
+        Some(s3) => format!(
+            "s3://{}/{} (not copied: the bucket's versioning or replication is the provider's to keep)",
+            s3.bucket, s3.prefix
+        ),
+        None => {
+            let source = config.data_dir.join("files");
+            if source.is_dir() {
+                copy_tree(&source, &partial.join("files"), partial, &mut files)?;
+            }
+            "files/".into()
+        }
+    };
+    let manifest = Manifest {
+        format: 1,
+        renraku_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: now.format(&time::format_description::well_known::Rfc3339).context("time")?,
+        created_at_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+        backend: backend.into(),
+        attachments,
+        master_secret: "not included: keep secret.key (or secret_key) apart from the backups".into(),
+        files,
+    };
+    write_private(&partial.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
+    Ok(manifest)
 }
 
 /// Keeps the newest `keep` complete generations under `root`; returns what it removed.
