@@ -1,9 +1,8 @@
 //! `renraku backup`, `renraku backup verify` and `renraku restore`: consistent copies of a
 //! running installation (the database and the encrypted attachments, with a manifest of sizes
 //! and SHA-256 hashes), kept in generations, checked before anyone relies on them, and put back
-//! into an empty data directory. The master secret is never copied: it is kept apart, and a
-//! backup is useless to whoever steals it without the secret… except for the database itself,
-//! which is why generations are readable by the server's user only.
+//! into an empty data directory. The master secret is never copied (the operator keeps it
+//! apart); the database copy is in clear, so generations are readable by the server's user only.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Write as _};
