@@ -141,6 +141,11 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
     fs::rename(&partial, &done).with_context(|| format!("cannot rename {}", partial.display()))?;
     File::open(&root).and_then(|d| d.sync_all()).ok();
     read_only_tree(&done)?;
+    // A copy of everyone's records was made: the operator's chain says who made it, and where.
+    let state = crate::open(config).await?;
+    let mut audit = crate::cli_audit(None, "backup.create", "backup", &name);
+    audit.detail = format!("to={} backend={}", root.display(), manifest.backend);
+    state.store.append_audit(&audit).await?;
     let size: u64 = manifest.files.iter().map(|f| f.size).sum();
     println!(
         "backup written to {} ({} files, {:.1} MB)",
@@ -412,6 +417,12 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
         fs::remove_dir_all(&staging).ok();
         return Err(e);
     }
+    // The restored installation remembers where it came from.
+    let state = crate::open(config).await?;
+    let generation = args.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut audit = crate::cli_audit(None, "backup.restore", "backup", &generation);
+    audit.detail = format!("created_at={}", manifest.created_at);
+    state.store.append_audit(&audit).await?;
     println!(
         "restored the backup of {} into {}; start the server with --data-dir {}",
         manifest.created_at,

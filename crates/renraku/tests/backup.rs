@@ -276,6 +276,16 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_post_with_i
         let thumb = blobs.get(post.attachments[0].thumb_key.as_deref().unwrap()).await.unwrap();
         assert!(thumb.starts_with(&[0xFF, 0xD8, 0xFF]));
     }
+    // The backup is recorded in the live installation, the restore in the restored one.
+    let live = renraku_store_sqlite::SqliteStore::open(&data.join("renraku.db"), AuditSealer::new(b"read"))
+        .await
+        .unwrap();
+    let chain = live.audit_chain(renraku_domain::audit::OPERATOR_CHAIN).await.unwrap();
+    let made = chain.iter().find(|r| r.facts.action == "backup.create").expect("the backup is audited");
+    assert!(made.facts.actor_login.starts_with("cli:"));
+    assert_eq!(made.facts.object_id, generation.file_name().unwrap().to_str().unwrap());
+    let chain = store.audit_chain(renraku_domain::audit::OPERATOR_CHAIN).await.unwrap();
+    assert_eq!(chain.last().unwrap().facts.action, "backup.restore");
     // And nothing half-written: every restored post's photo is there too.
     for post in &posts {
         for file in &post.attachments {
