@@ -62,3 +62,29 @@ async fn clustering_read_receipts_by_room_keeps_every_receipt_and_their_uniquene
     .expect("indexes");
     assert_eq!(indexes, 0, "the key is the table: no index beside it");
 }
+
+#[tokio::test]
+async fn indexing_care_provider_numbers_keeps_facilities_that_share_one_from_before() {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::from_str("sqlite::memory:").expect("url"))
+        .await
+        .expect("open");
+    // Two facilities registered with one number before numbers were unique.
+    sqlx::raw_sql(
+        "CREATE TABLE facilities (id TEXT PRIMARY KEY, care_provider_no TEXT);
+        INSERT INTO facilities VALUES ('f1', '1234567890'), ('f2', '1234567890'), ('f3', NULL);",
+    )
+    .execute(&pool)
+    .await
+    .expect("former shape");
+    sqlx::raw_sql(include_str!("../migrations/0010_index_care_provider_no.sql"))
+        .execute(&pool)
+        .await
+        .expect("the migration does not fail on duplicates");
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM facilities WHERE care_provider_no = '1234567890'")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(n, 2, "both kept; routing refuses the number until the operator releases one");
+}
