@@ -48,8 +48,18 @@ fn the_first_start_creates_the_database_and_prints_a_setup_link() {
         let health = get(format!("{base}/healthz")).await.text().await.unwrap();
         (health, get(link.clone()).await.status(), get(format!("{base}/setup/forged")).await.status())
     });
+    // The running server anchors the audit trail outside the database by itself.
+    let anchors = dir.path().join("audit-anchors.log");
+    for _ in 0..100 {
+        if std::fs::read_to_string(&anchors).is_ok_and(|t| t.contains("chain=operator seq=")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
+    let anchored = std::fs::read_to_string(&anchors).unwrap_or_default();
+    assert!(anchored.contains("chain=operator seq=") && anchored.contains(" chains=1 "), "{anchored}");
     assert_eq!(health, "ok sqlite\n");
     assert_eq!(setup, 200);
     assert_eq!(bogus, 410);

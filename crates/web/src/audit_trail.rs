@@ -234,16 +234,24 @@ pub async fn verify_trail(
     };
     anchor_findings.extend(reading.problems.iter().cloned().map(Finding::Anchor));
     let checkpoint = reading.latest;
-    // Heads first: whatever is appended after this read lies beyond them and is not a finding.
+    // Read in this order while the server runs: a chain gets its head row with its first entry
+    // (a municipality with its chain), so every municipality and chain listed has its head in the
+    // heads read next; and entries appended after the heads were read lie beyond them.
+    let municipalities: BTreeSet<String> = store.municipalities().await?.into_iter().map(|m| m.id).collect();
+    let listed = match scope {
+        Scope::All => store.audit_chains().await?,
+        Scope::Chain(_) => vec![],
+    };
     let heads: BTreeMap<String, AuditHead> =
         store.audit_heads().await?.into_iter().map(|h| (h.chain.clone(), h)).collect();
-    let municipalities: BTreeSet<String> = store.municipalities().await?.into_iter().map(|m| m.id).collect();
     let operator = store.audit_chain(OPERATOR_CHAIN).await?;
+    let operator_head = heads.get(OPERATOR_CHAIN).map_or(0, |h| h.seq);
     // Municipalities whose creation (sealed in the operator chain) opened their own chain.
     let opened: BTreeSet<&str> = operator
         .iter()
         .filter(|r| {
-            r.facts.action == "municipality.create"
+            r.facts.seq <= operator_head
+                && r.facts.action == "municipality.create"
                 && r.facts.detail.split_whitespace().any(|d| d == CHAIN_OPENED_DETAIL)
         })
         .map(|r| r.facts.object_id.as_str())
@@ -251,8 +259,10 @@ pub async fn verify_trail(
     let chains: BTreeSet<String> = match scope {
         Scope::Chain(chain) => BTreeSet::from([chain.to_string()]),
         Scope::All => {
-            let mut all: BTreeSet<String> = store.audit_chains().await?.into_iter().collect();
+            let mut all: BTreeSet<String> = listed.into_iter().collect();
             all.extend(municipalities.iter().cloned());
+            // A municipality deleted with its chain still shows through its sealed creation.
+            all.extend(opened.iter().map(|id| id.to_string()));
             all.extend(checkpoint.iter().flat_map(|c| c.marks.iter().map(|m| m.chain.clone())));
             if !municipalities.is_empty() {
                 // Every municipality's creation is an operator event.
@@ -264,7 +274,9 @@ pub async fn verify_trail(
     let mut reports = Vec::new();
     for chain in chains {
         let entries = if chain == OPERATOR_CHAIN { operator.clone() } else { store.audit_chain(&chain).await? };
-        let must_exist = municipalities.contains(&chain) || (chain == OPERATOR_CHAIN && !municipalities.is_empty());
+        let must_exist = municipalities.contains(&chain)
+            || opened.contains(chain.as_str())
+            || (chain == OPERATOR_CHAIN && !municipalities.is_empty());
         let mark = checkpoint.as_ref().and_then(|c| c.mark(&chain));
         let mut report = check_chain(sealer, &chain, &entries, heads.get(&chain), must_exist, mark);
         if opened.contains(chain.as_str())
@@ -363,8 +375,9 @@ pub enum CheckpointOutcome {
 }
 
 /// Appends a checkpoint of every chain's head to the anchor file, after checking that every
-/// chain follows on from the latest checkpoint (only the entries written since are read). With
-/// `force` false, nothing is written when no chain moved.
+/// chain follows on from the latest checkpoint (only the entries written since are read), so the
+/// file never anchors a chain shorter than before. With `force` false, nothing is written when
+/// no chain moved.
 pub async fn checkpoint(
     store: &dyn Store,
     sealer: &AuditSealer,
@@ -420,27 +433,38 @@ pub async fn checkpoint(
     Ok(CheckpointOutcome::Written(checkpoint, lines))
 }
 
-/// Whether the chain of `head` follows on from its checkpoint `mark` (from the start without
-/// one): the entries since are sealed in order after the anchored seal and lead to the head.
+/// Whether the chain of `head` follows on from its checkpoint `mark`: the entries since are
+/// sealed in order after the anchored seal and lead to the head. A chain not yet anchored is
+/// taken as far as its head's own entry (reading a whole chain is `verify`'s work, not the
+/// server's every minute).
 async fn follows_on(
     store: &dyn Store,
     sealer: &AuditSealer,
     head: &AuditHead,
     mark: Option<&ChainMark>,
 ) -> Result<Option<Finding>, StoreError> {
-    let (from_seq, from_seal) = mark.map_or((0, GENESIS), |m| (m.seq, m.seal.as_str()));
+    let (from_seq, from_seal) = mark.map_or((head.seq, head.seal.as_str()), |m| (m.seq, m.seal.as_str()));
     if head.seq < from_seq {
         return Ok(Some(Finding::BehindAnchor { last: head.seq, anchored: from_seq }));
     }
     let entries = store.audit_chain_from(&head.chain, from_seq.max(1)).await?;
     let mut rest = entries.as_slice();
     if from_seq > 0 {
+        // The anchored entry (or, for a new chain, the head's) must still be there, unchanged.
         match entries.first() {
             Some(r) if r.facts.seq == from_seq && r.seal == from_seal => rest = &entries[1..],
-            Some(r) if r.facts.seq == from_seq => return Ok(Some(Finding::DiffersFromAnchor { seq: from_seq })),
+            Some(r) if r.facts.seq == from_seq => {
+                return Ok(Some(match mark {
+                    Some(_) => Finding::DiffersFromAnchor { seq: from_seq },
+                    None => Finding::HeadMismatch { seq: from_seq },
+                }));
+            }
             _ => {
                 let last = entries.first().map_or(0, |r| r.facts.seq - 1);
-                return Ok(Some(Finding::BehindAnchor { last, anchored: from_seq }));
+                return Ok(Some(match mark {
+                    Some(_) => Finding::BehindAnchor { last, anchored: from_seq },
+                    None => Finding::TailCut { last, head: head.seq },
+                }));
             }
         }
     }
