@@ -94,7 +94,13 @@ impl AnchorSigner {
     }
 
     fn chain_mac(&self, at_ms: i64, m: &ChainMark) -> String {
-        self.mac(&[b"chain", &at_ms.to_be_bytes(), m.chain.as_bytes(), &m.seq.to_be_bytes(), m.seal.as_bytes()])
+        self.mac(&[
+            b"chain",
+            &at_ms.to_be_bytes(),
+            m.chain.as_bytes(),
+            &m.seq.to_be_bytes(),
+            m.seal.as_bytes(),
+        ])
     }
 
     fn close_mac(&self, at_ms: i64, chains: &[&str]) -> String {
@@ -121,7 +127,11 @@ impl AnchorSigner {
             ));
         }
         let names: Vec<&str> = checkpoint.marks.iter().map(|m| m.chain.as_str()).collect();
-        out.push_str(&format!("{PREFIX} at={at} chains={} mac={}\n", names.len(), self.close_mac(at, &names)));
+        out.push_str(&format!(
+            "{PREFIX} at={at} chains={} mac={}\n",
+            names.len(),
+            self.close_mac(at, &names)
+        ));
         out
     }
 
@@ -148,7 +158,9 @@ impl AnchorSigner {
                 Some(Line::Close { at_ms, count, mac }) => {
                     let names: Vec<&str> = open.iter().map(|(_, _, m)| m.chain.as_str()).collect();
                     let complete = open.len() as u64 == count && open.iter().all(|(_, at, _)| *at == at_ms);
-                    if !complete || !constant_time_eq(self.close_mac(at_ms, &names).as_bytes(), mac.as_bytes()) {
+                    if !complete
+                        || !constant_time_eq(self.close_mac(at_ms, &names).as_bytes(), mac.as_bytes())
+                    {
                         // A closing line signed over other chain lines than those before it.
                         if complete {
                             reading.problems.push(AnchorProblem::BadSignature { line });
@@ -217,7 +229,11 @@ mod tests {
             at_ms,
             marks: seqs
                 .iter()
-                .map(|(chain, seq)| ChainMark { chain: chain.to_string(), seq: *seq, seal: format!("{seq:064x}") })
+                .map(|(chain, seq)| ChainMark {
+                    chain: chain.to_string(),
+                    seq: *seq,
+                    seal: format!("{seq:064x}"),
+                })
                 .collect(),
         }
     }
@@ -248,7 +264,8 @@ mod tests {
     fn a_removed_chain_line_or_a_cut_checkpoint_is_incomplete() {
         let s = AnchorSigner::new(b"key");
         let text = s.lines(&checkpoint(1, &[("m1", 3), ("m2", 1)]));
-        let without_m2: String = text.lines().filter(|l| !l.contains("chain=m2")).map(|l| format!("{l}\n")).collect();
+        let without_m2: String =
+            text.lines().filter(|l| !l.contains("chain=m2")).map(|l| format!("{l}\n")).collect();
         assert_eq!(s.read(&without_m2).problems, vec![AnchorProblem::Incomplete { line: 2 }]);
         let cut: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
         let reading = s.read(&cut);
@@ -265,6 +282,9 @@ mod tests {
             reading.problems,
             vec![AnchorProblem::BadSignature { line: 1 }, AnchorProblem::BadSignature { line: 2 }]
         );
-        assert_eq!(AnchorSigner::new(b"key").read("hello\n").problems, vec![AnchorProblem::Malformed { line: 1 }]);
+        assert_eq!(
+            AnchorSigner::new(b"key").read("hello\n").problems,
+            vec![AnchorProblem::Malformed { line: 1 }]
+        );
     }
 }

@@ -522,7 +522,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => None,
                 Some(OPERATOR_CHAIN) => Some(OPERATOR_CHAIN.to_string()),
                 Some(code) => Some(
-                    state.store.municipality_by_code(code).await.with_context(|| format!("no municipality {code}"))?.id,
+                    state
+                        .store
+                        .municipality_by_code(code)
+                        .await
+                        .with_context(|| format!("no municipality {code}"))?
+                        .id,
                 ),
             };
             let scope = chain.as_deref().map_or(audit_trail::Scope::All, audit_trail::Scope::Chain);
@@ -542,7 +547,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     None if chain.chain == OPERATOR_CHAIN => "operator".to_string(),
                     None => format!("{} (no such municipality)", chain.chain),
                 };
-                let anchored = chain.anchored_seq.map(|s| format!(", checkpoint at seq {s}")).unwrap_or_default();
+                let anchored =
+                    chain.anchored_seq.map(|s| format!(", checkpoint at seq {s}")).unwrap_or_default();
                 if chain.findings.is_empty() {
                     println!("ok      {label}: {} entries intact{anchored}", chain.entries);
                 }

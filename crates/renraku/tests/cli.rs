@@ -262,7 +262,11 @@ fn tampering_story(db: &[&str], data_dir: &std::path::Path, raw: impl Fn(&str)) 
     assert_eq!(anchors, lines, "appended to the anchor file");
     let verified = run(&["audit", "verify"]);
     assert!(verified.status.success(), "{}", stdout(&verified));
-    assert!(stdout(&verified).contains("ok      122203 流山市: 3 entries intact, checkpoint at seq 3"), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).contains("ok      122203 流山市: 3 entries intact, checkpoint at seq 3"),
+        "{}",
+        stdout(&verified)
+    );
 
     let [cut, emptied, deleted, rewound] = [&ids[0], &ids[1], &ids[2], &ids[3]];
     raw(&format!("DELETE FROM audit_events WHERE chain = '{cut}' AND seq > 1"));
@@ -304,10 +308,7 @@ fn tampering_is_found_on_sqlite() {
             let path = dir.path().join("renraku.db");
             let store =
                 renraku_store_sqlite::SqliteStore::open(&path, AuditSealer::new(b"any")).await.unwrap();
-            store
-                .execute_raw("DROP TRIGGER IF EXISTS audit_events_append_only_delete")
-                .await
-                .unwrap();
+            store.execute_raw("DROP TRIGGER IF EXISTS audit_events_append_only_delete").await.unwrap();
             assert!(store.execute_raw(sql).await.unwrap() >= 1, "{sql}");
         });
     });

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use renraku_domain::audit::{AuditSealer, CHAIN_OPENED, CHAIN_OPENED_DETAIL, ChainBreak, GENESIS, OPERATOR_CHAIN};
+use renraku_domain::audit::{
+    AuditSealer, CHAIN_OPENED, CHAIN_OPENED_DETAIL, ChainBreak, GENESIS, OPERATOR_CHAIN,
+};
 use renraku_domain::audit_anchor::{AnchorProblem, AnchorReading, AnchorSigner, ChainMark, Checkpoint};
 use renraku_store::{AuditHead, AuditRecord, Store, StoreError};
 
@@ -113,7 +115,9 @@ impl Finding {
             }
             Finding::NoHead => "記録の末尾情報が削除されています。".into(),
             Finding::Vanished => "操作記録がすべて削除されています。".into(),
-            Finding::Restarted => "操作記録の始まりが失われています（記録が削除され、新しく始め直されています）。".into(),
+            Finding::Restarted => {
+                "操作記録の始まりが失われています（記録が削除され、新しく始め直されています）。".into()
+            }
             Finding::BehindAnchor { last, anchored } => format!(
                 "連番 {last} より後の記録が失われています（チェックポイントでは連番 {anchored} まで記録されていました）。"
             ),
@@ -138,21 +142,31 @@ impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Finding::Altered { seq } => write!(f, "entry {seq} was altered"),
-            Finding::Missing { expected, found } => write!(f, "entry {expected} is missing (next found: {found})"),
+            Finding::Missing { expected, found } => {
+                write!(f, "entry {expected} is missing (next found: {found})")
+            }
             Finding::TailCut { last, head } => {
                 write!(f, "entries after seq {last} are missing (the head row says the chain ends at {head})")
             }
-            Finding::HeadMismatch { seq } => write!(f, "the head row does not match entry {seq} (it was rewritten)"),
+            Finding::HeadMismatch { seq } => {
+                write!(f, "the head row does not match entry {seq} (it was rewritten)")
+            }
             Finding::NoHead => write!(f, "the chain's head row was deleted"),
             Finding::Vanished => write!(f, "the chain vanished (its entries and head row were deleted)"),
             Finding::Restarted => {
                 write!(f, "the chain lost its beginning (it was deleted and started again)")
             }
             Finding::BehindAnchor { last, anchored } => {
-                write!(f, "entries after seq {last} are missing (the latest checkpoint anchored seq {anchored})")
+                write!(
+                    f,
+                    "entries after seq {last} are missing (the latest checkpoint anchored seq {anchored})"
+                )
             }
             Finding::DiffersFromAnchor { seq } => {
-                write!(f, "entry {seq} is not the one the latest checkpoint anchored (the chain was rewritten)")
+                write!(
+                    f,
+                    "entry {seq} is not the one the latest checkpoint anchored (the chain was rewritten)"
+                )
             }
             Finding::Anchor(AnchorProblem::BadSignature { line }) => {
                 write!(f, "line {line} of the anchor file fails its signature (tampered)")
@@ -161,7 +175,10 @@ impl std::fmt::Display for Finding {
                 write!(f, "line {line} of the anchor file is not a checkpoint line (tampered)")
             }
             Finding::Anchor(AnchorProblem::Incomplete { line }) => {
-                write!(f, "the checkpoint from line {line} of the anchor file is incomplete (lines removed or cut)")
+                write!(
+                    f,
+                    "the checkpoint from line {line} of the anchor file is incomplete (lines removed or cut)"
+                )
             }
             Finding::AnchorUnreadable(e) => write!(f, "the anchor file cannot be read: {e}"),
         }
@@ -273,7 +290,8 @@ pub async fn verify_trail(
     };
     let mut reports = Vec::new();
     for chain in chains {
-        let entries = if chain == OPERATOR_CHAIN { operator.clone() } else { store.audit_chain(&chain).await? };
+        let entries =
+            if chain == OPERATOR_CHAIN { operator.clone() } else { store.audit_chain(&chain).await? };
         let must_exist = municipalities.contains(&chain)
             || opened.contains(chain.as_str())
             || (chain == OPERATOR_CHAIN && !municipalities.is_empty());
@@ -429,7 +447,9 @@ pub async fn checkpoint(
     tokio::task::spawn_blocking(move || writer.append(&text))
         .await
         .map_err(|e| CheckpointError::Failed(e.into()))?
-        .map_err(|e| CheckpointError::Failed(anyhow::Error::new(e).context("cannot append to the anchor file")))?;
+        .map_err(|e| {
+            CheckpointError::Failed(anyhow::Error::new(e).context("cannot append to the anchor file"))
+        })?;
     Ok(CheckpointOutcome::Written(checkpoint, lines))
 }
 
@@ -470,7 +490,8 @@ async fn follows_on(
     }
     // Entries appended after the head was read are not checked now: the next checkpoint does.
     let rest: Vec<&AuditRecord> = rest.iter().take_while(|r| r.facts.seq <= head.seq).collect();
-    if let Err(b) = sealer.verify_from(from_seq, from_seal, rest.iter().map(|r| (&r.facts, r.seal.as_str()))) {
+    if let Err(b) = sealer.verify_from(from_seq, from_seal, rest.iter().map(|r| (&r.facts, r.seal.as_str())))
+    {
         return Ok(Some(from_break(b)));
     }
     let end = rest.last().map_or((from_seq, from_seal), |r| (r.facts.seq, r.seal.as_str()));

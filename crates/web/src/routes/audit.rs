@@ -158,7 +158,8 @@ async fn page(
         let scope = if chain == OPERATOR_CHAIN { Scope::All } else { Scope::Chain(chain) };
         let sealer = AuditSealer::new(&state.secrets.audit_key);
         let report = verify_trail(state.store.as_ref(), &sealer, &Anchors::of(state), scope).await?;
-        let names = state.store.municipalities().await?.into_iter().map(|m| (m.id, m.name.to_string())).collect();
+        let names =
+            state.store.municipalities().await?.into_iter().map(|m| (m.id, m.name.to_string())).collect();
         describe_verification(&report, chain, &names)
     } else {
         (true, String::new(), vec![], String::new())
@@ -184,11 +185,7 @@ async fn page(
 /// login ID `=HYPERLINK(…)` would otherwise become one in the admin's export) gets a leading `'`
 /// (OWASP's rule for CSV injection). Every CSV the server writes goes through here.
 pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
 }
 
 async fn csv(

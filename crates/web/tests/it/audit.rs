@@ -105,10 +105,16 @@ async fn entries_cut_from_the_end_are_reported_on_the_audit_screen(app: TestApp)
     let n = app.store().audit_chain(&m).await.unwrap().len() as i64;
     assert!(verify_page(&admin, "/admin/audit").await.contains("改ざんは検出されませんでした"));
     drop_append_only_guard(&app).await;
-    assert_eq!(raw(&app, &format!("DELETE FROM audit_events WHERE chain = '{m}' AND seq > {}", n - 2)).await, 2);
+    assert_eq!(
+        raw(&app, &format!("DELETE FROM audit_events WHERE chain = '{m}' AND seq > {}", n - 2)).await,
+        2
+    );
     let page = verify_page(&admin, "/admin/audit").await;
     assert!(
-        page.contains(&format!("連番 {} より後の記録が失われています（最後の記録は連番 {n} のはずです）。", n - 2)),
+        page.contains(&format!(
+            "連番 {} より後の記録が失われています（最後の記録は連番 {n} のはずです）。",
+            n - 2
+        )),
         "{page}"
     );
     assert!(!page.contains("改ざんは検出されませんでした"), "{page}");
@@ -121,7 +127,10 @@ async fn a_municipality_whose_entries_were_all_deleted_is_reported(app: TestApp)
     drop_append_only_guard(&app).await;
     assert_eq!(raw(&app, &format!("DELETE FROM audit_events WHERE chain = '{m}'")).await, n as u64);
     let page = verify_page(&admin, "/admin/audit").await;
-    assert!(page.contains(&format!("連番 0 より後の記録が失われています（最後の記録は連番 {n} のはずです）。")), "{page}");
+    assert!(
+        page.contains(&format!("連番 0 より後の記録が失われています（最後の記録は連番 {n} のはずです）。")),
+        "{page}"
+    );
     // The operator, who answers for the whole server, sees it too, named.
     let page = verify_page(&operator, "/operator/audit").await;
     assert!(page.contains("流山市: 連番 0 より後の記録が失われています"), "{page}");
@@ -168,7 +177,10 @@ async fn a_head_row_moved_back_to_a_cut_chain_is_caught_by_the_checkpoint(app: T
     let aside = anchors.with_extension("aside");
     std::fs::rename(&anchors, &aside).unwrap();
     let page = verify_page(&admin, "/admin/audit").await;
-    assert!(page.contains("改ざんは検出されませんでした") && page.contains("チェックポイントがまだありません"), "{page}");
+    assert!(
+        page.contains("改ざんは検出されませんでした") && page.contains("チェックポイントがまだありません"),
+        "{page}"
+    );
     // ...with it, the cut is found.
     std::fs::rename(&aside, &anchors).unwrap();
     let page = verify_page(&admin, "/admin/audit").await;
@@ -191,10 +203,14 @@ async fn a_forged_checkpoint_line_is_reported(app: TestApp) {
     let text = std::fs::read_to_string(&anchors).unwrap();
     let first = text.lines().next().unwrap();
     let seq = first.split_whitespace().find_map(|p| p.strip_prefix("seq=")).unwrap();
-    let forged = text.replacen(&format!("seq={seq} "), &format!("seq={} ", seq.parse::<i64>().unwrap() + 5), 1);
+    let forged =
+        text.replacen(&format!("seq={seq} "), &format!("seq={} ", seq.parse::<i64>().unwrap() + 5), 1);
     std::fs::write(&anchors, forged).unwrap();
     let page = verify_page(&admin, "/admin/audit").await;
-    assert!(page.contains("チェックポイントファイルの 1 行目の署名が一致しません（改ざんされています）。"), "{page}");
+    assert!(
+        page.contains("チェックポイントファイルの 1 行目の署名が一致しません（改ざんされています）。"),
+        "{page}"
+    );
 }
 
 async fn cells_a_spreadsheet_would_run_are_neutralised_in_the_csv_export(app: TestApp) {
