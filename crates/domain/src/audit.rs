@@ -12,6 +12,15 @@ pub const OPERATOR_CHAIN: &str = "operator";
 /// The seal before the first entry of every chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The action of the first entry of every municipality's chain, written in the same transaction
+/// as the municipality: a chain that starts otherwise lost its beginning.
+pub const CHAIN_OPENED: &str = "audit.chain_opened";
+
+/// What the operator chain's `municipality.create` entry carries in its detail when the
+/// municipality's own chain was opened with it (municipalities created before chains were opened
+/// this way have chains that start with any entry).
+pub const CHAIN_OPENED_DETAIL: &str = "chain_opened";
+
 /// Everything an audit entry says. `seq` counts from 1 within its chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditFacts {
@@ -89,9 +98,20 @@ impl AuditSealer {
         &self,
         entries: impl IntoIterator<Item = (&'a AuditFacts, &'a str)>,
     ) -> Result<u64, ChainBreak> {
-        let mut prev = GENESIS.to_string();
+        self.verify_from(0, GENESIS, entries)
+    }
+
+    /// Checks the entries that follow the entry `prev_seq` sealed `prev_seal` (a checkpoint), so
+    /// that only what was written since has to be read.
+    pub fn verify_from<'a>(
+        &self,
+        prev_seq: i64,
+        prev_seal: &str,
+        entries: impl IntoIterator<Item = (&'a AuditFacts, &'a str)>,
+    ) -> Result<u64, ChainBreak> {
+        let mut prev = prev_seal.to_string();
         let mut count = 0;
-        for (expected, (facts, seal)) in (1..).zip(entries) {
+        for (expected, (facts, seal)) in (prev_seq + 1..).zip(entries) {
             if facts.seq != expected {
                 return Err(ChainBreak::Gap { expected, found: facts.seq });
             }
@@ -106,7 +126,7 @@ impl AuditSealer {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -179,6 +199,16 @@ mod tests {
         let mut c = sealed(&s, 4);
         c.remove(1);
         assert_eq!(verify(&s, &c), Err(ChainBreak::Gap { expected: 2, found: 3 }));
+    }
+
+    #[test]
+    fn the_rest_of_a_chain_verifies_from_a_checkpoint() {
+        let s = AuditSealer::new(b"key");
+        let c = sealed(&s, 5);
+        let rest = || c[3..].iter().map(|(f, s)| (f, s.as_str()));
+        assert_eq!(s.verify_from(3, &c[2].1, rest()), Ok(2));
+        assert_eq!(s.verify_from(3, GENESIS, rest()), Err(ChainBreak::Altered { seq: 4 }));
+        assert_eq!(s.verify_from(2, &c[2].1, rest()), Err(ChainBreak::Gap { expected: 3, found: 4 }));
     }
 
     #[test]

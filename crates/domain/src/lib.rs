@@ -4,6 +4,7 @@
 //! Nothing here touches the network, a database or the clock: the callers pass "now" in.
 
 pub mod audit;
+pub mod audit_anchor;
 pub mod directory;
 pub mod password;
 pub mod rooms;

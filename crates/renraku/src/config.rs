@@ -34,6 +34,9 @@ pub struct Config {
     pub files_s3_secret_access_key: String,
     /// Folder inside the bucket for this installation's files.
     pub files_s3_prefix: String,
+    /// The file audit checkpoints are appended to, outside the database. Empty:
+    /// `data_dir/audit-anchors.log`.
+    pub audit_anchor_path: PathBuf,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             files_s3_access_key_id: String::new(),
             files_s3_secret_access_key: String::new(),
             files_s3_prefix: String::new(),
+            audit_anchor_path: PathBuf::new(),
         }
     }
 }
@@ -133,6 +137,29 @@ impl Config {
         }
     }
 
+    /// The master secret, for commands that must not create one (`renraku audit verify`: a new
+    /// secret would make every seal look forged).
+    pub fn existing_master_secret(&self) -> anyhow::Result<Vec<u8>> {
+        let path = self.data_dir.join("secret.key");
+        if self.secret_key.is_empty() && !path.exists() {
+            bail!(
+                "no master secret: secret_key (RENRAKU_SECRET_KEY) is not set and {} does not exist. \
+                 The audit trail can only be checked with the secret it was sealed with; none is created here.",
+                path.display()
+            );
+        }
+        self.master_secret()
+    }
+
+    /// Where audit checkpoints are appended.
+    pub fn audit_anchor_path(&self) -> PathBuf {
+        if self.audit_anchor_path.as_os_str().is_empty() {
+            self.data_dir.join("audit-anchors.log")
+        } else {
+            self.audit_anchor_path.clone()
+        }
+    }
+
     /// The configuration as TOML with secrets hidden.
     pub fn redacted(&self) -> String {
         let mut shown = self.clone();
@@ -159,7 +186,7 @@ impl Config {
         format!(
             "listen = {:?}\ndata_dir = {:?}\ndatabase_url = {:?}\npublic_base_url = {:?}\nsecret_key = {:?}\ntrust_forwarded_for = {}\n\
              files_s3_bucket = {:?}\nfiles_s3_endpoint = {:?}\nfiles_s3_region = {:?}\nfiles_s3_access_key_id = {:?}\n\
-             files_s3_secret_access_key = {:?}\nfiles_s3_prefix = {:?}\n# database in use: {database}\n# files in: {files}\n",
+             files_s3_secret_access_key = {:?}\nfiles_s3_prefix = {:?}\naudit_anchor_path = {:?}\n# database in use: {database}\n# files in: {files}\n",
             shown.listen,
             shown.data_dir.display().to_string(),
             shown.database_url,
@@ -172,6 +199,7 @@ impl Config {
             shown.files_s3_access_key_id,
             shown.files_s3_secret_access_key,
             shown.files_s3_prefix,
+            shown.audit_anchor_path().display().to_string(),
         )
     }
 }
@@ -247,6 +275,18 @@ mod tests {
             let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_audit_check_never_creates_a_master_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+        let refused = c.existing_master_secret().unwrap_err().to_string();
+        assert!(refused.contains("no master secret"), "{refused}");
+        assert!(!dir.path().join("secret.key").exists());
+        let created = c.master_secret().unwrap();
+        assert_eq!(c.existing_master_secret().unwrap(), created);
+        assert_eq!(c.audit_anchor_path(), dir.path().join("audit-anchors.log"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
 use renraku_domain::directory::{KanaName, LoginId, MunicipalityCode, Name, Profession, Role};
 use renraku_store::{AuditDraft, MunicipalitySettings, NewAccount, NewMunicipality, Profile, Store};
-use renraku_web::{AppState, Clock, Secrets, WebConfig};
+use renraku_web::{AppState, Clock, Secrets, WebConfig, audit_trail};
 
 use crate::config::{Config, Database, Overrides};
 
@@ -233,12 +233,17 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the seals of a municipality's chain (or of every chain); exit 1 if one is broken.
+    /// Check a municipality's chain (or every chain): seals, head rows, that no municipality lost
+    /// its chain, and the latest checkpoint in the anchor file. Exit 1 if anything is wrong, 2 if
+    /// it cannot run (no master secret).
     Verify {
         /// The municipality's 地方公共団体コード, or "operator"; all chains when omitted.
         #[arg(long)]
         municipality: Option<String>,
     },
+    /// Append a checkpoint of every chain to the anchor file now and print it, to keep elsewhere.
+    /// Refused (exit 1) when the trail does not follow on from the latest checkpoint.
+    Checkpoint,
 }
 
 fn main() -> ExitCode {
@@ -268,7 +273,11 @@ fn main() -> ExitCode {
 }
 
 async fn open(config: &Config) -> anyhow::Result<AppState> {
-    let secrets = Secrets::derive(&config.master_secret()?);
+    open_with(config, &config.master_secret()?).await
+}
+
+async fn open_with(config: &Config, master_secret: &[u8]) -> anyhow::Result<AppState> {
+    let secrets = Secrets::derive(master_secret);
     let sealer = AuditSealer::new(&secrets.audit_key);
     let store: Arc<dyn Store> = match config.database() {
         Database::Sqlite(path) => {
@@ -295,6 +304,7 @@ async fn open(config: &Config) -> anyhow::Result<AppState> {
         config: Arc::new(WebConfig {
             public_base_url: config.public_base_url()?,
             trust_forwarded_for: config.trust_forwarded_for,
+            audit_anchor_path: config.audit_anchor_path(),
         }),
         secrets: Arc::new(secrets),
         clock: Clock::default(),
@@ -573,62 +583,98 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(AuditCommand::Verify { municipality }) => {
-            let state = open(&config).await?;
+            // A new secret would make every seal look forged: refuse rather than create one.
+            let secret = match config.existing_master_secret() {
+                Ok(secret) => secret,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let state = open_with(&config, &secret).await?;
+            let anchors = audit_trail::Anchors::of(&state);
             let intact =
-                verify_chains(&*state.store, &state.secrets.audit_key, municipality.as_deref()).await?;
+                verify_chains(&*state.store, &state.secrets, &anchors, municipality.as_deref()).await?;
             Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Audit(AuditCommand::Checkpoint) => {
+            let secret = match config.existing_master_secret() {
+                Ok(secret) => secret,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let state = open_with(&config, &secret).await?;
+            match audit_trail::checkpoint_now(&state, true).await {
+                Ok(audit_trail::CheckpointOutcome::Written(_, lines)) => {
+                    print!("{lines}");
+                    eprintln!(
+                        "appended to {}; keep a copy of these lines away from this server",
+                        config.audit_anchor_path().display()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(audit_trail::CheckpointOutcome::Unchanged) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
     }
 }
 
-/// Checks the seals of one municipality's chain, the operator's ("operator") or every chain,
-/// printing a line per chain; true when all are intact. `renraku audit verify` and
-/// `renraku backup verify` (on the copy) both use it.
+/// Checks the audit trail (`audit_trail::verify_trail`): one municipality's chain, the
+/// operator's ("operator") or every chain, printing a line per chain and per finding; true when
+/// nothing is wrong. `renraku audit verify` and `renraku backup verify` (on the copy) use it.
 async fn verify_chains(
     store: &dyn Store,
-    audit_key: &[u8],
+    secrets: &Secrets,
+    anchors: &audit_trail::Anchors,
     municipality: Option<&str>,
 ) -> anyhow::Result<bool> {
-    let chains = match municipality {
-        Some(OPERATOR_CHAIN) => vec![(OPERATOR_CHAIN.to_string(), "operator".to_string())],
-        Some(code) => {
-            let m =
-                store.municipality_by_code(code).await.with_context(|| format!("no municipality {code}"))?;
-            vec![(m.id, format!("{} {}", m.code, m.name))]
-        }
-        None => {
-            let mut all = vec![];
-            for chain in store.audit_chains().await? {
-                let label = match store.municipality(&chain).await {
-                    Ok(m) => format!("{} {}", m.code, m.name),
-                    Err(_) => chain.clone(),
-                };
-                all.push((chain, label));
-            }
-            all
-        }
+    let chain = match municipality {
+        None => None,
+        Some(OPERATOR_CHAIN) => Some(OPERATOR_CHAIN.to_string()),
+        Some(code) => Some(
+            store.municipality_by_code(code).await.with_context(|| format!("no municipality {code}"))?.id,
+        ),
     };
-    let sealer = AuditSealer::new(audit_key);
-    let mut broken = false;
-    for (chain, label) in chains {
-        let records = store.audit_chain(&chain).await?;
-        match sealer.verify(records.iter().map(|r| (&r.facts, r.seal.as_str()))) {
-            Ok(n) => println!("ok      {label}: {n} entries intact"),
-            Err(e) => {
-                broken = true;
-                let at = match &e {
-                    renraku_domain::audit::ChainBreak::Altered { seq } => {
-                        format!("entry {seq} was altered")
-                    }
-                    renraku_domain::audit::ChainBreak::Gap { expected, found } => {
-                        format!("entry {expected} is missing (next found: {found})")
-                    }
-                };
-                println!("BROKEN  {label}: {at}");
-            }
+    let scope = chain.as_deref().map_or(audit_trail::Scope::All, audit_trail::Scope::Chain);
+    let sealer = AuditSealer::new(&secrets.audit_key);
+    let report = audit_trail::verify_trail(store, &sealer, anchors, scope).await?;
+    let names: std::collections::BTreeMap<String, String> =
+        store.municipalities().await?.into_iter().map(|m| (m.id, format!("{} {}", m.code, m.name))).collect();
+    for chain in &report.chains {
+        let label = match names.get(&chain.chain) {
+            Some(name) => name.clone(),
+            None if chain.chain == OPERATOR_CHAIN => "operator".to_string(),
+            None => format!("{} (no such municipality)", chain.chain),
+        };
+        let anchored = chain.anchored_seq.map(|s| format!(", checkpoint at seq {s}")).unwrap_or_default();
+        if chain.findings.is_empty() {
+            println!("ok      {label}: {} entries intact{anchored}", chain.entries);
+        }
+        for finding in &chain.findings {
+            println!("BROKEN  {label}: {finding}");
         }
     }
-    Ok(!broken)
+    for finding in &report.anchor_findings {
+        println!("BROKEN  {}: {finding}", anchors.path().display());
+    }
+    match &report.checkpoint {
+        Some(c) => println!(
+            "latest checkpoint: {} in {} (entries written after it are not covered)",
+            renraku_domain::time_jp::format_iso_jst(c.at_ms),
+            anchors.path().display()
+        ),
+        None => println!(
+            "note: no checkpoint in {}: a cut tail with a rewritten head row cannot be detected",
+            anchors.path().display()
+        ),
+    }
+    Ok(report.intact())
 }
 
 async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
@@ -643,6 +689,12 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
             "\nFirst start: create the operator account with this one-time link (valid 24 hours):\n\n    {link}\n"
         );
     }
-    renraku_web::serve(listener, state).await?;
+    // Checkpoints of the audit trail, outside the database: every minute when a chain moved,
+    // and once more on the way out.
+    let checkpoints = audit_trail::spawn_checkpoints(state.clone());
+    let served = renraku_web::serve(listener, state.clone()).await;
+    checkpoints.abort();
+    audit_trail::log_outcome(audit_trail::checkpoint_now(&state, false).await);
+    served?;
     Ok(ExitCode::SUCCESS)
 }

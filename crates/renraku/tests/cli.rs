@@ -48,8 +48,18 @@ fn the_first_start_creates_the_database_and_prints_a_setup_link() {
         let health = get(format!("{base}/healthz")).await.text().await.unwrap();
         (health, get(link.clone()).await.status(), get(format!("{base}/setup/forged")).await.status())
     });
+    // The running server anchors the audit trail outside the database by itself.
+    let anchors = dir.path().join("audit-anchors.log");
+    for _ in 0..100 {
+        if std::fs::read_to_string(&anchors).is_ok_and(|t| t.contains("chain=operator seq=")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
+    let anchored = std::fs::read_to_string(&anchors).unwrap_or_default();
+    assert!(anchored.contains("chain=operator seq=") && anchored.contains(" chains=1 "), "{anchored}");
     assert_eq!(health, "ok sqlite\n");
     assert_eq!(setup, 200);
     assert_eq!(bogus, 410);
@@ -166,7 +176,7 @@ fn operator_story(db: &[&str], tamper: impl FnOnce(&str)) {
     assert!(stdout(&list).starts_with("122203\t流山市"));
     let verified = run(&["audit", "verify"]);
     assert!(verified.status.success(), "{verified:?}");
-    assert!(stdout(&verified).contains("ok      122203 流山市: 4 entries intact"), "{}", stdout(&verified));
+    assert!(stdout(&verified).contains("ok      122203 流山市: 5 entries intact"), "{}", stdout(&verified));
     tamper("UPDATE audit_events SET detail = 'edited' WHERE seq = 2 AND chain <> 'operator'");
     let broken = run(&["audit", "verify", "--municipality", "122203"]);
     assert_eq!(broken.status.code(), Some(1), "{broken:?}");
@@ -218,6 +228,131 @@ fn operator_commands_on_postgres() {
             assert_eq!(store.execute_raw(sql).await.unwrap(), 1);
         });
     });
+}
+
+/// Four municipalities, each tampered with in one way by someone who can rewrite the database
+/// (`raw` runs SQL past the application): `audit verify` finds all four, the one where the head
+/// row was moved back to match a cut chain only through the checkpoint kept outside the database.
+fn tampering_story(db: &[&str], data_dir: &std::path::Path, raw: impl Fn(&str)) {
+    let run = |args: &[&str]| {
+        let all: Vec<&str> = db.iter().copied().chain(args.iter().copied()).collect();
+        renraku(&all, &[])
+    };
+    let codes = [("122203", "流山市"), ("122173", "柏市"), ("122076", "松戸市"), ("122114", "野田市")];
+    let mut ids = vec![];
+    for (code, name) in codes {
+        assert!(run(&["municipality", "create", "--code", code, "--name", name]).status.success());
+        for login in ["a", "b"] {
+            let login = format!("admin{code}{login}");
+            let args = ["admin", "create", "--municipality", code, "--login-id", login.as_str()];
+            let created = run(&[&args[..], &["--name", "介護 花子", "--kana", "かいご はなこ"]].concat());
+            assert!(created.status.success(), "{created:?}");
+        }
+        let list = stdout(&run(&["municipality", "list"]));
+        let line = list.lines().find(|l| l.starts_with(code)).unwrap().to_string();
+        ids.push(line.rsplit('\t').next().unwrap().to_string());
+    }
+    // Each chain now has 3 entries: its opening, and two admins.
+    let checkpoint = run(&["audit", "checkpoint"]);
+    assert!(checkpoint.status.success(), "{checkpoint:?}");
+    let lines = stdout(&checkpoint);
+    assert_eq!(lines.lines().count(), 6, "one line per chain, one closing line: {lines}");
+    assert!(lines.lines().last().unwrap().contains(" chains=5 mac="), "{lines}");
+    let anchors = std::fs::read_to_string(data_dir.join("audit-anchors.log")).unwrap();
+    assert_eq!(anchors, lines, "appended to the anchor file");
+    let verified = run(&["audit", "verify"]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).contains("ok      122203 流山市: 3 entries intact, checkpoint at seq 3"),
+        "{}",
+        stdout(&verified)
+    );
+
+    let [cut, emptied, deleted, rewound] = [&ids[0], &ids[1], &ids[2], &ids[3]];
+    raw(&format!("DELETE FROM audit_events WHERE chain = '{cut}' AND seq > 1"));
+    raw(&format!("DELETE FROM audit_events WHERE chain = '{emptied}'"));
+    raw(&format!("DELETE FROM audit_events WHERE chain = '{deleted}'"));
+    raw(&format!("DELETE FROM audit_heads WHERE chain = '{deleted}'"));
+    raw(&format!("DELETE FROM audit_events WHERE chain = '{rewound}' AND seq > 1"));
+    raw(&format!(
+        "UPDATE audit_heads SET seq = 1, seal = (SELECT seal FROM audit_events WHERE chain = '{rewound}' AND seq = 1) \
+         WHERE chain = '{rewound}'"
+    ));
+    let broken = run(&["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1), "{broken:?}");
+    let out = stdout(&broken);
+    for expected in [
+        "BROKEN  122203 流山市: entries after seq 1 are missing (the head row says the chain ends at 3)",
+        "BROKEN  122173 柏市: entries after seq 0 are missing (the head row says the chain ends at 3)",
+        "BROKEN  122076 松戸市: the chain vanished (its entries and head row were deleted)",
+        "BROKEN  122114 野田市: entries after seq 1 are missing (the latest checkpoint anchored seq 3)",
+        "ok      operator:",
+    ] {
+        assert!(out.contains(expected), "{expected}\n{out}");
+    }
+    assert_eq!(out.matches("BROKEN  122114").count(), 1, "only the checkpoint sees the rewound chain: {out}");
+    // The shortened chains are not anchored.
+    let refused = run(&["audit", "checkpoint"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not follow on"), "{refused:?}");
+    assert_eq!(std::fs::read_to_string(data_dir.join("audit-anchors.log")).unwrap(), lines);
+}
+
+#[test]
+fn tampering_is_found_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    tampering_story(&["--data-dir", &data], dir.path(), |sql| {
+        rt.block_on(async {
+            let path = dir.path().join("renraku.db");
+            let store =
+                renraku_store_sqlite::SqliteStore::open(&path, AuditSealer::new(b"any")).await.unwrap();
+            store.execute_raw("DROP TRIGGER IF EXISTS audit_events_append_only_delete").await.unwrap();
+            assert!(store.execute_raw(sql).await.unwrap() >= 1, "{sql}");
+        });
+    });
+}
+
+#[test]
+fn tampering_is_found_on_postgres() {
+    let url = renraku_store_postgres::testing::url();
+    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store = rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(
+        &url,
+        &schema,
+        AuditSealer::new(b"x"),
+    ));
+    let store = match store {
+        Ok(s) => s,
+        Err(e) if std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required") => {
+            eprintln!("SKIPPED: PostgreSQL is not reachable at {url} ({e:#})");
+            return;
+        }
+        Err(e) => panic!("PostgreSQL is required: {e:#}"),
+    };
+    rt.block_on(store.execute_raw("DROP TRIGGER audit_events_append_only ON audit_events")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let db_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    tampering_story(&["--data-dir", &data, "--database-url", &db_url], dir.path(), |sql| {
+        assert!(rt.block_on(store.execute_raw(sql)).unwrap() >= 1, "{sql}");
+    });
+}
+
+/// Without the master secret the trail cannot be checked; a new secret is never made for it.
+#[test]
+fn audit_verify_refuses_to_run_without_the_master_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    for command in ["verify", "checkpoint"] {
+        let out = renraku(&["--data-dir", data, "audit", command], &[("RENRAKU_SECRET_KEY", "")]);
+        assert_eq!(out.status.code(), Some(2), "{command}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no master secret"), "{command}: {err}");
+        assert!(!dir.path().join("secret.key").exists(), "{command} created a secret");
+    }
 }
 
 #[test]

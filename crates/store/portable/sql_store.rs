@@ -7,7 +7,7 @@
 
 use anyhow::{Context as _, anyhow};
 use async_trait::async_trait;
-use renraku_domain::audit::{AuditFacts, GENESIS, OPERATOR_CHAIN};
+use renraku_domain::audit::{AuditFacts, CHAIN_OPENED, CHAIN_OPENED_DETAIL, GENESIS, OPERATOR_CHAIN};
 use renraku_domain::directory::{
     AccountStatus, Email, FacilityNumber, KanaName, LoginId, MunicipalityCode, Name, Occupation, PhoneNumber,
     PostalCode, Profession, Role, ServiceCategory,
@@ -493,6 +493,16 @@ impl Store for SqlStore {
         .map_err(taken("code"))?;
         let mut audit = audit.clone();
         audit.object_id = m.id.clone();
+        // The municipality's own chain starts with the municipality, so that a chain deleted
+        // whole (entries and head row) is missed, and one started again is noticed.
+        let opened = AuditDraft {
+            municipality_id: Some(m.id.clone()),
+            action: CHAIN_OPENED.into(),
+            object_type: "municipality".into(),
+            ..audit.clone()
+        };
+        audit.detail = format!("{} {CHAIN_OPENED_DETAIL}", audit.detail).trim_start().to_string();
+        self.append(&mut tx, &opened).await?;
         self.commit_with(tx, &audit).await?;
         Ok(m)
     }
@@ -1449,11 +1459,34 @@ impl Store for SqlStore {
         rows.iter().map(audit_from).collect()
     }
 
-    async fn audit_chains(&self) -> StoreResult<Vec<String>> {
-        let rows = sqlx::query("SELECT chain FROM audit_heads ORDER BY chain")
+    async fn audit_chain_from(&self, chain: &str, from_seq: i64) -> StoreResult<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit_events WHERE chain = $1 AND seq >= $2 ORDER BY seq")
+            .bind(chain)
+            .bind(from_seq)
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
+        rows.iter().map(audit_from).collect()
+    }
+
+    async fn audit_chains(&self) -> StoreResult<Vec<String>> {
+        // A chain whose head row was deleted still shows through its entries.
+        let rows = sqlx::query(
+            "SELECT chain FROM audit_heads UNION SELECT DISTINCT chain FROM audit_events ORDER BY chain",
+        )
+        .fetch_all(self.reader())
+        .await
+        .map_err(db_err)?;
         rows.iter().map(|r| get(r, "chain")).collect()
+    }
+
+    async fn audit_heads(&self) -> StoreResult<Vec<AuditHead>> {
+        let rows = sqlx::query("SELECT chain, seq, seal FROM audit_heads ORDER BY chain")
+            .fetch_all(self.reader())
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| Ok(AuditHead { chain: get(r, "chain")?, seq: get(r, "seq")?, seal: get(r, "seal")? }))
+            .collect()
     }
 }

@@ -2,7 +2,7 @@
 //! runs them with [`conformance_tests!`](crate::conformance_tests) on a fresh database per test
 //! (atuin's `tests-database` pattern), so SQLite and PostgreSQL cannot drift apart.
 
-use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
+use renraku_domain::audit::{AuditSealer, CHAIN_OPENED, CHAIN_OPENED_DETAIL, OPERATOR_CHAIN};
 use renraku_domain::directory::*;
 use renraku_domain::rooms::{CareLevel, Importance, PostCategory, PostText, Sex, Vitals};
 
@@ -452,12 +452,25 @@ pub async fn every_change_is_sealed_into_its_chain(store: &dyn Store) {
     sign_in.actor_login = "nurse01".into();
     ok(store.append_audit(&sign_in).await);
     let chain = ok(store.audit_chain(&m.id).await);
-    assert_eq!(chain.len(), 2);
-    assert_eq!(sealer.verify(chain.iter().map(|r| (&r.facts, r.seal.as_str()))), Ok(2));
+    assert_eq!(chain.len(), 3);
+    assert_eq!(sealer.verify(chain.iter().map(|r| (&r.facts, r.seal.as_str()))), Ok(3));
+    assert_eq!(chain[0].facts.action, CHAIN_OPENED, "the municipality opens its own chain");
     let operator = ok(store.audit_chain(OPERATOR_CHAIN).await);
     assert_eq!(operator.len(), 1, "the municipality's creation is an operator event");
+    assert_eq!(operator[0].facts.detail, CHAIN_OPENED_DETAIL);
     assert_eq!(sealer.verify(operator.iter().map(|r| (&r.facts, r.seal.as_str()))), Ok(1));
     assert_eq!(ok(store.audit_chains().await).len(), 2);
+    // The head rows say where each chain ends; what came after a checkpoint reads on its own.
+    let heads = ok(store.audit_heads().await);
+    let head = heads.iter().find(|h| h.chain == m.id).map(|h| (h.seq, h.seal.clone()));
+    assert_eq!(head, Some((3, chain[2].seal.clone())));
+    assert_eq!(heads.len(), 2);
+    let rest = ok(store.audit_chain_from(&m.id, 2).await);
+    assert_eq!(rest.iter().map(|r| r.facts.seq).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(
+        sealer.verify_from(2, &rest[0].seal, rest[1..].iter().map(|r| (&r.facts, r.seal.as_str()))),
+        Ok(1)
+    );
     let filter = |f: AuditFilter| AuditFilter { limit: 100, ..f };
     let by_actor = ok(store
         .audit_entries(
@@ -478,7 +491,7 @@ pub async fn every_change_is_sealed_into_its_chain(store: &dyn Store) {
         .await);
     assert_eq!(since.len(), 1);
     let newest_first = ok(store.audit_entries(&m.id, &filter(AuditFilter::default())).await);
-    assert_eq!(newest_first.iter().map(|r| r.facts.seq).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(newest_first.iter().map(|r| r.facts.seq).collect::<Vec<_>>(), [3, 2, 1]);
 }
 
 /// A patient with consent, as 様式4 and the 同意書 give them.

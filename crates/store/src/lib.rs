@@ -350,7 +350,12 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_entries(&self, chain: &str, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
     /// The whole chain in order, for verification.
     async fn audit_chain(&self, chain: &str) -> StoreResult<Vec<AuditRecord>>;
+    /// The chain's entries from `from_seq` on, in order: what was written since a checkpoint.
+    async fn audit_chain_from(&self, chain: &str, from_seq: i64) -> StoreResult<Vec<AuditRecord>>;
+    /// Every chain that has a head row or any entry.
     async fn audit_chains(&self) -> StoreResult<Vec<String>>;
+    /// Every chain's head row: where each chain says it ends.
+    async fn audit_heads(&self) -> StoreResult<Vec<AuditHead>>;
 }
 
 /// A fresh random identifier (UUIDv7: time-ordered, so indexes stay compact).

@@ -269,6 +269,14 @@ pub struct AuditRecord {
     pub seal: String,
 }
 
+/// Where a chain's head row says it ends: its last entry's place and seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    pub chain: String,
+    pub seq: i64,
+    pub seal: String,
+}
+
 /// What the audit screen and the export ask for. Newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuditFilter {

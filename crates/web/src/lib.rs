@@ -7,6 +7,7 @@
 //! decide who may use it.
 
 pub mod accounts;
+pub mod audit_trail;
 pub mod auth;
 mod charts;
 mod clock;
@@ -49,6 +50,8 @@ pub struct WebConfig {
     /// Take the client's address from `X-Forwarded-For` (only behind a reverse proxy that
     /// sets it; otherwise anyone could write any address into the audit trail).
     pub trust_forwarded_for: bool,
+    /// The file the audit checkpoints are appended to, outside the database.
+    pub audit_anchor_path: std::path::PathBuf,
 }
 
 impl WebConfig {

@@ -11,6 +11,9 @@ pub struct Secrets {
     pub totp_key: [u8; 32],
     pub recovery_key: [u8; 32],
     pub files_key: [u8; 32],
+    /// Signs the audit checkpoints kept outside the database (not the seal key: a checkpoint
+    /// line can never pass for a seal).
+    pub anchor_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -28,6 +31,7 @@ impl Secrets {
             totp_key: derive(master, b"renraku totp secret encryption v1"),
             recovery_key: derive(master, b"renraku recovery codes v1"),
             files_key: derive(master, b"renraku attachment encryption v1"),
+            anchor_key: derive(master, b"renraku audit checkpoints v1"),
         }
     }
 }

@@ -6,11 +6,14 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use renraku_domain::audit::{AuditSealer, ChainBreak, OPERATOR_CHAIN};
+use std::collections::BTreeMap;
+
+use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
 use renraku_domain::time_jp::{format_iso_jst, jst_day_start_ms};
 use renraku_store::{AuditFilter, AuditRecord};
 
 use crate::AppState;
+use crate::audit_trail::{Anchors, ChainReport, Scope, TrailReport, verify_trail};
 use crate::auth::{Admin, Auth, Operator, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
@@ -41,6 +44,9 @@ struct AuditPage {
     query: String,
     verification: String,
     verified_ok: bool,
+    findings: Vec<String>,
+    /// What the latest checkpoint covers.
+    anchor: String,
     limit: i64,
 }
 
@@ -96,15 +102,44 @@ fn row(r: AuditRecord) -> Row {
     }
 }
 
-/// Checks the whole chain and says so in Japanese.
-pub fn describe_verification(sealer: &AuditSealer, chain: &[AuditRecord]) -> (bool, String) {
-    match sealer.verify(chain.iter().map(|r| (&r.facts, r.seal.as_str()))) {
-        Ok(n) => (true, format!("改ざんは検出されませんでした（{n}件を検証）。")),
-        Err(ChainBreak::Altered { seq }) => (false, format!("連番 {seq} の記録が改ざんされています。")),
-        Err(ChainBreak::Gap { expected, found }) => {
-            (false, format!("連番 {expected} の記録が失われています（次に見つかったのは連番 {found}）。"))
+/// The verdict of [`verify_trail`] in the words of the audit screen: a headline, each finding
+/// (named by its municipality where it is not the screen's own chain), and what the latest
+/// checkpoint covers.
+pub fn describe_verification(
+    report: &TrailReport,
+    own_chain: &str,
+    names: &BTreeMap<String, String>,
+) -> (bool, String, Vec<String>, String) {
+    let mut findings: Vec<String> = report.anchor_findings.iter().map(|f| f.japanese()).collect();
+    for chain in &report.chains {
+        for f in &chain.findings {
+            if chain.chain == own_chain {
+                findings.push(f.japanese());
+            } else {
+                let name = match names.get(&chain.chain) {
+                    Some(name) => name.clone(),
+                    None if chain.chain == OPERATOR_CHAIN => "サーバー全体".into(),
+                    None => format!("削除された市区町村（{}）", chain.chain),
+                };
+                findings.push(format!("{name}: {}", f.japanese()));
+            }
         }
     }
+    let entries: u64 = report.chains.iter().map(|c| c.entries).sum();
+    let headline = if findings.is_empty() {
+        format!("改ざんは検出されませんでした（{entries}件を検証）。")
+    } else {
+        "操作記録の改ざんまたは削除が検出されました。".to_string()
+    };
+    let anchor = match (&report.checkpoint, report.chains.iter().find(|c| c.chain == own_chain)) {
+        (Some(c), Some(ChainReport { anchored_seq: Some(seq), .. })) => format!(
+            "最新のチェックポイント（{}）で連番 {seq} までを照合しました。それより後の記録の削除は、次のチェックポイントから検出できます。",
+            jst(c.at_ms)
+        ),
+        (Some(c), _) => format!("最新のチェックポイント（{}）にはこの記録がまだ含まれていません。", jst(c.at_ms)),
+        (None, _) => "チェックポイントがまだありません。末尾の記録の削除は、データベースを書き換えられる人には隠せます。".into(),
+    };
+    (findings.is_empty(), headline, findings, anchor)
 }
 
 async fn page(
@@ -118,11 +153,16 @@ async fn page(
     let query = query.unwrap_or_default();
     let (filter, form) = filter(&query, PAGE_LIMIT);
     let rows = state.store.audit_entries(chain, &filter).await?.into_iter().map(row).collect();
-    let (verified_ok, verification) = if query.contains("verify=1") {
-        let all = state.store.audit_chain(chain).await?;
-        describe_verification(&AuditSealer::new(&state.secrets.audit_key), &all)
+    let (verified_ok, verification, findings, anchor) = if query.contains("verify=1") {
+        // The operator answers for the whole server: every chain, and chains that vanished.
+        let scope = if chain == OPERATOR_CHAIN { Scope::All } else { Scope::Chain(chain) };
+        let sealer = AuditSealer::new(&state.secrets.audit_key);
+        let report = verify_trail(state.store.as_ref(), &sealer, &Anchors::of(state), scope).await?;
+        let names =
+            state.store.municipalities().await?.into_iter().map(|m| (m.id, m.name.to_string())).collect();
+        describe_verification(&report, chain, &names)
     } else {
-        (true, String::new())
+        (true, String::new(), vec![], String::new())
     };
     let export_query = query.split('&').filter(|p| !p.starts_with("verify=")).collect::<Vec<_>>().join("&");
     let page = AuditPage {
@@ -133,9 +173,19 @@ async fn page(
         query: export_query,
         verification,
         verified_ok,
+        findings,
+        anchor,
         limit: PAGE_LIMIT,
     };
     Ok(render(page)?.into_response())
+}
+
+/// A CSV cell a spreadsheet will not run: one that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return (which Excel and LibreOffice read as a formula — a sign-in attempt with the
+/// login ID `=HYPERLINK(…)` would otherwise become one in the admin's export) gets a leading `'`
+/// (OWASP's rule for CSV injection). Every CSV the server writes goes through here.
+pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
 }
 
 async fn csv(
@@ -165,9 +215,10 @@ async fn csv(
     out.write_record(header).map_err(csv_err)?;
     for r in &records {
         let f = &r.facts;
-        out.write_record([
-            f.seq.to_string().as_str(),
-            &format_iso_jst(f.at_ms),
+        let (seq, at) = (f.seq.to_string(), format_iso_jst(f.at_ms));
+        let cells = [
+            seq.as_str(),
+            &at,
             &f.actor_login,
             f.actor_account_id.as_deref().unwrap_or(""),
             &f.ip,
@@ -177,8 +228,9 @@ async fn csv(
             &f.outcome,
             &f.detail,
             &r.seal,
-        ])
-        .map_err(csv_err)?;
+        ]
+        .map(spreadsheet_safe);
+        out.write_record(cells.iter().map(|c| c.as_ref())).map_err(csv_err)?;
     }
     let body = out.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let now = state.clock.now_ms();
@@ -230,4 +282,19 @@ pub async fn operator_csv(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     csv(&state, &meta, &auth, OPERATOR_CHAIN, query).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn cells_a_spreadsheet_would_read_as_formulas_get_a_quote() {
+        for cell in ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(cell), format!("'{cell}"));
+        }
+        for cell in ["", "admin01", "2026-12-01T09:00:00+09:00", "1-2", "a=b", "'"] {
+            assert_eq!(spreadsheet_safe(cell), cell);
+        }
+    }
 }

@@ -109,8 +109,11 @@ struct IndexPage {
     checked: Vec<String>,
 }
 
+/// The facility's sets, each with the people it is about: every time the page is shown (asked
+/// for, or back with an upload's problems) is audited.
 async fn index_page(
     state: &AppState,
+    meta: &RequestMeta,
     csrf: &CsrfToken,
     auth: &Auth,
     facility: &Facility,
@@ -118,6 +121,9 @@ async fn index_page(
     checked: Vec<String>,
 ) -> Result<IndexPage, AppError> {
     let sets = state.store.careplan_sets(&facility.id).await?;
+    let mut audit = auth.audit(meta, state.clock.now_ms(), "careplan.list_viewed", "facility", &facility.id);
+    audit.detail = format!("sets={}", sets.len());
+    state.store.append_audit(&audit).await?;
     let (outgoing, incoming): (Vec<_>, Vec<_>) =
         sets.iter().partition(|s| s.sender_facility_id == facility.id);
     Ok(IndexPage {
@@ -133,11 +139,12 @@ async fn index_page(
 
 pub async fn index(
     State(state): State<AppState>,
+    meta: RequestMeta,
     csrf: CsrfToken,
     SignedIn(auth): SignedIn,
 ) -> Result<Response, AppError> {
     let facility = my_facility(&state, &auth).await?;
-    Ok(render(index_page(&state, &csrf, &auth, &facility, vec![], vec![]).await?)?.into_response())
+    Ok(render(index_page(&state, &meta, &csrf, &auth, &facility, vec![], vec![]).await?)?.into_response())
 }
 
 /// The CSV files of an upload, ZIPs unpacked (with limits, so a small ZIP cannot unpack into
@@ -262,7 +269,7 @@ pub async fn upload(
 ) -> Result<Response, AppError> {
     let facility = my_facility(&state, &auth).await?;
     let refuse = |problems: Vec<ProblemLine>, checked: Vec<String>| async {
-        let page = index_page(&state, &csrf, &auth, &facility, problems, checked).await?;
+        let page = index_page(&state, &meta, &csrf, &auth, &facility, problems, checked).await?;
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
     let refused_audit = |detail: String| {

@@ -52,12 +52,17 @@ struct ListPage {
     total_unread: i64,
 }
 
+/// The member's rooms, named after their patients: each view is audited.
 pub async fn list(
     State(state): State<AppState>,
+    meta: RequestMeta,
     csrf: CsrfToken,
     SignedIn(auth): SignedIn,
 ) -> Result<Response, AppError> {
     let rooms = state.store.my_rooms(&auth.account.id).await?;
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.list_viewed", "room_list", "");
+    audit.detail = format!("rooms={}", rooms.len());
+    state.store.append_audit(&audit).await?;
     let total_unread = rooms.iter().map(|r| r.unread).sum();
     Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&auth)), rooms, total_unread })?
         .into_response())

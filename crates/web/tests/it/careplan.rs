@@ -6,7 +6,10 @@
 use crate::both;
 use crate::helpers::*;
 
-both!(a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back);
+both!(
+    a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back,
+    each_view_of_the_list_of_sets_is_audited
+);
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
 
@@ -220,4 +223,21 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
     for action in ["careplan.read", "careplan.acknowledge", "careplan.download"] {
         assert!(actions.iter().any(|a| a == action), "{action} audited: {actions:?}");
     }
+}
+
+/// The list names the people each set is about: every view of it is a read of their data.
+async fn each_view_of_the_list_of_sets_is_audited(app: TestApp) {
+    let Exchange { cm, .. } = exchange(&app).await;
+    upload(&cm, golden("_20261120093000")).await.expect_redirect_prefix("/careplan/sets/");
+    let m = app.store().municipality_by_code("122203").await.unwrap().id;
+    let actions = || async {
+        app.store().audit_chain(&m).await.unwrap().into_iter().map(|r| r.facts.action).collect::<Vec<_>>()
+    };
+    let before = actions().await.len();
+    let list = cm.get("/careplan").await.expect_status(200);
+    assert!(list.body.contains("髙橋 花子"), "{}", list.body);
+    cm.get("/careplan").await.expect_status(200);
+    assert_eq!(actions().await[before..], ["careplan.list_viewed", "careplan.list_viewed"]);
+    let last = app.store().audit_chain(&m).await.unwrap().pop().unwrap().facts;
+    assert_eq!((last.actor_login.as_str(), last.detail.as_str()), ("cm01", "sets=1"));
 }

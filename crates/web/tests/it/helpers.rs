@@ -35,6 +35,7 @@ pub struct TestApp {
     pub raw: Raw,
     _dir: Option<tempfile::TempDir>,
     _files: Option<tempfile::TempDir>,
+    _anchors: Option<tempfile::TempDir>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -86,11 +87,13 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
         let files_dir = tempfile::tempdir().expect("files dir");
+        let anchors_dir = tempfile::tempdir().expect("anchors dir");
         let state = AppState {
             store: store.clone(),
             config: Arc::new(WebConfig {
                 public_base_url: public_base_url.unwrap_or(&base).parse().expect("url"),
                 trust_forwarded_for: false,
+                audit_anchor_path: anchors_dir.path().join("audit-anchors.log"),
             }),
             secrets: Arc::new(secrets),
             clock: Clock::default(),
@@ -109,7 +112,7 @@ impl TestApp {
         let app =
             renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Some(TestApp { base, state, raw, _dir: dir, _files: Some(files_dir) })
+        Some(TestApp { base, state, raw, _dir: dir, _files: Some(files_dir), _anchors: Some(anchors_dir) })
     }
 
     /// A second app instance on the same PostgreSQL database (None on SQLite, which has one).
@@ -135,6 +138,7 @@ impl TestApp {
             config: Arc::new(WebConfig {
                 public_base_url: base.parse().expect("url"),
                 trust_forwarded_for: false,
+                audit_anchor_path: self.state.config.audit_anchor_path.clone(),
             }),
             secrets: Arc::new(secrets),
             clock: self.state.clock.clone(),
@@ -144,7 +148,7 @@ impl TestApp {
         let app =
             renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Some(TestApp { base, state, raw: Raw::Postgres(s), _dir: None, _files: None })
+        Some(TestApp { base, state, raw: Raw::Postgres(s), _dir: None, _files: None, _anchors: None })
     }
 
     pub fn browser(&self) -> Browser {

@@ -18,6 +18,7 @@ both!(
     every_page_that_shows_a_room_is_audited,
     the_municipality_room_pages_are_closed_to_everyone_else,
     a_stream_ends_with_its_session,
+    each_view_of_a_list_that_names_patients_is_audited,
 );
 
 struct Team {
@@ -827,4 +828,35 @@ mod files_in_a_shared_bucket {
     async fn postgres() {
         run(Backend::Postgres).await;
     }
+}
+
+/// The room lists are named after patients and the request queue names them too: every view is
+/// a read, recorded once (no script refreshes these pages).
+async fn each_view_of_a_list_that_names_patients_is_audited(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    t.a.submit(
+        &format!("/rooms/{room}"),
+        &format!("/rooms/{room}/requests"),
+        &[("kind", "close"), ("closing_reason", "death"), ("note", "")],
+    )
+    .await
+    .expect_redirect(&format!("/rooms/{room}?done=requested"));
+    let m = app.store().municipality_by_code("122203").await.unwrap().id;
+    let entries = || async { app.store().audit_chain(&m).await.unwrap() };
+    let before = entries().await.len();
+    assert!(t.a.get("/rooms").await.expect_status(200).body.contains("流山 花子"));
+    assert!(t.admin.get("/admin/rooms").await.expect_status(200).body.contains("流山 花子"));
+    assert!(t.admin.get("/admin/requests").await.expect_status(200).body.contains("流山 花子"));
+    let seen: Vec<(String, String, String)> = entries().await[before..]
+        .iter()
+        .map(|r| (r.facts.actor_login.clone(), r.facts.action.clone(), r.facts.detail.clone()))
+        .collect();
+    let expected = [
+        ("member_a", "room.list_viewed", "rooms=1"),
+        ("admin01", "room.list_viewed", "rooms=1"),
+        ("admin01", "room_request.list_viewed", "requests=1"),
+    ]
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
+    assert_eq!(seen, expected);
 }

@@ -36,12 +36,17 @@ struct ListPage {
     rooms: Vec<Room>,
 }
 
+/// The municipality's rooms, named after their patients: each view is audited.
 pub async fn list(
     State(state): State<AppState>,
+    meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
 ) -> Result<Response, AppError> {
     let rooms = state.store.rooms(&admin.municipality.id).await?;
+    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "room.list_viewed", "room_list", "");
+    audit.detail = format!("rooms={}", rooms.len());
+    state.store.append_audit(&audit).await?;
     Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&admin.auth)), rooms })?.into_response())
 }
 
@@ -401,13 +406,19 @@ struct RequestsPage {
     back: &'static str,
 }
 
-/// The municipality's queue of pending requests.
+/// The municipality's queue of pending requests (each names its room's patient and the people
+/// concerned): each view is audited.
 pub async fn requests(
     State(state): State<AppState>,
+    meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
 ) -> Result<Response, AppError> {
     let requests = rows(state.store.room_requests(&admin.municipality.id, None, true).await?);
+    let mut audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), "room_request.list_viewed", "room_request_list", "");
+    audit.detail = format!("requests={}", requests.len());
+    state.store.append_audit(&audit).await?;
     Ok(render(RequestsPage {
         chrome: Chrome::new("部屋への依頼", &csrf, Some(&admin.auth)),
         requests,
