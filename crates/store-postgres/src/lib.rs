@@ -28,6 +28,8 @@ const BACKEND: &str = "postgres";
 mod dialect {
     pub const LOCK_AUDIT_HEAD: &str = "SELECT seq, seal FROM audit_heads WHERE chain = $1 FOR UPDATE";
     pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1 FOR UPDATE";
+    pub const LOCK_THROTTLE: &str =
+        "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1 FOR UPDATE";
 }
 
 /// The PostgreSQL store.

@@ -33,6 +33,8 @@ const BACKEND: &str = "sqlite";
 mod dialect {
     pub const LOCK_AUDIT_HEAD: &str = "SELECT seq, seal FROM audit_heads WHERE chain = $1";
     pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1";
+    pub const LOCK_THROTTLE: &str =
+        "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1";
 }
 
 /// The SQLite store.
