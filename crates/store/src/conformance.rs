@@ -321,8 +321,7 @@ pub async fn failures_lock_a_key_for_a_while(store: &dyn Store) {
 pub async fn parallel_attempts_cannot_pass_a_lock(store: &dyn Store) {
     let policy = ThrottlePolicy { max_failures: 5, window_ms: 900_000, lock_ms: 900_000 };
     let attempts = (0..20).map(|_| store.claim_attempt("login:target", T0, &policy));
-    let results: Vec<Attempt> =
-        futures_util::future::join_all(attempts).await.into_iter().map(ok).collect();
+    let results: Vec<Attempt> = futures_util::future::join_all(attempts).await.into_iter().map(ok).collect();
     assert_eq!(results.iter().filter(|a| a.allowed).count(), 5, "{results:?}");
     assert!(ok(store.throttle("login:target", T0 + 1).await).is_locked(T0 + 1));
 }
@@ -362,10 +361,12 @@ pub async fn sign_in_locks_are_listed_and_released_with_an_audit_entry(store: &d
 pub async fn a_reissued_activation_link_retires_the_old_one(store: &dyn Store) {
     let m = municipality(store, "122203").await;
     let a = member(store, "nurse01", &m.id, None, false).await;
-    let reissued = NewToken { identity_id: Some(a.identity_id.clone()), ..token("t-new", TokenPurpose::Activation) };
+    let reissued =
+        NewToken { identity_id: Some(a.identity_id.clone()), ..token("t-new", TokenPurpose::Activation) };
     ok(store.create_token(&reissued, &audit(Some(&m.id), "user.reissue_activation")).await);
     assert!(matches!(store.token("t-nurse01", T0).await, Err(StoreError::TokenInvalid)));
-    let old = store.activate("t-nurse01", "$argon2id$old", T0 + 1, &audit(Some(&m.id), "user.activate")).await;
+    let old =
+        store.activate("t-nurse01", "$argon2id$old", T0 + 1, &audit(Some(&m.id), "user.activate")).await;
     assert!(matches!(old, Err(StoreError::TokenInvalid)), "{old:?}");
     ok(store.activate("t-new", "$argon2id$new", T0 + 2, &audit(Some(&m.id), "user.activate")).await);
     assert_eq!(ok(store.identity(&a.identity_id).await).password_hash.as_deref(), Some("$argon2id$new"));
@@ -377,7 +378,8 @@ pub async fn an_activation_link_never_acts_on_an_active_person(store: &dyn Store
     ok(store.activate("t-nurse01", "$argon2id$first", T0 + 1, &audit(Some(&m.id), "user.activate")).await);
     // A link issued after activation (the screens refuse to, an older version did not) still
     // cannot set the password of a person who has one.
-    let stray = NewToken { identity_id: Some(a.identity_id.clone()), ..token("t-stray", TokenPurpose::Activation) };
+    let stray =
+        NewToken { identity_id: Some(a.identity_id.clone()), ..token("t-stray", TokenPurpose::Activation) };
     ok(store.create_token(&stray, &audit(Some(&m.id), "user.reissue_activation")).await);
     let r = store.activate("t-stray", "$argon2id$taken", T0 + 2, &audit(Some(&m.id), "user.activate")).await;
     assert!(matches!(r, Err(StoreError::TokenInvalid)), "{r:?}");

@@ -14,7 +14,8 @@ use renraku_domain::text::normalize;
 use renraku_store::{Account, AuditDraft, MunicipalitySettings, NewSession, new_id};
 
 use crate::auth::{
-    self, ADDRESS_THROTTLE, Auth, LOGIN_THROTTLE, Partial, RequestMeta, SECOND_FACTOR_THROTTLE, password, totp,
+    self, ADDRESS_THROTTLE, Auth, LOGIN_THROTTLE, Partial, RequestMeta, SECOND_FACTOR_THROTTLE, password,
+    totp,
 };
 use crate::csrf::CsrfToken;
 use crate::error::AppError;

@@ -392,7 +392,11 @@ async fn wrong_codes_lock_the_second_factor_even_after_a_right_password(app: Tes
     for n in 0..4 {
         let field = if n == 3 { ("recovery_code", "abcd-efgh-ijkl") } else { ("code", "000000") };
         let page = attacker.submit("/login/totp", "/login/totp", &[field]).await.expect_status(401);
-        assert!(page.body.contains(&format!("あと{}回間違えると15分間ロックされます", 4 - n)), "{}", page.body);
+        assert!(
+            page.body.contains(&format!("あと{}回間違えると15分間ロックされます", 4 - n)),
+            "{}",
+            page.body
+        );
     }
     let attacker = app.browser();
     attacker

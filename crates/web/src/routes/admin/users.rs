@@ -67,7 +67,10 @@ pub async fn list(
     let mut locks: HashMap<String, Vec<String>> = HashMap::new();
     for lock in state.store.sign_in_locks(&admin.municipality.id, state.clock.now_ms()).await? {
         let what = if lock.second_factor { "二段階認証ロック中" } else { "ログイン制限中" };
-        locks.entry(lock.account_id).or_default().push(format!("{what}（{}まで）", jst(lock.locked_until_ms)));
+        locks
+            .entry(lock.account_id)
+            .or_default()
+            .push(format!("{what}（{}まで）", jst(lock.locked_until_ms)));
     }
     let users = state
         .store
