@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn a_password_needs_length_letters_and_digits() {
         let p = PasswordPolicy::new(8, None).unwrap_or_default();
-        assert!(p.check("pw", "abcdefg1", "nurse01").is_ok());
+        assert!(p.check("pw", "tsubaki47", "nurse01").is_ok());
         assert!(p.check("pw", "abcdef1", "nurse01").is_err());
         assert!(p.check("pw", "abcdefgh", "nurse01").is_err());
         assert!(p.check("pw", "12345678", "nurse01").is_err());

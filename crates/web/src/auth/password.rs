@@ -149,6 +149,22 @@ mod tests {
         assert!(!verify(None, "anything").await.unwrap());
     }
 
+    #[test]
+    fn checks_in_reused_memory_agree_with_the_library() {
+        let mut memory = Vec::new();
+        let small = Params::new(1024, 1, 1, None).unwrap();
+        let salt = SaltString::generate(&mut OsRng);
+        for argon2 in [Argon2::default(), Argon2::new(Algorithm::Argon2i, Version::V0x10, small)] {
+            let h = argon2.hash_password(b"Sakura-2026", &salt).unwrap().to_string();
+            assert!(matches(&mut memory, b"Sakura-2026", &h), "{h}");
+            assert!(!matches(&mut memory, b"Sakura-2027", &h), "{h}");
+        }
+        assert_eq!(memory.len(), Params::default().block_count(), "allocated once, at the largest size");
+        assert!(!matches(&mut memory, b"", DUMMY_HASH));
+        assert!(!matches(&mut memory, b"x", "not a hash"));
+        assert!(!matches(&mut memory, b"x", "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ"));
+    }
+
     #[tokio::test]
     async fn a_check_that_cannot_start_in_time_is_refused_as_busy() {
         assert!((1..=4).contains(&slots()));
