@@ -1,8 +1,25 @@
 //! The password policy of a municipality (C1). The MHLW guideline (第6.0版) accepts a password of
 //! at least 8 mixed characters together with a second factor; Nagareyama also wants a change
-//! every 30 days, so the maximum age is a per-municipality setting.
+//! every 30 days, so the maximum age is a per-municipality setting. Passwords on a list of
+//! common ones are refused whatever their length (see `data/README.md` for the list's source).
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::FieldError;
+
+/// Django's list of 19,640 common passwords, lower case, one a line.
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("../data/common-passwords.txt").lines().collect());
+
+/// Whether `password` (NFKC-normalised and lower-cased, so `Ｐａｓｓｗｏｒｄ１２３` counts) is a
+/// common password.
+pub fn is_common(password: &str) -> bool {
+    let folded: String = password.nfkc().collect::<String>().to_lowercase();
+    COMMON.contains(folded.as_str())
+}
 
 pub const MIN_LENGTH_FLOOR: u32 = 8;
 pub const MAX_LENGTH: usize = 128;
@@ -36,7 +53,7 @@ impl PasswordPolicy {
     }
 
     /// Checks a new password. "Mixed" means letters and digits both; the login ID may not be
-    /// part of it.
+    /// part of it, and a common password is refused.
     pub fn check(&self, field: &'static str, password: &str, login_id: &str) -> Result<(), FieldError> {
         let len = password.chars().count();
         if len < self.min_length as usize {
@@ -47,6 +64,12 @@ impl PasswordPolicy {
         }
         if len > MAX_LENGTH {
             return Err(FieldError::new(field, format!("パスワードは{MAX_LENGTH}文字以内にしてください。")));
+        }
+        if is_common(password) {
+            return Err(FieldError::new(
+                field,
+                "よく使われているパスワードのため使えません。他人に推測されにくいものにしてください。",
+            ));
         }
         let letters = password.chars().any(|c| c.is_alphabetic());
         let digits = password.chars().any(|c| c.is_ascii_digit());
@@ -90,11 +113,26 @@ mod tests {
     #[test]
     fn a_password_needs_length_letters_and_digits() {
         let p = PasswordPolicy::new(8, None).unwrap_or_default();
-        assert!(p.check("pw", "abcdefg1", "nurse01").is_ok());
+        assert!(p.check("pw", "tsubaki47", "nurse01").is_ok());
         assert!(p.check("pw", "abcdef1", "nurse01").is_err());
         assert!(p.check("pw", "abcdefgh", "nurse01").is_err());
         assert!(p.check("pw", "12345678", "nurse01").is_err());
         assert!(p.check("pw", "xxNurse01xx", "nurse01").is_err());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_width_or_case() {
+        let p = PasswordPolicy::default();
+        for common in ["password123", "Password123", "ＰＡＳＳＷＯＲＤ１２３", "qwerty123456"] {
+            let e = p.check("pw", common, "nurse01").err().map(|e| e.message);
+            assert_eq!(
+                e.as_deref(),
+                Some("よく使われているパスワードのため使えません。他人に推測されにくいものにしてください。"),
+                "{common}"
+            );
+        }
+        assert!(p.check("pw", "Sakura-houmon-2026", "nurse01").is_ok());
+        assert!(COMMON.len() >= 10_000, "{}", COMMON.len());
     }
 
     #[test]

@@ -229,6 +229,12 @@ enum UserCommand {
         #[arg(long)]
         login_id: String,
     },
+    /// Lift a user's sign-in locks (wrong passwords, wrong second-factor codes) before they run
+    /// out; for admins and the operator, whom no admin screen can release.
+    Unlock {
+        #[arg(long)]
+        login_id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -580,6 +586,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!(
                 "second factor of {login} removed; all their sessions ended. They enrol again at next sign-in."
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Unlock { login_id }) => {
+            let state = open(&config).await?;
+            let login = field(LoginId::parse("login_id", &login_id))?;
+            let Some(identity) = state.store.identity_by_login(login.as_str()).await? else {
+                bail!("no user with login ID {login}");
+            };
+            let account = state.store.accounts_of_identity(&identity.id).await?.into_iter().next();
+            let chain = account.as_ref().and_then(|a| a.municipality_id.clone());
+            let audit = cli_audit(chain, "account.unlock", "identity", &identity.id);
+            state.store.release_sign_in_locks(&identity.id, &audit).await?;
+            println!("sign-in locks of {login} lifted.");
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(AuditCommand::Verify { municipality }) => {

@@ -183,6 +183,10 @@ fn operator_story(db: &[&str], tamper: impl FnOnce(&str)) {
     assert!(stdout(&broken).contains("BROKEN  122203 流山市: entry 2 was altered"), "{}", stdout(&broken));
     let operator = run(&["audit", "verify", "--municipality", "operator"]);
     assert!(operator.status.success(), "the operator's chain is untouched: {operator:?}");
+    let unlock = run(&["user", "unlock", "--login-id", "nurse01"]);
+    assert!(unlock.status.success(), "{unlock:?}");
+    assert!(stdout(&unlock).contains("sign-in locks of nurse01 lifted"), "{unlock:?}");
+    assert!(!run(&["user", "unlock", "--login-id", "nobody"]).status.success());
 }
 
 #[test]

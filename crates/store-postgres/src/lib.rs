@@ -32,6 +32,8 @@ mod dialect {
     /// yet): two facilities registering the same number at once take turns.
     pub const LOCK_CARE_PROVIDER_NO: &str =
         "SELECT pg_advisory_xact_lock(hashtextextended('care_provider_no:' || $1, 0))";
+    pub const LOCK_THROTTLE: &str =
+        "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1 FOR UPDATE";
 }
 
 /// The PostgreSQL store.

@@ -35,6 +35,8 @@ mod dialect {
     pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1";
     /// The write transaction already excludes every other writer.
     pub const LOCK_CARE_PROVIDER_NO: &str = "SELECT $1";
+    pub const LOCK_THROTTLE: &str =
+        "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1";
 }
 
 /// The SQLite store.

@@ -880,6 +880,12 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        // A second factor set anew (or reset by an admin) starts without the old one's lock.
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(format!("second_factor:{identity_id}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         for hash in recovery_code_hashes {
             sqlx::query("INSERT INTO recovery_codes (identity_id, code_hash) VALUES ($1, $2)")
                 .bind(identity_id)
@@ -950,6 +956,18 @@ impl Store for SqlStore {
                 .await
                 .map_err(db_err)?;
         }
+        if token.purpose == TokenPurpose::Activation {
+            // Only the newest activation link of a person works: reissuing retires the others.
+            sqlx::query(
+                "UPDATE tokens SET used_at_ms = $2 WHERE purpose = 'activation' AND identity_id = $1 \
+                 AND used_at_ms IS NULL",
+            )
+            .bind(&token.identity_id)
+            .bind(audit.at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
         Self::insert_token(&mut tx, token, audit.municipality_id.as_deref()).await?;
         self.commit_with(tx, audit).await
     }
@@ -1006,13 +1024,33 @@ impl Store for SqlStore {
         let identity_id = Self::take_token(&mut tx, token_hash, TokenPurpose::Activation, now_ms)
             .await?
             .ok_or(StoreError::TokenInvalid)?;
-        sqlx::query("UPDATE identities SET password_hash = $2, password_changed_at_ms = $3 WHERE id = $1")
-            .bind(&identity_id)
-            .bind(password_hash)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        // A link acts only on a person still waiting for activation: no password, no second
+        // factor, an account pending. Checked in the update itself, so a second link posted at
+        // the same moment finds the password already set.
+        let set = sqlx::query(
+            "UPDATE identities SET password_hash = $2, password_changed_at_ms = $3 \
+             WHERE id = $1 AND password_hash IS NULL AND totp_secret IS NULL \
+             AND EXISTS (SELECT 1 FROM accounts WHERE identity_id = $1 AND status = 'pending')",
+        )
+        .bind(&identity_id)
+        .bind(password_hash)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if set.rows_affected() == 0 {
+            return Err(StoreError::TokenInvalid);
+        }
+        // Every other activation link of the person dies with this one.
+        sqlx::query(
+            "UPDATE tokens SET used_at_ms = $2 WHERE purpose = 'activation' AND identity_id = $1 \
+             AND used_at_ms IS NULL",
+        )
+        .bind(&identity_id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         sqlx::query("UPDATE accounts SET status = 'active', updated_at_ms = $2 WHERE identity_id = $1 AND status = 'pending'")
             .bind(&identity_id)
             .bind(now_ms)
@@ -1046,44 +1084,62 @@ impl Store for SqlStore {
         })
     }
 
-    async fn record_failure(&self, key: &str, now_ms: i64, policy: &ThrottlePolicy) -> StoreResult<Throttle> {
+    async fn claim_attempt(&self, key: &str, now_ms: i64, policy: &ThrottlePolicy) -> StoreResult<Attempt> {
         let mut tx = self.begin().await?;
-        // A failure outside the window starts a new count.
         sqlx::query(
-            "INSERT INTO login_throttle (key, failures, first_failure_at_ms) VALUES ($1, 1, $2) \
-             ON CONFLICT (key) DO UPDATE SET \
-             failures = CASE WHEN login_throttle.first_failure_at_ms < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
-             first_failure_at_ms = CASE WHEN login_throttle.first_failure_at_ms < $3 THEN $2 \
-             ELSE login_throttle.first_failure_at_ms END",
-        )
-            .bind(key)
-            .bind(now_ms)
-            .bind(now_ms - policy.window_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        sqlx::query(
-            "UPDATE login_throttle SET locked_until_ms = $2, failures = 0, first_failure_at_ms = $3 \
-             WHERE key = $1 AND failures >= $4",
+            "INSERT INTO login_throttle (key, failures, first_failure_at_ms) VALUES ($1, 0, $2) \
+             ON CONFLICT (key) DO NOTHING",
         )
         .bind(key)
-        .bind(now_ms + policy.lock_ms)
         .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        // The row is locked (PostgreSQL) or the database is (SQLite's single writer) from here to
+        // the commit, so the check and the count are one step for every attempt on this key.
+        let row = sqlx::query(dialect::LOCK_THROTTLE).bind(key).fetch_one(&mut *tx).await.map_err(db_err)?;
+        let mut failures: i64 = get(&row, "failures")?;
+        let mut first_failure_at_ms: i64 = get(&row, "first_failure_at_ms")?;
+        let mut locked_until_ms: Option<i64> = get(&row, "locked_until_ms")?;
+        if locked_until_ms.is_some_and(|t| t > now_ms) {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Attempt { allowed: false, throttle: Throttle { failures, locked_until_ms } });
+        }
+        // A lock that ran out, or failures older than the window, start a new count.
+        if locked_until_ms.is_some() || first_failure_at_ms < now_ms - policy.window_ms {
+            (failures, first_failure_at_ms, locked_until_ms) = (0, now_ms, None);
+        }
+        failures += 1;
+        if failures >= policy.max_failures {
+            locked_until_ms = Some(now_ms + policy.lock_ms);
+        }
+        sqlx::query(
+            "UPDATE login_throttle SET failures = $2, first_failure_at_ms = $3, locked_until_ms = $4 WHERE key = $1",
+        )
+        .bind(key)
+        .bind(failures)
+        .bind(first_failure_at_ms)
+        .bind(locked_until_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Attempt { allowed: true, throttle: Throttle { failures, locked_until_ms } })
+    }
+
+    async fn forgive_attempt(&self, key: &str, policy: &ThrottlePolicy) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1, \
+             locked_until_ms = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until_ms END \
+             WHERE key = $1 AND failures > 0",
+        )
+        .bind(key)
         .bind(policy.max_failures)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let row = sqlx::query("SELECT failures, locked_until_ms FROM login_throttle WHERE key = $1")
-            .bind(key)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        let locked_until_ms: Option<i64> = get(&row, "locked_until_ms")?;
-        Ok(Throttle {
-            failures: get(&row, "failures")?,
-            locked_until_ms: locked_until_ms.filter(|t| *t > now_ms),
-        })
+        tx.commit().await.map_err(db_err)
     }
 
     async fn clear_failures(&self, key: &str) -> StoreResult<()> {
@@ -1094,6 +1150,46 @@ impl Store for SqlStore {
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn sign_in_locks(&self, municipality_id: &str, now_ms: i64) -> StoreResult<Vec<SignInLock>> {
+        let rows = sqlx::query(
+            "SELECT a.id AS account_id, t.key, t.locked_until_ms FROM accounts a \
+             JOIN identities i ON i.id = a.identity_id \
+             JOIN login_throttle t ON t.key = 'login:' || i.login_id OR t.key = 'second_factor:' || i.id \
+             WHERE a.municipality_id = $1 AND t.locked_until_ms > $2 ORDER BY a.id, t.key",
+        )
+        .bind(municipality_id)
+        .bind(now_ms)
+        .fetch_all(self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SignInLock {
+                    account_id: get(row, "account_id")?,
+                    second_factor: get::<String>(row, "key")?.starts_with("second_factor:"),
+                    locked_until_ms: get(row, "locked_until_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn release_sign_in_locks(&self, identity_id: &str, audit: &AuditDraft) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("SELECT login_id FROM identities WHERE id = $1")
+            .bind(identity_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let login_id: String = get(&row, "login_id")?;
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1 OR key = $2")
+            .bind(format!("login:{login_id}"))
+            .bind(format!("second_factor:{identity_id}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        self.commit_with(tx, audit).await
     }
 
     async fn create_session(&self, s: &NewSession) -> StoreResult<()> {

@@ -24,6 +24,10 @@ macro_rules! conformance_tests {
             a_facility_keeps_its_last_manager,
             login_ids_are_unique_across_municipalities,
             failures_lock_a_key_for_a_while,
+            parallel_attempts_cannot_pass_a_lock,
+            sign_in_locks_are_listed_and_released_with_an_audit_entry,
+            a_reissued_activation_link_retires_the_old_one,
+            an_activation_link_never_acts_on_an_active_person,
             sessions_expire_when_idle_and_can_be_revoked,
             a_totp_step_is_accepted_once,
             a_recovery_code_works_once,
@@ -326,20 +330,104 @@ pub async fn login_ids_are_unique_across_municipalities(store: &dyn Store) {
 pub async fn failures_lock_a_key_for_a_while(store: &dyn Store) {
     let policy = ThrottlePolicy { max_failures: 3, window_ms: 60_000, lock_ms: 300_000 };
     for i in 0..2 {
-        let t = ok(store.record_failure("login:ghost", T0 + i, &policy).await);
-        assert!(!t.is_locked(T0 + i));
+        let a = ok(store.claim_attempt("login:ghost", T0 + i, &policy).await);
+        assert!(a.allowed && !a.throttle.is_locked(T0 + i));
     }
-    let t = ok(store.record_failure("login:ghost", T0 + 2, &policy).await);
-    assert!(t.is_locked(T0 + 2));
+    // The third attempt is still checked, and its count locks the key.
+    let a = ok(store.claim_attempt("login:ghost", T0 + 2, &policy).await);
+    assert!(a.allowed && a.throttle.is_locked(T0 + 2));
+    let refused = ok(store.claim_attempt("login:ghost", T0 + 3, &policy).await);
+    assert!(!refused.allowed && refused.throttle.is_locked(T0 + 3));
     assert!(ok(store.throttle("login:ghost", T0 + 299_000).await).is_locked(T0 + 299_000));
     assert!(!ok(store.throttle("login:ghost", T0 + 302_001).await).is_locked(T0 + 302_001));
+    // After the lock, a new count starts.
+    let a = ok(store.claim_attempt("login:ghost", T0 + 302_001, &policy).await);
+    assert_eq!((a.allowed, a.throttle.failures, a.throttle.locked_until_ms), (true, 1, None));
     // Failures far apart never add up to a lock.
     for i in 0..5 {
         let at = T0 + 1_000_000 + i * 61_000;
-        assert!(!ok(store.record_failure("login:slow", at, &policy).await).is_locked(at));
+        assert!(!ok(store.claim_attempt("login:slow", at, &policy).await).throttle.is_locked(at));
     }
+    // An attempt that turned out right is taken back, and with it the lock only it caused.
+    ok(store.claim_attempt("login:right", T0, &policy).await);
+    ok(store.claim_attempt("login:right", T0, &policy).await);
+    assert!(ok(store.claim_attempt("login:right", T0, &policy).await).throttle.is_locked(T0));
+    ok(store.forgive_attempt("login:right", &policy).await);
+    let t = ok(store.throttle("login:right", T0).await);
+    assert_eq!((t.failures, t.is_locked(T0)), (2, false));
     ok(store.clear_failures("login:ghost").await);
     assert_eq!(ok(store.throttle("login:ghost", T0).await), Throttle::default());
+}
+
+/// "Check the lock, verify, record the failure" must not let parallel attempts through: the
+/// check and the count are one step, so exactly `max_failures` of many simultaneous attempts
+/// are allowed to be checked.
+pub async fn parallel_attempts_cannot_pass_a_lock(store: &dyn Store) {
+    let policy = ThrottlePolicy { max_failures: 5, window_ms: 900_000, lock_ms: 900_000 };
+    let attempts = (0..20).map(|_| store.claim_attempt("login:target", T0, &policy));
+    let results: Vec<Attempt> = futures_util::future::join_all(attempts).await.into_iter().map(ok).collect();
+    assert_eq!(results.iter().filter(|a| a.allowed).count(), 5, "{results:?}");
+    assert!(ok(store.throttle("login:target", T0 + 1).await).is_locked(T0 + 1));
+}
+
+pub async fn sign_in_locks_are_listed_and_released_with_an_audit_entry(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let other = municipality(store, "122173").await;
+    let a = member(store, "nurse01", &m.id, None, false).await;
+    let b = member(store, "nurse02", &m.id, None, false).await;
+    let c = member(store, "nurse03", &other.id, None, false).await;
+    let policy = ThrottlePolicy { max_failures: 1, window_ms: 900_000, lock_ms: 900_000 };
+    for key in [
+        format!("second_factor:{}", a.identity_id),
+        "login:nurse02".to_string(),
+        format!("second_factor:{}", c.identity_id),
+    ] {
+        ok(store.claim_attempt(&key, T0, &policy).await);
+    }
+    let locks = ok(store.sign_in_locks(&m.id, T0 + 1).await);
+    assert_eq!(locks.len(), 2, "{locks:?}");
+    assert!(locks.iter().any(|l| l.account_id == a.id && l.second_factor));
+    assert!(locks.iter().any(|l| l.account_id == b.id && !l.second_factor));
+    assert!(locks.iter().all(|l| l.locked_until_ms == T0 + 900_000));
+    // Locks that ran out are not listed.
+    assert!(ok(store.sign_in_locks(&m.id, T0 + 900_000).await).is_empty());
+    let before = ok(store.audit_chain(&m.id).await).len();
+    ok(store.release_sign_in_locks(&a.identity_id, &audit(Some(&m.id), "account.unlock")).await);
+    let locks = ok(store.sign_in_locks(&m.id, T0 + 1).await);
+    assert_eq!(locks.iter().map(|l| l.account_id.as_str()).collect::<Vec<_>>(), [b.id.as_str()]);
+    assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 1);
+    ok(store.release_sign_in_locks(&b.identity_id, &audit(Some(&m.id), "account.unlock")).await);
+    assert!(ok(store.sign_in_locks(&m.id, T0 + 1).await).is_empty());
+    // Another municipality's lock is untouched.
+    assert_eq!(ok(store.sign_in_locks(&other.id, T0 + 1).await).len(), 1);
+}
+
+pub async fn a_reissued_activation_link_retires_the_old_one(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let a = member(store, "nurse01", &m.id, None, false).await;
+    let reissued =
+        NewToken { identity_id: Some(a.identity_id.clone()), ..token("t-new", TokenPurpose::Activation) };
+    ok(store.create_token(&reissued, &audit(Some(&m.id), "user.reissue_activation")).await);
+    assert!(matches!(store.token("t-nurse01", T0).await, Err(StoreError::TokenInvalid)));
+    let old =
+        store.activate("t-nurse01", "$argon2id$old", T0 + 1, &audit(Some(&m.id), "user.activate")).await;
+    assert!(matches!(old, Err(StoreError::TokenInvalid)), "{old:?}");
+    ok(store.activate("t-new", "$argon2id$new", T0 + 2, &audit(Some(&m.id), "user.activate")).await);
+    assert_eq!(ok(store.identity(&a.identity_id).await).password_hash.as_deref(), Some("$argon2id$new"));
+}
+
+pub async fn an_activation_link_never_acts_on_an_active_person(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let a = member(store, "nurse01", &m.id, None, false).await;
+    ok(store.activate("t-nurse01", "$argon2id$first", T0 + 1, &audit(Some(&m.id), "user.activate")).await);
+    // A link issued after activation (the screens refuse to, an older version did not) still
+    // cannot set the password of a person who has one.
+    let stray =
+        NewToken { identity_id: Some(a.identity_id.clone()), ..token("t-stray", TokenPurpose::Activation) };
+    ok(store.create_token(&stray, &audit(Some(&m.id), "user.reissue_activation")).await);
+    let r = store.activate("t-stray", "$argon2id$taken", T0 + 2, &audit(Some(&m.id), "user.activate")).await;
+    assert!(matches!(r, Err(StoreError::TokenInvalid)), "{r:?}");
+    assert_eq!(ok(store.identity(&a.identity_id).await).password_hash.as_deref(), Some("$argon2id$first"));
 }
 
 pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {

@@ -162,10 +162,23 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditDraft,
     ) -> StoreResult<Identity>;
 
-    // Sign-in throttling, keyed by login ID (whether or not it exists) and by address.
+    // Sign-in throttling, keyed by login ID (`login:…`, whether or not it exists), by address
+    // (`ip:…`) and, for the second factor, by identity (`second_factor:<identity id>`).
     async fn throttle(&self, key: &str, now_ms: i64) -> StoreResult<Throttle>;
-    async fn record_failure(&self, key: &str, now_ms: i64, policy: &ThrottlePolicy) -> StoreResult<Throttle>;
+    /// Checks the lock and counts the attempt as a failure in one atomic step, before the
+    /// caller checks the password or code: parallel attempts cannot all pass an open lock.
+    /// A key whose lock ran out starts a new count.
+    async fn claim_attempt(&self, key: &str, now_ms: i64, policy: &ThrottlePolicy) -> StoreResult<Attempt>;
+    /// Takes back one attempt counted by [`Store::claim_attempt`] that turned out right (or was
+    /// never checked); a lock that only this attempt caused is lifted.
+    async fn forgive_attempt(&self, key: &str, policy: &ThrottlePolicy) -> StoreResult<()>;
     async fn clear_failures(&self, key: &str) -> StoreResult<()>;
+    /// The sign-in locks in force at `now_ms` on the municipality's accounts (password locks of
+    /// their login IDs and second-factor locks of their identities).
+    async fn sign_in_locks(&self, municipality_id: &str, now_ms: i64) -> StoreResult<Vec<SignInLock>>;
+    /// Lifts both locks of an identity (its login ID's and its second factor's), with the audit
+    /// entry that records who did it.
+    async fn release_sign_in_locks(&self, identity_id: &str, audit: &AuditDraft) -> StoreResult<()>;
 
     // Sessions (C4).
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;

@@ -216,6 +216,25 @@ impl Throttle {
     }
 }
 
+/// What [`Store::claim_attempt`](crate::Store::claim_attempt) decided about one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// False when the key was already locked: the attempt must not be checked at all.
+    pub allowed: bool,
+    /// The key after this attempt was counted (as a failure, until it is taken back).
+    pub throttle: Throttle,
+}
+
+/// A sign-in lock in force on one of a municipality's accounts, for the admin's user list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInLock {
+    pub account_id: String,
+    /// True for the second-factor lock (wrong TOTP or recovery codes), false for the
+    /// password lock of the login ID.
+    pub second_factor: bool,
+    pub locked_until_ms: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession {
     pub id: String,

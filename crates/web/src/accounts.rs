@@ -18,7 +18,7 @@ pub async fn create_with_link(
 }
 
 /// A new activation link for an account still waiting for activation (the old one may have
-/// expired or been lost).
+/// expired or been lost). The store retires every earlier link of the person.
 pub async fn reissue_link(state: &AppState, account: &Account, audit: &AuditDraft) -> StoreResult<String> {
     let (secret, mut token) = new_link(TokenPurpose::Activation, audit.at_ms);
     token.identity_id = Some(account.identity_id.clone());

@@ -2,9 +2,12 @@
 //! right status; the log gets the detail (never personal data, never request bodies).
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use renraku_store::StoreError;
+
+/// What a person sees when sign-ins are queueing up (503).
+pub const BUSY: &str = "ただいまログインの処理が混み合っています。少し待ってから、もう一度お試しください。";
 
 #[derive(Debug)]
 pub enum AppError {
@@ -17,6 +20,8 @@ pub enum AppError {
     Csrf,
     /// A one-time link that is unknown, used or expired.
     LinkInvalid,
+    /// Too many password hashes or checks waiting at once (see `auth::password`).
+    Busy,
     Internal(anyhow::Error),
 }
 
@@ -41,6 +46,7 @@ impl AppError {
                 StatusCode::GONE,
                 "このリンクは無効です（使用済み、または有効期限切れ）。管理者に新しいリンクの発行を依頼してください。".to_string(),
             ),
+            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, BUSY.to_string()),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "システムエラーが発生しました。時間をおいてもう一度お試しください。".to_string(),
@@ -81,6 +87,10 @@ impl IntoResponse for AppError {
         let body = ErrorPage { status: status.as_u16(), message }
             .render()
             .unwrap_or_else(|_| "エラーが発生しました。".to_string());
-        (status, Html(body)).into_response()
+        let mut response = (status, Html(body)).into_response();
+        if matches!(self, AppError::Busy) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
     }
 }

@@ -23,13 +23,23 @@ use crate::csrf::read_cookie;
 use crate::error::AppError;
 use crate::secrets::sha256_hex;
 
-/// Five wrong passwords or codes for one login ID within 15 minutes lock it for 15 minutes,
-/// whether the ID exists or not, so a lock tells an attacker nothing.
+/// Five wrong passwords for one login ID within 15 minutes lock it for 15 minutes, whether the
+/// ID exists or not, so a lock tells an attacker nothing.
 pub const LOGIN_THROTTLE: ThrottlePolicy =
     ThrottlePolicy { max_failures: 5, window_ms: 900_000, lock_ms: 900_000 };
 /// One address guessing many IDs is slowed down too.
 pub const ADDRESS_THROTTLE: ThrottlePolicy =
     ThrottlePolicy { max_failures: 30, window_ms: 900_000, lock_ms: 900_000 };
+/// Five wrong TOTP or recovery codes within a day lock the person's second factor for 15
+/// minutes. The count is the identity's own: a right password does not reset it, only a right
+/// code (or an admin releasing the lock) does.
+pub const SECOND_FACTOR_THROTTLE: ThrottlePolicy =
+    ThrottlePolicy { max_failures: 5, window_ms: 86_400_000, lock_ms: 900_000 };
+
+/// The throttle key of an identity's second factor.
+pub fn second_factor_key(identity_id: &str) -> String {
+    format!("second_factor:{identity_id}")
+}
 
 /// The session's last-seen time is written at most this often, so reading pages does not turn
 /// into a write per request.

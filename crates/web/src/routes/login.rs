@@ -1,6 +1,7 @@
 //! Signing in (C1, C2, C4): login ID and password, then the TOTP code (or a recovery code), with
-//! enrolment on first sign-in. Failures are throttled per login ID — existing or not — and per
-//! address, and every attempt goes to the audit trail.
+//! enrolment on first sign-in. Password failures are throttled per login ID — existing or not —
+//! and per address, wrong codes per person (the second-factor lock), each attempt counted before
+//! it is checked; every attempt goes to the audit trail.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -12,7 +13,10 @@ use renraku_domain::directory::AccountStatus;
 use renraku_domain::text::normalize;
 use renraku_store::{Account, AuditDraft, MunicipalitySettings, NewSession, new_id};
 
-use crate::auth::{self, ADDRESS_THROTTLE, Auth, LOGIN_THROTTLE, Partial, RequestMeta, password, totp};
+use crate::auth::{
+    self, ADDRESS_THROTTLE, Auth, LOGIN_THROTTLE, Partial, RequestMeta, SECOND_FACTOR_THROTTLE, password,
+    totp,
+};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
@@ -23,6 +27,7 @@ use crate::{AppState, metrics};
 const LOCKED: &str =
     "ログインの失敗が続いたため、一時的にログインできません。15分ほど待ってからもう一度お試しください。";
 const FAILED: &str = "ログインIDまたはパスワードが正しくありません。";
+const SECOND_FACTOR_LOCKED: &str = "確認コード（またはリカバリーコード）の間違いが続いたため、二段階認証を15分間ロックしました。15分ほど待ってからもう一度ログインしてください。急ぐ場合は、所属する市区町村の管理者にロックの解除を依頼してください。";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -119,20 +124,41 @@ pub async fn submit(
     };
     let chain = account.as_ref().and_then(|a| a.municipality_id.clone());
 
-    let locked = state.store.throttle(&login_key, now).await?.is_locked(now)
-        || state.store.throttle(&address_key, now).await?.is_locked(now);
-    if locked {
+    // The attempt is counted before the password is checked, in the same step as the check of
+    // the lock: of many parallel attempts, only as many as the lock allows are ever checked.
+    let by_login = state.store.claim_attempt(&login_key, now, &LOGIN_THROTTLE).await?;
+    let by_address = if by_login.allowed {
+        let by_address = state.store.claim_attempt(&address_key, now, &ADDRESS_THROTTLE).await?;
+        if !by_address.allowed {
+            state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
+        }
+        by_address
+    } else {
+        by_login
+    };
+    if !by_address.allowed {
         state.store.append_audit(&login_audit(chain, &login, &meta, now, "locked", "")).await?;
         metrics::sign_in("locked");
         return Ok((StatusCode::TOO_MANY_REQUESTS, login_page(&csrf, echo, LOCKED, "")?).into_response());
     }
 
     let hash = identity.as_ref().and_then(|i| i.password_hash.clone());
-    let password_ok = password::verify(hash, form.get("password")).await;
+    let password_ok = match password::verify(hash, form.get("password")).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Never checked (the server is busy): the attempt does not count.
+            state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
+            state.store.forgive_attempt(&address_key, &ADDRESS_THROTTLE).await?;
+            if matches!(e, AppError::Busy) {
+                metrics::sign_in("busy");
+                let page = login_page(&csrf, echo, crate::error::BUSY, "")?;
+                return Ok((StatusCode::SERVICE_UNAVAILABLE, page).into_response());
+            }
+            return Err(e);
+        }
+    };
     let (Some(identity), Some(account), true) = (identity, account, password_ok) else {
-        let by_login = state.store.record_failure(&login_key, now, &LOGIN_THROTTLE).await?;
-        let by_address = state.store.record_failure(&address_key, now, &ADDRESS_THROTTLE).await?;
-        let now_locked = by_login.is_locked(now) || by_address.is_locked(now);
+        let now_locked = by_login.throttle.is_locked(now) || by_address.throttle.is_locked(now);
         state.store.append_audit(&login_audit(chain, &login, &meta, now, "failure", "password")).await?;
         metrics::sign_in("failure");
         let (status, message) = if now_locked {
@@ -143,6 +169,20 @@ pub async fn submit(
         return Ok((status, login_page(&csrf, echo, message, "")?).into_response());
     };
     state.store.clear_failures(&login_key).await?;
+    state.store.forgive_attempt(&address_key, &ADDRESS_THROTTLE).await?;
+
+    // A right password does not lift a second-factor lock: say so now rather than after the
+    // next wrong code.
+    let factor_key = auth::second_factor_key(&identity.id);
+    if identity.totp_secret.is_some() && state.store.throttle(&factor_key, now).await?.is_locked(now) {
+        let mut audit = login_audit(chain, &login, &meta, now, "locked", "");
+        audit.action = "auth.second_factor".into();
+        audit.actor_account_id = Some(account.id.clone());
+        state.store.append_audit(&audit).await?;
+        metrics::sign_in("locked");
+        let page = login_page(&csrf, echo, SECOND_FACTOR_LOCKED, "")?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+    }
 
     let settings = match &account.municipality_id {
         Some(id) => state.store.municipality(id).await?.settings,
@@ -212,11 +252,13 @@ pub async fn second_factor(
     }
     let now = state.clock.now_ms();
     let login = auth.identity.login_id.to_string();
-    let login_key = format!("login:{login}");
     let Some(sealed) = &auth.identity.totp_secret else {
         return Ok(Redirect::to("/totp/enrol").into_response());
     };
-    if state.store.throttle(&login_key, now).await?.is_locked(now) {
+    // Counted before the code is checked, apart from password failures.
+    let factor_key = auth::second_factor_key(&auth.identity.id);
+    let claim = state.store.claim_attempt(&factor_key, now, &SECOND_FACTOR_THROTTLE).await?;
+    if !claim.allowed {
         return end_locked(&state, &auth, &meta, &csrf, now).await;
     }
     let recovery_code = form.get("recovery_code");
@@ -234,26 +276,30 @@ pub async fn second_factor(
     };
     let how = if recovery_code.is_empty() { "totp" } else { "recovery_code" };
     if !accepted {
-        let throttle = state.store.record_failure(&login_key, now, &LOGIN_THROTTLE).await?;
-        let mut audit = auth.audit(&meta, now, "auth.login", "session", &auth.session.id);
+        let mut audit = auth.audit(&meta, now, "auth.second_factor", "session", &auth.session.id);
         audit.outcome = "failure".into();
         audit.detail = how.into();
         state.store.append_audit(&audit).await?;
         metrics::sign_in("failure");
-        if throttle.is_locked(now) {
+        if claim.throttle.is_locked(now) {
             return end_locked(&state, &auth, &meta, &csrf, now).await;
         }
         let chrome = Chrome::new("二段階認証", &csrf, Some(&auth));
+        let left = SECOND_FACTOR_THROTTLE.max_failures - claim.throttle.failures;
         let message = if recovery_code.is_empty() {
-            "確認コードが正しくありません。認証アプリに表示されている最新の6桁を入力してください。"
+            format!(
+                "確認コードが正しくありません。認証アプリに表示されている最新の6桁を入力してください（あと{left}回間違えると15分間ロックされます）。"
+            )
         } else {
-            "リカバリーコードが正しくないか、使用済みです。"
+            format!(
+                "リカバリーコードが正しくないか、使用済みです（あと{left}回間違えると15分間ロックされます）。"
+            )
         };
-        let page = SecondFactorPage { chrome, message: message.into(), recovery: !recovery_code.is_empty() };
+        let page = SecondFactorPage { chrome, message, recovery: !recovery_code.is_empty() };
         return Ok((StatusCode::UNAUTHORIZED, render(page)?).into_response());
     }
     state.store.complete_second_factor(&auth.session.id, now).await?;
-    state.store.clear_failures(&login_key).await?;
+    state.store.clear_failures(&factor_key).await?;
     let mut audit = auth.audit(&meta, now, "auth.login", "session", &auth.session.id);
     audit.detail = how.into();
     state.store.append_audit(&audit).await?;
@@ -261,7 +307,8 @@ pub async fn second_factor(
     Ok(Redirect::to("/").into_response())
 }
 
-/// Too many wrong codes: the half-open session ends and the sign-in starts over after the lock.
+/// Too many wrong codes: the second factor is locked, the half-open session ends, and the
+/// sign-in starts over after the lock (or once an admin releases it).
 async fn end_locked(
     state: &AppState,
     auth: &Auth,
@@ -270,12 +317,13 @@ async fn end_locked(
     now: i64,
 ) -> Result<Response, AppError> {
     state.store.revoke_session(&auth.identity.id, &auth.session.id, now).await?;
-    let mut audit = auth.audit(meta, now, "auth.login", "session", &auth.session.id);
+    let mut audit = auth.audit(meta, now, "auth.second_factor", "session", &auth.session.id);
     audit.outcome = "locked".into();
     state.store.append_audit(&audit).await?;
     metrics::sign_in("locked");
     let mut response =
-        (StatusCode::TOO_MANY_REQUESTS, login_page(csrf, FormState::default(), LOCKED, "")?).into_response();
+        (StatusCode::TOO_MANY_REQUESTS, login_page(csrf, FormState::default(), SECOND_FACTOR_LOCKED, "")?)
+            .into_response();
     response.headers_mut().insert(header::SET_COOKIE, auth::session_cookie(state, None));
     Ok(response)
 }

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use renraku_domain::directory::{KanaName, LoginId, Name, Profession, Role};
+use renraku_domain::directory::{AccountStatus, KanaName, LoginId, Name, Profession, Role};
 use renraku_domain::password::PasswordPolicy;
 use renraku_store::{AuditDraft, NewAccount, Profile, StoreError, TokenPurpose};
 
@@ -117,7 +117,7 @@ pub async fn setup(
         is_manager: false,
         careplan: false,
     };
-    let hash = password::hash(&new_password).await.map_err(AppError::Internal)?;
+    let hash = password::hash(&new_password).await?;
     let audit = AuditDraft {
         at_ms: now,
         actor_login: login_id.to_string(),
@@ -150,6 +150,14 @@ async fn activation_target(
     let identity_id = token.identity_id.ok_or(AppError::LinkInvalid)?;
     let identity = state.store.identity(&identity_id).await?;
     let accounts = state.store.accounts_of_identity(&identity.id).await?;
+    // A link acts only on a person still waiting for activation (the store checks this again
+    // when the password is set).
+    let waiting = identity.password_hash.is_none()
+        && identity.totp_secret.is_none()
+        && accounts.iter().any(|a| a.status == AccountStatus::Pending);
+    if !waiting {
+        return Err(AppError::LinkInvalid);
+    }
     let mut policies = Vec::new();
     for a in &accounts {
         if let Some(m) = &a.municipality_id {
@@ -196,7 +204,7 @@ pub async fn activate(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     };
     let now = state.clock.now_ms();
-    let hash = password::hash(&new_password).await.map_err(AppError::Internal)?;
+    let hash = password::hash(&new_password).await?;
     let account = state.store.accounts_of_identity(&identity.id).await?.into_iter().next();
     let audit = AuditDraft {
         municipality_id: account.as_ref().and_then(|a| a.municipality_id.clone()),

@@ -71,7 +71,7 @@ pub async fn change(
     }
     let policy = policy_of(&state, &auth.identity.id).await?;
     let mut echo = form.echo();
-    let current_ok = password::verify(auth.identity.password_hash.clone(), form.get("password")).await;
+    let current_ok = password::verify(auth.identity.password_hash.clone(), form.get("password")).await?;
     if !current_ok {
         echo.error(FieldError::new("password", "現在のパスワードが正しくありません。"));
     }
@@ -85,7 +85,7 @@ pub async fn change(
         );
     };
     let now = state.clock.now_ms();
-    let hash = password::hash(&new).await.map_err(AppError::Internal)?;
+    let hash = password::hash(&new).await?;
     let audit = auth.audit(&meta, now, "auth.password_changed", "identity", &auth.identity.id);
     state.store.set_password(&auth.identity.id, &hash, now, &audit).await?;
     state.store.revoke_sessions(&auth.identity.id, Some(&auth.session.id), now).await?;

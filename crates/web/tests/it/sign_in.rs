@@ -15,6 +15,10 @@ both!(
     sessions_can_be_listed_and_revoked,
     an_expired_password_must_be_changed_first,
     a_reset_second_factor_is_enrolled_again,
+    wrong_codes_lock_the_second_factor_even_after_a_right_password,
+    an_old_activation_link_cannot_take_over_an_account,
+    parallel_wrong_passwords_are_checked_at_most_five_times,
+    common_passwords_are_refused_wherever_a_password_is_chosen,
 );
 
 #[tokio::test]
@@ -342,4 +346,236 @@ async fn a_reset_second_factor_is_enrolled_again(app: TestApp) {
     nurse.get("/account").await.expect_redirect("/login?expired=1");
     app.sign_in_first_time(&nurse, "nurse01", "Nurse-pass-2026").await;
     nurse.get("/account").await.expect_status(200);
+}
+
+/// A facility and a member of it, created by the admin; returns the member's account id and the
+/// page with their activation link.
+async fn new_nurse(app: &TestApp, admin: &Browser, login: &str) -> (String, Page) {
+    let facility = crate::admin::create_facility(admin).await;
+    let form = format!("/admin/facilities/{facility}/users/new");
+    let issued = admin
+        .submit(
+            &form,
+            &form,
+            &[
+                ("login_id", login),
+                ("name", "看護 一郎"),
+                ("kana", "かんご いちろう"),
+                ("occupation", "nurse"),
+                ("is_manager", "on"),
+            ],
+        )
+        .await
+        .expect_status(201);
+    let identity = app.store().identity_by_login(login).await.unwrap().unwrap();
+    let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
+    (account.id, issued)
+}
+
+const SECOND_FACTOR_LOCKED: &str = "二段階認証を15分間ロックしました";
+
+async fn wrong_codes_lock_the_second_factor_even_after_a_right_password(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (m, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let (account_id, issued) = new_nurse(&app, &admin, "nurse01").await;
+    let nurse = app.browser();
+    app.activate(&nurse, &activation_link(&issued.body), "Nurse-pass-2026").await;
+    let secret = app.sign_in_first_time(&nurse, "nurse01", "Nurse-pass-2026").await;
+    nurse.submit("/account", "/logout", &[]).await;
+    // Someone who knows the password tries four codes, signs in with the password again (which
+    // used to reset the count) and tries once more: the fifth wrong code locks the second factor.
+    let attacker = app.browser();
+    attacker
+        .submit("/login", "/login", &[("login_id", "nurse01"), ("password", "Nurse-pass-2026")])
+        .await
+        .expect_redirect("/login/totp");
+    for n in 0..4 {
+        let field = if n == 3 { ("recovery_code", "abcd-efgh-ijkl") } else { ("code", "000000") };
+        let page = attacker.submit("/login/totp", "/login/totp", &[field]).await.expect_status(401);
+        assert!(
+            page.body.contains(&format!("あと{}回間違えると15分間ロックされます", 4 - n)),
+            "{}",
+            page.body
+        );
+    }
+    let attacker = app.browser();
+    attacker
+        .submit("/login", "/login", &[("login_id", "nurse01"), ("password", "Nurse-pass-2026")])
+        .await
+        .expect_redirect("/login/totp");
+    let page = attacker.submit("/login/totp", "/login/totp", &[("code", "000000")]).await.expect_status(429);
+    assert!(page.body.contains(SECOND_FACTOR_LOCKED), "{}", page.body);
+    attacker.get("/login/totp").await.expect_redirect("/login");
+    // While locked, even the right password and a right code do not get the person in.
+    let page = nurse
+        .submit("/login", "/login", &[("login_id", "nurse01"), ("password", "Nurse-pass-2026")])
+        .await
+        .expect_status(429);
+    assert!(page.body.contains(SECOND_FACTOR_LOCKED), "{}", page.body);
+    nurse.get("/login/totp").await.expect_redirect("/login");
+    // The admin sees the lock and releases it; the release is audited.
+    let list = admin.get("/admin/users").await.expect_status(200);
+    assert!(list.body.contains("二段階認証ロック中"), "{}", list.body);
+    let unlock = format!("/admin/users/{account_id}/unlock");
+    assert!(list.body.contains(&unlock), "{}", list.body);
+    let done = admin.submit("/admin/users", &unlock, &[]).await.expect_status(200);
+    assert!(done.body.contains("ロックを解除しました"), "{}", done.body);
+    assert!(!admin.get("/admin/users").await.body.contains("二段階認証ロック中"));
+    app.sign_in(&nurse, "nurse01", "Nurse-pass-2026", &secret).await;
+    nurse.get("/account").await.expect_status(200);
+    let entries = app
+        .store()
+        .audit_entries(&m, &renraku_store::AuditFilter { limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    let count = |action: &str, outcome: &str| {
+        entries.iter().filter(|r| r.facts.action == action && r.facts.outcome == outcome).count()
+    };
+    assert_eq!(count("auth.second_factor", "failure"), 5);
+    assert!(count("auth.second_factor", "locked") >= 2, "the lock and the refused sign-in");
+    assert_eq!(count("account.unlock", "ok"), 1);
+    // Without an admin, the lock runs out after 15 minutes.
+    nurse.submit("/account", "/logout", &[]).await;
+    for _ in 0..5 {
+        let b = app.browser();
+        b.submit("/login", "/login", &[("login_id", "nurse01"), ("password", "Nurse-pass-2026")]).await;
+        b.submit("/login/totp", "/login/totp", &[("code", "000000")]).await;
+    }
+    nurse
+        .submit("/login", "/login", &[("login_id", "nurse01"), ("password", "Nurse-pass-2026")])
+        .await
+        .expect_status(429);
+    app.state.clock.advance_ms(16 * 60 * 1000);
+    app.sign_in(&nurse, "nurse01", "Nurse-pass-2026", &secret).await;
+}
+
+async fn an_old_activation_link_cannot_take_over_an_account(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let (account_id, issued) = new_nurse(&app, &admin, "nurse01").await;
+    let old = activation_link(&issued.body);
+    let old_path = old.strip_prefix(&app.base).unwrap().to_string();
+    // The attacker keeps the first link and opens its form before the link is reissued.
+    let attacker = app.browser();
+    let form = attacker.get(&old_path).await.expect_status(200);
+    let reissued = admin
+        .submit("/admin/users", &format!("/admin/users/{account_id}/activation-link"), &[])
+        .await
+        .expect_status(200);
+    let new = activation_link(&reissued.body);
+    assert_ne!(old, new);
+    // Reissuing retired the first link at once…
+    attacker.get(&old_path).await.expect_status(410);
+    let nurse = app.browser();
+    app.activate(&nurse, &new, "Nurse-pass-2026").await;
+    // …and posting to it after the activation sets nothing.
+    let taken = [("new_password", "Attacker-pass-2026"), ("new_password_confirm", "Attacker-pass-2026")];
+    attacker.send(&form, &old_path, &taken).await.expect_status(410);
+    // The new link is used up too: it cannot set the password of the now active account.
+    let new_path = new.strip_prefix(&app.base).unwrap().to_string();
+    attacker.send(&form, &new_path, &taken).await.expect_status(410);
+    attacker
+        .submit("/login", "/login", &[("login_id", "nurse01"), ("password", "Attacker-pass-2026")])
+        .await
+        .expect_status(401);
+    app.sign_in_first_time(&nurse, "nurse01", "Nurse-pass-2026").await;
+}
+
+async fn parallel_wrong_passwords_are_checked_at_most_five_times(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    operator.submit("/operator", "/logout", &[]).await;
+    // Twenty browsers, each with its sign-in form open, send a wrong password at the same moment.
+    let mut ready = vec![];
+    for _ in 0..20 {
+        let b = app.browser();
+        let token = b.get("/login").await.csrf();
+        ready.push((b, token));
+    }
+    let attempts = ready.iter().map(|(b, token)| {
+        b.client
+            .post(format!("{}/login", b.base))
+            .form(&[("_csrf", token.as_str()), ("login_id", "operator"), ("password", "Wrong-pass-123")])
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
+    assert!(statuses.iter().filter(|s| **s == 401).count() <= 4, "{statuses:?}");
+    // Only five passwords were actually checked (each check is a failure in the audit trail);
+    // the others were refused by the lock without being checked.
+    let entries = app
+        .store()
+        .audit_entries(
+            renraku_domain::audit::OPERATOR_CHAIN,
+            &renraku_store::AuditFilter {
+                action_prefix: Some("auth.login".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let checked = entries.iter().filter(|r| r.facts.outcome == "failure").count();
+    let refused = entries.iter().filter(|r| r.facts.outcome == "locked").count();
+    assert_eq!((checked, refused), (5, 15), "{statuses:?}");
+    // The right password is refused too until the lock runs out.
+    let b = app.browser();
+    b.submit("/login", "/login", &[("login_id", "operator"), ("password", "Kanri-pass-2026")])
+        .await
+        .expect_status(429);
+}
+
+async fn common_passwords_are_refused_wherever_a_password_is_chosen(app: TestApp) {
+    const COMMON: &str = "よく使われているパスワードのため使えません。";
+    // Setup of the operator.
+    let link = renraku_web::issue_setup_link(&app.state).await.unwrap().unwrap();
+    let path = link.strip_prefix(&app.base).unwrap().to_string();
+    let b = app.browser();
+    let page = b
+        .submit(
+            &path,
+            &path,
+            &[
+                ("login_id", "operator"),
+                ("name", "運用 太郎"),
+                ("kana", "うんよう たろう"),
+                ("new_password", "Password123"),
+                ("new_password_confirm", "Password123"),
+            ],
+        )
+        .await
+        .expect_status(422);
+    assert!(page.body.contains(COMMON), "{}", page.body);
+    assert_eq!(page.field_value("name"), "運用 太郎");
+    drop(b);
+    // Activation of a new account (full-width and upper case fold onto the list's entry).
+    let (operator, _) = app.operator().await;
+    let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let (_, issued) = new_nurse(&app, &admin, "nurse01").await;
+    let path = activation_link(&issued.body).strip_prefix(&app.base).unwrap().to_string();
+    let nurse = app.browser();
+    let common = "ＱＷＥＲＴＹ１２３４５６";
+    let page = nurse
+        .submit(&path, &path, &[("new_password", common), ("new_password_confirm", common)])
+        .await
+        .expect_status(422);
+    assert!(page.body.contains(COMMON), "{}", page.body);
+    // A change of one's own password.
+    let page = admin
+        .submit(
+            "/password",
+            "/password",
+            &[
+                ("password", "Admin-pass-2026"),
+                ("new_password", "password123"),
+                ("new_password_confirm", "password123"),
+            ],
+        )
+        .await
+        .expect_status(422);
+    assert!(page.body.contains(COMMON), "{}", page.body);
+    assert!(app.store().identity_by_login("nurse01").await.unwrap().unwrap().password_hash.is_none());
 }

@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/status", post(users::set_status))
         .route("/admin/users/{id}/reset-second-factor", post(users::reset_second_factor))
         .route("/admin/users/{id}/activation-link", post(users::reissue_link))
+        .route("/admin/users/{id}/unlock", post(users::unlock))
 }
 
 #[derive(Template)]

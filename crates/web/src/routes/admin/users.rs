@@ -1,6 +1,6 @@
 //! Users (システム利用者, A3): created under a facility with an activation link, edited,
 //! transferred, suspended or deleted — never leaving a facility without an active
-//! システム利用管理担当者 — and helped when they lose their second factor.
+//! システム利用管理担当者 — and helped when they lose their second factor or lock themselves out.
 
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ use crate::directory::parse_member as parse;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::routes::operator::LinkIssuedPage;
-use crate::views::{Choice, Chrome, occupations, render};
+use crate::views::{Choice, Chrome, jst, occupations, render};
 
 const LAST_MANAGER: &str = "この事業所のシステム利用管理担当者がいなくなるため、変更できません。先に別の利用者を利用管理担当者に指定してください。";
 
@@ -41,6 +41,8 @@ async fn find_user(state: &AppState, admin: &Admin, id: &str) -> Result<Account,
 struct UserRow {
     account: Account,
     facility: String,
+    /// 「二段階認証ロック中（…まで）」 and the like, one per lock in force.
+    locks: Vec<String>,
 }
 
 #[derive(Template)]
@@ -62,6 +64,14 @@ pub async fn list(
         .into_iter()
         .map(|f| (f.id, f.info.name.to_string()))
         .collect();
+    let mut locks: HashMap<String, Vec<String>> = HashMap::new();
+    for lock in state.store.sign_in_locks(&admin.municipality.id, state.clock.now_ms()).await? {
+        let what = if lock.second_factor { "二段階認証ロック中" } else { "ログイン制限中" };
+        locks
+            .entry(lock.account_id)
+            .or_default()
+            .push(format!("{what}（{}まで）", jst(lock.locked_until_ms)));
+    }
     let users = state
         .store
         .accounts(&admin.municipality.id, None)
@@ -70,11 +80,12 @@ pub async fn list(
         .filter(|a| a.role == Role::Member)
         .map(|a| UserRow {
             facility: a.facility_id.as_ref().and_then(|f| names.get(f)).cloned().unwrap_or_default(),
+            locks: locks.remove(&a.id).unwrap_or_default(),
             account: a,
         })
         .collect();
-    Ok(render(ListPage { chrome: Chrome::new("利用者一覧", &csrf, Some(&admin.auth)), users })?
-        .into_response())
+    let chrome = Chrome::new("利用者一覧", &csrf, Some(&admin.auth));
+    Ok(render(ListPage { chrome, users })?.into_response())
 }
 
 #[derive(Template)]
@@ -347,6 +358,29 @@ pub async fn reissue_link(
         login_id: user.login_id.to_string(),
         link,
         back: format!("/admin/facilities/{}", user.facility_id.unwrap_or_default()),
+    };
+    Ok(render(page)?.into_response())
+}
+
+/// Lifts a user's sign-in locks (too many wrong passwords or codes) before they run out, e.g.
+/// when the person calls and the admin has made sure it is them.
+pub async fn unlock(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let user = find_user(&state, &admin, &id).await?;
+    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "account.unlock", "account", &user.id);
+    state.store.release_sign_in_locks(&user.identity_id, &audit).await?;
+    let page = DonePage {
+        chrome: Chrome::new("ロックの解除", &csrf, Some(&admin.auth)),
+        message: format!(
+            "{}（{}）さんのログインと二段階認証のロックを解除しました。すぐにログインできます。",
+            user.profile.name, user.login_id
+        ),
+        back: "/admin/users".into(),
     };
     Ok(render(page)?.into_response())
 }
