@@ -276,6 +276,7 @@ fn start_server(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (std::proce
 }
 
 fn get(url: &str) -> (u16, String) {
+    renraku_attachments::blobs::install_crypto_provider();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let r = reqwest::get(url).await.unwrap();
@@ -328,6 +329,7 @@ fn sigterm_stops_the_server_within_seconds() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base) = start_server(dir.path(), &[]);
+    assert_eq!(get(&format!("{base}/healthz")).0, 200, "serving (and listening for signals)");
     // A client in the middle of a request, which the server must not wait for.
     let mut slow = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
     slow.write_all(b"GET /login HTTP/1.1\r\nHost: renraku\r\n").unwrap();
