@@ -250,7 +250,7 @@ async fn open(config: &Config) -> anyhow::Result<AppState> {
     let store: Arc<dyn Store> = match config.database() {
         Database::Sqlite(path) => {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                config::ensure_private_dir(dir)?;
             }
             Arc::new(renraku_store_sqlite::SqliteStore::open(&path, sealer).await?)
         }
@@ -558,6 +558,17 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
         println!(
             "\nFirst start: create the operator account with this one-time link (valid 24 hours):\n\n    {link}\n"
         );
+    }
+    if !config.metrics_listen.is_empty() {
+        let metrics = tokio::net::TcpListener::bind(&config.metrics_listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (metrics_listen)", config.metrics_listen))?;
+        tracing::info!(address = %config.metrics_listen, "metrics at /metrics");
+        tokio::spawn(async move {
+            if let Err(e) = renraku_web::serve_metrics(metrics).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
     }
     renraku_web::serve(listener, state).await?;
     Ok(ExitCode::SUCCESS)

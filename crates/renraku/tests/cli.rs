@@ -50,7 +50,7 @@ fn the_first_start_creates_the_database_and_prints_a_setup_link() {
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(health, "ok sqlite\n");
+    assert_eq!(health, "ok sqlite\nwriter: ok\n");
     assert_eq!(setup, 200);
     assert_eq!(bogus, 410);
     for file in ["renraku.db", "renraku.db-wal", "secret.key"] {

@@ -17,6 +17,8 @@ pub enum AppError {
     Csrf,
     /// A one-time link that is unknown, used or expired.
     LinkInvalid,
+    /// The session has as many live-update streams open as it may.
+    TooManyStreams,
     Internal(anyhow::Error),
 }
 
@@ -40,6 +42,13 @@ impl AppError {
             AppError::LinkInvalid => (
                 StatusCode::GONE,
                 "このリンクは無効です（使用済み、または有効期限切れ）。管理者に新しいリンクの発行を依頼してください。".to_string(),
+            ),
+            AppError::TooManyStreams => (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "ライブ更新の接続が多すぎます（1回のログインにつき {} 画面まで）。使っていないタブやウィンドウを閉じてください。",
+                    crate::events::MAX_STREAMS_PER_SESSION
+                ),
             ),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
