@@ -124,7 +124,9 @@ async fn writer_still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, 
     // The rollback of a dropped transaction is queued on the connection; wait for it.
     conn.ping().await?;
     if conn.is_in_transaction() {
-        tracing::warn!("the SQLite writer lost its transaction (full disk or I/O error?); opening a fresh connection");
+        tracing::warn!(
+            "the SQLite writer lost its transaction (full disk or I/O error?); opening a fresh connection"
+        );
         return Ok(false);
     }
     Ok(true)

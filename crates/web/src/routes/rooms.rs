@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use renraku_attachments::inspect;
 use renraku_domain::FieldError;
 use renraku_domain::rooms::{Importance, PostCategory, PostText, VITALS, Vitals, format_scaled};
+use renraku_store::ANNOUNCE_EVERY_ROOM;
 use renraku_store::{
     Attachment, ClosingReason, NewPost, NewRoomRequest, PostView, RequestKind, RequestStatus, RoomAccess,
     RoomSummary, StoreError,
 };
-use renraku_store::ANNOUNCE_EVERY_ROOM;
 use tokio::sync::broadcast;
 
 use crate::AppState;
@@ -732,7 +732,8 @@ pub async fn events(
                 };
                 match next {
                     Ok(Ok(changed)) if changed != room && changed != ANNOUNCE_EVERY_ROOM => continue,
-                    Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => match still_member().await {
+                    Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => match still_member().await
+                    {
                         Some(true) => {
                             let event = update(&room);
                             return Some((Ok(event), (rx, state, account, room, false, held)));

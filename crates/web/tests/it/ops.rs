@@ -30,7 +30,11 @@ async fn a_back_address_with_a_line_break_is_refused_before_anything_is_saved(ap
     for back in ["/admin/requests\r\nSet-Cookie: session=forged", "/admin/requests\nX: y", "/admin/\rx"] {
         let refused = t
             .admin
-            .submit("/admin/requests", &format!("/admin/requests/{id}"), &[("decision", "approve"), ("back", back)])
+            .submit(
+                "/admin/requests",
+                &format!("/admin/requests/{id}"),
+                &[("decision", "approve"), ("back", back)],
+            )
             .await
             .expect_status(400);
         assert!(refused.body.contains("戻り先"), "{}", refused.body);
@@ -45,7 +49,11 @@ async fn a_back_address_with_a_line_break_is_refused_before_anything_is_saved(ap
     );
     // A proper local address still works.
     t.admin
-        .submit("/admin/requests", &format!("/admin/requests/{id}"), &[("decision", "approve"), ("back", "/admin/requests")])
+        .submit(
+            "/admin/requests",
+            &format!("/admin/requests/{id}"),
+            &[("decision", "approve"), ("back", "/admin/requests")],
+        )
         .await
         .expect_redirect("/admin/requests");
 }
@@ -180,9 +188,12 @@ impl SmallDisk {
         if run(Command::new("mount").args(["-t", "tmpfs", "-o", &options, "tmpfs"]).arg(dir.path())) {
             return Some(SmallDisk { dir });
         }
-        let required = std::env::var_os("CI").is_some() || std::env::var_os("RENRAKU_REQUIRE_TMPFS").is_some();
+        let required =
+            std::env::var_os("CI").is_some() || std::env::var_os("RENRAKU_REQUIRE_TMPFS").is_some();
         assert!(!required, "cannot mount a tmpfs (CI or RENRAKU_REQUIRE_TMPFS is set)");
-        eprintln!("SKIPPED: cannot mount a tmpfs here (not root?); set RENRAKU_REQUIRE_TMPFS=1 to fail instead");
+        eprintln!(
+            "SKIPPED: cannot mount a tmpfs here (not root?); set RENRAKU_REQUIRE_TMPFS=1 to fail instead"
+        );
         None
     }
 
@@ -221,8 +232,10 @@ async fn writes_work_again_once_a_full_disk_has_room() {
     // Empty the write-ahead log so that the next write needs new space, then fill the disk.
     raw.checkpoint().await.unwrap();
     disk.fill();
-    let failed =
-        t.a.send(&form, &format!("/rooms/{room}/posts"), &[("category", "visit"), ("body", "ディスクが一杯")]).await;
+    let failed = t
+        .a
+        .send(&form, &format!("/rooms/{room}/posts"), &[("category", "visit"), ("body", "ディスクが一杯")])
+        .await;
     assert_eq!(failed.status, 500, "the write fails while the disk is full: {}", failed.body);
     disk.free();
     post(&t.a, &room, &[("category", "visit"), ("body", "空きができた後")])
@@ -238,7 +251,9 @@ async fn writes_work_again_once_a_full_disk_has_room() {
     disk.free();
     let ok = healthz().await.expect_status(200);
     assert!(ok.body.contains("writer: ok"), "{}", ok.body);
-    post(&t.a, &room, &[("category", "visit"), ("body", "回復後")]).await.expect_redirect(&format!("/rooms/{room}"));
+    post(&t.a, &room, &[("category", "visit"), ("body", "回復後")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
     drop(t);
     drop(app);
 }
@@ -254,9 +269,12 @@ struct PrivatePostgres {
 impl PrivatePostgres {
     fn start() -> Option<PrivatePostgres> {
         let required = std::env::var("RENRAKU_TEST_PG").is_ok_and(|v| v == "required");
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|dirs| dirs.filter_map(Result::ok).map(|d| d.path().join("bin")).filter(|b| b.join("initdb").exists()).max());
+        let bin = std::fs::read_dir("/usr/lib/postgresql").ok().and_then(|dirs| {
+            dirs.filter_map(Result::ok)
+                .map(|d| d.path().join("bin"))
+                .filter(|b| b.join("initdb").exists())
+                .max()
+        });
         let Some(bin) = bin else {
             assert!(!required, "RENRAKU_TEST_PG=required but no PostgreSQL binaries in /usr/lib/postgresql");
             eprintln!("SKIPPED: no PostgreSQL binaries in /usr/lib/postgresql");
@@ -271,7 +289,10 @@ impl PrivatePostgres {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let pg = PrivatePostgres { bin, data, port, as_postgres: root };
         let pgdata = pg.data.path().join("pgdata");
-        assert!(pg.run("initdb", &["-A", "trust", "-U", "postgres", "-D", pgdata.to_str().unwrap()]), "initdb");
+        assert!(
+            pg.run("initdb", &["-A", "trust", "-U", "postgres", "-D", pgdata.to_str().unwrap()]),
+            "initdb"
+        );
         assert!(pg.ctl("start"), "pg_ctl start");
         Some(pg)
     }
@@ -290,9 +311,11 @@ impl PrivatePostgres {
 
     fn ctl(&self, action: &str) -> bool {
         let pgdata = self.data.path().join("pgdata");
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.data.path().display());
+        let options =
+            format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.data.path().display());
         let log = self.data.path().join("log");
-        let mut args = vec!["-D", pgdata.to_str().unwrap(), "-w", "-l", log.to_str().unwrap(), "-o", &options];
+        let mut args =
+            vec!["-D", pgdata.to_str().unwrap(), "-w", "-l", log.to_str().unwrap(), "-o", &options];
         if action == "stop" {
             args.extend(["-m", "fast"]);
         }
@@ -319,7 +342,9 @@ async fn live_updates_come_back_after_a_long_postgresql_outage() {
     let room = t.room.clone();
     let mut stream = events(&t.b, &room).await;
     assert_eq!(stream.status(), 200);
-    post(&t.a, &room, &[("category", "visit"), ("body", "停止前")]).await.expect_redirect(&format!("/rooms/{room}"));
+    post(&t.a, &room, &[("category", "visit"), ("body", "停止前")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
     assert!(next_event(&mut stream).await.is_some(), "live updates work before the outage");
     assert!(pg.ctl("stop"), "pg_ctl stop");
     // Longer than the 30 s after which the listener used to give up for good.
@@ -327,13 +352,18 @@ async fn live_updates_come_back_after_a_long_postgresql_outage() {
     assert!(pg.ctl("start"), "pg_ctl start");
     // A page that connects after the outage catches up with since=.
     let before = app.state.clock.now_ms();
-    post(&t.a, &room, &[("category", "visit"), ("body", "再開後")]).await.expect_redirect(&format!("/rooms/{room}"));
-    let mut late = t.b.client.get(format!("{}/rooms/{room}/events?since={before}", app.base)).send().await.unwrap();
+    post(&t.a, &room, &[("category", "visit"), ("body", "再開後")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let mut late =
+        t.b.client.get(format!("{}/rooms/{room}/events?since={before}", app.base)).send().await.unwrap();
     assert!(next_event(&mut late).await.is_some(), "a page that connected late catches up");
     // The stream opened before the outage hears about changes made after it, through NOTIFY.
     let mut heard = false;
     for _ in 0..6 {
-        post(&t.a, &room, &[("category", "visit"), ("body", "通知")]).await.expect_redirect(&format!("/rooms/{room}"));
+        post(&t.a, &room, &[("category", "visit"), ("body", "通知")])
+            .await
+            .expect_redirect(&format!("/rooms/{room}"));
         if next_event(&mut stream).await.is_some() {
             heard = true;
             break;

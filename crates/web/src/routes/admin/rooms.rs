@@ -440,7 +440,11 @@ pub async fn decide(
         {
             b.to_string()
         }
-        _ => return Err(AppError::BadRequest("戻り先のアドレスが正しくありません。ページを開き直してください。".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "戻り先のアドレスが正しくありません。ページを開き直してください。".into(),
+            ));
+        }
     };
     let note = normalize(form.get("note"));
     let action = if approve { "room.request_approve" } else { "room.request_reject" };
