@@ -97,12 +97,7 @@ async fn open_streams_end_when_the_server_shuts_down(mut app: TestApp) {
     assert_eq!(stream.status(), 200);
     app.shutdown.take().unwrap().send(()).unwrap();
     let ended = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match stream.chunk().await {
-                Ok(Some(_)) => continue,
-                _ => break,
-            }
-        }
+        while let Ok(Some(_)) = stream.chunk().await {}
     })
     .await;
     assert!(ended.is_ok(), "the stream ends when the server shuts down");
