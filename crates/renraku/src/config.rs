@@ -83,6 +83,7 @@ impl Config {
                 "test_pg_url",
                 "test_s3",
                 "require_browser",
+                "require_tmpfs",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
