@@ -23,6 +23,9 @@ pub struct Config {
     pub secret_key: String,
     /// Take client addresses from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Address for Prometheus to scrape `/metrics` from, e.g. `127.0.0.1:9090`; empty: no
+    /// metrics. Never the public address: the figures are for the operator only.
+    pub metrics_listen: String,
     /// Attachments go to this S3-compatible bucket (sealed with the master secret) instead of
     /// `data_dir/files`: needed when several instances serve one installation.
     pub files_s3_bucket: String,
@@ -48,6 +51,7 @@ impl Default for Config {
             public_base_url: "http://127.0.0.1:8080".into(),
             secret_key: String::new(),
             trust_forwarded_for: false,
+            metrics_listen: String::new(),
             files_s3_bucket: String::new(),
             files_s3_endpoint: String::new(),
             files_s3_region: String::new(),
@@ -83,6 +87,7 @@ impl Config {
                 "test_pg_url",
                 "test_s3",
                 "require_browser",
+                "require_tmpfs",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -169,12 +174,7 @@ impl Config {
         if !shown.files_s3_secret_access_key.is_empty() {
             shown.files_s3_secret_access_key = "<redacted>".into();
         }
-        if let Ok(mut url) = url::Url::parse(&shown.database_url)
-            && url.password().is_some()
-        {
-            let _ = url.set_password(Some("<redacted>"));
-            shown.database_url = url.to_string();
-        }
+        shown.database_url = redact_url(&shown.database_url);
         let database = match shown.database() {
             Database::Sqlite(p) => format!("sqlite ({})", p.display()),
             Database::Postgres(_) => "postgres".into(),
@@ -185,7 +185,7 @@ impl Config {
         };
         format!(
             "listen = {:?}\ndata_dir = {:?}\ndatabase_url = {:?}\npublic_base_url = {:?}\nsecret_key = {:?}\ntrust_forwarded_for = {}\n\
-             files_s3_bucket = {:?}\nfiles_s3_endpoint = {:?}\nfiles_s3_region = {:?}\nfiles_s3_access_key_id = {:?}\n\
+             metrics_listen = {:?}\nfiles_s3_bucket = {:?}\nfiles_s3_endpoint = {:?}\nfiles_s3_region = {:?}\nfiles_s3_access_key_id = {:?}\n\
              files_s3_secret_access_key = {:?}\nfiles_s3_prefix = {:?}\naudit_anchor_path = {:?}\n# database in use: {database}\n# files in: {files}\n",
             shown.listen,
             shown.data_dir.display().to_string(),
@@ -193,6 +193,7 @@ impl Config {
             shown.public_base_url,
             if shown.secret_key.is_empty() { "(data_dir/secret.key)" } else { &shown.secret_key },
             shown.trust_forwarded_for,
+            shown.metrics_listen,
             shown.files_s3_bucket,
             shown.files_s3_endpoint,
             shown.files_s3_region,
@@ -218,14 +219,68 @@ impl Config {
     }
 }
 
+/// A database URL with its password hidden, whether it is in the user-info part
+/// (`postgres://user:PASSWORD@host`) or a query parameter (`?password=…`, `?sslpassword=…`).
+fn redact_url(text: &str) -> String {
+    let Ok(mut url) = url::Url::parse(text) else { return text.to_string() };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("<redacted>"));
+    }
+    let secret = |key: &str| key.to_ascii_lowercase().contains("password");
+    if url.query_pairs().any(|(k, _)| secret(&k)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k) { "<redacted>".to_string() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
 pub enum Database {
     Sqlite(PathBuf),
     Postgres(String),
 }
 
+/// Creates `dir` (and missing parents) readable by the server's user only (0700), whatever
+/// the umask: it holds the database, the master secret and the attachments. A directory that
+/// exists already is left as it is, with a warning if others may read it.
+pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            // The umask may have taken bits away, never added them; set exactly 0700.
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot set the permissions of {}", dir.display()))?;
+        } else if let Ok(meta) = std::fs::metadata(dir)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                dir = %dir.display(),
+                "the data directory can be read by other users; `chmod 700` it"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(())
+}
+
 fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        ensure_private_dir(dir)?;
     }
     #[cfg(unix)]
     {

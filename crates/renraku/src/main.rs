@@ -288,7 +288,7 @@ async fn open_with(config: &Config, master_secret: &[u8]) -> anyhow::Result<AppS
     let store: Arc<dyn Store> = match config.database() {
         Database::Sqlite(path) => {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                config::ensure_private_dir(dir)?;
             }
             Arc::new(renraku_store_sqlite::SqliteStore::open(&path, sealer).await?)
         }
@@ -707,6 +707,17 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
         println!(
             "\nFirst start: create the operator account with this one-time link (valid 24 hours):\n\n    {link}\n"
         );
+    }
+    if !config.metrics_listen.is_empty() {
+        let metrics = tokio::net::TcpListener::bind(&config.metrics_listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (metrics_listen)", config.metrics_listen))?;
+        tracing::info!(address = %config.metrics_listen, "metrics at /metrics");
+        tokio::spawn(async move {
+            if let Err(e) = renraku_web::serve_metrics(metrics).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
     }
     // Checkpoints of the audit trail, outside the database: every minute when a chain moved,
     // and once more on the way out.

@@ -60,7 +60,7 @@ fn the_first_start_creates_the_database_and_prints_a_setup_link() {
     child.wait().unwrap();
     let anchored = std::fs::read_to_string(&anchors).unwrap_or_default();
     assert!(anchored.contains("chain=operator seq=") && anchored.contains(" chains=1 "), "{anchored}");
-    assert_eq!(health, "ok sqlite\n");
+    assert_eq!(health, "ok sqlite\nwriter: ok\n");
     assert_eq!(setup, 200);
     assert_eq!(bogus, 410);
     for file in ["renraku.db", "renraku.db-wal", "secret.key"] {
@@ -373,6 +373,125 @@ fn the_configuration_is_printed_without_secrets() {
     let text = stdout(&out);
     assert!(!text.contains("hunter2") && text.contains("<redacted>"), "{text}");
     assert!(text.contains("0.0.0.0:9000"), "environment variables apply: {text}");
+    // A password may also travel as a query parameter of the URL.
+    let out = renraku(
+        &["config"],
+        &[(
+            "RENRAKU_DATABASE_URL",
+            "postgres://renraku@db.example.jp/renraku?sslmode=require&password=hunter3&sslpassword=hunter4",
+        )],
+    );
+    let text = stdout(&out);
+    assert!(!text.contains("hunter3") && !text.contains("hunter4"), "{text}");
+    assert!(text.contains("sslmode=require") && text.contains("password=%3Credacted%3E"), "{text}");
+}
+
+/// Starts `renraku serve` on a free port; returns it once it listens, with its address.
+fn start_server(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renraku"));
+    cmd.args(["--data-dir", data_dir.to_str().unwrap(), "--listen", &listen, "--public-base-url", &base])
+        .env("RENRAKU_LOG", "warn")
+        .env_remove("RENRAKU_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        // Keep reading so the server never blocks on a full pipe.
+        for _ in BufReader::new(stdout).lines() {}
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, base)
+}
+
+fn get(url: &str) -> (u16, String) {
+    renraku_attachments::blobs::install_crypto_provider();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(url).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fresh_data_directory_and_its_database_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let (mut child, base) = start_server(&data, &[]);
+    assert_eq!(get(&format!("{base}/healthz")).0, 200);
+    let mode = |name: &str| std::fs::metadata(data.join(name)).unwrap().permissions().mode() & 0o777;
+    let modes = ["", "renraku.db", "renraku.db-wal", "renraku.db-shm", "secret.key"].map(|f| (f, mode(f)));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(modes[0].1, 0o700, "the data directory");
+    for (file, mode) in &modes[1..] {
+        assert_eq!(*mode, 0o600, "{file} is readable by the server's user only");
+    }
+}
+
+#[test]
+fn metrics_are_served_only_on_their_own_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics = format!("127.0.0.1:{metrics_port}");
+    let (mut child, base) = start_server(dir.path(), &[("RENRAKU_METRICS_LISTEN", &metrics)]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&metrics).is_err() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let login = get(&format!("{base}/login"));
+    let public = get(&format!("{base}/metrics"));
+    let private = get(&format!("http://{metrics}/metrics"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(login.0, 200);
+    assert_eq!(public.0, 404, "not on the public address");
+    assert_eq!(private.0, 200);
+    assert!(private.1.contains("renraku_http_requests_total"), "{}", private.1);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_within_seconds() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = start_server(dir.path(), &[]);
+    assert_eq!(get(&format!("{base}/healthz")).0, 200, "serving (and listening for signals)");
+    // A client in the middle of a request, which the server must not wait for.
+    let mut slow = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    slow.write_all(b"GET /login HTTP/1.1\r\nHost: renraku\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > Duration::from_secs(8) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    if status.is_none() {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let status = status.expect("the server exits within seconds of SIGTERM");
+    assert!(status.success(), "{status:?}");
+    drop(slow);
 }
 
 /// `renraku careplan check` on the golden files, a broken copy, and a path that is not there.

@@ -126,16 +126,37 @@ impl SqlStore {
         Ok(true)
     }
 
+    /// The rooms announced on this schema's channel, for ever. When the connection is lost the
+    /// listener connects again, pausing longer after each failure (up to 10 s), however long
+    /// PostgreSQL is away; once it listens again it yields [`renraku_store::ANNOUNCE_EVERY_ROOM`],
+    /// since notifications sent meanwhile are lost.
     async fn listen_rooms(&self) -> StoreResult<Option<renraku_store::Announcements>> {
-        use futures_util::StreamExt as _;
+        let channel = self.channel();
         let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
             .await
             .map_err(|e| StoreError::Other(e.into()))?;
-        listener.listen(&self.channel()).await.map_err(|e| StoreError::Other(e.into()))?;
-        // The listener reconnects by itself; a notification lost during a reconnect only delays
-        // a page's refresh until the next change or reload.
-        let stream =
-            listener.into_stream().filter_map(|n| async move { n.ok().map(|n| n.payload().to_string()) });
+        listener.listen(&channel).await.map_err(|e| StoreError::Other(e.into()))?;
+        let stream = futures_util::stream::unfold(listener, |mut listener| async move {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    let room = notification.payload().to_string();
+                    return Some((room, listener));
+                }
+                // The connection was lost (`None`) or failed: listen again, then tell every page
+                // to refresh.
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "live updates: the PostgreSQL listener failed"),
+            }
+            let mut pause = std::time::Duration::from_millis(250);
+            // Any statement makes the listener connect again and re-issue its LISTEN.
+            while let Err(e) = sqlx::query("SELECT 1").execute(&mut listener).await {
+                tracing::warn!(error = %e, "live updates: cannot listen to PostgreSQL yet; trying again in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(10));
+            }
+            tracing::info!("live updates: listening to PostgreSQL again");
+            Some((renraku_store::ANNOUNCE_EVERY_ROOM.to_string(), listener))
+        });
         Ok(Some(Box::pin(stream)))
     }
 

@@ -50,7 +50,10 @@ pub type SqliteStore = SqlStore;
 
 impl SqlStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    /// The file is readable by the server's user only (0600); SQLite gives its `-wal` and
+    /// `-shm` files the database file's permissions.
     pub async fn open(path: &Path, sealer: AuditSealer) -> anyhow::Result<Self> {
+        make_private(path)?;
         let url = format!("sqlite://{}", path.display());
         Self::open_url(&url, sealer).await
     }
@@ -66,6 +69,7 @@ impl SqlStore {
             .busy_timeout(Duration::from_secs(10));
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_release(|conn, _| Box::pin(async move { writer_still_usable(conn).await }))
             .connect_with(options.clone())
             .await
             .with_context(|| "cannot open the SQLite database".to_string())?;
@@ -182,4 +186,57 @@ pub mod backup {
         pool.close().await;
         Ok(keys)
     }
+/// Whether the writer connection may go back to the pool after a use.
+///
+/// On some errors (a full disk, an I/O error) SQLite rolls the transaction back by itself. sqlx
+/// does not notice: its `ROLLBACK` then fails ("no transaction is active"), it keeps counting
+/// the transaction as open, and refuses every later `BEGIN` on the connection — with one writer
+/// connection, every write until a restart. Such a connection is closed here instead (the
+/// pool opens a fresh one for the next write), so writes work again as soon as there is space.
+async fn writer_still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection as _;
+    // The rollback of a dropped transaction is queued on the connection; wait for it.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!(
+            "the SQLite writer lost its transaction (full disk or I/O error?); opening a fresh connection"
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Creates the database file readable by its owner only, or takes other users' access away
+/// from an existing one, before SQLite opens it.
+fn make_private(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let mode = std::fs::metadata(path)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))
+                        .with_context(|| format!("cannot restrict the permissions of {}", path.display()))?;
+                }
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+        }
+        // Left by an earlier version or another program: SQLite reuses them as they are.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = std::path::PathBuf::from(side);
+            if let Ok(meta) = std::fs::metadata(&side)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("cannot restrict the permissions of {}", side.display()))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

@@ -462,6 +462,19 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn check_writer(&self, now_ms: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO health_probe (id, at_ms) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms",
+        )
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn create_municipality(
         &self,
         new: &NewMunicipality,

@@ -45,6 +45,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A stream of room ids whose content changed.
 pub type Announcements = std::pin::Pin<Box<dyn futures_core::Stream<Item = String> + Send>>;
 
+/// Announced instead of a room id after the listener lost the database and found it again:
+/// changes made meanwhile were not announced, so every open page should refresh.
+pub const ANNOUNCE_EVERY_ROOM: &str = "*";
+
 /// Renraku's persistent state. Times are Unix milliseconds, passed in by the caller.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -53,6 +57,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A cheap round trip to the database, for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
+    /// A small write through the connection(s) that do the writing (on SQLite its single writer
+    /// connection), committed: `/healthz` reports whether writes work, not only reads.
+    async fn check_writer(&self, now_ms: i64) -> StoreResult<()>;
 
     // Municipalities (A1).
     async fn create_municipality(

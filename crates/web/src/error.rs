@@ -22,6 +22,8 @@ pub enum AppError {
     LinkInvalid,
     /// Too many password hashes or checks waiting at once (see `auth::password`).
     Busy,
+    /// The session has as many live-update streams open as it may.
+    TooManyStreams,
     Internal(anyhow::Error),
 }
 
@@ -47,6 +49,13 @@ impl AppError {
                 "このリンクは無効です（使用済み、または有効期限切れ）。管理者に新しいリンクの発行を依頼してください。".to_string(),
             ),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, BUSY.to_string()),
+            AppError::TooManyStreams => (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "ライブ更新の接続が多すぎます（1回のログインにつき {} 画面まで）。使っていないタブやウィンドウを閉じてください。",
+                    crate::events::MAX_STREAMS_PER_SESSION
+                ),
+            ),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "システムエラーが発生しました。時間をおいてもう一度お試しください。".to_string(),

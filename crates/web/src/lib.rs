@@ -20,10 +20,10 @@ mod links;
 mod metrics;
 mod routes;
 mod secrets;
+mod server;
 mod uploads;
 mod views;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -83,29 +83,4 @@ pub fn router(state: AppState) -> Router {
     routes::router(state)
 }
 
-/// Serves the application on `listener` until the process is stopped.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-}
+pub use server::{HEADER_READ_TIMEOUT, SHUTDOWN_GRACE, serve, serve_metrics, serve_until};

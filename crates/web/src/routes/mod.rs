@@ -75,9 +75,8 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
         .route("/static/app.css", get(health::stylesheet))
         .route("/static/app.js", get(health::script))
         .merge(pages)
@@ -102,8 +101,24 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
+        ));
+    // Behind https, browsers must never fall back to plain http (a year, renewed on every
+    // answer). Not over http: a test or LAN install would be locked out of its own address.
+    let app = if state.config.public_base_url.scheme() == "https" {
+        app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
         ))
-        .with_state(state)
+    } else {
+        app
+    };
+    app.with_state(state)
+}
+
+/// `/metrics` alone, served on the `metrics_listen` address, never on the public one.
+pub fn metrics_router() -> Router {
+    crate::metrics::install();
+    Router::new().route("/metrics", get(health::metrics))
 }
 
 async fn count(req: Request, next: Next) -> Response {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use renraku_attachments::inspect;
 use renraku_domain::FieldError;
 use renraku_domain::rooms::{Importance, PostCategory, PostText, VITALS, Vitals, format_scaled};
+use renraku_store::ANNOUNCE_EVERY_ROOM;
 use renraku_store::{
     Attachment, ClosingReason, NewPost, NewRoomRequest, PostView, RequestKind, RequestStatus, RoomAccess,
     RoomSummary, StoreError,
@@ -692,6 +693,7 @@ pub async fn events(
     RawQuery(query): RawQuery,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, AppError> {
     let access = access(&state, &auth, &room_id).await?;
+    let slot = state.events.open_stream(&auth.session.id).ok_or(AppError::TooManyStreams)?;
     let receiver = state.events.subscribe();
     // A page that connects after something changed hears about it at once.
     let since = query
@@ -703,40 +705,52 @@ pub async fn events(
         None => false,
     };
     let account = (auth.account.id.clone(), auth.session.identity_id.clone(), auth.session.id.clone());
+    // The stream holds its place in the session's share until it ends, and ends at shutdown.
+    let closing = Box::pin(state.events.closing());
     let stream = futures_util::stream::unfold(
-        (receiver, state, account, room_id, missed),
-        |(mut rx, state, account, room, missed)| async move {
+        (receiver, state, account, room_id, missed, (slot, closing)),
+        |(mut rx, state, account, room, missed, mut held)| async move {
             let update = |room: &str| Event::default().event("update").data(room);
             if missed {
                 let event = update(&room);
-                return Some((Ok(event), (rx, state, account, room, false)));
+                return Some((Ok(event), (rx, state, account, room, false, held)));
             }
             loop {
-                let next = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await;
+                let next = tokio::select! {
+                    () = &mut held.1 => return None,
+                    next = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()) => next,
+                };
                 // Still a member, and still signed in: a sign-out or a revoked session ends the
-                // stream as surely as leaving the room.
+                // stream as surely as leaving the room. `None` when the database cannot say
+                // (an outage): nothing is sent, and the stream waits to ask again.
                 let still_member = || async {
                     let (account, identity, session) = &account;
                     let now = state.clock.now_ms();
-                    matches!(state.store.authorize_room(account, &room).await, Ok(Some(_)))
-                        && state
-                            .store
-                            .sessions_of_identity(identity, now)
-                            .await
-                            .is_ok_and(|live| live.iter().any(|s| s.id == *session))
+                    let member = match state.store.authorize_room(account, &room).await {
+                        Ok(access) => access.is_some(),
+                        Err(_) => return None,
+                    };
+                    match state.store.sessions_of_identity(identity, now).await {
+                        Ok(live) => Some(member && live.iter().any(|s| s.id == *session)),
+                        Err(_) => None,
+                    }
                 };
                 match next {
-                    Ok(Ok(changed)) if changed != room => continue,
-                    Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
-                        if !still_member().await {
-                            return None;
+                    Ok(Ok(changed)) if changed != room && changed != ANNOUNCE_EVERY_ROOM => continue,
+                    Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => match still_member().await
+                    {
+                        Some(true) => {
+                            let event = update(&room);
+                            return Some((Ok(event), (rx, state, account, room, false, held)));
                         }
-                        let event = update(&room);
-                        return Some((Ok(event), (rx, state, account, room, false)));
-                    }
+                        Some(false) => return None,
+                        None => continue,
+                    },
                     Ok(Err(broadcast::error::RecvError::Closed)) => return None,
-                    Err(_) if still_member().await => continue,
-                    Err(_) => return None,
+                    Err(_) => match still_member().await {
+                        Some(false) => return None,
+                        Some(true) | None => continue,
+                    },
                 }
             }
         },

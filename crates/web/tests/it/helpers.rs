@@ -33,9 +33,27 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub raw: Raw,
+    /// Asks the server to shut down as SIGTERM would; `server` finishes when it has.
+    pub shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
     _files: Option<tempfile::TempDir>,
     _anchors: Option<tempfile::TempDir>,
+}
+
+/// Serves `state` on `listener` the way `renraku serve` does, until the returned sender fires.
+fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = renraku_web::serve_until(listener, state, async move {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    (tx, server)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -62,6 +80,22 @@ impl TestApp {
         Self::spawn_full(backend, None, Some(blobs)).await
     }
 
+    /// A server on SQLite with its database in `dir` (e.g. a small file system).
+    pub async fn spawn_sqlite_in(dir: &std::path::Path) -> TestApp {
+        renraku_attachments::blobs::install_crypto_provider();
+        let sealer = AuditSealer::new(&Secrets::derive(MASTER_SECRET).audit_key);
+        let s = Arc::new(SqliteStore::open(&dir.join("renraku.db"), sealer).await.expect("sqlite"));
+        Self::spawn_on(s.clone(), Raw::Sqlite(s), None, None, None).await
+    }
+
+    /// A server on the PostgreSQL database at `url` (e.g. a private server the test stops).
+    pub async fn spawn_postgres_at(url: &str) -> TestApp {
+        renraku_attachments::blobs::install_crypto_provider();
+        let sealer = AuditSealer::new(&Secrets::derive(MASTER_SECRET).audit_key);
+        let s = Arc::new(PostgresStore::connect(url, sealer).await.expect("postgres"));
+        Self::spawn_on(s.clone(), Raw::Postgres(s), None, None, None).await
+    }
+
     async fn spawn_full(
         backend: Backend,
         public_base_url: Option<&str>,
@@ -84,6 +118,17 @@ impl TestApp {
                 (s.clone(), Raw::Postgres(s), None)
             }
         };
+        Some(Self::spawn_on(store, raw, dir, public_base_url, blobs).await)
+    }
+
+    async fn spawn_on(
+        store: Arc<dyn Store>,
+        raw: Raw,
+        dir: Option<tempfile::TempDir>,
+        public_base_url: Option<&str>,
+        blobs: Option<Arc<dyn BlobStore>>,
+    ) -> TestApp {
+        let secrets = Secrets::derive(MASTER_SECRET);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
         let files_dir = tempfile::tempdir().expect("files dir");
@@ -109,10 +154,17 @@ impl TestApp {
                 ),
             },
         };
-        let app =
-            renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Some(TestApp { base, state, raw, _dir: dir, _files: Some(files_dir), _anchors: Some(anchors_dir) })
+        let (shutdown, server) = serve(listener, state.clone());
+        TestApp {
+            base,
+            state,
+            raw,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _dir: dir,
+            _files: Some(files_dir),
+            _anchors: Some(anchors_dir),
+        }
     }
 
     /// A second app instance on the same PostgreSQL database (None on SQLite, which has one).
@@ -145,10 +197,17 @@ impl TestApp {
             events: renraku_web::Events::start(store).await.expect("events"),
             blobs,
         };
-        let app =
-            renraku_web::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Some(TestApp { base, state, raw: Raw::Postgres(s), _dir: None, _files: None, _anchors: None })
+        let (shutdown, server) = serve(listener, state.clone());
+        Some(TestApp {
+            base,
+            state,
+            raw: Raw::Postgres(s),
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _dir: None,
+            _files: None,
+            _anchors: None,
+        })
     }
 
     pub fn browser(&self) -> Browser {

@@ -21,12 +21,12 @@ both!(
     each_view_of_a_list_that_names_patients_is_audited,
 );
 
-struct Team {
-    admin: Browser,
-    room: String,
+pub(crate) struct Team {
+    pub(crate) admin: Browser,
+    pub(crate) room: String,
     patient_facility: String,
-    a: Browser,
-    b: Browser,
+    pub(crate) a: Browser,
+    pub(crate) b: Browser,
     c: Browser,
     b_account: String,
 }
@@ -77,7 +77,7 @@ async fn member(app: &TestApp, admin: &Browser, facility: &str, login: &str) -> 
 
 /// Municipality with a room whose members are a and b; c works in the same municipality but is
 /// not invited.
-async fn team(app: &TestApp) -> Team {
+pub(crate) async fn team(app: &TestApp) -> Team {
     let (operator, _) = app.operator().await;
     let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
     let facility = crate::admin::create_facility(&admin).await;
@@ -97,7 +97,7 @@ async fn team(app: &TestApp) -> Team {
     Team { admin, room, patient_facility: facility, a, b, c, b_account }
 }
 
-async fn post(b: &Browser, room: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn post(b: &Browser, room: &str, fields: &[(&str, &str)]) -> Page {
     let path = format!("/rooms/{room}");
     b.submit(&path, &format!("{path}/posts"), fields).await
 }
@@ -575,7 +575,7 @@ async fn members_ask_and_the_municipality_invites_removes_and_closes(app: TestAp
 }
 
 /// Waits for the next SSE event on `response`, or gives up after five seconds.
-async fn next_event(response: &mut reqwest::Response) -> Option<String> {
+pub(crate) async fn next_event(response: &mut reqwest::Response) -> Option<String> {
     let mut buffer = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
@@ -587,7 +587,7 @@ async fn next_event(response: &mut reqwest::Response) -> Option<String> {
     }
 }
 
-async fn events(b: &Browser, room: &str) -> reqwest::Response {
+pub(crate) async fn events(b: &Browser, room: &str) -> reqwest::Response {
     b.client.get(format!("{}/rooms/{room}/events", b.base)).send().await.unwrap()
 }
 

@@ -440,6 +440,23 @@ pub async fn decide(
         "reject" => false,
         _ => return Err(AppError::BadRequest("承認か却下を選択してください。".into())),
     };
+    // Where to go afterwards: one of our admin pages, checked before anything is saved (a line
+    // break would otherwise end up in the Location header after the decision was stored).
+    let back = match form.get("back") {
+        "" => "/admin/requests".to_string(),
+        b if b.starts_with("/admin/")
+            && !b.contains("//")
+            && !b.contains('\\')
+            && !b.chars().any(char::is_control) =>
+        {
+            b.to_string()
+        }
+        _ => {
+            return Err(AppError::BadRequest(
+                "戻り先のアドレスが正しくありません。ページを開き直してください。".into(),
+            ));
+        }
+    };
     let note = normalize(form.get("note"));
     let action = if approve { "room.request_approve" } else { "room.request_reject" };
     let audit = admin.auth.audit(&meta, state.clock.now_ms(), action, "room_request", &id);
@@ -451,9 +468,5 @@ pub async fn decide(
         }
         Err(e) => return Err(e.into()),
     }
-    let back = match form.get("back") {
-        b if b.starts_with("/admin/") && !b.starts_with("//") => b.to_string(),
-        _ => "/admin/requests".to_string(),
-    };
     Ok(Redirect::to(&back).into_response())
 }
