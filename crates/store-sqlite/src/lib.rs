@@ -186,6 +186,8 @@ pub mod backup {
         pool.close().await;
         Ok(keys)
     }
+}
+
 /// Whether the writer connection may go back to the pool after a use.
 ///
 /// On some errors (a full disk, an I/O error) SQLite rolls the transaction back by itself. sqlx
