@@ -602,14 +602,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(AuditCommand::Verify { municipality }) => {
-            // A new secret would make every seal look forged: refuse rather than create one.
-            let secret = match config.existing_master_secret() {
-                Ok(secret) => secret,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
+            let Some(secret) = existing_secret(&config) else { return Ok(ExitCode::from(2)) };
             let state = open_with(&config, &secret).await?;
             let anchors = audit_trail::Anchors::of(&state);
             let intact =
@@ -617,13 +610,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Audit(AuditCommand::Checkpoint) => {
-            let secret = match config.existing_master_secret() {
-                Ok(secret) => secret,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
+            let Some(secret) = existing_secret(&config) else { return Ok(ExitCode::from(2)) };
             let state = open_with(&config, &secret).await?;
             match audit_trail::checkpoint_now(&state, true).await {
                 Ok(audit_trail::CheckpointOutcome::Written(_, lines)) => {
@@ -642,6 +629,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// The master secret, for the commands that check or anchor the audit trail: a new secret would
+/// make every seal look forged, so they refuse (`None`, after saying why) rather than create one.
+fn existing_secret(config: &Config) -> Option<Vec<u8>> {
+    config.existing_master_secret().map_err(|e| eprintln!("error: {e:#}")).ok()
 }
 
 /// Checks the audit trail (`audit_trail::verify_trail`): one municipality's chain, the
