@@ -9,5 +9,6 @@ mod audit;
 mod bad_input;
 mod browser;
 mod careplan;
+mod posting;
 mod rooms;
 mod sign_in;

@@ -20,14 +20,14 @@ both!(
     a_stream_ends_with_its_session,
 );
 
-struct Team {
-    admin: Browser,
-    room: String,
+pub(crate) struct Team {
+    pub(crate) admin: Browser,
+    pub(crate) room: String,
     patient_facility: String,
-    a: Browser,
-    b: Browser,
+    pub(crate) a: Browser,
+    pub(crate) b: Browser,
     c: Browser,
-    b_account: String,
+    pub(crate) b_account: String,
 }
 
 pub const PATIENT: &[(&str, &str)] = &[
@@ -76,7 +76,7 @@ async fn member(app: &TestApp, admin: &Browser, facility: &str, login: &str) -> 
 
 /// Municipality with a room whose members are a and b; c works in the same municipality but is
 /// not invited.
-async fn team(app: &TestApp) -> Team {
+pub(crate) async fn team(app: &TestApp) -> Team {
     let (operator, _) = app.operator().await;
     let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
     let facility = crate::admin::create_facility(&admin).await;
@@ -96,12 +96,12 @@ async fn team(app: &TestApp) -> Team {
     Team { admin, room, patient_facility: facility, a, b, c, b_account }
 }
 
-async fn post(b: &Browser, room: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn post(b: &Browser, room: &str, fields: &[(&str, &str)]) -> Page {
     let path = format!("/rooms/{room}");
     b.submit(&path, &format!("{path}/posts"), fields).await
 }
 
-fn post_ids(page: &Page) -> Vec<String> {
+pub(crate) fn post_ids(page: &Page) -> Vec<String> {
     page.body.split("id=\"post-").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
 }
 
@@ -652,14 +652,15 @@ async fn a_mention_tells_the_member_it_is_for_them(app: TestApp) {
     assert!(!t.b.get("/rooms").await.body.contains("あなた宛 1"), "read, so no longer counted");
     let c = app.store().identity_by_login("member_c").await.unwrap().unwrap();
     let c_account = app.store().accounts_of_identity(&c.id).await.unwrap().remove(0).id;
-    post(&t.a, room, &[("category", "notice"), ("body", "x"), ("mention", &c_account)])
+    let refused = post(&t.a, room, &[("category", "notice"), ("body", "x"), ("mention", &c_account)])
         .await
-        .expect_status(404);
+        .expect_status(422);
+    assert!(refused.body.contains("今はこの部屋の参加者でない人"), "{}", refused.body);
 }
 
 /// A real JPEG (8-bit, 40 × 20) with an APP1 Exif segment that says "rotate 90°" and carries a
 /// GPS position, as phones write them.
-fn jpeg_with_gps() -> Vec<u8> {
+pub(crate) fn jpeg_with_gps() -> Vec<u8> {
     let img = image::RgbImage::from_fn(40, 20, |x, _| {
         if x < 20 { image::Rgb([200, 30, 30]) } else { image::Rgb([30, 30, 200]) }
     });
@@ -692,7 +693,7 @@ fn jpeg_with_gps() -> Vec<u8> {
     out
 }
 
-async fn upload(b: &Browser, room: &str, body: &str, files: Vec<(&str, Vec<u8>)>) -> Page {
+pub(crate) async fn upload(b: &Browser, room: &str, body: &str, files: Vec<(&str, Vec<u8>)>) -> Page {
     let token = b.get(&format!("/rooms/{room}")).await.csrf();
     let mut form = reqwest::multipart::Form::new().text("category", "skin").text("body", body.to_string());
     for (name, bytes) in files {
