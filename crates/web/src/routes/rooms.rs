@@ -55,8 +55,7 @@ static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECO
 
 /// The one-time key a post form carries (see [`NewPost::idempotency_key`]); a malformed one is
 /// treated as none.
-fn idempotency_key(form: &Form) -> Option<String> {
-    let key = form.get("idempotency_key");
+fn idempotency_key(key: &str) -> Option<String> {
     ((16..=100).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
         .then(|| key.to_string())
 }
@@ -177,8 +176,7 @@ pub async fn room_page(
     let room = access.room();
     let oversight = access.kind() == renraku_store::AccessKind::Oversight;
     let idempotency_key =
-        idempotency_key(&Form::from_pairs([("idempotency_key", form.v("idempotency_key"))]))
-            .unwrap_or_else(crate::secrets::random_token);
+        idempotency_key(form.v("idempotency_key")).unwrap_or_else(crate::secrets::random_token);
     let current = if access.can_write() { current_members(state, room).await? } else { vec![] };
     let mentionable = current.iter().filter(|(id, _)| id != me).cloned().collect();
     Ok(RoomPage {
@@ -308,7 +306,7 @@ fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormSta
             vitals,
             mentions: form.all("mention").into_iter().filter(|m| !m.is_empty()).map(str::to_string).collect(),
             attachments: vec![],
-            idempotency_key: idempotency_key(form),
+            idempotency_key: idempotency_key(form.get("idempotency_key")),
         }),
         _ => Err(echo),
     }
@@ -553,6 +551,8 @@ struct ReplyPage {
     room_id: String,
     post: PostItem,
     form: FormState,
+    /// Errors of fields the reply page does not show (only a forged form has them).
+    other_errors: Vec<String>,
     max_chars: usize,
 }
 
@@ -576,6 +576,7 @@ async fn reply_again(
         chrome: Chrome::new("返信", csrf, Some(auth)),
         room_id,
         post: item(post, access.account_id(), vec![]),
+        other_errors: form.errors().into_iter().filter(|(f, _)| *f != "body").map(|(_, m)| m.to_string()).collect(),
         form,
         max_chars: MAX_POST_CHARS,
     };

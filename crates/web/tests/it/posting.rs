@@ -10,7 +10,7 @@ use renraku_domain::rooms::MAX_POST_CHARS;
 
 use crate::both;
 use crate::helpers::*;
-use crate::rooms::{jpeg_with_gps, post, post_ids, team, upload};
+use crate::rooms::{jpeg_with_gps, post, post_ids, team};
 
 both!(
     replies_and_edits_take_as_much_text_as_posts,

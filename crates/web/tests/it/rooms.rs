@@ -693,7 +693,7 @@ pub(crate) fn jpeg_with_gps() -> Vec<u8> {
     out
 }
 
-pub(crate) async fn upload(b: &Browser, room: &str, body: &str, files: Vec<(&str, Vec<u8>)>) -> Page {
+async fn upload(b: &Browser, room: &str, body: &str, files: Vec<(&str, Vec<u8>)>) -> Page {
     let token = b.get(&format!("/rooms/{room}")).await.csrf();
     let mut form = reqwest::multipart::Form::new().text("category", "skin").text("body", body.to_string());
     for (name, bytes) in files {
