@@ -82,6 +82,8 @@ pub fn png_bomb(width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::High);
+    // Every row after the first is zeros once filtered.
+    encoder.set_filter(png::Filter::Up);
     let mut writer = encoder.write_header()?;
     let mut stream = writer.stream_writer()?;
     let row = vec![180u8; width as usize * 3];
