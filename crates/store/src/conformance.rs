@@ -902,10 +902,11 @@ pub async fn a_form_sent_twice_writes_one_post(store: &dyn Store) {
     ok(store.create_post(&a_access, &post("鍵なし"), &create).await);
     // Two sendings at the same moment still make one post.
     let twice = keyed("form-key-0002", "同時に二度");
-    let (x, y) = futures_util::join!(
+    let (x, y) = futures_util::future::join(
         store.create_post(&a_access, &twice, &create),
-        store.create_post(&a_access, &twice, &create)
-    );
+        store.create_post(&a_access, &twice, &create),
+    )
+    .await;
     assert_eq!(ok(x).id, ok(y).id);
     let mut texts: Vec<String> =
         ok(store.timeline(&a_access, None, 10).await).iter().map(|p| p.text.as_str().to_string()).collect();
