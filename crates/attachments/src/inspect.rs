@@ -118,7 +118,8 @@ pub fn memory_needed(bytes: &[u8]) -> Result<u64, Refused> {
     let Some(format) = kind_of(bytes)? else { return Ok(0) };
     let decoder = decoder(bytes, format)?;
     // Progressive JPEGs keep every coefficient until the last scan: as much again.
-    let coefficients = if format == ImageFormat::Jpeg && progressive(bytes) { decoder.total_bytes() } else { 0 };
+    let coefficients =
+        if format == ImageFormat::Jpeg && progressive(bytes) { decoder.total_bytes() } else { 0 };
     let stored = u64::from(STORED_SIDE) * u64::from(STORED_SIDE) * 3;
     Ok(decoder.total_bytes() + coefficients + stored)
 }
@@ -127,7 +128,9 @@ pub fn memory_needed(bytes: &[u8]) -> Result<u64, Refused> {
 /// [`memory_needed`].
 pub fn process(bytes: &[u8]) -> Result<Processed, Refused> {
     match kind_of(bytes)? {
-        None => Ok(Processed { kind: Kind::Pdf, content: bytes.to_vec(), thumbnail: None, width: 0, height: 0 }),
+        None => {
+            Ok(Processed { kind: Kind::Pdf, content: bytes.to_vec(), thumbnail: None, width: 0, height: 0 })
+        }
         Some(format) => photo(bytes, format),
     }
 }

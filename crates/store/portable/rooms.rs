@@ -628,12 +628,13 @@ impl SqlStore {
             // one writer, so the check above saw it).
             (Err(sqlx::Error::Database(d)), Some(key)) if d.is_unique_violation() => {
                 drop(tx);
-                let row = sqlx::query("SELECT id FROM posts WHERE author_account_id = $1 AND idempotency_key = $2")
-                    .bind(access.account_id())
-                    .bind(key)
-                    .fetch_one(self.reader())
-                    .await
-                    .map_err(db_err)?;
+                let row =
+                    sqlx::query("SELECT id FROM posts WHERE author_account_id = $1 AND idempotency_key = $2")
+                        .bind(access.account_id())
+                        .bind(key)
+                        .fetch_one(self.reader())
+                        .await
+                        .map_err(db_err)?;
                 return self.rooms_post(access, &get::<String>(&row, "id")?).await;
             }
             (Err(e), _) => return Err(db_err(e)),

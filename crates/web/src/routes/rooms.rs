@@ -10,7 +10,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_attachments::inspect;
 use renraku_domain::FieldError;
-use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, PostText, VITALS, Vitals, format_scaled};
+use renraku_domain::rooms::{
+    Importance, MAX_POST_CHARS, PostCategory, PostText, VITALS, Vitals, format_scaled,
+};
 use renraku_store::{
     Attachment, ClosingReason, NewPost, NewRoomRequest, PostView, RequestKind, RequestStatus, RoomAccess,
     RoomSummary, StoreError,
@@ -45,8 +47,7 @@ fn not_allowed(e: StoreError) -> AppError {
     }
 }
 
-const LEFT_THE_ROOM: &str =
-    "お知らせする相手に、今はこの部屋の参加者でない人（部屋を離れた人）が含まれています。相手を選び直して、もう一度投稿してください。";
+const LEFT_THE_ROOM: &str = "お知らせする相手に、今はこの部屋の参加者でない人（部屋を離れた人）が含まれています。相手を選び直して、もう一度投稿してください。";
 
 /// Memory for decoding photos at the same time, in MiB: the largest photo accepted alone, or
 /// several smaller ones together (a 12-megapixel photo needs about 55 MiB).
@@ -56,8 +57,9 @@ static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECO
 /// The one-time key a post form carries (see [`NewPost::idempotency_key`]); a malformed one is
 /// treated as none.
 fn idempotency_key(key: &str) -> Option<String> {
-    ((16..=100).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then(|| key.to_string())
+    ((16..=100).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| key.to_string())
 }
 
 #[derive(Template)]
@@ -576,7 +578,12 @@ async fn reply_again(
         chrome: Chrome::new("返信", csrf, Some(auth)),
         room_id,
         post: item(post, access.account_id(), vec![]),
-        other_errors: form.errors().into_iter().filter(|(f, _)| *f != "body").map(|(_, m)| m.to_string()).collect(),
+        other_errors: form
+            .errors()
+            .into_iter()
+            .filter(|(f, _)| *f != "body")
+            .map(|(_, m)| m.to_string())
+            .collect(),
         form,
         max_chars: MAX_POST_CHARS,
     };

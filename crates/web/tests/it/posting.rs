@@ -54,7 +54,9 @@ async fn replies_and_edits_take_as_much_text_as_posts(app: TestApp) {
     // The longest text, in Japanese (3 bytes a character, 9 once form-encoded) and in emoji (4 and 12).
     let kanji = "褥".repeat(MAX_POST_CHARS);
     let emoji = "😀".repeat(MAX_POST_CHARS);
-    post(&t.a, room, &[("category", "notice"), ("body", &kanji)]).await.expect_redirect(&format!("/rooms/{room}"));
+    post(&t.a, room, &[("category", "notice"), ("body", &kanji)])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
     let id = post_ids(&timeline(&t.a, room).await).remove(0);
     let replies = format!("/rooms/{room}/posts/{id}/replies");
     t.b.submit(&format!("/rooms/{room}"), &replies, &[("body", &kanji)])
@@ -73,13 +75,16 @@ async fn replies_and_edits_take_as_much_text_as_posts(app: TestApp) {
 async fn text_over_its_limit_comes_back_to_be_shortened(app: TestApp) {
     let t = team(&app).await;
     let room = &t.room;
-    post(&t.a, room, &[("category", "notice"), ("body", "短い投稿")]).await.expect_redirect(&format!("/rooms/{room}"));
+    post(&t.a, room, &[("category", "notice"), ("body", "短い投稿")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
     let id = post_ids(&timeline(&t.a, room).await).remove(0);
     let over = "瘡".repeat(MAX_POST_CHARS + 1);
     let message = format!("本文は{MAX_POST_CHARS}文字以内にしてください。");
     let kept = format!(">{over}</textarea>");
     // The post form, with files (multipart) and without.
-    let page = multipart(&t.a, room, &[("category", "notice"), ("body", &over)], vec![]).await.expect_status(422);
+    let page =
+        multipart(&t.a, room, &[("category", "notice"), ("body", &over)], vec![]).await.expect_status(422);
     assert!(page.body.contains(&message) && page.body.contains(&kept));
     let page = post(&t.a, room, &[("category", "notice"), ("body", &over)]).await.expect_status(422);
     assert!(page.body.contains(&message) && page.body.contains(&kept));
@@ -89,7 +94,11 @@ async fn text_over_its_limit_comes_back_to_be_shortened(app: TestApp) {
         .submit(&format!("/rooms/{room}"), &format!("/rooms/{room}/posts/{id}/replies"), &[("body", &over)])
         .await
         .expect_status(422);
-    assert!(page.body.contains(&message) && page.body.contains(&kept), "{}", page.body.chars().take(3000).collect::<String>());
+    assert!(
+        page.body.contains(&message) && page.body.contains(&kept),
+        "{}",
+        page.body.chars().take(3000).collect::<String>()
+    );
     assert!(page.body.contains("短い投稿"), "the post answered");
     assert!(page.body.contains(&format!("action=\"/rooms/{room}/posts/{id}/replies\"")));
     let edit = format!("/rooms/{room}/posts/{id}/edit");
@@ -106,7 +115,8 @@ async fn a_huge_text_field_is_refused_early_and_never_shown_back(app: TestApp) {
     let room = &t.room;
     // 50 MB of text in the post form with files: refused once the field passes its limit.
     let huge = "a".repeat(50 * 1024 * 1024);
-    let page = multipart(&t.a, room, &[("category", "notice"), ("body", &huge)], vec![]).await.expect_status(413);
+    let page =
+        multipart(&t.a, room, &[("category", "notice"), ("body", &huge)], vec![]).await.expect_status(413);
     assert!(page.body.len() < 20_000, "not shown back: {} bytes", page.body.len());
     assert!(page.body.contains("1つの欄に 64 KB まで"), "{}", page.body);
     // A plain form within the body limit, one of whose fields is over the field limit.
@@ -145,9 +155,14 @@ async fn an_unknown_importance_is_refused_not_taken_for_normal(app: TestApp) {
         .await
         .expect_status(422);
     assert!(page.body.contains(message) && page.body.contains(">至急連絡</textarea>"), "{}", page.body);
-    let page = multipart(&t.a, room, &[("category", "notice"), ("importance", "通常"), ("body", "至急連絡")], vec![])
-        .await
-        .expect_status(422);
+    let page = multipart(
+        &t.a,
+        room,
+        &[("category", "notice"), ("importance", "通常"), ("body", "至急連絡")],
+        vec![],
+    )
+    .await
+    .expect_status(422);
     assert!(page.body.contains(message));
     assert!(post_ids(&timeline(&t.a, room).await).is_empty());
     post(&t.a, room, &[("category", "notice"), ("importance", "urgent"), ("body", "至急連絡")])
@@ -170,7 +185,11 @@ async fn mentioning_someone_who_left_keeps_the_text_and_leaves_no_file(app: Test
         .await
         .expect_redirect(&format!("/admin/rooms/{room}"));
     let before = app.stored_files();
-    let fields = [("category", "skin"), ("body", "仙骨部の発赤、写真を確認してください"), ("mention", t.b_account.as_str())];
+    let fields = [
+        ("category", "skin"),
+        ("body", "仙骨部の発赤、写真を確認してください"),
+        ("mention", t.b_account.as_str()),
+    ];
     let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
     let page = multipart(&t.a, room, &fields, vec![("IMG_0003.JPG", jpeg_with_gps()), ("指示書.pdf", pdf)])
         .await
@@ -221,9 +240,13 @@ async fn a_form_sent_twice_makes_one_post(app: TestApp) {
     // A page opened anew has a new key: the same words again are a new post.
     let key2 = between(&page.body, "name=\"idempotency_key\" value=\"", "\"").to_string();
     assert_ne!(key2, key);
-    t.a.send(&page, &action, &[("category", "notice"), ("body", "朝の訪問、異常なし"), ("idempotency_key", &key2)])
-        .await
-        .expect_redirect(&format!("/rooms/{room}"));
+    t.a.send(
+        &page,
+        &action,
+        &[("category", "notice"), ("body", "朝の訪問、異常なし"), ("idempotency_key", &key2)],
+    )
+    .await
+    .expect_redirect(&format!("/rooms/{room}"));
     assert_eq!(post_ids(&timeline(&t.a, room).await).len(), 4, "three posts and the reply");
 }
 
@@ -267,10 +290,13 @@ async fn three_image_bombs_at_once_cost_little_memory() {
     let over = png_bomb(10_000, 10_000).unwrap();
     let under = png_bomb(5_000, 5_000).unwrap();
     assert!(over.len() < 400 * 1024 && under.len() < 400 * 1024);
-    let send = |bytes: Vec<u8>| multipart(&t.a, &room, &[("category", "skin"), ("body", "写真")], vec![("bomb.png", bytes)]);
+    let send = |bytes: Vec<u8>| {
+        multipart(&t.a, &room, &[("category", "skin"), ("body", "写真")], vec![("bomb.png", bytes)])
+    };
 
     let ((x, y, z), rise) =
-        memory_rise_mb(async { tokio::join!(send(over.clone()), send(over.clone()), send(over.clone())) }).await;
+        memory_rise_mb(async { tokio::join!(send(over.clone()), send(over.clone()), send(over.clone())) })
+            .await;
     for page in [x, y, z] {
         let page = page.expect_status(422);
         assert!(page.body.contains("bomb.png: 写真の画素数が多すぎます（4000万画素まで）"), "{}", page.body);
@@ -279,7 +305,8 @@ async fn three_image_bombs_at_once_cost_little_memory() {
     assert!(rise < 150, "three bombs raised resident memory by {rise} MB");
 
     let ((x, y, z), rise) =
-        memory_rise_mb(async { tokio::join!(send(under.clone()), send(under.clone()), send(under.clone())) }).await;
+        memory_rise_mb(async { tokio::join!(send(under.clone()), send(under.clone()), send(under.clone())) })
+            .await;
     for page in [x, y, z] {
         page.expect_redirect(&format!("/rooms/{room}"));
     }
