@@ -773,10 +773,15 @@ pub async fn vitals(
     Ok(render(page)?.into_response())
 }
 
-/// A member's request to add or remove someone, or to close the room (D6, D7).
+/// Longest 補足 of a request.
+const MAX_NOTE_CHARS: usize = 500;
+
+/// A member's request to add or remove someone, or to close the room (D6, D7). A mistake brings
+/// the request page back with what was typed and the reason beside the field.
 pub async fn request(
     State(state): State<AppState>,
     meta: RequestMeta,
+    csrf: CsrfToken,
     SignedIn(auth): SignedIn,
     Path(room_id): Path<String>,
     form: Form,
@@ -784,20 +789,32 @@ pub async fn request(
     let access = access(&state, &auth, &room_id).await?;
     let kind = RequestKind::from_code(form.get("kind"))
         .ok_or_else(|| AppError::BadRequest("依頼の種類を選択してください。".into()))?;
+    let mut echo = form.echo();
+    let again = |echo: FormState| async {
+        let page = request_page(&state, &meta, &csrf, &auth, &access, echo).await?;
+        Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
+    };
     let note = renraku_domain::text::normalize(form.get("note"));
-    if note.chars().count() > 500 {
-        return Err(AppError::BadRequest("補足は500文字以内にしてください。".into()));
+    if note.chars().count() > MAX_NOTE_CHARS {
+        echo.error(FieldError::new("note", format!("補足は{MAX_NOTE_CHARS}文字以内にしてください。")));
+    }
+    let closing_reason = match kind {
+        RequestKind::Close => {
+            let reason = ClosingReason::from_code(form.get("closing_reason"));
+            if reason.is_none() {
+                echo.error(FieldError::new("closing_reason", "終了の理由を選択してください。"));
+            }
+            reason
+        }
+        _ => None,
+    };
+    if echo.has_errors() {
+        return again(echo).await;
     }
     let request = NewRoomRequest {
         kind,
         target_account_id: (kind != RequestKind::Close).then(|| form.get("account_id").to_string()),
-        closing_reason: match kind {
-            RequestKind::Close => Some(
-                ClosingReason::from_code(form.get("closing_reason"))
-                    .ok_or_else(|| AppError::BadRequest("終了の理由を選択してください。".into()))?,
-            ),
-            _ => None,
-        },
+        closing_reason,
         note,
     };
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.request", "room_request", "");
@@ -809,10 +826,12 @@ pub async fn request(
         }
         Ok(_) => "requested",
         Err(StoreError::Taken(_)) => {
-            return Err(AppError::BadRequest("その利用者は既に参加しているか、参加していません。".into()));
+            echo.error(FieldError::new("account_id", "その利用者は既に参加しているか、参加していません。"));
+            return again(echo).await;
         }
         Err(StoreError::NotFound) => {
-            return Err(AppError::BadRequest("対象の利用者を選択してください。".into()));
+            echo.error(FieldError::new("account_id", "対象の利用者を選択してください。"));
+            return again(echo).await;
         }
         Err(e) => return Err(not_allowed(e)),
     };
@@ -904,6 +923,9 @@ struct RequestFormPage {
     candidates: Vec<(String, String)>,
     current: Vec<(String, String)>,
     closing_reasons: Vec<Choice>,
+    /// What was typed into the form that came back (its `kind` says which), and its errors.
+    form: FormState,
+    max_note_chars: usize,
 }
 
 /// The forms to ask for someone to be added or removed, or for the room to be closed.
@@ -915,16 +937,28 @@ pub async fn request_form(
     Path(room_id): Path<String>,
 ) -> Result<Response, AppError> {
     let access = access(&state, &auth, &room_id).await?;
+    Ok(render(request_page(&state, &meta, &csrf, &auth, &access, FormState::default()).await?)?
+        .into_response())
+}
+
+async fn request_page(
+    state: &AppState,
+    meta: &RequestMeta,
+    csrf: &CsrfToken,
+    auth: &Auth,
+    access: &RoomAccess,
+    form: FormState,
+) -> Result<RequestFormPage, AppError> {
     if !access.can_write() {
         return Err(not_allowed(StoreError::NotAllowed));
     }
+    let room = access.room();
     // The page names the patient (the room's name) and lists the care team: a read.
     state
         .store
-        .append_audit(&auth.audit(&meta, state.clock.now_ms(), "room.members_read", "room", &room_id))
+        .append_audit(&auth.audit(meta, state.clock.now_ms(), "room.members_read", "room", &room.id))
         .await?;
-    let room = access.room();
-    let current = current_members(&state, room).await?;
+    let current = current_members(state, room).await?;
     let candidates = state
         .store
         .accounts(&room.municipality_id, None)
@@ -937,15 +971,16 @@ pub async fn request_form(
         })
         .map(|a| (a.id.clone(), format!("{}（{}）", a.profile.name, a.profile.profession.label())))
         .collect();
-    let page = RequestFormPage {
-        chrome: Chrome::new(format!("{} への依頼", room.name), &csrf, Some(&auth)),
-        room_id,
+    Ok(RequestFormPage {
+        chrome: Chrome::new(format!("{} への依頼", room.name), csrf, Some(auth)),
+        room_id: room.id.clone(),
         candidates,
         current,
         closing_reasons: ClosingReason::ALL
             .iter()
             .map(|r| Choice { value: r.code(), label: r.label() })
             .collect(),
-    };
-    Ok(render(page)?.into_response())
+        form,
+        max_note_chars: MAX_NOTE_CHARS,
+    })
 }

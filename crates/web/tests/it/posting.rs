@@ -20,6 +20,7 @@ both!(
     an_unknown_importance_is_refused_not_taken_for_normal,
     mentioning_someone_who_left_keeps_the_text_and_leaves_no_file,
     a_form_sent_twice_makes_one_post,
+    a_request_whose_note_is_too_long_comes_back_with_it,
 );
 
 /// The post form as a browser sends it with files: multipart, the token in the action URL.
@@ -248,6 +249,23 @@ async fn a_form_sent_twice_makes_one_post(app: TestApp) {
     .await
     .expect_redirect(&format!("/rooms/{room}"));
     assert_eq!(post_ids(&timeline(&t.a, room).await).len(), 4, "three posts and the reply");
+}
+
+async fn a_request_whose_note_is_too_long_comes_back_with_it(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    let path = format!("/rooms/{room}/requests");
+    let note = "ご家族から入院の連絡がありました。".repeat(30);
+    assert!(note.chars().count() > 500);
+    let page =
+        t.a.submit(&path, &path, &[("kind", "close"), ("closing_reason", "admission"), ("note", &note)])
+            .await
+            .expect_status(422);
+    assert!(page.body.contains("補足は500文字以内にしてください。"), "{}", page.body);
+    assert!(page.body.contains(&format!("value=\"{note}\"")), "the note is kept");
+    assert!(page.body.contains("<option value=\"admission\" selected>"), "and the reason");
+    let queue = t.admin.get("/admin/requests").await.expect_status(200);
+    assert!(!queue.body.contains("action=\"/admin/requests/"), "nothing was asked");
 }
 
 /// This process's resident memory in kB (the server runs in it).
