@@ -442,12 +442,19 @@ async fn clean(bytes: Vec<u8>) -> Result<Result<inspect::Processed, inspect::Ref
         Err(refused) => return Ok(Err(refused)),
     };
     let mib = u32::try_from(needed.div_ceil(1024 * 1024)).unwrap_or(u32::MAX).min(DECODING_BUDGET_MIB);
-    let _permit = if mib > 0 {
+    let permit = if mib > 0 {
         Some(DECODING.acquire_many(mib).await.map_err(|e| AppError::Internal(e.into()))?)
     } else {
         None
     };
-    tokio::task::spawn_blocking(move || inspect::process(&bytes)).await.map_err(blocking)
+    // The permit goes with the work: a request given up by its browser still holds its share
+    // until the decoding thread is done.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        inspect::process(&bytes)
+    })
+    .await
+    .map_err(blocking)
 }
 
 /// A file of a post, to members only. Photos show inline (they were re-encoded, so they are
