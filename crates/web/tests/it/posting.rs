@@ -332,3 +332,37 @@ async fn three_image_bombs_at_once_cost_little_memory() {
     assert!(rise < 150, "three 25-megapixel photos at once raised resident memory by {rise} MB");
     assert_eq!(post_ids(&timeline(&t.a, &room).await).len(), 3);
 }
+
+/// The files of a post that failed leave an S3 bucket too (moto on loopback).
+#[tokio::test]
+async fn files_of_a_failed_post_leave_the_bucket_too() {
+    use renraku_attachments::blobs::S3Bucket;
+    use renraku_attachments::testing::Moto;
+    let Some(moto) = Moto::start().unwrap() else { return };
+    moto.create_bucket("renraku").await.unwrap();
+    let key = renraku_web::Secrets::derive(MASTER_SECRET).files_key;
+    let bucket = Arc::new(S3Bucket::new(&moto.settings("renraku", "t"), &key).unwrap());
+    let app = TestApp::spawn_with_blobs(Backend::Sqlite, bucket).await.unwrap();
+    let t = team(&app).await;
+    let room = &t.room;
+    // Moto answers an unsigned listing of the bucket.
+    let objects = || async {
+        let listing = reqwest::get(format!("{}/renraku?list-type=2", moto.endpoint)).await.unwrap();
+        listing.text().await.unwrap().matches("<Key>").count()
+    };
+    let fields = [("category", "skin"), ("body", "確認をお願いします"), ("mention", t.b_account.as_str())];
+    multipart(&t.a, room, &fields, vec![("IMG_0005.JPG", jpeg_with_gps())])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    assert_eq!(objects().await, 2, "the photo and its thumbnail");
+    t.admin
+        .submit(
+            &format!("/admin/rooms/{room}"),
+            &format!("/admin/rooms/{room}/members/{}/remove", t.b_account),
+            &[],
+        )
+        .await
+        .expect_redirect(&format!("/admin/rooms/{room}"));
+    multipart(&t.a, room, &fields, vec![("IMG_0006.JPG", jpeg_with_gps())]).await.expect_status(422);
+    assert_eq!(objects().await, 2, "nothing left of the post that failed");
+}
