@@ -17,6 +17,9 @@ use rand::RngCore as _;
 pub trait BlobStore: Send + Sync + 'static {
     async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()>;
     async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>>;
+    /// Removes a file (one stored for a post that was then not written); a missing file is
+    /// not an error.
+    async fn delete(&self, key: &str) -> anyhow::Result<()>;
 }
 
 /// Makes rustls on ring the process's cryptography for outgoing HTTPS (object storage; every
@@ -90,17 +93,31 @@ impl BlobStore for EncryptedDir {
         if let Some(parent) = path.parent() {
             tokio::fs::create_dir_all(parent).await?;
         }
-        // Write then rename, so a crash never leaves half a file under the final name.
+        // Write then rename, so a crash never leaves half a file under the final name; a write
+        // that fails (disk full, the rename refused) takes its temporary file with it.
         let tmp = path.with_extension("tmp");
-        tokio::fs::write(&tmp, &file).await?;
-        tokio::fs::File::open(&tmp).await?.sync_all().await?;
-        tokio::fs::rename(&tmp, &path).await?;
+        let written = async {
+            tokio::fs::write(&tmp, &file).await?;
+            tokio::fs::File::open(&tmp).await?.sync_all().await?;
+            tokio::fs::rename(&tmp, &path).await
+        };
+        if let Err(e) = written.await {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
         Ok(())
     }
 
     async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
         let file = tokio::fs::read(self.path(key)?).await?;
         self.sealing.open(key, &file)
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -175,6 +192,13 @@ impl BlobStore for S3Bucket {
         let file = object.bytes().await.context("cannot read the file from the bucket")?;
         self.sealing.open(key, &file)
     }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        match self.store.delete(&self.path(key)?).await {
+            Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
+            Err(e) => Err(e).context("cannot delete the file from the bucket"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -196,5 +220,24 @@ mod tests {
         let other_key = EncryptedDir::new(dir.path().to_path_buf(), &[8; 32]).unwrap();
         assert!(other_key.get("abc-2").await.is_err());
         assert!(store.put("../x", b"").await.is_err());
+        // A file can be removed, and removing it again is no error.
+        store.delete("abc-2").await.unwrap();
+        assert!(!dir.path().join("ab").join("abc-2").exists());
+        store.delete("abc-2").await.unwrap();
+        assert!(store.delete("../x").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EncryptedDir::new(dir.path().to_path_buf(), &[9; 32]).unwrap();
+        // Something that is not a file already holds the name: the final rename fails.
+        std::fs::create_dir_all(dir.path().join("ab").join("abc-1").join("inside")).unwrap();
+        assert!(store.put("abc-1", b"photo").await.is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("ab"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["abc-1"], "no temporary file left behind");
     }
 }

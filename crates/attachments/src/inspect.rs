@@ -1,13 +1,21 @@
 //! What an uploaded file is, decided from its content, and what is kept of it.
+//!
+//! Photos are judged from their header before a single pixel is decoded: a PNG of a few
+//! hundred kilobytes can declare 100 megapixels, so the pixel count and the memory decoding
+//! will take are checked first ([`memory_needed`]), and the caller runs photos within a memory
+//! budget. Scaling uses area averaging, which needs no buffer larger than its result.
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
-/// Largest photo side accepted (a 48-megapixel phone photo is 8000 × 6000).
-pub const MAX_SIDE: u32 = 10_000;
+/// Most pixels a photo may have (40 megapixels, e.g. 7300 × 5480; phones take 12–24 by
+/// default). More is refused from the header, before decoding.
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// Most bytes the decoded pixels of one photo may take (40 megapixels of 8-bit RGBA).
+pub const MAX_DECODED_BYTES: u64 = MAX_PIXELS * 4;
 /// Longest side of a stored photo; larger ones are scaled down (a 4K screen's width).
 pub const STORED_SIDE: u32 = 2560;
 /// Longest side of a thumbnail.
@@ -65,6 +73,11 @@ pub enum Refused {
         "写真（JPEG・PNG）と PDF のみ添付できます。HEIC の写真は、端末の設定で「互換性優先」にするか JPEG に変換してください。"
     )]
     UnsupportedType,
+    #[error(
+        "写真の画素数が多すぎます（{}万画素まで）。カメラの解像度を下げるか、縮小してから添付してください。",
+        MAX_PIXELS / 10_000
+    )]
+    TooManyPixels,
     #[error("写真を読み取れませんでした（壊れているか、大きすぎます）。")]
     BrokenImage,
 }
@@ -82,8 +95,8 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Checks and cleans one upload. CPU-heavy for photos: call it off the async runtime.
-pub fn process(bytes: &[u8]) -> Result<Processed, Refused> {
+/// What a file is, from its size and first bytes.
+fn kind_of(bytes: &[u8]) -> Result<Option<ImageFormat>, Refused> {
     if bytes.is_empty() {
         return Err(Refused::Empty);
     }
@@ -91,31 +104,93 @@ pub fn process(bytes: &[u8]) -> Result<Processed, Refused> {
         return Err(Refused::TooLarge);
     }
     match sniff(bytes) {
-        Some("pdf") => {
-            Ok(Processed { kind: Kind::Pdf, content: bytes.to_vec(), thumbnail: None, width: 0, height: 0 })
-        }
-        Some(format) => photo(bytes, if format == "jpeg" { ImageFormat::Jpeg } else { ImageFormat::Png }),
-        _ => Err(Refused::UnsupportedType),
+        Some("pdf") => Ok(None),
+        Some("jpeg") => Ok(Some(ImageFormat::Jpeg)),
+        Some(_) => Ok(Some(ImageFormat::Png)),
+        None => Err(Refused::UnsupportedType),
     }
 }
 
-fn photo(bytes: &[u8], format: ImageFormat) -> Result<Processed, Refused> {
+/// How much memory processing `bytes` will take at most, read from the header alone (no pixel
+/// is decoded); the file is refused here if it is not a photo or PDF, or has too many pixels.
+/// Cheap: call it first, and process the file when the memory is available.
+pub fn memory_needed(bytes: &[u8]) -> Result<u64, Refused> {
+    let Some(format) = kind_of(bytes)? else { return Ok(0) };
+    let decoder = decoder(bytes, format)?;
+    // Progressive JPEGs keep every coefficient until the last scan: as much again.
+    let coefficients =
+        if format == ImageFormat::Jpeg && progressive(bytes) { decoder.total_bytes() } else { 0 };
+    let stored = u64::from(STORED_SIDE) * u64::from(STORED_SIDE) * 3;
+    Ok(decoder.total_bytes() + coefficients + stored)
+}
+
+/// Checks and cleans one upload. CPU-heavy for photos: call it off the async runtime, after
+/// [`memory_needed`].
+pub fn process(bytes: &[u8]) -> Result<Processed, Refused> {
+    match kind_of(bytes)? {
+        None => {
+            Ok(Processed { kind: Kind::Pdf, content: bytes.to_vec(), thumbnail: None, width: 0, height: 0 })
+        }
+        Some(format) => photo(bytes, format),
+    }
+}
+
+/// A decoder that has read the header and accepted the size; nothing decoded yet.
+fn decoder(bytes: &[u8], format: ImageFormat) -> Result<impl ImageDecoder + '_, Refused> {
     let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    // The side limits only stop absurd headers early; the pixel count below is the rule.
+    limits.max_image_width = Some(65_000);
+    limits.max_image_height = Some(65_000);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| Refused::BrokenImage)?;
+    let decoder = reader.into_decoder().map_err(|e| match e {
+        ImageError::Limits(_) => Refused::TooManyPixels,
+        _ => Refused::BrokenImage,
+    })?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(Refused::TooManyPixels);
+    }
+    if width == 0 || height == 0 || decoder.total_bytes() > MAX_DECODED_BYTES {
+        return Err(Refused::BrokenImage);
+    }
+    Ok(decoder)
+}
+
+/// Whether a JPEG's frame is progressive (SOF2 or another progressive SOF), from its segments.
+fn progressive(bytes: &[u8]) -> bool {
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return false;
+        }
+        let marker = bytes[i + 1];
+        match marker {
+            0xFF => i += 1,
+            0xC2 | 0xC6 | 0xCA | 0xCE => return true,
+            0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xDA => return false,
+            _ => i += 2 + usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]])),
+        }
+    }
+    false
+}
+
+fn photo(bytes: &[u8], format: ImageFormat) -> Result<Processed, Refused> {
+    let mut decoder = decoder(bytes, format)?;
     // Phones store photos sideways and say so in EXIF; turn the pixels upright before the
     // EXIF (with its location) is dropped.
     let orientation = decoder.orientation().map_err(|_| Refused::BrokenImage)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|_| Refused::BrokenImage)?;
-    image.apply_orientation(orientation);
-    if image.width().max(image.height()) > STORED_SIDE {
-        image = image.resize(STORED_SIDE, STORED_SIDE, image::imageops::FilterType::Triangle);
-    }
-    let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
+    let image = DynamicImage::from_decoder(decoder).map_err(|_| Refused::BrokenImage)?;
+    // Scale first (by area averaging: no buffer larger than the result), then turn and convert
+    // the smaller image; the decoded one is dropped as soon as it is scaled.
+    let mut stored = if image.width().max(image.height()) > STORED_SIDE {
+        image.thumbnail(STORED_SIDE, STORED_SIDE)
+    } else {
+        image
+    };
+    stored.apply_orientation(orientation);
+    let rgb = DynamicImage::ImageRgb8(stored.into_rgb8());
     let content = jpeg(&rgb, 85)?;
     // A thumbnail never enlarges a small photo.
     let small = if rgb.width().max(rgb.height()) > THUMB_SIDE {
@@ -137,7 +212,7 @@ fn photo(bytes: &[u8], format: ImageFormat) -> Result<Processed, Refused> {
 fn jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, Refused> {
     let mut out = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-    image.to_rgb8().write_with_encoder(encoder).map_err(|_| Refused::BrokenImage)?;
+    image.write_with_encoder(encoder).map_err(|_| Refused::BrokenImage)?;
     Ok(out)
 }
 
@@ -198,6 +273,40 @@ mod tests {
         assert_eq!(process(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).unwrap_err(), Refused::BrokenImage);
         assert_eq!(process(b"").unwrap_err(), Refused::Empty);
         assert_eq!(process(&vec![b'%'; MAX_FILE_BYTES + 1]).unwrap_err(), Refused::TooLarge);
+    }
+
+    #[test]
+    fn an_image_bomb_is_refused_from_its_header_before_decoding() {
+        // 300 MB of pixels in a file of a few hundred kilobytes.
+        let bomb = crate::testing::png_bomb(10_000, 10_000).unwrap();
+        assert!(bomb.len() < 1024 * 1024, "{} bytes", bomb.len());
+        let started = std::time::Instant::now();
+        assert_eq!(memory_needed(&bomb).unwrap_err(), Refused::TooManyPixels);
+        assert_eq!(process(&bomb).unwrap_err(), Refused::TooManyPixels);
+        // Decoding it would take seconds; reading the header takes nothing.
+        assert!(started.elapsed() < std::time::Duration::from_millis(200), "{:?}", started.elapsed());
+        assert!(Refused::TooManyPixels.to_string().contains("4000万画素まで"));
+        // The same hidden in a JPEG's frame header, within and far beyond the side limits.
+        for (w, h) in [(10_000, 10_000), (65_000, 65_000)] {
+            let bomb = crate::testing::jpeg_bomb(w, h).unwrap();
+            assert_eq!(memory_needed(&bomb).unwrap_err(), Refused::TooManyPixels, "{w} × {h}");
+            assert_eq!(process(&bomb).unwrap_err(), Refused::TooManyPixels, "{w} × {h}");
+        }
+    }
+
+    #[test]
+    fn the_memory_a_photo_needs_is_known_before_decoding() {
+        let stored = u64::from(STORED_SIDE) * u64::from(STORED_SIDE) * 3;
+        assert_eq!(memory_needed(&png(1200, 800)).unwrap(), 1200 * 800 * 3 + stored);
+        assert_eq!(memory_needed(b"%PDF-1.7\n...").unwrap(), 0);
+        let bomb = crate::testing::png_bomb(6_000, 6_000).unwrap();
+        assert_eq!(memory_needed(&bomb).unwrap(), 6_000 * 6_000 * 3 + stored);
+        // A progressive JPEG keeps its coefficients too.
+        let mut jpeg = crate::testing::jpeg_bomb(16, 16).unwrap();
+        assert_eq!(memory_needed(&jpeg).unwrap(), 16 * 16 * 3 + stored);
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        jpeg[sof + 1] = 0xC2;
+        assert_eq!(memory_needed(&jpeg).unwrap(), 2 * 16 * 16 * 3 + stored);
     }
 
     #[test]

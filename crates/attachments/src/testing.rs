@@ -1,5 +1,6 @@
 //! For tests: a real S3 server (moto, `pip install 'moto[server]'`) on a free loopback port.
 
+use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -70,4 +71,39 @@ impl Moto {
             prefix: prefix.into(),
         }
     }
+}
+
+/// An image bomb: a single-colour RGB PNG of `width` × `height` pixels. It compresses about a
+/// thousandfold (10000 × 10000, 300 MB of pixels, is a file of about 300 KB). Written row by row,
+/// so making one takes no memory.
+pub fn png_bomb(width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
+    // Every row after the first is zeros once filtered.
+    encoder.set_filter(png::Filter::Up);
+    let mut writer = encoder.write_header()?;
+    let mut stream = writer.stream_writer()?;
+    let row = vec![180u8; width as usize * 3];
+    for _ in 0..height {
+        stream.write_all(&row)?;
+    }
+    stream.finish()?;
+    writer.finish()?;
+    Ok(out)
+}
+
+/// A JPEG bomb: a real 16 × 16 JPEG whose frame header (SOF) claims `width` × `height`.
+pub fn jpeg_bomb(width: u16, height: u16) -> anyhow::Result<Vec<u8>> {
+    let img = image::RgbImage::from_pixel(16, 16, image::Rgb([180, 90, 40]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg)?;
+    let sof = out.windows(2).position(|w| w == [0xFF, 0xC0]).context("no SOF0 in the JPEG")?;
+    // SOF0: marker, length (2), precision (1), height (2), width (2).
+    out[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    out[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    Ok(out)
 }

@@ -47,6 +47,12 @@ async fn files_in_a_bucket_are_sealed_shared_and_bound_to_their_key() {
     let wrong_key = S3Bucket::new(&settings("renraku-files"), &[8u8; 32]).unwrap();
     assert!(wrong_key.get("0a1b-other").await.is_err());
 
+    // A file stored for a post that was then not written is removed; removing it twice is fine.
+    one.put("0a1b-orphan", b"orphan").await.unwrap();
+    one.delete("0a1b-orphan").await.unwrap();
+    assert!(bucket.get(&"kashiwa/0a1b-orphan".into()).await.is_err(), "gone from the bucket");
+    one.delete("0a1b-orphan").await.unwrap();
+
     // Missing objects and bad keys are errors, not panics.
     assert!(one.get("0a1b-missing").await.is_err());
     assert!(one.put("../escape", b"x").await.is_err());

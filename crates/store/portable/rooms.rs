@@ -570,6 +570,20 @@ impl SqlStore {
         let id = new_id();
         let now = audit.at_ms;
         let mut tx = self.begin().await?;
+        // The same form sent again: the post it wrote the first time.
+        if let Some(key) = &post.idempotency_key {
+            let sql = "SELECT id FROM posts WHERE author_account_id = $1 AND idempotency_key = $2";
+            let row = sqlx::query(sql)
+                .bind(access.account_id())
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if let Some(row) = row {
+                drop(tx);
+                return self.rooms_post(access, &get::<String>(&row, "id")?).await;
+            }
+        }
         Self::writable(&mut tx, access).await?;
         if let Some(parent) = &post.parent_id {
             // Replies hang under a top-level post of the same room.
@@ -581,10 +595,11 @@ impl SqlStore {
                 .map_err(db_err)?;
         }
         let v = &post.vitals;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO posts (id, municipality_id, room_id, parent_id, author_account_id, category, importance, body, \
              ack_requested, systolic, diastolic, pulse, temperature_tenths, spo2, respiration, weight_tenths, glucose, \
-             created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             created_at_ms, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(&id)
         .bind(&access.room().municipality_id)
@@ -604,9 +619,26 @@ impl SqlStore {
         .bind(v.weight_tenths)
         .bind(v.glucose)
         .bind(now)
+        .bind(&post.idempotency_key)
         .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        .await;
+        match (inserted, &post.idempotency_key) {
+            (Ok(_), _) => {}
+            // Sent twice at the same moment: the other sending wrote it (PostgreSQL; SQLite has
+            // one writer, so the check above saw it).
+            (Err(sqlx::Error::Database(d)), Some(key)) if d.is_unique_violation() => {
+                drop(tx);
+                let row =
+                    sqlx::query("SELECT id FROM posts WHERE author_account_id = $1 AND idempotency_key = $2")
+                        .bind(access.account_id())
+                        .bind(key)
+                        .fetch_one(self.reader())
+                        .await
+                        .map_err(db_err)?;
+                return self.rooms_post(access, &get::<String>(&row, "id")?).await;
+            }
+            (Err(e), _) => return Err(db_err(e)),
+        }
         for account in &post.mentions {
             // Only current members of this room can be mentioned.
             let done = sqlx::query(
@@ -621,7 +653,7 @@ impl SqlStore {
             .await
             .map_err(db_err)?;
             if done.rows_affected() == 0 && account != access.account_id() {
-                return Err(StoreError::NotFound);
+                return Err(StoreError::NotMember);
             }
         }
         for a in &post.attachments {

@@ -44,6 +44,7 @@ macro_rules! conformance_tests {
             a_care_manager_may_invite_directly_when_the_municipality_allows,
             mentions_name_current_members_and_count_until_read,
             attachments_belong_to_their_post_and_room,
+            a_form_sent_twice_writes_one_post,
             careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw,
             a_care_provider_number_is_held_by_one_facility_on_the_server,
         );
@@ -643,6 +644,7 @@ fn post(text: &str) -> NewPost {
         vitals: Vitals::default(),
         mentions: vec![],
         attachments: vec![],
+        idempotency_key: None,
     }
 }
 
@@ -981,7 +983,7 @@ pub async fn mentions_name_current_members_and_count_until_read(store: &dyn Stor
     let a_access = access(store, &a, &room).await;
     let to_c = NewPost { mentions: vec![c.id.clone()], ..post("c さんへ") };
     let r = store.create_post(&a_access, &to_c, &audit(Some(&m.id), "post.create")).await;
-    assert!(matches!(r, Err(StoreError::NotFound)), "only current members can be mentioned: {r:?}");
+    assert!(matches!(r, Err(StoreError::NotMember)), "only current members can be mentioned: {r:?}");
     let to_b = NewPost { mentions: vec![b.id.clone()], ..post("b さん、確認を") };
     let p = ok(store.create_post(&a_access, &to_b, &audit(Some(&m.id), "post.create")).await);
     assert_eq!(p.mentioned, ["看護 一郎"]);
@@ -1023,6 +1025,44 @@ pub async fn attachments_belong_to_their_post_and_room(store: &dyn Store) {
     ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), "post.delete")).await);
     assert!(matches!(store.attachment(&b_access, &photo.id).await, Err(StoreError::NotFound)));
     assert!(ok(store.post(&b_access, &p.id).await).attachments.is_empty());
+}
+
+pub async fn a_form_sent_twice_writes_one_post(store: &dyn Store) {
+    let (m, room, [a, b, _]) = room_with_members(store).await;
+    let a_access = access(store, &a, &room).await;
+    let keyed = |key: &str, text: &str| NewPost { idempotency_key: Some(key.into()), ..post(text) };
+    let create = audit(Some(&m.id), "post.create");
+    let first = ok(store.create_post(&a_access, &keyed("form-key-0001", "訪問しました"), &create).await);
+    let chain = ok(store.audit_chain(&m.id).await).len();
+    // Sent again (the answer to the first sending was lost): the first post, nothing written.
+    let again = ok(store.create_post(&a_access, &keyed("form-key-0001", "訪問しました"), &create).await);
+    assert_eq!(again, first);
+    assert_eq!(ok(store.timeline(&a_access, None, 10).await).len(), 1);
+    assert_eq!(ok(store.audit_chain(&m.id).await).len(), chain, "no second audit entry either");
+    // Keys are per author; posts without a key are never taken for one another.
+    let b_access = access(store, &b, &room).await;
+    let theirs = ok(store.create_post(&b_access, &keyed("form-key-0001", "別の人"), &create).await);
+    assert_ne!(theirs.id, first.id);
+    ok(store.create_post(&a_access, &post("鍵なし"), &create).await);
+    ok(store.create_post(&a_access, &post("鍵なし"), &create).await);
+    // Two sendings at the same moment still make one post.
+    let twice = keyed("form-key-0002", "同時に二度");
+    let (x, y) = futures_util::future::join(
+        store.create_post(&a_access, &twice, &create),
+        store.create_post(&a_access, &twice, &create),
+    )
+    .await;
+    assert_eq!(ok(x).id, ok(y).id);
+    let mut texts: Vec<String> =
+        ok(store.timeline(&a_access, None, 10).await).iter().map(|p| p.text.as_str().to_string()).collect();
+    texts.sort();
+    assert_eq!(texts, ["別の人", "同時に二度", "訪問しました", "鍵なし", "鍵なし"]);
+    // A reply sent twice, too.
+    let reply = NewPost { parent_id: Some(first.id.clone()), ..keyed("form-key-0003", "了解") };
+    let r1 = ok(store.create_post(&b_access, &reply, &create).await);
+    let r2 = ok(store.create_post(&b_access, &reply, &create).await);
+    assert_eq!(r1.id, r2.id);
+    assert_eq!(ok(store.replies(&a_access, std::slice::from_ref(&first.id)).await).len(), 1);
 }
 
 fn careplan_set(

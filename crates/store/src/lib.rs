@@ -36,6 +36,9 @@ pub enum StoreError {
     /// The room is read-only (consent withdrawn or closed), or the post is not the caller's.
     #[error("not allowed")]
     NotAllowed,
+    /// Someone the change names (a post's @mention) is not a current member of the room.
+    #[error("not a current member of the room")]
+    NotMember,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -277,7 +280,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     // Posts (D4, D5). Each takes the proof of access.
-    /// Writes a post; [`StoreError::NotAllowed`] when the access cannot write.
+    /// Writes a post; [`StoreError::NotAllowed`] when the access cannot write,
+    /// [`StoreError::NotMember`] when a mention names someone not in the room now. A post whose
+    /// `idempotency_key` this author already used is not written again: the earlier one is
+    /// returned.
     async fn create_post(
         &self,
         access: &RoomAccess,

@@ -153,6 +153,10 @@ pub struct NewPost {
     pub mentions: Vec<String>,
     /// Files already checked and stored in the blob store.
     pub attachments: Vec<Attachment>,
+    /// The form's one-time key, unique per author: the same form sent again (after an error
+    /// that may have come after the write was committed) returns the first post instead of
+    /// writing a second.
+    pub idempotency_key: Option<String>,
 }
 
 /// A photo or PDF of a post. `kind` is `photo` or `pdf`; the bytes are in the blob store.

@@ -4,7 +4,7 @@
 //!   that is not ours;
 //! - a form token that is not the HMAC of this browser's CSRF cookie (signed double submit:
 //!   another site can neither read the cookie nor compute the HMAC);
-//! - a body that is too large, or not a strictly valid UTF-8 form.
+//! - a body that is too large (or one field of it), or not a strictly valid UTF-8 form.
 //!
 //! The cookie is HttpOnly and SameSite=Strict; pages get the token through [`CsrfToken`].
 
@@ -141,8 +141,9 @@ async fn check(
     if !content_type.is_empty() && !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::UnsupportedMediaType);
     }
-    let bytes =
-        axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await.map_err(|_| AppError::PayloadTooLarge)?;
+    let bytes = axum::body::to_bytes(body, crate::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge(crate::MAX_BODY_BYTES))?;
     let form = parse_urlencoded(&bytes).map_err(|e| match e {
         FormParseError::NotUtf8 => AppError::BadRequest(
             "送信された文字を読み取れませんでした（文字コードが UTF-8 ではありません）。".into(),
@@ -151,6 +152,9 @@ async fn check(
             AppError::BadRequest("送信された内容の形式が正しくありません。".into())
         }
     })?;
+    if form.longest_value() > crate::MAX_FIELD_BYTES {
+        return Err(AppError::FieldTooLarge);
+    }
     let sent = parts
         .headers
         .get("x-csrf-token")

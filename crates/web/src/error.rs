@@ -14,7 +14,10 @@ pub enum AppError {
     NotFound(&'static str),
     Forbidden(&'static str),
     BadRequest(String),
-    PayloadTooLarge,
+    /// The body is over the limit (in bytes) of the route that got it.
+    PayloadTooLarge(usize),
+    /// One text field is over [`crate::MAX_FIELD_BYTES`].
+    FieldTooLarge,
     UnsupportedMediaType,
     /// The page's CSRF token is missing or wrong, or the request came from another site.
     Csrf,
@@ -33,9 +36,23 @@ impl AppError {
             AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("{what}が見つかりません。")),
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, (*why).to_string()),
             AppError::BadRequest(msg) => (StatusCode::BAD_REQUEST, msg.clone()),
-            AppError::PayloadTooLarge => (
+            AppError::PayloadTooLarge(limit) => {
+                let mut message = format!("送信された内容が大きすぎます（上限 {}）。", size_label(*limit));
+                if *limit > crate::MAX_BODY_BYTES {
+                    message.push_str(&format!(
+                        "ファイルは1個 {} MB まで添付できます。",
+                        renraku_attachments::inspect::MAX_FILE_BYTES / 1024 / 1024
+                    ));
+                }
+                (StatusCode::PAYLOAD_TOO_LARGE, message)
+            }
+            AppError::FieldTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("送信された内容が大きすぎます（上限 {} KB）。", crate::MAX_BODY_BYTES / 1024),
+                format!(
+                    "入力された文章が長すぎます（1つの欄に {} まで）。本文は{}文字までです。",
+                    size_label(crate::MAX_FIELD_BYTES),
+                    renraku_domain::rooms::MAX_POST_CHARS
+                ),
             ),
             AppError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "この形式の送信には対応していません。".to_string())
@@ -62,6 +79,11 @@ impl AppError {
             ),
         }
     }
+}
+
+/// `262144` → "256 KB", `54525952` → "52 MB".
+fn size_label(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 { format!("{} MB", bytes / 1024 / 1024) } else { format!("{} KB", bytes / 1024) }
 }
 
 impl From<StoreError> for AppError {

@@ -39,6 +39,11 @@ impl Form {
         matches!(self.get(name), "on" | "1" | "true" | "yes")
     }
 
+    /// The length in bytes of the longest value.
+    pub fn longest_value(&self) -> usize {
+        self.pairs.iter().map(|(_, v)| v.len()).max().unwrap_or(0)
+    }
+
     /// The values to show again on the page (never passwords).
     pub fn echo(&self) -> FormState {
         let values = self.fields.iter().filter(|(k, _)| !k.contains("password") && k.as_str() != "_csrf");

@@ -34,9 +34,15 @@ pub use events::Events;
 pub use links::{SETUP_LINK_VALIDITY_MS, issue_setup_link};
 pub use secrets::Secrets;
 
-/// The largest request body accepted. Forms in this issue are small; attachments will get a
-/// route of their own with its own limit.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The largest form body accepted (files travel as multipart, with [`MAX_UPLOAD_BYTES`]). Room
+/// enough for a post's longest text in any form that takes one (post, reply, edit): 10,000
+/// characters of up to 4 bytes each, percent-encoded three times over.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The longest value of one text field, in bytes once decoded (in a form or a multipart post),
+/// refused while the body is read and never shown back. Twice the longest post in Japanese, so
+/// text a little over a field's limit comes back to be shortened instead.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
 
 /// The largest post with attachments (up to five files of 10 MB each, checked one by one).
 pub const MAX_UPLOAD_BYTES: usize = 52 * 1024 * 1024;

@@ -33,14 +33,14 @@ impl<S: Send + Sync, const MAX: usize> FromRequest<S> for FormWithFiles<MAX> {
             .map_err(|_| AppError::BadRequest("送信された内容の形式が正しくありません。".into()))?;
         let too_large = |e: axum::extract::multipart::MultipartError| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge
+                AppError::PayloadTooLarge(crate::MAX_UPLOAD_BYTES)
             } else {
                 AppError::BadRequest("送信された内容を最後まで読み取れませんでした。".into())
             }
         };
         let mut pairs: Vec<(String, String)> = vec![];
         let mut files = vec![];
-        while let Some(field) = multipart.next_field().await.map_err(too_large)? {
+        while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
             let name = field.name().unwrap_or("").to_string();
             match field.file_name().map(str::to_string) {
                 Some(file_name) => {
@@ -54,8 +54,16 @@ impl<S: Send + Sync, const MAX: usize> FromRequest<S> for FormWithFiles<MAX> {
                     files.push(Upload { name: file_name, bytes: bytes.to_vec() });
                 }
                 None => {
-                    let bytes = field.bytes().await.map_err(too_large)?;
-                    let value = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    // Read piece by piece: a field over the limit is refused before the rest of
+                    // it arrives (and is never shown back).
+                    let mut bytes = Vec::new();
+                    while let Some(chunk) = field.chunk().await.map_err(too_large)? {
+                        if bytes.len() + chunk.len() > crate::MAX_FIELD_BYTES {
+                            return Err(AppError::FieldTooLarge);
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    let value = String::from_utf8(bytes).map_err(|_| {
                         AppError::BadRequest(
                             "送信された文字を読み取れませんでした（文字コードが UTF-8 ではありません）。"
                                 .into(),

@@ -10,7 +10,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_attachments::inspect;
 use renraku_domain::FieldError;
-use renraku_domain::rooms::{Importance, PostCategory, PostText, VITALS, Vitals, format_scaled};
+use renraku_domain::rooms::{
+    Importance, MAX_POST_CHARS, PostCategory, PostText, VITALS, Vitals, format_scaled,
+};
 use renraku_store::ANNOUNCE_EVERY_ROOM;
 use renraku_store::{
     Attachment, ClosingReason, NewPost, NewRoomRequest, PostView, RequestKind, RequestStatus, RoomAccess,
@@ -41,8 +43,24 @@ fn not_allowed(e: StoreError) -> AppError {
             AppError::Forbidden("この部屋には書き込めません（閲覧のみ、または投稿者本人ではありません）。")
         }
         StoreError::NotFound => AppError::NotFound("投稿"),
+        StoreError::NotMember => AppError::BadRequest(LEFT_THE_ROOM.into()),
         e => e.into(),
     }
+}
+
+const LEFT_THE_ROOM: &str = "お知らせする相手に、今はこの部屋の参加者でない人（部屋を離れた人）が含まれています。相手を選び直して、もう一度投稿してください。";
+
+/// Memory for decoding photos at the same time, in MiB: the largest photo accepted alone, or
+/// several smaller ones together (a 12-megapixel photo needs about 55 MiB).
+const DECODING_BUDGET_MIB: u32 = 160;
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODING_BUDGET_MIB as usize);
+
+/// The one-time key a post form carries (see [`NewPost::idempotency_key`]); a malformed one is
+/// treated as none.
+fn idempotency_key(key: &str) -> Option<String> {
+    ((16..=100).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| key.to_string())
 }
 
 #[derive(Template)]
@@ -126,6 +144,10 @@ pub struct RoomPage {
     pub notice: &'static str,
     /// When the page was made, so live updates can catch up on what came after.
     pub rendered_at_ms: i64,
+    /// The post form's one-time key (kept when the form comes back with an error); each reply
+    /// form's is this with the post's id.
+    pub idempotency_key: String,
+    pub max_chars: usize,
 }
 
 /// The timeline page for `access`, newest first from `before`, with replies under each post.
@@ -161,6 +183,8 @@ pub async fn room_page(
         .collect();
     let room = access.room();
     let oversight = access.kind() == renraku_store::AccessKind::Oversight;
+    let idempotency_key =
+        idempotency_key(form.v("idempotency_key")).unwrap_or_else(crate::secrets::random_token);
     let current = if access.can_write() { current_members(state, room).await? } else { vec![] };
     let mentionable = current.iter().filter(|(id, _)| id != me).cloned().collect();
     Ok(RoomPage {
@@ -187,6 +211,8 @@ pub async fn room_page(
         shown,
         notice: "",
         rendered_at_ms,
+        idempotency_key,
+        max_chars: MAX_POST_CHARS,
     })
 }
 
@@ -261,7 +287,14 @@ fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormSta
     if category.is_none() {
         echo.error(FieldError::new("category", "分類を選択してください。"));
     }
-    let importance = Importance::from_code(form.get("importance")).unwrap_or(Importance::Normal);
+    // A reply has no importance field; anything else than the three choices is an error, not 通常.
+    let importance = match form.get("importance") {
+        "" => Some(Importance::Normal),
+        code => Importance::from_code(code),
+    };
+    if importance.is_none() {
+        echo.error(FieldError::new("importance", "重要度は「通常」「重要」「緊急」から選んでください。"));
+    }
     let vitals = match Vitals::parse(|f| form.get(f).to_string()) {
         Ok(v) => Some(v),
         Err(errors) => {
@@ -271,8 +304,8 @@ fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormSta
     };
     let may_be_empty = vitals.is_some_and(|v| !v.is_empty());
     let text = echo.take(PostText::parse("body", form.get("body"), may_be_empty));
-    match (category, vitals, text) {
-        (Some(category), Some(vitals), Some(text)) if !echo.has_errors() => Ok(NewPost {
+    match (category, importance, vitals, text) {
+        (Some(category), Some(importance), Some(vitals), Some(text)) if !echo.has_errors() => Ok(NewPost {
             parent_id,
             category,
             importance,
@@ -281,6 +314,7 @@ fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormSta
             vitals,
             mentions: form.all("mention").into_iter().filter(|m| !m.is_empty()).map(str::to_string).collect(),
             attachments: vec![],
+            idempotency_key: idempotency_key(form.get("idempotency_key")),
         }),
         _ => Err(echo),
     }
@@ -324,53 +358,109 @@ pub async fn create(
         post.importance.code(),
         post.attachments.len()
     );
-    state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
+    match state.store.create_post(&access, &post, &audit).await {
+        // Files of a form sent again are not the post's: the first sending's are.
+        Ok(written) => discard(&state, &post.attachments, &written.attachments).await,
+        Err(e) => {
+            discard(&state, &post.attachments, &[]).await;
+            if matches!(e, StoreError::NotMember) {
+                let mut echo = upload.form.echo();
+                echo.error(FieldError::new("mention", LEFT_THE_ROOM));
+                return again(echo).await;
+            }
+            return Err(not_allowed(e));
+        }
+    }
     state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
 }
 
-/// Checks, cleans and stores the files of a post. The outer error is the server's; the inner
-/// one is the user's (a refused file, with the reason and its name).
+/// Removes the stored files of `stored` that `kept` (the post as written) does not hold: a
+/// post that failed leaves no file behind. A file that cannot be removed is logged (by key
+/// only), never shown: the post's outcome is what the user needs.
+async fn discard(state: &AppState, stored: &[Attachment], kept: &[Attachment]) {
+    for a in stored.iter().filter(|a| !kept.iter().any(|k| k.id == a.id)) {
+        for key in std::iter::once(&a.content_key).chain(&a.thumb_key) {
+            if let Err(e) = state.blobs.delete(key).await {
+                tracing::warn!(key = %key, error = %format!("{e:#}"), "an unused file was not removed");
+            }
+        }
+    }
+}
+
+/// Checks, cleans and stores the files of a post: all are checked before any is stored, and a
+/// failure to store one removes those stored before it. The outer error is the server's; the
+/// inner one is the user's (a refused file, with the reason and its name).
 async fn store_files(
     state: &AppState,
     files: Vec<Upload>,
 ) -> Result<Result<Vec<Attachment>, String>, AppError> {
-    let mut attachments = vec![];
+    let mut checked = vec![];
     for file in files {
-        let name = file.name.clone();
-        let processed = tokio::task::spawn_blocking(move || inspect::process(&file.bytes))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        let processed = match processed {
-            Ok(p) => p,
+        let name = file.name;
+        match clean(file.bytes).await? {
+            Ok(processed) => checked.push((name, processed)),
             Err(refused) => {
                 let shown: String = name.chars().filter(|c| !c.is_control()).take(60).collect();
                 return Ok(Err(format!("{shown}: {refused}")));
             }
-        };
+        }
+    }
+    let mut attachments = vec![];
+    for (name, processed) in checked {
         let id = renraku_store::new_id();
-        let content_key = id.clone();
-        state.blobs.put(&content_key, &processed.content).await.map_err(AppError::Internal)?;
-        let thumb_key = match &processed.thumbnail {
-            Some(thumb) => {
-                let key = format!("{id}-thumb");
-                state.blobs.put(&key, thumb).await.map_err(AppError::Internal)?;
-                Some(key)
-            }
-            None => None,
-        };
-        attachments.push(Attachment {
+        let attachment = Attachment {
             name: inspect::clean_name(&name, processed.kind),
             kind: processed.kind.code().to_string(),
             size: processed.content.len() as i64,
             width: i64::from(processed.width),
             height: i64::from(processed.height),
-            content_key,
-            thumb_key,
+            content_key: id.clone(),
+            thumb_key: processed.thumbnail.as_ref().map(|_| format!("{id}-thumb")),
             id,
-        });
+        };
+        let mut stored = state.blobs.put(&attachment.content_key, &processed.content).await;
+        if let (Ok(()), Some(key), Some(thumb)) = (&stored, &attachment.thumb_key, &processed.thumbnail) {
+            stored = state.blobs.put(key, thumb).await;
+        }
+        // Listed before the outcome is known, so a half-stored file is removed too.
+        attachments.push(attachment);
+        if let Err(e) = stored {
+            discard(state, &attachments, &[]).await;
+            return Err(AppError::Internal(e));
+        }
     }
     Ok(Ok(attachments))
+}
+
+/// One file through `inspect`, within the memory budget for decoding: the header says how much
+/// a photo needs (and refuses a bomb) before any pixel is decoded.
+async fn clean(bytes: Vec<u8>) -> Result<Result<inspect::Processed, inspect::Refused>, AppError> {
+    let blocking = |e: tokio::task::JoinError| AppError::Internal(e.into());
+    let (bytes, needed) = tokio::task::spawn_blocking(move || {
+        let needed = inspect::memory_needed(&bytes);
+        (bytes, needed)
+    })
+    .await
+    .map_err(blocking)?;
+    let needed = match needed {
+        Ok(needed) => needed,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let mib = u32::try_from(needed.div_ceil(1024 * 1024)).unwrap_or(u32::MAX).min(DECODING_BUDGET_MIB);
+    let permit = if mib > 0 {
+        Some(DECODING.acquire_many(mib).await.map_err(|e| AppError::Internal(e.into()))?)
+    } else {
+        None
+    };
+    // The permit goes with the work: a request given up by its browser still holds its share
+    // until the decoding thread is done.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        inspect::process(&bytes)
+    })
+    .await
+    .map_err(blocking)
 }
 
 /// A file of a post, to members only. Photos show inline (they were re-encoded, so they are
@@ -444,6 +534,7 @@ async fn serve_file(
 pub async fn reply(
     State(state): State<AppState>,
     meta: RequestMeta,
+    csrf: CsrfToken,
     SignedIn(auth): SignedIn,
     Path((room_id, post_id)): Path<(String, String)>,
     form: Form,
@@ -451,16 +542,65 @@ pub async fn reply(
     let access = access(&state, &auth, &room_id).await?;
     let mut fields = form.clone();
     if form.get("category").is_empty() {
-        fields = Form::from_pairs([("category", "notice"), ("body", form.get("body"))]);
+        fields = Form::from_pairs([
+            ("category", "notice"),
+            ("body", form.get("body")),
+            ("idempotency_key", form.get("idempotency_key")),
+        ]);
     }
-    let post = parse_post(&fields, Some(post_id.clone())).map_err(|echo| {
-        AppError::BadRequest(echo.errors().first().map(|(_, m)| m.to_string()).unwrap_or_default())
-    })?;
+    let post = match parse_post(&fields, Some(post_id.clone())) {
+        Ok(post) => post,
+        Err(echo) => return reply_again(&state, &meta, &csrf, &auth, &access, &post_id, echo).await,
+    };
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.reply", "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "rooms/reply.html")]
+struct ReplyPage {
+    chrome: Chrome,
+    room_id: String,
+    post: PostItem,
+    form: FormState,
+    /// Errors of fields the reply page does not show (only a forged form has them).
+    other_errors: Vec<String>,
+    max_chars: usize,
+}
+
+/// A reply with an error comes back on a page of its own, under the post it answers, with
+/// what was typed. It shows the post: a read.
+async fn reply_again(
+    state: &AppState,
+    meta: &RequestMeta,
+    csrf: &CsrfToken,
+    auth: &Auth,
+    access: &RoomAccess,
+    post_id: &str,
+    form: FormState,
+) -> Result<Response, AppError> {
+    let post = state.store.post(access, post_id).await.map_err(not_allowed)?;
+    let room_id = access.room().id.clone();
+    let mut audit = auth.audit(meta, state.clock.now_ms(), "post.read", "post", post_id);
+    audit.detail = format!("room={room_id}");
+    state.store.append_audit(&audit).await?;
+    let page = ReplyPage {
+        chrome: Chrome::new("返信", csrf, Some(auth)),
+        room_id,
+        post: item(post, access.account_id(), vec![]),
+        other_errors: form
+            .errors()
+            .into_iter()
+            .filter(|(f, _)| *f != "body")
+            .map(|(_, m)| m.to_string())
+            .collect(),
+        form,
+        max_chars: MAX_POST_CHARS,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
 }
 
 pub async fn acknowledge(
@@ -529,6 +669,7 @@ struct EditPage {
     room_id: String,
     post_id: String,
     form: FormState,
+    max_chars: usize,
 }
 
 pub async fn edit_form(
@@ -548,8 +689,13 @@ pub async fn edit_form(
     audit.detail = format!("room={room_id}");
     state.store.append_audit(&audit).await?;
     let form = FormState::with([("body", post.text.as_str().to_string())]);
-    let page =
-        EditPage { chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)), room_id, post_id, form };
+    let page = EditPage {
+        chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)),
+        room_id,
+        post_id,
+        form,
+        max_chars: MAX_POST_CHARS,
+    };
     Ok(render(page)?.into_response())
 }
 
@@ -564,10 +710,13 @@ pub async fn edit(
     let access = access(&state, &auth, &room_id).await?;
     let mut echo = form.echo();
     let Some(text) = echo.take(PostText::parse("body", form.get("body"), false)) else {
-        let page =
-            EditPage {
-                chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)), room_id, post_id, form: echo
-            };
+        let page = EditPage {
+            chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)),
+            room_id,
+            post_id,
+            form: echo,
+            max_chars: MAX_POST_CHARS,
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     };
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.edit", "post", &post_id);
@@ -637,10 +786,15 @@ pub async fn vitals(
     Ok(render(page)?.into_response())
 }
 
-/// A member's request to add or remove someone, or to close the room (D6, D7).
+/// Longest 補足 of a request.
+const MAX_NOTE_CHARS: usize = 500;
+
+/// A member's request to add or remove someone, or to close the room (D6, D7). A mistake brings
+/// the request page back with what was typed and the reason beside the field.
 pub async fn request(
     State(state): State<AppState>,
     meta: RequestMeta,
+    csrf: CsrfToken,
     SignedIn(auth): SignedIn,
     Path(room_id): Path<String>,
     form: Form,
@@ -648,20 +802,32 @@ pub async fn request(
     let access = access(&state, &auth, &room_id).await?;
     let kind = RequestKind::from_code(form.get("kind"))
         .ok_or_else(|| AppError::BadRequest("依頼の種類を選択してください。".into()))?;
+    let mut echo = form.echo();
+    let again = |echo: FormState| async {
+        let page = request_page(&state, &meta, &csrf, &auth, &access, echo).await?;
+        Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
+    };
     let note = renraku_domain::text::normalize(form.get("note"));
-    if note.chars().count() > 500 {
-        return Err(AppError::BadRequest("補足は500文字以内にしてください。".into()));
+    if note.chars().count() > MAX_NOTE_CHARS {
+        echo.error(FieldError::new("note", format!("補足は{MAX_NOTE_CHARS}文字以内にしてください。")));
+    }
+    let closing_reason = match kind {
+        RequestKind::Close => {
+            let reason = ClosingReason::from_code(form.get("closing_reason"));
+            if reason.is_none() {
+                echo.error(FieldError::new("closing_reason", "終了の理由を選択してください。"));
+            }
+            reason
+        }
+        _ => None,
+    };
+    if echo.has_errors() {
+        return again(echo).await;
     }
     let request = NewRoomRequest {
         kind,
         target_account_id: (kind != RequestKind::Close).then(|| form.get("account_id").to_string()),
-        closing_reason: match kind {
-            RequestKind::Close => Some(
-                ClosingReason::from_code(form.get("closing_reason"))
-                    .ok_or_else(|| AppError::BadRequest("終了の理由を選択してください。".into()))?,
-            ),
-            _ => None,
-        },
+        closing_reason,
         note,
     };
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.request", "room_request", "");
@@ -673,10 +839,12 @@ pub async fn request(
         }
         Ok(_) => "requested",
         Err(StoreError::Taken(_)) => {
-            return Err(AppError::BadRequest("その利用者は既に参加しているか、参加していません。".into()));
+            echo.error(FieldError::new("account_id", "その利用者は既に参加しているか、参加していません。"));
+            return again(echo).await;
         }
         Err(StoreError::NotFound) => {
-            return Err(AppError::BadRequest("対象の利用者を選択してください。".into()));
+            echo.error(FieldError::new("account_id", "対象の利用者を選択してください。"));
+            return again(echo).await;
         }
         Err(e) => return Err(not_allowed(e)),
     };
@@ -781,6 +949,9 @@ struct RequestFormPage {
     candidates: Vec<(String, String)>,
     current: Vec<(String, String)>,
     closing_reasons: Vec<Choice>,
+    /// What was typed into the form that came back (its `kind` says which), and its errors.
+    form: FormState,
+    max_note_chars: usize,
 }
 
 /// The forms to ask for someone to be added or removed, or for the room to be closed.
@@ -792,16 +963,28 @@ pub async fn request_form(
     Path(room_id): Path<String>,
 ) -> Result<Response, AppError> {
     let access = access(&state, &auth, &room_id).await?;
+    Ok(render(request_page(&state, &meta, &csrf, &auth, &access, FormState::default()).await?)?
+        .into_response())
+}
+
+async fn request_page(
+    state: &AppState,
+    meta: &RequestMeta,
+    csrf: &CsrfToken,
+    auth: &Auth,
+    access: &RoomAccess,
+    form: FormState,
+) -> Result<RequestFormPage, AppError> {
     if !access.can_write() {
         return Err(not_allowed(StoreError::NotAllowed));
     }
+    let room = access.room();
     // The page names the patient (the room's name) and lists the care team: a read.
     state
         .store
-        .append_audit(&auth.audit(&meta, state.clock.now_ms(), "room.members_read", "room", &room_id))
+        .append_audit(&auth.audit(meta, state.clock.now_ms(), "room.members_read", "room", &room.id))
         .await?;
-    let room = access.room();
-    let current = current_members(&state, room).await?;
+    let current = current_members(state, room).await?;
     let candidates = state
         .store
         .accounts(&room.municipality_id, None)
@@ -814,15 +997,16 @@ pub async fn request_form(
         })
         .map(|a| (a.id.clone(), format!("{}（{}）", a.profile.name, a.profile.profession.label())))
         .collect();
-    let page = RequestFormPage {
-        chrome: Chrome::new(format!("{} への依頼", room.name), &csrf, Some(&auth)),
-        room_id,
+    Ok(RequestFormPage {
+        chrome: Chrome::new(format!("{} への依頼", room.name), csrf, Some(auth)),
+        room_id: room.id.clone(),
         candidates,
         current,
         closing_reasons: ClosingReason::ALL
             .iter()
             .map(|r| Choice { value: r.code(), label: r.label() })
             .collect(),
-    };
-    Ok(render(page)?.into_response())
+        form,
+        max_note_chars: MAX_NOTE_CHARS,
+    })
 }

@@ -68,9 +68,9 @@ async fn an_oversize_body_is_refused(app: TestApp) {
     let b = app.browser();
     let token = b.get("/login").await.csrf();
     let mut body = format!("_csrf={token}&login_id=").into_bytes();
-    body.extend(std::iter::repeat_n(b'a', 200 * 1024));
+    body.extend(std::iter::repeat_n(b'a', 300 * 1024));
     let page = b.post_raw("/login", body, "application/x-www-form-urlencoded").await.expect_status(413);
-    assert!(page.body.contains("送信された内容が大きすぎます"));
+    assert!(page.body.contains("送信された内容が大きすぎます（上限 256 KB）"), "{}", page.body);
 }
 
 async fn invalid_utf8_is_refused_not_mangled(app: TestApp) {

@@ -220,6 +220,21 @@ impl TestApp {
         Browser { client, base: self.base.clone() }
     }
 
+    /// The files under this instance's attachment folder (empty when files go elsewhere).
+    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() { walk(&path, out) } else { out.push(path) }
+            }
+        }
+        let mut out = vec![];
+        if let Some(dir) = &self._files {
+            walk(dir.path(), &mut out);
+        }
+        out
+    }
+
     pub fn store(&self) -> &dyn Store {
         self.state.store.as_ref()
     }

@@ -10,5 +10,6 @@ mod bad_input;
 mod browser;
 mod careplan;
 mod ops;
+mod posting;
 mod rooms;
 mod sign_in;

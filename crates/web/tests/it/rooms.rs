@@ -28,7 +28,7 @@ pub(crate) struct Team {
     pub(crate) a: Browser,
     pub(crate) b: Browser,
     c: Browser,
-    b_account: String,
+    pub(crate) b_account: String,
 }
 
 pub const PATIENT: &[(&str, &str)] = &[
@@ -102,7 +102,7 @@ pub(crate) async fn post(b: &Browser, room: &str, fields: &[(&str, &str)]) -> Pa
     b.submit(&path, &format!("{path}/posts"), fields).await
 }
 
-fn post_ids(page: &Page) -> Vec<String> {
+pub(crate) fn post_ids(page: &Page) -> Vec<String> {
     page.body.split("id=\"post-").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
 }
 
@@ -654,14 +654,15 @@ async fn a_mention_tells_the_member_it_is_for_them(app: TestApp) {
     assert!(!t.b.get("/rooms").await.body.contains("あなた宛 1"), "read, so no longer counted");
     let c = app.store().identity_by_login("member_c").await.unwrap().unwrap();
     let c_account = app.store().accounts_of_identity(&c.id).await.unwrap().remove(0).id;
-    post(&t.a, room, &[("category", "notice"), ("body", "x"), ("mention", &c_account)])
+    let refused = post(&t.a, room, &[("category", "notice"), ("body", "x"), ("mention", &c_account)])
         .await
-        .expect_status(404);
+        .expect_status(422);
+    assert!(refused.body.contains("今はこの部屋の参加者でない人"), "{}", refused.body);
 }
 
 /// A real JPEG (8-bit, 40 × 20) with an APP1 Exif segment that says "rotate 90°" and carries a
 /// GPS position, as phones write them.
-fn jpeg_with_gps() -> Vec<u8> {
+pub(crate) fn jpeg_with_gps() -> Vec<u8> {
     let img = image::RgbImage::from_fn(40, 20, |x, _| {
         if x < 20 { image::Rgb([200, 30, 30]) } else { image::Rgb([30, 30, 200]) }
     });
