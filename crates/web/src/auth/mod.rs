@@ -37,6 +37,13 @@ pub const SECOND_FACTOR_THROTTLE: ThrottlePolicy =
     ThrottlePolicy { max_failures: 5, window_ms: 86_400_000, lock_ms: 900_000 };
 
 /// The throttle key of an identity's second factor.
+/// The throttle key of a login ID (already normalised), whether or not it exists. Wrong
+/// passwords count against it wherever a password is checked: at sign-in and when a signed-in
+/// person confirms their current password.
+pub fn login_key(login: &str) -> String {
+    format!("login:{login}")
+}
+
 pub fn second_factor_key(identity_id: &str) -> String {
     format!("second_factor:{identity_id}")
 }

@@ -115,7 +115,7 @@ pub async fn submit(
     if echo.has_errors() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, login_page(&csrf, echo, "", "")?).into_response());
     }
-    let (login_key, address_key) = (format!("login:{login}"), format!("ip:{}", meta.ip));
+    let (login_key, address_key) = (auth::login_key(&login), format!("ip:{}", meta.ip));
 
     let identity = state.store.identity_by_login(&login).await?;
     let account = match &identity {

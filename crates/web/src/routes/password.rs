@@ -10,7 +10,7 @@ use renraku_domain::password::PasswordPolicy;
 
 use super::onboarding::check_new_password;
 use crate::AppState;
-use crate::auth::{AuthRedirect, Partial, RequestMeta, password};
+use crate::auth::{self, AuthRedirect, LOGIN_THROTTLE, Partial, RequestMeta, password};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
@@ -71,9 +71,36 @@ pub async fn change(
     }
     let policy = policy_of(&state, &auth.identity.id).await?;
     let mut echo = form.echo();
-    let current_ok = password::verify(auth.identity.password_hash.clone(), form.get("password")).await?;
-    if !current_ok {
+    // Someone holding a stolen session must not be able to guess the password here either: the
+    // check counts against the same lock as sign-in, before the password is checked.
+    let now = state.clock.now_ms();
+    let login_key = auth::login_key(auth.identity.login_id.as_str());
+    let attempt = state.store.claim_attempt(&login_key, now, &LOGIN_THROTTLE).await?;
+    if !attempt.allowed {
+        echo.error(FieldError::new(
+            "password",
+            "パスワードの誤りが続いたため、15分ほど確認できません。時間をおいてからもう一度お試しください。",
+        ));
+        let mut audit = auth.audit(&meta, now, "auth.password_changed", "identity", &auth.identity.id);
+        audit.outcome = "locked".into();
+        state.store.append_audit(&audit).await?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, render(page(&csrf, &auth, echo, policy))?).into_response());
+    }
+    let current_ok = match password::verify(auth.identity.password_hash.clone(), form.get("password")).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
+            return Err(e);
+        }
+    };
+    if current_ok {
+        state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
+    } else {
         echo.error(FieldError::new("password", "現在のパスワードが正しくありません。"));
+        let mut audit = auth.audit(&meta, now, "auth.password_changed", "identity", &auth.identity.id);
+        audit.outcome = "failure".into();
+        audit.detail = "current_password".into();
+        state.store.append_audit(&audit).await?;
     }
     let new = check_new_password(&form, &mut echo, &policy, auth.identity.login_id.as_str());
     if new.as_deref().is_some_and(|n| n == password::normalize_password(form.get("password"))) {
@@ -84,7 +111,6 @@ pub async fn change(
             (StatusCode::UNPROCESSABLE_ENTITY, render(page(&csrf, &auth, echo, policy))?).into_response()
         );
     };
-    let now = state.clock.now_ms();
     let hash = password::hash(&new).await?;
     let audit = auth.audit(&meta, now, "auth.password_changed", "identity", &auth.identity.id);
     state.store.set_password(&auth.identity.id, &hash, now, &audit).await?;

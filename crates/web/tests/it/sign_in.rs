@@ -19,6 +19,7 @@ both!(
     an_old_activation_link_cannot_take_over_an_account,
     parallel_wrong_passwords_are_checked_at_most_five_times,
     common_passwords_are_refused_wherever_a_password_is_chosen,
+    the_current_password_cannot_be_guessed_from_a_signed_in_session,
 );
 
 #[tokio::test]
@@ -578,4 +579,52 @@ async fn common_passwords_are_refused_wherever_a_password_is_chosen(app: TestApp
         .expect_status(422);
     assert!(page.body.contains(COMMON), "{}", page.body);
     assert!(app.store().identity_by_login("nurse01").await.unwrap().unwrap().password_hash.is_none());
+}
+
+/// Someone who has taken over a signed-in session cannot guess the person's password on the
+/// password page: wrong current passwords count against the sign-in lock of the login ID.
+async fn the_current_password_cannot_be_guessed_from_a_signed_in_session(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let attempt = |current: &'static str| {
+        let admin = &admin;
+        async move {
+            admin
+                .submit(
+                    "/password",
+                    "/password",
+                    &[
+                        ("password", current),
+                        ("new_password", "Kawasemi-Sora-2026"),
+                        ("new_password_confirm", "Kawasemi-Sora-2026"),
+                    ],
+                )
+                .await
+        }
+    };
+    for i in 0..5 {
+        let page =
+            attempt(if i % 2 == 0 { "Guess-pass-2026" } else { "Admin-pass-2025" }).await.expect_status(422);
+        assert!(page.body.contains("現在のパスワードが正しくありません"), "{}", page.body);
+    }
+    let locked = attempt("Admin-pass-2026").await.expect_status(429);
+    assert!(locked.body.contains("15分ほど確認できません"), "{}", locked.body);
+    let identity = app.store().identity_by_login("admin01").await.unwrap().unwrap();
+    assert!(
+        renraku_web::auth::password::verify(identity.password_hash, "Admin-pass-2026").await.unwrap(),
+        "the password was not changed"
+    );
+    let entries = app.store().audit_chain(&identity_chain(&app, "admin01").await).await.unwrap();
+    let changes: Vec<_> = entries
+        .iter()
+        .filter(|e| e.facts.action == "auth.password_changed")
+        .map(|e| e.facts.outcome.as_str())
+        .collect();
+    assert_eq!(changes, ["failure", "failure", "failure", "failure", "failure", "locked"]);
+}
+
+async fn identity_chain(app: &TestApp, login: &str) -> String {
+    let identity = app.store().identity_by_login(login).await.unwrap().unwrap();
+    let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
+    account.municipality_id.unwrap()
 }
