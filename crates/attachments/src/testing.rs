@@ -107,3 +107,18 @@ pub fn jpeg_bomb(width: u16, height: u16) -> anyhow::Result<Vec<u8>> {
     out[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
     Ok(out)
 }
+
+/// As [`jpeg_bomb`], its frame header made progressive (SOF2), with the colour at full
+/// resolution (4:4:4) or halved both ways (4:2:0, `halved`). Only the header is meant: the
+/// decoder would allocate for every coefficient before finding the data short.
+pub fn progressive_jpeg_bomb(width: u16, height: u16, halved: bool) -> anyhow::Result<Vec<u8>> {
+    let mut out = jpeg_bomb(width, height)?;
+    let sof = out.windows(2).position(|w| w == [0xFF, 0xC0]).context("no SOF0 in the JPEG")?;
+    out[sof + 1] = 0xC2;
+    if halved {
+        // The first component's sampling byte: after marker (2), length (2), precision (1),
+        // height (2), width (2), count (1) and its id (1).
+        out[sof + 11] = 0x22;
+    }
+    Ok(out)
+}
