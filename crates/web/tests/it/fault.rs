@@ -14,15 +14,21 @@ pub struct AnswerLost {
     inner: Arc<dyn Store>,
     /// The next `create_post` writes, then fails as if the connection went away.
     armed: AtomicBool,
+    /// The next `create_post` fails the same way without writing (gone before COMMIT).
+    unwritten: AtomicBool,
 }
 
 impl AnswerLost {
     pub fn new(inner: Arc<dyn Store>) -> Self {
-        Self { inner, armed: AtomicBool::new(false) }
+        Self { inner, armed: AtomicBool::new(false), unwritten: AtomicBool::new(false) }
     }
 
     pub fn lose_the_next_post_answer(&self) {
         self.armed.store(true, Ordering::SeqCst);
+    }
+
+    pub fn lose_the_next_post_unwritten(&self) {
+        self.unwritten.store(true, Ordering::SeqCst);
     }
 }
 
@@ -34,6 +40,9 @@ impl Store for AnswerLost {
         post: &NewPost,
         audit: &AuditDraft,
     ) -> StoreResult<PostView> {
+        if self.unwritten.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Other(anyhow::anyhow!("connection closed before COMMIT")));
+        }
         let written = self.inner.create_post(access, post, audit).await?;
         if self.armed.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Other(anyhow::anyhow!(
@@ -447,6 +456,10 @@ impl Store for AnswerLost {
 
     async fn post_versions(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<PostVersion>> {
         self.inner.post_versions(access, post_id).await
+    }
+
+    async fn attachment_keys(&self) -> StoreResult<Vec<String>> {
+        self.inner.attachment_keys().await
     }
 
     async fn changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool> {

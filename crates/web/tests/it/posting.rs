@@ -299,6 +299,60 @@ async fn a_post_whose_answer_was_lost_keeps_its_photo(backend: Backend) {
     assert_eq!(app.stored_files().len(), before + 2, "the photo and its thumbnail, once");
 }
 
+/// A post whose write failed before COMMIT, with the same unknown outcome, keeps its files too
+/// (the server cannot tell); once nothing refers to them for a day, the sweep removes them, and
+/// only them.
+async fn files_no_post_refers_to_are_swept_after_a_day(backend: Backend) {
+    use renraku_web::orphans::{ORPHAN_GRACE, sweep};
+    let mut fault = None;
+    let wrap = |store| {
+        let lost = Arc::new(crate::fault::AnswerLost::new(store));
+        fault = Some(lost.clone());
+        lost as Arc<dyn renraku_store::Store>
+    };
+    let Some(app) = TestApp::spawn_wrapped(backend, wrap).await else { return };
+    let fault = fault.unwrap();
+    let t = team(&app).await;
+    let room = &t.room;
+    let fields = [("category", "skin"), ("body", "仙骨部の写真です")];
+    multipart(&t.a, room, &fields, vec![("IMG_0008.JPG", jpeg_with_gps())])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let kept = app.stored_files();
+    assert_eq!(kept.len(), 2, "the photo and its thumbnail");
+    fault.lose_the_next_post_unwritten();
+    let failed = multipart(&t.a, room, &fields, vec![("IMG_0009.JPG", jpeg_with_gps())]).await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    assert_eq!(post_ids(&timeline(&t.a, room).await).len(), 1, "not written");
+    assert_eq!(app.stored_files().len(), 4, "its files are kept: the outcome was unknown");
+    let (store, blobs) = (app.state.store.as_ref(), app.state.blobs.as_ref());
+    let now = std::time::SystemTime::now();
+    assert_eq!(sweep(store, blobs, now, ORPHAN_GRACE).await.unwrap(), 0, "too young to tell");
+    assert_eq!(app.stored_files().len(), 4);
+    let tomorrow = now + ORPHAN_GRACE + std::time::Duration::from_secs(60);
+    assert_eq!(sweep(store, blobs, tomorrow, ORPHAN_GRACE).await.unwrap(), 2);
+    assert_eq!(app.stored_files(), kept, "only the files no post refers to are gone");
+    let page = timeline(&t.b, room).await;
+    let photo = between(&page.body, &format!("/rooms/{room}/files/"), "\"").to_string();
+    let r = t.b.client.get(format!("{}/rooms/{room}/files/{photo}", t.b.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(sweep(store, blobs, tomorrow, ORPHAN_GRACE).await.unwrap(), 0);
+}
+
+mod files_no_post_refers_to_are_swept_after_a_day {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::files_no_post_refers_to_are_swept_after_a_day(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::files_no_post_refers_to_are_swept_after_a_day(Backend::Postgres).await;
+    }
+}
+
 mod a_post_whose_answer_was_lost_keeps_its_photo {
     use super::*;
 
