@@ -519,4 +519,14 @@ async fn files_of_a_failed_post_leave_the_bucket_too() {
         .expect_redirect(&format!("/admin/rooms/{room}"));
     multipart(&t.a, room, &fields, vec![("IMG_0006.JPG", jpeg_with_gps())]).await.expect_status(422);
     assert_eq!(objects().await, 2, "nothing left of the post that failed");
+    // The sweep lists the bucket: a file nothing refers to goes once a day old, the post's stay.
+    use renraku_web::orphans::{ORPHAN_GRACE, sweep};
+    app.state.blobs.put("left-behind", b"photo").await.unwrap();
+    assert_eq!(objects().await, 3);
+    let tomorrow = std::time::SystemTime::now() + ORPHAN_GRACE + std::time::Duration::from_secs(60);
+    assert_eq!(sweep(app.store(), app.state.blobs.as_ref(), tomorrow, ORPHAN_GRACE).await.unwrap(), 1);
+    assert_eq!(objects().await, 2);
+    let page = timeline(&t.a, room).await;
+    let photo = between(&page.body, &format!("/rooms/{room}/files/"), "\"").to_string();
+    t.a.get(&format!("/rooms/{room}/files/{photo}")).await.expect_status(200);
 }
