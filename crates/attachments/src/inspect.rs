@@ -393,6 +393,18 @@ mod tests {
         assert_eq!(refused, Refused::TooMuchMemory { needed_mb: 353 });
         assert_eq!(process(&progressive).unwrap_err(), refused);
         assert!(refused.to_string().contains("上限（160 MB）"), "{refused}");
+        // A real one, made of a single DC scan, is read the same way, and decodes.
+        let real = crate::testing::progressive_jpeg(7_200, 5_400);
+        assert!(real.len() < 300 * 1024, "{} bytes", real.len());
+        assert_eq!(memory_needed(&real).unwrap_err(), refused);
+        let small = process(&crate::testing::progressive_jpeg(64, 48)).unwrap();
+        assert_eq!((small.width, small.height), (64, 48));
+        let grey = image::load_from_memory(&small.content).unwrap().to_rgb8();
+        assert!(
+            grey.pixels().all(|p| p.0.iter().all(|&c| c.abs_diff(128) <= 2)),
+            "{:?}",
+            grey.get_pixel(0, 0)
+        );
         // A smaller progressive photo is fine (12 megapixels, 4:2:0, as a camera makes them).
         let camera = crate::testing::progressive_jpeg_bomb(4_000, 3_000, true).unwrap();
         assert!(memory_needed(&camera).unwrap() <= DECODING_BUDGET_BYTES);
