@@ -20,6 +20,9 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes a file (one stored for a post that was then not written); a missing file is
     /// not an error.
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
+    /// Every stored file's key, with when it was written (for the sweep of files no attachment
+    /// refers to). Temporary files of an unfinished write are not listed.
+    async fn list(&self) -> anyhow::Result<Vec<(String, std::time::SystemTime)>>;
 }
 
 /// Makes rustls on ring the process's cryptography for outgoing HTTPS (object storage; every
@@ -119,6 +122,25 @@ impl BlobStore for EncryptedDir {
             _ => Ok(()),
         }
     }
+
+    async fn list(&self) -> anyhow::Result<Vec<(String, std::time::SystemTime)>> {
+        let mut out = vec![];
+        let mut folders = tokio::fs::read_dir(&self.dir).await?;
+        while let Some(folder) = folders.next_entry().await? {
+            if !folder.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut files = tokio::fs::read_dir(folder.path()).await?;
+            while let Some(file) = files.next_entry().await? {
+                let name = file.file_name().to_string_lossy().into_owned();
+                // `.tmp` and anything else that is not one of our keys.
+                if check_key(&name).is_ok() && file.file_type().await?.is_file() {
+                    out.push((name, file.metadata().await?.modified()?));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// Where an S3-compatible bucket is and how to sign in to it. Empty values fall back to the
@@ -199,6 +221,26 @@ impl BlobStore for S3Bucket {
             Err(e) => Err(e).context("cannot delete the file from the bucket"),
         }
     }
+
+    async fn list(&self) -> anyhow::Result<Vec<(String, std::time::SystemTime)>> {
+        use object_store::ObjectStore as _;
+        let prefix = if self.prefix.is_empty() {
+            None
+        } else {
+            Some(object_store::path::Path::parse(&self.prefix).context("invalid object name")?)
+        };
+        // Keys are flat under the prefix: one level, every page of it.
+        let listing =
+            self.store.list_with_delimiter(prefix.as_ref()).await.context("cannot list the bucket")?;
+        Ok(listing
+            .objects
+            .into_iter()
+            .filter_map(|o| {
+                let key = o.location.filename()?.to_string();
+                check_key(&key).is_ok().then(|| (key, std::time::SystemTime::from(o.last_modified)))
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +267,11 @@ mod tests {
         assert!(!dir.path().join("ab").join("abc-2").exists());
         store.delete("abc-2").await.unwrap();
         assert!(store.delete("../x").await.is_err());
+        // What is stored can be listed, with when it was written; temporary files are not.
+        std::fs::write(dir.path().join("ab").join("abc-3.tmp"), b"half").unwrap();
+        let listed = store.list().await.unwrap();
+        assert_eq!(listed.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["abc-1"]);
+        assert!(listed[0].1.elapsed().unwrap() < std::time::Duration::from_secs(60));
     }
 
     #[tokio::test]

@@ -16,6 +16,10 @@ pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_PIXELS: u64 = 40_000_000;
 /// Most bytes the decoded pixels of one photo may take (40 megapixels of 8-bit RGBA).
 pub const MAX_DECODED_BYTES: u64 = MAX_PIXELS * 4;
+/// Most memory processing one photo may take (the decoded pixels, a progressive JPEG's
+/// coefficients, the stored copy): the server decodes photos within this budget, so a photo
+/// that needs more is refused from its header, never run.
+pub const DECODING_BUDGET_BYTES: u64 = 160 * 1024 * 1024;
 /// Longest side of a stored photo; larger ones are scaled down (a 4K screen's width).
 pub const STORED_SIDE: u32 = 2560;
 /// Longest side of a thumbnail.
@@ -78,6 +82,11 @@ pub enum Refused {
         MAX_PIXELS / 10_000
     )]
     TooManyPixels,
+    #[error(
+        "この写真は読み込みに約{needed_mb} MB のメモリが必要で、上限（{} MB）を超えます。プログレッシブ形式の JPEG は特に多く必要です。縮小するか、通常の JPEG で保存し直してから添付してください。",
+        DECODING_BUDGET_BYTES / 1024 / 1024
+    )]
+    TooMuchMemory { needed_mb: u64 },
     #[error("写真を読み取れませんでした（壊れているか、大きすぎます）。")]
     BrokenImage,
 }
@@ -112,16 +121,23 @@ fn kind_of(bytes: &[u8]) -> Result<Option<ImageFormat>, Refused> {
 }
 
 /// How much memory processing `bytes` will take at most, read from the header alone (no pixel
-/// is decoded); the file is refused here if it is not a photo or PDF, or has too many pixels.
-/// Cheap: call it first, and process the file when the memory is available.
+/// is decoded); the file is refused here if it is not a photo or PDF, has too many pixels, or
+/// needs more than [`DECODING_BUDGET_BYTES`]. Cheap: call it first, and process the file when
+/// the memory is available.
 pub fn memory_needed(bytes: &[u8]) -> Result<u64, Refused> {
     let Some(format) = kind_of(bytes)? else { return Ok(0) };
     let decoder = decoder(bytes, format)?;
-    // Progressive JPEGs keep every coefficient until the last scan: as much again.
-    let coefficients =
-        if format == ImageFormat::Jpeg && progressive(bytes) { decoder.total_bytes() } else { 0 };
+    let coefficients = if format == ImageFormat::Jpeg {
+        coefficient_bytes(&frame(bytes).ok_or(Refused::BrokenImage)?)
+    } else {
+        0
+    };
     let stored = u64::from(STORED_SIDE) * u64::from(STORED_SIDE) * 3;
-    Ok(decoder.total_bytes() + coefficients + stored)
+    let needed = decoder.total_bytes() + coefficients + stored;
+    if needed > DECODING_BUDGET_BYTES {
+        return Err(Refused::TooMuchMemory { needed_mb: needed.div_ceil(1024 * 1024) });
+    }
+    Ok(needed)
 }
 
 /// Checks and cleans one upload. CPU-heavy for photos: call it off the async runtime, after
@@ -131,7 +147,11 @@ pub fn process(bytes: &[u8]) -> Result<Processed, Refused> {
         None => {
             Ok(Processed { kind: Kind::Pdf, content: bytes.to_vec(), thumbnail: None, width: 0, height: 0 })
         }
-        Some(format) => photo(bytes, format),
+        Some(format) => {
+            // The budget holds whoever calls: the header is read again (it costs nothing).
+            memory_needed(bytes)?;
+            photo(bytes, format)
+        }
     }
 }
 
@@ -158,22 +178,69 @@ fn decoder(bytes: &[u8], format: ImageFormat) -> Result<impl ImageDecoder + '_, 
     Ok(decoder)
 }
 
-/// Whether a JPEG's frame is progressive (SOF2 or another progressive SOF), from its segments.
-fn progressive(bytes: &[u8]) -> bool {
+/// What a JPEG's frame header (SOF) says: whether it is progressive, its size, and each
+/// component's sampling factors (horizontal, vertical).
+#[derive(Debug, PartialEq, Eq)]
+struct Frame {
+    progressive: bool,
+    width: u64,
+    height: u64,
+    sampling: Vec<(u64, u64)>,
+}
+
+/// Reads the frame header of a JPEG, walking its segments; `None` if there is none before the
+/// first scan.
+fn frame(bytes: &[u8]) -> Option<Frame> {
     let mut i = 2;
     while i + 4 <= bytes.len() {
         if bytes[i] != 0xFF {
-            return false;
+            return None;
         }
         let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
         match marker {
-            0xFF => i += 1,
-            0xC2 | 0xC6 | 0xCA | 0xCE => return true,
-            0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xDA => return false,
-            _ => i += 2 + usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]])),
+            // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                // Length (2), precision (1), height (2), width (2), count (1), then 3 bytes a
+                // component: id, sampling (h << 4 | v), table.
+                let sof = bytes.get(i + 4..i + 2 + length)?;
+                let count = usize::from(*sof.get(5)?);
+                let sampling = (0..count)
+                    .map(|c| sof.get(7 + 3 * c).map(|s| (u64::from(s >> 4), u64::from(s & 0x0F))))
+                    .collect::<Option<Vec<_>>>()?;
+                return Some(Frame {
+                    progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
+                    height: u64::from(u16::from_be_bytes([sof[1], sof[2]])),
+                    width: u64::from(u16::from_be_bytes([sof[3], sof[4]])),
+                    sampling,
+                });
+            }
+            0xDA | 0xD9 => return None,
+            _ => i += 2 + length,
         }
     }
-    false
+    None
+}
+
+/// The memory a progressive JPEG's coefficients take until its last scan: the decoder keeps
+/// every block of every component, 64 coefficients of 2 bytes each, whatever the output colour
+/// (so 4 components for CMYK). A baseline JPEG is decoded a row of blocks at a time: nothing.
+fn coefficient_bytes(frame: &Frame) -> u64 {
+    if !frame.progressive {
+        return 0;
+    }
+    let h_max = frame.sampling.iter().map(|s| s.0).max().unwrap_or(1).max(1);
+    let v_max = frame.sampling.iter().map(|s| s.1).max().unwrap_or(1).max(1);
+    frame
+        .sampling
+        .iter()
+        // Blocks are counted by whole MCUs (a component sampled h × v has h × v blocks in each).
+        .map(|&(h, v)| frame.width.div_ceil(8 * h_max) * frame.height.div_ceil(8 * v_max) * h * v * 64 * 2)
+        .sum()
 }
 
 fn photo(bytes: &[u8], format: ImageFormat) -> Result<Processed, Refused> {
@@ -301,12 +368,46 @@ mod tests {
         assert_eq!(memory_needed(b"%PDF-1.7\n...").unwrap(), 0);
         let bomb = crate::testing::png_bomb(6_000, 6_000).unwrap();
         assert_eq!(memory_needed(&bomb).unwrap(), 6_000 * 6_000 * 3 + stored);
-        // A progressive JPEG keeps its coefficients too.
-        let mut jpeg = crate::testing::jpeg_bomb(16, 16).unwrap();
+        // A progressive JPEG keeps its coefficients too: 2 bytes a sample of each component.
+        let jpeg = crate::testing::jpeg_bomb(16, 16).unwrap();
         assert_eq!(memory_needed(&jpeg).unwrap(), 16 * 16 * 3 + stored);
-        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
-        jpeg[sof + 1] = 0xC2;
-        assert_eq!(memory_needed(&jpeg).unwrap(), 2 * 16 * 16 * 3 + stored);
+        let progressive = crate::testing::progressive_jpeg_bomb(16, 16, false).unwrap();
+        assert_eq!(memory_needed(&progressive).unwrap(), 16 * 16 * 3 + 16 * 16 * 3 * 2 + stored);
+        // With the colour halved both ways (4:2:0), the chroma takes a quarter.
+        let half = crate::testing::progressive_jpeg_bomb(32, 32, true).unwrap();
+        let frame = frame(&half).unwrap();
+        assert_eq!((frame.progressive, frame.width, frame.height), (true, 32, 32));
+        assert_eq!(frame.sampling, [(2, 2), (1, 1), (1, 1)]);
+        assert_eq!(coefficient_bytes(&frame), 32 * 32 * 2 + 2 * 16 * 16 * 2);
+    }
+
+    #[test]
+    fn a_photo_that_needs_more_than_the_budget_is_refused() {
+        // 39 megapixels, under the pixel limit: 117 MB decoded, fine as a baseline JPEG...
+        let baseline = crate::testing::jpeg_bomb(7_200, 5_400).unwrap();
+        let needed = memory_needed(&baseline).unwrap();
+        assert!(needed <= DECODING_BUDGET_BYTES, "{needed}");
+        // ...but progressive it needs 233 MB more for its coefficients: refused from the header.
+        let progressive = crate::testing::progressive_jpeg_bomb(7_200, 5_400, false).unwrap();
+        let refused = memory_needed(&progressive).unwrap_err();
+        assert_eq!(refused, Refused::TooMuchMemory { needed_mb: 353 });
+        assert_eq!(process(&progressive).unwrap_err(), refused);
+        assert!(refused.to_string().contains("上限（160 MB）"), "{refused}");
+        // A real one, made of a single DC scan, is read the same way, and decodes.
+        let real = crate::testing::progressive_jpeg(7_200, 5_400);
+        assert!(real.len() < 300 * 1024, "{} bytes", real.len());
+        assert_eq!(memory_needed(&real).unwrap_err(), refused);
+        let small = process(&crate::testing::progressive_jpeg(64, 48)).unwrap();
+        assert_eq!((small.width, small.height), (64, 48));
+        let grey = image::load_from_memory(&small.content).unwrap().to_rgb8();
+        assert!(
+            grey.pixels().all(|p| p.0.iter().all(|&c| c.abs_diff(128) <= 2)),
+            "{:?}",
+            grey.get_pixel(0, 0)
+        );
+        // A smaller progressive photo is fine (12 megapixels, 4:2:0, as a camera makes them).
+        let camera = crate::testing::progressive_jpeg_bomb(4_000, 3_000, true).unwrap();
+        assert!(memory_needed(&camera).unwrap() <= DECODING_BUDGET_BYTES);
     }
 
     #[test]

@@ -107,3 +107,48 @@ pub fn jpeg_bomb(width: u16, height: u16) -> anyhow::Result<Vec<u8>> {
     out[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
     Ok(out)
 }
+
+/// As [`jpeg_bomb`], its frame header made progressive (SOF2), with the colour at full
+/// resolution (4:4:4) or halved both ways (4:2:0, `halved`). Only the header is meant: the
+/// decoder would allocate for every coefficient before finding the data short.
+pub fn progressive_jpeg_bomb(width: u16, height: u16, halved: bool) -> anyhow::Result<Vec<u8>> {
+    let mut out = jpeg_bomb(width, height)?;
+    let sof = out.windows(2).position(|w| w == [0xFF, 0xC0]).context("no SOF0 in the JPEG")?;
+    out[sof + 1] = 0xC2;
+    if halved {
+        // The first component's sampling byte: after marker (2), length (2), precision (1),
+        // height (2), width (2), count (1) and its id (1).
+        out[sof + 11] = 0x22;
+    }
+    Ok(out)
+}
+
+/// A real progressive JPEG (SOF2) of `width` × `height` in one grey, three components at full
+/// resolution (4:4:4), with a single DC scan: every block's value is coded in one bit, so 39
+/// megapixels fit in about 230 KB, while a decoder keeps 2 bytes a sample for its coefficients.
+pub fn progressive_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8];
+    // One quantisation table of ones.
+    out.extend_from_slice(&[0xFF, 0xDB, 0, 67, 0x00]);
+    out.extend_from_slice(&[1; 64]);
+    // The frame: progressive, 8 bits, three components sampled 1 × 1, table 0.
+    out.extend_from_slice(&[0xFF, 0xC2, 0, 17, 8]);
+    out.extend_from_slice(&height.to_be_bytes());
+    out.extend_from_slice(&width.to_be_bytes());
+    out.extend_from_slice(&[3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0]);
+    // A DC Huffman table with one code, "0", for difference category 0 (no change).
+    out.extend_from_slice(&[0xFF, 0xC4, 0, 20, 0x00, 1]);
+    out.extend_from_slice(&[0; 15]);
+    out.push(0);
+    // The first DC scan of all three components, interleaved: one MCU is one block of each.
+    out.extend_from_slice(&[0xFF, 0xDA, 0, 12, 3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 0, 0x00]);
+    let blocks = u64::from(width).div_ceil(8) * u64::from(height).div_ceil(8) * 3;
+    let bits = blocks as usize;
+    out.extend(std::iter::repeat_n(0u8, bits / 8));
+    if !bits.is_multiple_of(8) {
+        // The last byte's unused bits are ones.
+        out.push(0xFF >> (bits % 8));
+    }
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    out
+}

@@ -969,6 +969,17 @@ impl SqlStore {
         attachment_from(&row)
     }
 
+    pub(crate) async fn rooms_attachment_keys(&self) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT content_key AS k FROM attachments UNION ALL \
+             SELECT thumb_key AS k FROM attachments WHERE thumb_key IS NOT NULL",
+        )
+        .fetch_all(self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(|row| get::<String>(row, "k")).collect()
+    }
+
     pub(crate) async fn rooms_changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM posts p WHERE p.room_id = $1 AND (p.created_at_ms >= $2 OR p.edited_at_ms >= $2 \

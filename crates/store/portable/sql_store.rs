@@ -1483,6 +1483,10 @@ impl Store for SqlStore {
         self.rooms_attachment(access, attachment_id).await
     }
 
+    async fn attachment_keys(&self) -> StoreResult<Vec<String>> {
+        self.rooms_attachment_keys().await
+    }
+
     async fn changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool> {
         self.rooms_changed_since(access, since_ms).await
     }

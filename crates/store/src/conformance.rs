@@ -1025,6 +1025,10 @@ pub async fn attachments_belong_to_their_post_and_room(store: &dyn Store) {
     ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), "post.delete")).await);
     assert!(matches!(store.attachment(&b_access, &photo.id).await, Err(StoreError::NotFound)));
     assert!(ok(store.post(&b_access, &p.id).await).attachments.is_empty());
+    // The files stay referred to (a deleted post's files are kept like its row).
+    let mut keys = ok(store.attachment_keys().await);
+    keys.sort();
+    assert_eq!(keys, ["blob-1", "blob-1-thumb"]);
 }
 
 pub async fn a_form_sent_twice_writes_one_post(store: &dyn Store) {

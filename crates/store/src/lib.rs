@@ -300,6 +300,9 @@ pub trait Store: Send + Sync + 'static {
     async fn post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView>;
     /// An attachment of a live post of this room.
     async fn attachment(&self, access: &RoomAccess, attachment_id: &str) -> StoreResult<Attachment>;
+    /// Every file key (content and thumbnail) an attachment refers to, of any post, deleted or
+    /// not: what the sweep of unreferenced files must keep.
+    async fn attachment_keys(&self) -> StoreResult<Vec<String>>;
     async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>>;
     /// A view of posts: the reader's receipts (members only; oversight reads leave none) and the
     /// audit entry of the read, in one transaction (one write per page view). Returns how many

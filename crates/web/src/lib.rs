@@ -18,6 +18,7 @@ mod events;
 pub mod forms;
 mod links;
 mod metrics;
+pub mod orphans;
 mod routes;
 mod secrets;
 mod server;

@@ -50,9 +50,10 @@ fn not_allowed(e: StoreError) -> AppError {
 
 const LEFT_THE_ROOM: &str = "お知らせする相手に、今はこの部屋の参加者でない人（部屋を離れた人）が含まれています。相手を選び直して、もう一度投稿してください。";
 
-/// Memory for decoding photos at the same time, in MiB: the largest photo accepted alone, or
-/// several smaller ones together (a 12-megapixel photo needs about 55 MiB).
-const DECODING_BUDGET_MIB: u32 = 160;
+/// Memory for decoding photos at the same time, in MiB: the largest photo accepted alone (one
+/// that needs more is refused from its header), or several smaller ones together (a
+/// 12-megapixel photo needs about 55 MiB).
+const DECODING_BUDGET_MIB: u32 = (inspect::DECODING_BUDGET_BYTES / 1024 / 1024) as u32;
 static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODING_BUDGET_MIB as usize);
 
 /// The one-time key a post form carries (see [`NewPost::idempotency_key`]); a malformed one is
@@ -362,7 +363,12 @@ pub async fn create(
         // Files of a form sent again are not the post's: the first sending's are.
         Ok(written) => discard(&state, &post.attachments, &written.attachments).await,
         Err(e) => {
-            discard(&state, &post.attachments, &[]).await;
+            // Only a refusal says nothing was written. Any other error may have come after the
+            // commit (the database gone at COMMIT): the post may exist and hold these files, so
+            // they stay; the form sent again finds that post by its key and removes its own.
+            if refused(&e) {
+                discard(&state, &post.attachments, &[]).await;
+            }
             if matches!(e, StoreError::NotMember) {
                 let mut echo = upload.form.echo();
                 echo.error(FieldError::new("mention", LEFT_THE_ROOM));
@@ -373,6 +379,20 @@ pub async fn create(
     }
     state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
+}
+
+/// Whether a store error is a refusal, given before anything was written (the transaction
+/// rolled back), rather than a failure whose outcome is unknown.
+fn refused(e: &StoreError) -> bool {
+    match e {
+        StoreError::NotFound
+        | StoreError::Taken(_)
+        | StoreError::LastManager
+        | StoreError::TokenInvalid
+        | StoreError::NotAllowed
+        | StoreError::NotMember => true,
+        StoreError::Other(_) => false,
+    }
 }
 
 /// Removes the stored files of `stored` that `kept` (the post as written) does not hold: a
@@ -447,7 +467,11 @@ async fn clean(bytes: Vec<u8>) -> Result<Result<inspect::Processed, inspect::Ref
         Ok(needed) => needed,
         Err(refused) => return Ok(Err(refused)),
     };
-    let mib = u32::try_from(needed.div_ceil(1024 * 1024)).unwrap_or(u32::MAX).min(DECODING_BUDGET_MIB);
+    // `memory_needed` refused anything over the budget; asking for more would wait forever.
+    let mib = u32::try_from(needed.div_ceil(1024 * 1024)).unwrap_or(u32::MAX);
+    if mib > DECODING_BUDGET_MIB {
+        return Ok(Err(inspect::Refused::TooMuchMemory { needed_mb: u64::from(mib) }));
+    }
     let permit = if mib > 0 {
         Some(DECODING.acquire_many(mib).await.map_err(|e| AppError::Internal(e.into()))?)
     } else {

@@ -96,10 +96,27 @@ impl TestApp {
         Self::spawn_on(s.clone(), Raw::Postgres(s), None, None, None).await
     }
 
+    /// As [`TestApp::spawn`], the server seeing the store through `wrap` (e.g. a fault).
+    pub async fn spawn_wrapped(
+        backend: Backend,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Option<TestApp> {
+        Self::spawn_full_wrapped(backend, None, None, wrap).await
+    }
+
     async fn spawn_full(
         backend: Backend,
         public_base_url: Option<&str>,
         blobs: Option<Arc<dyn BlobStore>>,
+    ) -> Option<TestApp> {
+        Self::spawn_full_wrapped(backend, public_base_url, blobs, |s| s).await
+    }
+
+    async fn spawn_full_wrapped(
+        backend: Backend,
+        public_base_url: Option<&str>,
+        blobs: Option<Arc<dyn BlobStore>>,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> Option<TestApp> {
         renraku_attachments::blobs::install_crypto_provider();
         let secrets = Secrets::derive(MASTER_SECRET);
@@ -118,7 +135,7 @@ impl TestApp {
                 (s.clone(), Raw::Postgres(s), None)
             }
         };
-        Some(Self::spawn_on(store, raw, dir, public_base_url, blobs).await)
+        Some(Self::spawn_on(wrap(store), raw, dir, public_base_url, blobs).await)
     }
 
     async fn spawn_on(

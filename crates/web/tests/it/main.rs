@@ -9,6 +9,7 @@ mod audit;
 mod bad_input;
 mod browser;
 mod careplan;
+mod fault;
 mod ops;
 mod posting;
 mod rooms;

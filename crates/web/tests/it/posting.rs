@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use renraku_attachments::testing::png_bomb;
+use renraku_attachments::testing::{png_bomb, progressive_jpeg};
 use renraku_domain::rooms::MAX_POST_CHARS;
 
 use crate::both;
@@ -251,6 +251,122 @@ async fn a_form_sent_twice_makes_one_post(app: TestApp) {
     assert_eq!(post_ids(&timeline(&t.a, room).await).len(), 4, "three posts and the reply");
 }
 
+/// The database wrote the post but its answer was lost (PostgreSQL gone at COMMIT): the user
+/// sees an error and sends the same form again, with the photo uploaded again. The post keeps
+/// the photo it was written with, and the second upload leaves nothing behind.
+async fn a_post_whose_answer_was_lost_keeps_its_photo(backend: Backend) {
+    let mut fault = None;
+    let wrap = |store| {
+        let lost = Arc::new(crate::fault::AnswerLost::new(store));
+        fault = Some(lost.clone());
+        lost as Arc<dyn renraku_store::Store>
+    };
+    let Some(app) = TestApp::spawn_wrapped(backend, wrap).await else { return };
+    let fault = fault.unwrap();
+    let t = team(&app).await;
+    let room = &t.room;
+    let page = timeline(&t.a, room).await;
+    let key = between(&page.body, "name=\"idempotency_key\" value=\"", "\"").to_string();
+    let fields = [("category", "skin"), ("body", "仙骨部の写真です"), ("idempotency_key", key.as_str())];
+    let before = app.stored_files().len();
+    fault.lose_the_next_post_answer();
+    let failed = multipart(&t.a, room, &fields, vec![("IMG_0007.JPG", jpeg_with_gps())]).await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    // The post was written, and its photo is there.
+    let photo_of = |page: &Page| between(&page.body, &format!("/rooms/{room}/files/"), "\"").to_string();
+    let b = &t.b;
+    let served = |photo: String| async move {
+        let r = b.client.get(format!("{}/rooms/{room}/files/{photo}", b.base)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.bytes().await.unwrap())
+    };
+    let page = timeline(&t.b, room).await;
+    assert_eq!(post_ids(&page).len(), 1);
+    let first_photo = photo_of(&page);
+    let (status, bytes) = served(first_photo.clone()).await;
+    assert_eq!(status, 200, "the photo of the written post is still there");
+    assert!(image::load_from_memory(&bytes).is_ok());
+    // Sent again: one post, with its photo; the second upload is not kept.
+    multipart(&t.a, room, &fields, vec![("IMG_0007.JPG", jpeg_with_gps())])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let page = timeline(&t.b, room).await;
+    assert_eq!(post_ids(&page).len(), 1, "one post");
+    assert_eq!(photo_of(&page), first_photo);
+    let (status, bytes) = served(first_photo).await;
+    assert_eq!(status, 200);
+    assert!(image::load_from_memory(&bytes).is_ok());
+    assert_eq!(app.stored_files().len(), before + 2, "the photo and its thumbnail, once");
+}
+
+/// A post whose write failed before COMMIT, with the same unknown outcome, keeps its files too
+/// (the server cannot tell); once nothing refers to them for a day, the sweep removes them, and
+/// only them.
+async fn files_no_post_refers_to_are_swept_after_a_day(backend: Backend) {
+    use renraku_web::orphans::{ORPHAN_GRACE, sweep};
+    let mut fault = None;
+    let wrap = |store| {
+        let lost = Arc::new(crate::fault::AnswerLost::new(store));
+        fault = Some(lost.clone());
+        lost as Arc<dyn renraku_store::Store>
+    };
+    let Some(app) = TestApp::spawn_wrapped(backend, wrap).await else { return };
+    let fault = fault.unwrap();
+    let t = team(&app).await;
+    let room = &t.room;
+    let fields = [("category", "skin"), ("body", "仙骨部の写真です")];
+    multipart(&t.a, room, &fields, vec![("IMG_0008.JPG", jpeg_with_gps())])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let kept = app.stored_files();
+    assert_eq!(kept.len(), 2, "the photo and its thumbnail");
+    fault.lose_the_next_post_unwritten();
+    let failed = multipart(&t.a, room, &fields, vec![("IMG_0009.JPG", jpeg_with_gps())]).await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    assert_eq!(post_ids(&timeline(&t.a, room).await).len(), 1, "not written");
+    assert_eq!(app.stored_files().len(), 4, "its files are kept: the outcome was unknown");
+    let (store, blobs) = (app.state.store.as_ref(), app.state.blobs.as_ref());
+    let now = std::time::SystemTime::now();
+    assert_eq!(sweep(store, blobs, now, ORPHAN_GRACE).await.unwrap(), 0, "too young to tell");
+    assert_eq!(app.stored_files().len(), 4);
+    let tomorrow = now + ORPHAN_GRACE + std::time::Duration::from_secs(60);
+    assert_eq!(sweep(store, blobs, tomorrow, ORPHAN_GRACE).await.unwrap(), 2);
+    assert_eq!(app.stored_files(), kept, "only the files no post refers to are gone");
+    let page = timeline(&t.b, room).await;
+    let photo = between(&page.body, &format!("/rooms/{room}/files/"), "\"").to_string();
+    let r = t.b.client.get(format!("{}/rooms/{room}/files/{photo}", t.b.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(sweep(store, blobs, tomorrow, ORPHAN_GRACE).await.unwrap(), 0);
+}
+
+mod files_no_post_refers_to_are_swept_after_a_day {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::files_no_post_refers_to_are_swept_after_a_day(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::files_no_post_refers_to_are_swept_after_a_day(Backend::Postgres).await;
+    }
+}
+
+mod a_post_whose_answer_was_lost_keeps_its_photo {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        super::a_post_whose_answer_was_lost_keeps_its_photo(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::a_post_whose_answer_was_lost_keeps_its_photo(Backend::Postgres).await;
+    }
+}
+
 async fn a_request_whose_note_is_too_long_comes_back_with_it(app: TestApp) {
     let t = team(&app).await;
     let room = &t.room;
@@ -340,6 +456,26 @@ async fn image_bombs_in_a_process_of_their_own() {
     eprintln!("three bombs: resident memory rose by {rise} MB");
     assert!(rise < 150, "three bombs raised resident memory by {rise} MB");
 
+    // 39 megapixels, under the pixel limit, in 230 KB, but progressive: its coefficients alone
+    // would take 233 MB. Refused from the header, naming the limit.
+    let progressive = progressive_jpeg(7_200, 5_400);
+    let ((x, y, z), rise) = memory_rise_mb(async {
+        tokio::join!(send(progressive.clone()), send(progressive.clone()), send(progressive.clone()))
+    })
+    .await;
+    for page in [x, y, z] {
+        let page = page.expect_status(422);
+        assert!(
+            page.body.contains(
+                "bomb.png: この写真は読み込みに約353 MB のメモリが必要で、上限（160 MB）を超えます。"
+            ),
+            "{}",
+            page.body
+        );
+    }
+    eprintln!("three progressive JPEGs: resident memory rose by {rise} MB");
+    assert!(rise < 150, "three progressive JPEGs raised resident memory by {rise} MB");
+
     let ((x, y, z), rise) =
         memory_rise_mb(async { tokio::join!(send(under.clone()), send(under.clone()), send(under.clone())) })
             .await;
@@ -383,4 +519,14 @@ async fn files_of_a_failed_post_leave_the_bucket_too() {
         .expect_redirect(&format!("/admin/rooms/{room}"));
     multipart(&t.a, room, &fields, vec![("IMG_0006.JPG", jpeg_with_gps())]).await.expect_status(422);
     assert_eq!(objects().await, 2, "nothing left of the post that failed");
+    // The sweep lists the bucket: a file nothing refers to goes once a day old, the post's stay.
+    use renraku_web::orphans::{ORPHAN_GRACE, sweep};
+    app.state.blobs.put("left-behind", b"photo").await.unwrap();
+    assert_eq!(objects().await, 3);
+    let tomorrow = std::time::SystemTime::now() + ORPHAN_GRACE + std::time::Duration::from_secs(60);
+    assert_eq!(sweep(app.store(), app.state.blobs.as_ref(), tomorrow, ORPHAN_GRACE).await.unwrap(), 1);
+    assert_eq!(objects().await, 2);
+    let page = timeline(&t.a, room).await;
+    let photo = between(&page.body, &format!("/rooms/{room}/files/"), "\"").to_string();
+    t.a.get(&format!("/rooms/{room}/files/{photo}")).await.expect_status(200);
 }
