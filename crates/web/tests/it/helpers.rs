@@ -153,6 +153,7 @@ impl TestApp {
                     .expect("blob dir"),
                 ),
             },
+            writer_probe: Default::default(),
         };
         let (shutdown, server) = serve(listener, state.clone());
         TestApp {
@@ -196,6 +197,7 @@ impl TestApp {
             clock: self.state.clock.clone(),
             events: renraku_web::Events::start(store).await.expect("events"),
             blobs,
+            writer_probe: Default::default(),
         };
         let (shutdown, server) = serve(listener, state.clone());
         Some(TestApp {
