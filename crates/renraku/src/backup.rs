@@ -833,7 +833,7 @@ mod tests {
 
         let refused =
             pg_dump_command(Path::new("pg_dump"), "postgres://db.example/r?sslpassword=k3y", Path::new("x"));
-        let message = format!("{:#}", refused.err().expect("refused"));
+        let message = format!("{:#}", refused.expect_err("refused"));
         assert!(message.contains("sslpassword") && !message.contains("k3y"), "{message}");
     }
 }
