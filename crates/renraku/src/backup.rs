@@ -17,7 +17,7 @@ use renraku_domain::audit::AuditSealer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::config::{Config, Database};
+use crate::config::{Config, Database, ensure_private_dir, write_private};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -120,7 +120,7 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
         return explain_postgres(&url).await;
     }
     let root = to.unwrap_or_else(|| config.data_dir.join("backups"));
-    private_dir_all(&root)?;
+    ensure_private_dir(&root)?;
     let now = time::OffsetDateTime::now_utc();
     let stamp = now
         .format(time::macros::format_description!("[year][month][day]-[hour][minute][second]"))
@@ -734,14 +734,9 @@ fn create_private(path: &Path) -> anyhow::Result<File> {
     options.open(path).with_context(|| format!("cannot create {}", path.display()))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut file = create_private(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
-}
-
-/// A directory readable by the server's user only (0700).
+/// A new directory (never an existing one: a generation or a restore is assembled in a folder of
+/// its own) readable by the server's user only (0700). [`ensure_private_dir`] is for folders
+/// that may already exist.
 fn private_dir(path: &Path) -> anyhow::Result<()> {
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
@@ -750,16 +745,6 @@ fn private_dir(path: &Path) -> anyhow::Result<()> {
         builder.mode(0o700);
     }
     builder.create(path).with_context(|| format!("cannot create {}", path.display()))
-}
-
-fn private_dir_all(path: &Path) -> anyhow::Result<()> {
-    if !path.exists() {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        private_dir(path)?;
-    }
-    Ok(())
 }
 
 fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
