@@ -5,6 +5,8 @@
 //! backed up with pg_dump.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -381,26 +383,11 @@ fn generations_are_pruned_and_read_only_and_verify_catches_a_flipped_byte() {
 
 #[test]
 fn a_postgres_backup_is_a_pg_dump_and_without_pg_dump_the_server_settings_are_reported() {
-    let url = renraku_store_postgres::testing::url();
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store = rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(
-        &url,
-        &schema,
-        AuditSealer::new(b"x"),
-    ));
-    if let Err(e) = store {
-        assert!(
-            std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required"),
-            "PostgreSQL is required: {e:#}"
-        );
-        eprintln!("SKIPPED: PostgreSQL is not reachable at {url} ({e:#})");
-        return;
-    }
+    let Some(common::PgSchema { schema, db_url, .. }) = common::postgres_schema(&rt) else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backups = dir.path().join("backups");
-    let db_url = format!("{url}?options=-c%20search_path%3D{schema}");
     let db = ["--data-dir", s(&data), "--database-url", &db_url];
     let with = |args: &[&str], env: &[(&str, &str)]| renraku_with(&[&db[..], args].concat(), env);
     assert!(with(&["municipality", "create", "--code", "122203", "--name", "流山市"], &[]).status.success());
