@@ -4,18 +4,20 @@
 //! into an empty data directory. The master secret is never copied (the operator keeps it
 //! apart); the database copy is in clear, so generations are readable by the server's user only.
 
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use hmac::{Hmac, Mac as _};
 use renraku_attachments::blobs::{BlobStore as _, EncryptedDir};
 use renraku_domain::audit::AuditSealer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::config::{Config, Database};
+use crate::config::{Config, Database, ensure_private_dir, write_private};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -54,7 +56,10 @@ pub struct RestoreArgs {
     secret_key_file: Option<PathBuf>,
 }
 
-/// What a backup holds, written last: a folder without it is not a backup.
+/// What a backup holds, written last: a folder without it is not a backup. Signed in
+/// `manifest.hmac` (HMAC-SHA256 of the file's bytes with a key derived from the master secret),
+/// so someone who can write to the backups but does not hold the secret cannot change a file
+/// and its hash, add a file or leave one out.
 #[derive(Serialize, Deserialize)]
 struct Manifest {
     /// The manifest's own format.
@@ -81,6 +86,7 @@ struct FileEntry {
 }
 
 const MANIFEST: &str = "manifest.json";
+const MANIFEST_MAC: &str = "manifest.hmac";
 const SQLITE_FILE: &str = "renraku.db";
 const PG_FILE: &str = "renraku.pgdump";
 const PREFIX: &str = "renraku-";
@@ -114,7 +120,7 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
         return explain_postgres(&url).await;
     }
     let root = to.unwrap_or_else(|| config.data_dir.join("backups"));
-    private_dir_all(&root)?;
+    ensure_private_dir(&root)?;
     let now = time::OffsetDateTime::now_utc();
     let stamp = now
         .format(time::macros::format_description!("[year][month][day]-[hour][minute][second]"))
@@ -129,7 +135,8 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
     // full disk) never looks like one.
     let partial = root.join(format!(".{name}.partial"));
     private_dir(&partial)?;
-    let manifest = match fill(config, &partial, now).await {
+    let key = renraku_web::Secrets::derive(&config.master_secret()?).backup_key;
+    let manifest = match fill(config, &partial, now, &key).await {
         Ok(manifest) => manifest,
         Err(e) => {
             writable_tree(&partial).ok();
@@ -168,7 +175,12 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
 }
 
 /// Copies the database, then the attachments, into `partial` and writes the manifest.
-async fn fill(config: &Config, partial: &Path, now: time::OffsetDateTime) -> anyhow::Result<Manifest> {
+async fn fill(
+    config: &Config,
+    partial: &Path,
+    now: time::OffsetDateTime,
+    key: &[u8],
+) -> anyhow::Result<Manifest> {
     let mut files = vec![];
     let backend = match config.database() {
         Database::Sqlite(db) => {
@@ -203,7 +215,7 @@ async fn fill(config: &Config, partial: &Path, now: time::OffsetDateTime) -> any
         }
     };
     let manifest = Manifest {
-        format: 1,
+        format: 2,
         renraku_version: env!("CARGO_PKG_VERSION").into(),
         created_at: now.format(&time::format_description::well_known::Rfc3339).context("time")?,
         created_at_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
@@ -212,7 +224,12 @@ async fn fill(config: &Config, partial: &Path, now: time::OffsetDateTime) -> any
         master_secret: "not included: keep secret.key (or secret_key) apart from the backups".into(),
         files,
     };
-    write_private(&partial.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
+    let bytes = serde_json::to_vec_pretty(&manifest)?;
+    write_private(&partial.join(MANIFEST), &bytes)?;
+    write_private(
+        &partial.join(MANIFEST_MAC),
+        hex::encode(manifest_mac(key).chain_update(&bytes).finalize().into_bytes()).as_bytes(),
+    )?;
     Ok(manifest)
 }
 
@@ -246,10 +263,73 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
     serde_json::from_slice(&bytes).with_context(|| format!("{} is not a Renraku manifest", dir.display()))
 }
 
-/// Every check of a backup; returns the problems (empty: intact).
+fn manifest_mac(key: &[u8]) -> Hmac<Sha256> {
+    let Ok(mac) = Hmac::<Sha256>::new_from_slice(key) else { unreachable!("HMAC takes any key length") };
+    mac
+}
+
+/// The manifest, once its signature is checked (in constant time) against the master
+/// secret's key; `Err` is the problem to report.
+fn signed_manifest(dir: &Path, master: &[u8]) -> anyhow::Result<Result<Manifest, String>> {
+    let bytes = fs::read(dir.join(MANIFEST))
+        .with_context(|| format!("{} has no {MANIFEST}: not a complete backup", dir.display()))?;
+    let Ok(signature) = fs::read_to_string(dir.join(MANIFEST_MAC)) else {
+        return Ok(Err(format!("{MANIFEST}: it is not signed ({MANIFEST_MAC} is missing)")));
+    };
+    let key = renraku_web::Secrets::derive(master).backup_key;
+    let valid = hex::decode(signature.trim())
+        .is_ok_and(|mac| manifest_mac(&key).chain_update(&bytes).verify_slice(&mac).is_ok());
+    if !valid {
+        return Ok(Err(format!(
+            "{MANIFEST}: its signature does not match: the backup was changed after it was made, \
+             or the master secret is not this installation's"
+        )));
+    }
+    match serde_json::from_slice(&bytes) {
+        Ok(manifest) => Ok(Ok(manifest)),
+        Err(e) => Ok(Err(format!("{MANIFEST}: not a Renraku manifest ({e})"))),
+    }
+}
+
+/// Every file under `dir` (relative, with `/`) that is not a regular file or that `listed`
+/// does not name: nothing in a backup goes unchecked.
+fn unlisted(dir: &Path, at: &Path, listed: &HashSet<&str>, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let mut entries: Vec<fs::DirEntry> = fs::read_dir(at)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let rel = relative(dir, &path)?;
+        let kind = e.file_type()?;
+        if kind.is_dir() {
+            unlisted(dir, &path, listed, problems)?;
+        } else if !kind.is_file() {
+            problems.push(format!("{rel}: not a regular file (a link or a device has no place in a backup)"));
+        } else if !listed.contains(rel.as_str()) {
+            problems.push(format!("{rel}: not listed in the manifest (added after the backup was made)"));
+        }
+    }
+    Ok(())
+}
+
+/// Every check of a backup; returns the problems (empty: intact). The manifest's signature
+/// comes first: nothing else of a backup is trusted before it.
 async fn verify(dir: &Path, master: &[u8]) -> anyhow::Result<Vec<String>> {
-    let manifest = read_manifest(dir)?;
+    let manifest = match signed_manifest(dir, master)? {
+        Ok(manifest) => manifest,
+        Err(problem) => return Ok(vec![problem]),
+    };
     let mut problems = vec![];
+    let database = match manifest.backend.as_str() {
+        "sqlite" => SQLITE_FILE,
+        "postgres" => PG_FILE,
+        other => return Ok(vec![format!("unknown backend {other:?} in the manifest")]),
+    };
+    if !manifest.files.iter().any(|f| f.path == database) {
+        problems.push(format!("the manifest does not list {database}: a backup without its database"));
+    }
+    let mut listed: HashSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    listed.extend([MANIFEST, MANIFEST_MAC]);
+    unlisted(dir, dir, &listed, &mut problems)?;
     for f in &manifest.files {
         let Some(path) = inside(dir, &f.path) else {
             problems.push(format!("{}: a path outside the backup", f.path));
@@ -457,13 +537,44 @@ fn read_secret_file(file: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(key)
 }
 
-/// `pg_dump` in its custom format (compressed; `pg_restore` can list and pick from it). The
-/// password travels in the environment, never on the command line where `ps` shows it.
+/// `pg_dump` in its custom format (compressed; `pg_restore` can list and pick from it).
 fn dump_postgres(pg_dump: &Path, url: &str, dest: &Path) -> anyhow::Result<()> {
+    let out = pg_dump_command(pg_dump, url, dest)?.output().context("cannot run pg_dump")?;
+    if !out.status.success() {
+        bail!("pg_dump failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
+}
+
+/// The `pg_dump` command for `url`. Every user of the machine can read a command line (`ps`),
+/// so no password goes on it: the URL's password (`user:password@` or `?password=`) travels in
+/// `PGPASSWORD`, and every other query parameter whose name mentions a password is removed.
+/// `sslpassword` (a client key's passphrase) has no environment variable, so it is refused.
+fn pg_dump_command(pg_dump: &Path, url: &str, dest: &Path) -> anyhow::Result<std::process::Command> {
     let mut parsed = url::Url::parse(url).context("the PostgreSQL URL is not valid")?;
-    let password =
+    let mut password =
         parsed.password().map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
     let _ = parsed.set_password(None);
+    // Each pair is kept as written (libpq does not read `+` as a space).
+    let mut kept = vec![];
+    for pair in parsed.query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let Some((name, value)) = url::form_urlencoded::parse(pair.as_bytes()).next() else { continue };
+        let lower = name.to_ascii_lowercase();
+        if lower == "password" {
+            // libpq lets a query parameter override the user-info part.
+            password = Some(value.into_owned());
+        } else if lower == "sslpassword" {
+            bail!(
+                "the database URL holds sslpassword: pg_dump could only be given it on its command line, \
+                 where every user of the machine can read it. Use a client key without a passphrase \
+                 (readable by the server's user only), or run pg_dump yourself (README, \"Backups\")"
+            );
+        } else if !lower.contains("password") {
+            kept.push(pair.to_string());
+        }
+    }
+    let query = kept.join("&");
+    parsed.set_query((!query.is_empty()).then_some(query.as_str()));
     // Renraku's own schema, when the URL puts it in one (`options=-c search_path=…`).
     let schema = parsed
         .query_pairs()
@@ -480,11 +591,7 @@ fn dump_postgres(pg_dump: &Path, url: &str, dest: &Path) -> anyhow::Result<()> {
     if let Some(password) = password {
         cmd.env("PGPASSWORD", password);
     }
-    let out = cmd.output().context("cannot run pg_dump")?;
-    if !out.status.success() {
-        bail!("pg_dump failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-    }
-    Ok(())
+    Ok(cmd)
 }
 
 /// Without `pg_dump`, says what the server's settings allow and what to do; no backup is made.
@@ -627,14 +734,9 @@ fn create_private(path: &Path) -> anyhow::Result<File> {
     options.open(path).with_context(|| format!("cannot create {}", path.display()))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut file = create_private(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
-}
-
-/// A directory readable by the server's user only (0700).
+/// A new directory (never an existing one: a generation or a restore is assembled in a folder of
+/// its own) readable by the server's user only (0700). [`ensure_private_dir`] is for folders
+/// that may already exist.
 fn private_dir(path: &Path) -> anyhow::Result<()> {
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
@@ -643,16 +745,6 @@ fn private_dir(path: &Path) -> anyhow::Result<()> {
         builder.mode(0o700);
     }
     builder.create(path).with_context(|| format!("cannot create {}", path.display()))
-}
-
-fn private_dir_all(path: &Path) -> anyhow::Result<()> {
-    if !path.exists() {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        private_dir(path)?;
-    }
-    Ok(())
 }
 
 fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
@@ -688,4 +780,45 @@ fn writable_tree(path: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::path::Path;
+
+    use super::pg_dump_command;
+
+    fn argv_and_password(url: &str) -> (String, Option<String>) {
+        let cmd = pg_dump_command(Path::new("pg_dump"), url, Path::new("/backups/renraku.pgdump")).unwrap();
+        let argv: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let password = cmd
+            .get_envs()
+            .find(|(k, _)| *k == "PGPASSWORD")
+            .and_then(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()));
+        (argv.join(" "), password)
+    }
+
+    #[test]
+    fn no_password_reaches_the_command_line_of_pg_dump() {
+        let (argv, password) =
+            argv_and_password("postgres://renraku:in%20user@db.example/renraku?sslmode=require");
+        assert_eq!(password.as_deref(), Some("in user"));
+        assert!(argv.contains("--dbname postgres://renraku@db.example/renraku?sslmode=require"), "{argv}");
+
+        let (argv, password) = argv_and_password(
+            "postgres://renraku@db.example/renraku?password=s3cret&sslmode=require&options=-c%20search_path%3Dr1",
+        );
+        assert_eq!(password.as_deref(), Some("s3cret"));
+        assert!(!argv.contains("s3cret") && !argv.contains("password"), "{argv}");
+        assert!(argv.contains("sslmode=require") && argv.contains("--schema r1"), "{argv}");
+
+        let (argv, _) = argv_and_password("postgres://renraku:a@db.example/renraku?PassWord=b&my_password=c");
+        assert!(!argv.to_lowercase().contains("password") && !argv.contains(":a@"), "{argv}");
+
+        let refused =
+            pg_dump_command(Path::new("pg_dump"), "postgres://db.example/r?sslpassword=k3y", Path::new("x"));
+        let message = format!("{:#}", refused.expect_err("refused"));
+        assert!(message.contains("sslpassword") && !message.contains("k3y"), "{message}");
+    }
 }

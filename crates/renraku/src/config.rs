@@ -135,7 +135,7 @@ impl Config {
                 use rand::RngCore as _;
                 let mut key = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut key);
-                write_private(&path, &hex::encode(key))?;
+                write_private(&path, hex::encode(key).as_bytes())?;
                 Ok(key.to_vec())
             }
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
@@ -269,7 +269,7 @@ pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
         {
             tracing::warn!(
                 dir = %dir.display(),
-                "the data directory can be read by other users; `chmod 700` it"
+                "this directory (data or backups) can be read by other users; `chmod 700` it"
             );
         }
     }
@@ -278,7 +278,9 @@ pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+/// Writes a new file (never an existing one) readable by the server's user only (0600), synced;
+/// its folder is created 0700 if missing.
+pub(crate) fn write_private(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         ensure_private_dir(dir)?;
     }
@@ -292,7 +294,7 @@ fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
             .mode(0o600)
             .open(path)
             .with_context(|| format!("cannot create {}", path.display()))?;
-        file.write_all(content.as_bytes())?;
+        file.write_all(content)?;
         file.sync_all()?;
     }
     #[cfg(not(unix))]

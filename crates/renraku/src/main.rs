@@ -314,6 +314,7 @@ async fn open_with(config: &Config, master_secret: &[u8]) -> anyhow::Result<AppS
         }),
         secrets: Arc::new(secrets),
         clock: Clock::default(),
+        writer_probe: Default::default(),
     })
 }
 

@@ -5,6 +5,8 @@
 //! backed up with pg_dump.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -381,26 +383,11 @@ fn generations_are_pruned_and_read_only_and_verify_catches_a_flipped_byte() {
 
 #[test]
 fn a_postgres_backup_is_a_pg_dump_and_without_pg_dump_the_server_settings_are_reported() {
-    let url = renraku_store_postgres::testing::url();
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store = rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(
-        &url,
-        &schema,
-        AuditSealer::new(b"x"),
-    ));
-    if let Err(e) = store {
-        assert!(
-            std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required"),
-            "PostgreSQL is required: {e:#}"
-        );
-        eprintln!("SKIPPED: PostgreSQL is not reachable at {url} ({e:#})");
-        return;
-    }
+    let Some(common::PgSchema { schema, db_url, .. }) = common::postgres_schema(&rt) else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backups = dir.path().join("backups");
-    let db_url = format!("{url}?options=-c%20search_path%3D{schema}");
     let db = ["--data-dir", s(&data), "--database-url", &db_url];
     let with = |args: &[&str], env: &[(&str, &str)]| renraku_with(&[&db[..], args].concat(), env);
     assert!(with(&["municipality", "create", "--code", "122203", "--name", "流山市"], &[]).status.success());
@@ -429,4 +416,99 @@ fn a_postgres_backup_is_a_pg_dump_and_without_pg_dump_the_server_settings_are_re
     assert!(listing.contains(&format!("TABLE DATA {schema} audit_events")), "{listing}");
     let verified = with(&["backup", "verify", s(&generation)], &[]);
     assert!(verified.status.success(), "{}", text(&verified));
+}
+
+/// Makes a finished generation writable again, as someone with write access to the backups can.
+#[cfg(unix)]
+fn unlock(generation: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(generation, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for e in std::fs::read_dir(generation).unwrap() {
+        let path = e.unwrap().path();
+        let mode = if path.is_dir() { 0o700 } else { 0o600 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+/// Rewrites manifest.json as `change` says; `key` re-signs it (someone who holds the key).
+fn rewrite_manifest(generation: &Path, key: Option<&[u8]>, change: impl FnOnce(&mut serde_json::Value)) {
+    use hmac::Mac as _;
+    let path = generation.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    change(&mut manifest);
+    let bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    if let Some(key) = key {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(&bytes);
+        std::fs::write(generation.join("manifest.hmac"), hex::encode(mac.finalize().into_bytes())).unwrap();
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn a_backup_changed_after_it_was_made_is_refused_by_verify_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backups = dir.path().join("backups");
+    let with = |args: &[&str]| renraku(&[&["--data-dir", s(&data)][..], args].concat());
+    assert!(with(&["municipality", "create", "--code", "122203", "--name", "流山市"]).status.success());
+    for _ in 0..3 {
+        let out = with(&["backup", "--to", s(&backups)]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let [changed, extra, no_db] = generations(&backups).try_into().unwrap();
+    let secret = data.join("secret.key");
+    let master = hex::decode(std::fs::read_to_string(&secret).unwrap().trim()).unwrap();
+    let refused = |generation: &Path, why: &str| {
+        let verified = with(&["backup", "verify", s(generation)]);
+        assert_eq!(verified.status.code(), Some(1), "{}", text(&verified));
+        assert!(text(&verified).contains(why), "{why}: {}", text(&verified));
+        let target =
+            dir.path().join(format!("restored-{}", generation.file_name().unwrap().to_str().unwrap()));
+        let restored =
+            renraku(&["--data-dir", s(&target), "restore", s(generation), "--secret-key-file", s(&secret)]);
+        assert!(!restored.status.success(), "{}", text(&restored));
+        assert!(text(&restored).contains(why), "{why}: {}", text(&restored));
+        assert!(text(&restored).contains("nothing was restored"), "{}", text(&restored));
+        assert!(!target.exists(), "nothing restored");
+    };
+
+    // A row changed in the copied database, and the manifest's hash rewritten to match.
+    unlock(&changed);
+    let db = changed.join("renraku.db");
+    let sqlite = Command::new("sqlite3")
+        .arg(&db)
+        .arg("UPDATE municipalities SET name = '乗っ取り市'")
+        .output()
+        .expect("the sqlite3 command-line tool");
+    assert!(sqlite.status.success(), "{}", text(&sqlite));
+    let bytes = std::fs::read(&db).unwrap();
+    rewrite_manifest(&changed, None, |m| {
+        let entry =
+            m["files"].as_array_mut().unwrap().iter_mut().find(|f| f["path"] == "renraku.db").unwrap();
+        entry["size"] = bytes.len().into();
+        entry["sha256"] = hex::encode(sha2::Sha256::digest(&bytes)).into();
+    });
+    refused(&changed, "manifest.json: its signature does not match");
+
+    // A file the manifest does not list, even with the manifest itself untouched.
+    unlock(&extra);
+    std::fs::create_dir_all(extra.join("files")).unwrap();
+    std::fs::write(extra.join("files/planted"), b"not from this installation").unwrap();
+    refused(&extra, "files/planted: not listed in the manifest");
+
+    // A manifest that leaves the database out (signed by the key's holder: still refused).
+    unlock(&no_db);
+    std::fs::remove_file(no_db.join("renraku.db")).unwrap();
+    let key = hmac_key(&master);
+    rewrite_manifest(&no_db, Some(&key), |m| {
+        m["files"].as_array_mut().unwrap().retain(|f| f["path"] != "renraku.db");
+    });
+    refused(&no_db, "the manifest does not list renraku.db");
+}
+
+/// The manifest's key, derived from the master secret as the server derives it.
+fn hmac_key(master: &[u8]) -> Vec<u8> {
+    Secrets::derive(master).backup_key.to_vec()
 }

@@ -4,6 +4,8 @@
 //! facility's municipality. On SQLite and (when available) PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::process::{Command, Output};
 use std::sync::Arc;
 
@@ -146,24 +148,9 @@ fn a_care_provider_number_conflict_is_refused_and_resolved_by_the_operator_on_sq
 
 #[test]
 fn a_care_provider_number_conflict_is_refused_and_resolved_by_the_operator_on_postgres() {
-    let url = renraku_store_postgres::testing::url();
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store = rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(
-        &url,
-        &schema,
-        AuditSealer::new(b"x"),
-    ));
-    let store = match store {
-        Ok(s) => s,
-        Err(e) if std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required") => {
-            eprintln!("SKIPPED: PostgreSQL is not reachable at {url} ({e:#})");
-            return;
-        }
-        Err(e) => panic!("PostgreSQL is required: {e:#}"),
-    };
+    let Some(common::PgSchema { store, db_url, .. }) = common::postgres_schema(&rt) else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
-    let db_url = format!("{url}?options=-c%20search_path%3D{schema}");
     story(&["--data-dir", &data, "--database-url", &db_url], Arc::new(store), &rt);
 }

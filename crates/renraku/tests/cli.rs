@@ -2,6 +2,8 @@
 //! and (when available) PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -207,25 +209,10 @@ fn operator_commands_on_sqlite() {
 
 #[test]
 fn operator_commands_on_postgres() {
-    let url = renraku_store_postgres::testing::url();
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store = rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(
-        &url,
-        &schema,
-        AuditSealer::new(b"x"),
-    ));
-    let store = match store {
-        Ok(s) => s,
-        Err(e) if std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required") => {
-            eprintln!("SKIPPED: PostgreSQL is not reachable at {url} ({e:#})");
-            return;
-        }
-        Err(e) => panic!("PostgreSQL is required: {e:#}"),
-    };
+    let Some(common::PgSchema { store, db_url, .. }) = common::postgres_schema(&rt) else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
-    let db_url = format!("{url}?options=-c%20search_path%3D{schema}");
     operator_story(&["--data-dir", &data, "--database-url", &db_url], |sql| {
         rt.block_on(async {
             store.execute_raw("DROP TRIGGER audit_events_append_only ON audit_events").await.unwrap();
@@ -320,26 +307,11 @@ fn tampering_is_found_on_sqlite() {
 
 #[test]
 fn tampering_is_found_on_postgres() {
-    let url = renraku_store_postgres::testing::url();
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store = rt.block_on(renraku_store_postgres::PostgresStore::connect_in_schema(
-        &url,
-        &schema,
-        AuditSealer::new(b"x"),
-    ));
-    let store = match store {
-        Ok(s) => s,
-        Err(e) if std::env::var("RENRAKU_TEST_PG").as_deref() != Ok("required") => {
-            eprintln!("SKIPPED: PostgreSQL is not reachable at {url} ({e:#})");
-            return;
-        }
-        Err(e) => panic!("PostgreSQL is required: {e:#}"),
-    };
+    let Some(common::PgSchema { store, db_url, .. }) = common::postgres_schema(&rt) else { return };
     rt.block_on(store.execute_raw("DROP TRIGGER audit_events_append_only ON audit_events")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
-    let db_url = format!("{url}?options=-c%20search_path%3D{schema}");
     tampering_story(&["--data-dir", &data, "--database-url", &db_url], dir.path(), |sql| {
         assert!(rt.block_on(store.execute_raw(sql)).unwrap() >= 1, "{sql}");
     });

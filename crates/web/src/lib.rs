@@ -24,6 +24,7 @@ mod secrets;
 mod server;
 mod uploads;
 mod views;
+mod writer_probe;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub use clock::Clock;
 pub use events::Events;
 pub use links::{SETUP_LINK_VALIDITY_MS, issue_setup_link};
 pub use secrets::Secrets;
+pub use writer_probe::WriterProbe;
 
 /// The largest form body accepted (files travel as multipart, with [`MAX_UPLOAD_BYTES`]). Room
 /// enough for a post's longest text in any form that takes one (post, reply, edit): 10,000
@@ -83,6 +85,8 @@ pub struct AppState {
     pub events: Events,
     /// Where attachment bytes are kept (encrypted).
     pub blobs: Arc<dyn renraku_attachments::blobs::BlobStore>,
+    /// `/healthz`'s write probe, at most one every few seconds.
+    pub writer_probe: Arc<WriterProbe>,
 }
 
 /// The whole application as one axum router.

@@ -14,6 +14,9 @@ pub struct Secrets {
     /// Signs the audit checkpoints kept outside the database (not the seal key: a checkpoint
     /// line can never pass for a seal).
     pub anchor_key: [u8; 32],
+    /// Signs a backup's manifest, so a backup changed by someone without the master secret is
+    /// refused by `backup verify` and `restore`.
+    pub backup_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -32,6 +35,7 @@ impl Secrets {
             recovery_key: derive(master, b"renraku recovery codes v1"),
             files_key: derive(master, b"renraku attachment encryption v1"),
             anchor_key: derive(master, b"renraku audit checkpoints v1"),
+            backup_key: derive(master, b"renraku backup manifest v1"),
         }
     }
 }

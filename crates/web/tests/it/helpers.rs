@@ -170,6 +170,7 @@ impl TestApp {
                     .expect("blob dir"),
                 ),
             },
+            writer_probe: Default::default(),
         };
         let (shutdown, server) = serve(listener, state.clone());
         TestApp {
@@ -213,6 +214,7 @@ impl TestApp {
             clock: self.state.clock.clone(),
             events: renraku_web::Events::start(store).await.expect("events"),
             blobs,
+            writer_probe: Default::default(),
         };
         let (shutdown, server) = serve(listener, state.clone());
         Some(TestApp {

@@ -238,7 +238,8 @@ async fn writes_work_again_once_a_full_disk_has_room() {
         .expect_redirect(&format!("/rooms/{room}"));
     let page = t.b.get(&format!("/rooms/{room}")).await.expect_status(200);
     assert!(page.body.contains("空きができた後") && !page.body.contains("ディスクが一杯"));
-    // /healthz says whether the writer can write.
+    // /healthz says whether the writer can write (a success is trusted for the probe interval).
+    tokio::time::sleep(renraku_web::WriterProbe::INTERVAL).await;
     raw.checkpoint().await.unwrap();
     disk.fill();
     let full = healthz().await.expect_status(503);
@@ -367,4 +368,38 @@ async fn live_updates_come_back_after_a_long_postgresql_outage() {
     assert!(heard, "the stream opened before the outage hears the post");
     drop(t);
     drop(app);
+}
+
+both!(a_flood_of_health_checks_writes_to_the_database_at_most_once_per_interval);
+
+/// `/healthz` is public: its write probe must not let anyone queue writes ahead of real posts.
+async fn a_flood_of_health_checks_writes_to_the_database_at_most_once_per_interval(app: TestApp) {
+    // Every probe write leaves a row in probe_log.
+    app.raw
+        .execute(
+            "CREATE TABLE probe_log (n INTEGER); \
+             CREATE TRIGGER probe_inserted AFTER INSERT ON health_probe BEGIN INSERT INTO probe_log VALUES (1); END; \
+             CREATE TRIGGER probe_updated AFTER UPDATE ON health_probe BEGIN INSERT INTO probe_log VALUES (1); END;",
+            "CREATE TABLE probe_log (n INTEGER); \
+             CREATE FUNCTION log_probe() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN INSERT INTO probe_log VALUES (1); RETURN NEW; END $$; \
+             CREATE TRIGGER probe_log AFTER INSERT OR UPDATE ON health_probe \
+             FOR EACH ROW EXECUTE FUNCTION log_probe();",
+        )
+        .await;
+    let browser = app.browser();
+    // 25 at once, then 25 one after another.
+    let mut parallel = tokio::task::JoinSet::new();
+    for _ in 0..25 {
+        let b = app.browser();
+        parallel.spawn(async move { b.get("/healthz").await });
+    }
+    while let Some(page) = parallel.join_next().await {
+        assert!(page.unwrap().expect_status(200).body.contains("writer: ok"));
+    }
+    for _ in 0..25 {
+        assert!(browser.get("/healthz").await.expect_status(200).body.contains("writer: ok"));
+    }
+    let probes = app.raw.execute("DELETE FROM probe_log", "DELETE FROM probe_log").await;
+    assert!((1..=2).contains(&probes), "50 health checks wrote {probes} times");
 }
