@@ -764,3 +764,50 @@ pub fn log_outcome(outcome: Result<CheckpointOutcome, CheckpointError>) {
         Err(e) => tracing::error!("audit checkpoint: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn checkpoint(at_ms: i64, seq: i64) -> Checkpoint {
+        Checkpoint { at_ms, marks: vec![ChainMark { chain: "m1".into(), seq, seal: format!("{seq:064x}") }] }
+    }
+
+    /// The server's read every minute starts where the previous one stopped: a byte changed in
+    /// place far back is not read again (verification, which reads the whole file, finds it).
+    #[test]
+    fn the_servers_read_starts_where_the_previous_one_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let anchors = Anchors::new(dir.path().join("audit-anchors.log"), b"key");
+        let first = anchors.signer().lines(&checkpoint(1, 3));
+        anchors.append(&first).unwrap();
+        assert_eq!(anchors.read_appended().unwrap().unwrap().latest, Some(checkpoint(1, 3)));
+        let len = std::fs::metadata(anchors.path()).unwrap().len();
+        // The first line's last character changed in place (same length, same file).
+        let mut bytes = std::fs::read(anchors.path()).unwrap();
+        let at = first.lines().next().unwrap().len() - 1;
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(anchors.path())
+            .map(|mut f| {
+                std::io::Write::write_all(&mut f, &bytes).unwrap();
+            })
+            .unwrap();
+        assert_eq!(std::fs::metadata(anchors.path()).unwrap().len(), len);
+        anchors.append(&anchors.signer().lines(&checkpoint(2, 4))).unwrap();
+        let appended = anchors.read_appended().unwrap().unwrap();
+        assert_eq!(appended.problems, vec![], "only the new lines were read");
+        assert_eq!(appended.latest, Some(checkpoint(2, 4)));
+        let whole = anchors.read().unwrap().unwrap();
+        assert_eq!(whole.problems, vec![AnchorProblem::BadSignature { line: 1 }]);
+        // A file replaced (another inode) is read from its start again.
+        let replaced = dir.path().join("new");
+        std::fs::write(&replaced, anchors.signer().lines(&checkpoint(5, 9))).unwrap();
+        std::fs::rename(&replaced, anchors.path()).unwrap();
+        assert_eq!(anchors.read_appended().unwrap().unwrap().latest, Some(checkpoint(5, 9)));
+        std::fs::remove_file(anchors.path()).unwrap();
+        assert_eq!(anchors.read_appended().unwrap(), None);
+    }
+}
