@@ -53,11 +53,17 @@ pub enum AnchorProblem {
     /// Chain lines that no closing line confirms, or a closing line whose chain lines are not all
     /// there: a checkpoint was cut or lines were removed.
     Incomplete { line: usize },
+    /// A complete, validly signed checkpoint older than one before it in the file (its time, or
+    /// the place of one of its chains, goes backwards): a copy of an old checkpoint appended to
+    /// pass off a shortened chain. It is never taken as the latest.
+    GoesBack { line: usize },
 }
 
 /// The checkpoint file as read: its latest complete checkpoint, and whatever is wrong with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AnchorReading {
+    /// The checkpoint with the greatest time, with, for every chain any checkpoint anchored, the
+    /// furthest place anchored (never a place an older checkpoint went past).
     pub latest: Option<Checkpoint>,
     /// How many complete checkpoints the file holds.
     pub checkpoints: usize,
@@ -91,6 +97,12 @@ impl AnchorSigner {
             mac.update(field);
         }
         mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Tells keys apart without showing them (a process that caches what it read of a file
+    /// under one key does not reuse it under another).
+    pub fn fingerprint(&self) -> String {
+        self.mac(&[b"fingerprint"])
     }
 
     fn chain_mac(&self, at_ms: i64, m: &ChainMark) -> String {
@@ -137,49 +149,90 @@ impl AnchorSigner {
 
     /// Reads a checkpoint file. Blank lines and lines starting with `#` are the operator's notes.
     pub fn read(&self, text: &str) -> AnchorReading {
-        let mut reading = AnchorReading::default();
-        // Chain lines since the last closing line, with the line number of the first.
-        let mut open: Vec<(usize, i64, ChainMark)> = Vec::new();
-        let mut spoilt = false;
-        for (index, raw) in text.lines().enumerate() {
-            let line = index + 1;
+        let mut reader = AnchorReader::default();
+        reader.feed(self, text);
+        reader.reading()
+    }
+}
+
+/// Reads a checkpoint file piece by piece, so that a process that keeps it can read only what
+/// was appended since (whole lines only).
+#[derive(Debug, Clone, Default)]
+pub struct AnchorReader {
+    reading: AnchorReading,
+    /// Chain lines since the last closing line, with their line numbers.
+    open: Vec<(usize, i64, ChainMark)>,
+    spoilt: bool,
+    lines: usize,
+    /// The greatest time and, per chain, the furthest mark of the checkpoints taken so far.
+    highest_at: Option<i64>,
+    highest: std::collections::BTreeMap<String, ChainMark>,
+}
+
+impl AnchorReader {
+    /// Reads the next lines of the file (a partial last line is read as a whole one).
+    pub fn feed(&mut self, signer: &AnchorSigner, text: &str) {
+        for raw in text.lines() {
+            self.lines += 1;
+            let line = self.lines;
             let raw = raw.trim();
             if raw.is_empty() || raw.starts_with('#') {
                 continue;
             }
             match parse(raw) {
                 Some(Line::Chain { at_ms, mark, mac }) => {
-                    if !constant_time_eq(self.chain_mac(at_ms, &mark).as_bytes(), mac.as_bytes()) {
-                        reading.problems.push(AnchorProblem::BadSignature { line });
-                        spoilt = true;
+                    if !constant_time_eq(signer.chain_mac(at_ms, &mark).as_bytes(), mac.as_bytes()) {
+                        self.reading.problems.push(AnchorProblem::BadSignature { line });
+                        self.spoilt = true;
                     }
-                    open.push((line, at_ms, mark));
+                    self.open.push((line, at_ms, mark));
                 }
                 Some(Line::Close { at_ms, count, mac }) => {
-                    let names: Vec<&str> = open.iter().map(|(_, _, m)| m.chain.as_str()).collect();
-                    let complete = open.len() as u64 == count && open.iter().all(|(_, at, _)| *at == at_ms);
+                    let names: Vec<&str> = self.open.iter().map(|(_, _, m)| m.chain.as_str()).collect();
+                    let complete =
+                        self.open.len() as u64 == count && self.open.iter().all(|(_, at, _)| *at == at_ms);
                     if !complete
-                        || !constant_time_eq(self.close_mac(at_ms, &names).as_bytes(), mac.as_bytes())
+                        || !constant_time_eq(signer.close_mac(at_ms, &names).as_bytes(), mac.as_bytes())
                     {
                         // A closing line signed over other chain lines than those before it.
                         if complete {
-                            reading.problems.push(AnchorProblem::BadSignature { line });
+                            self.reading.problems.push(AnchorProblem::BadSignature { line });
                         } else {
-                            reading.problems.push(AnchorProblem::Incomplete { line });
+                            self.reading.problems.push(AnchorProblem::Incomplete { line });
                         }
-                    } else if !spoilt {
-                        let mut marks: Vec<ChainMark> = open.iter().map(|(_, _, m)| m.clone()).collect();
-                        marks.sort_by(|a, b| a.chain.cmp(&b.chain));
-                        reading.latest = Some(Checkpoint { at_ms, marks });
-                        reading.checkpoints += 1;
+                    } else if !self.spoilt {
+                        let first = self.open.first().map_or(line, |(l, _, _)| *l);
+                        self.take(first, at_ms);
                     }
-                    open.clear();
-                    spoilt = false;
+                    self.open.clear();
+                    self.spoilt = false;
                 }
-                None => reading.problems.push(AnchorProblem::Malformed { line }),
+                None => self.reading.problems.push(AnchorProblem::Malformed { line }),
             }
         }
-        if let Some((line, _, _)) = open.first() {
+    }
+
+    /// Takes the complete checkpoint now open, unless it goes back on an earlier one.
+    fn take(&mut self, first_line: usize, at_ms: i64) {
+        let back_in_time = self.highest_at.is_some_and(|h| at_ms < h);
+        let back_in_place =
+            self.open.iter().any(|(_, _, m)| self.highest.get(&m.chain).is_some_and(|h| m.seq < h.seq));
+        if back_in_time || back_in_place {
+            self.reading.problems.push(AnchorProblem::GoesBack { line: first_line });
+            return;
+        }
+        self.highest_at = Some(at_ms);
+        for (_, _, m) in &self.open {
+            self.highest.insert(m.chain.clone(), m.clone());
+        }
+        self.reading.latest = Some(Checkpoint { at_ms, marks: self.highest.values().cloned().collect() });
+        self.reading.checkpoints += 1;
+    }
+
+    /// The file as read so far (chain lines no closing line confirms yet count as cut).
+    pub fn reading(&self) -> AnchorReading {
+        let mut reading = self.reading.clone();
+        if let Some((line, _, _)) = self.open.first() {
             reading.problems.push(AnchorProblem::Incomplete { line: *line });
         }
         reading
@@ -271,6 +324,34 @@ mod tests {
         let reading = s.read(&cut);
         assert_eq!(reading.problems, vec![AnchorProblem::Incomplete { line: 1 }]);
         assert_eq!(reading.latest, None);
+    }
+
+    #[test]
+    fn an_older_checkpoint_appended_again_goes_back_and_is_not_taken() {
+        let s = AnchorSigner::new(b"key");
+        let first = checkpoint(1, &[("m1", 3), ("operator", 1)]);
+        let second = checkpoint(2, &[("m1", 5), ("operator", 2)]);
+        let text = format!("{}{}{}", s.lines(&first), s.lines(&second), s.lines(&first));
+        let reading = s.read(&text);
+        assert_eq!(reading.problems, vec![AnchorProblem::GoesBack { line: 7 }]);
+        assert_eq!(reading.latest, Some(second.clone()));
+        // A later time does not excuse a chain that went back.
+        let rewound = checkpoint(3, &[("m1", 4), ("operator", 2)]);
+        let reading = s.read(&format!("{}{}", s.lines(&second), s.lines(&rewound)));
+        assert_eq!(reading.problems, vec![AnchorProblem::GoesBack { line: 4 }]);
+        assert_eq!(reading.latest, Some(second));
+    }
+
+    #[test]
+    fn read_in_pieces_as_in_one() {
+        let s = AnchorSigner::new(b"key");
+        let a = s.lines(&checkpoint(1, &[("m1", 3)]));
+        let b = s.lines(&checkpoint(2, &[("m1", 4), ("m2", 1)]));
+        let mut reader = AnchorReader::default();
+        reader.feed(&s, &a);
+        reader.feed(&s, &b);
+        reader.feed(&s, &a);
+        assert_eq!(reader.reading(), s.read(&format!("{a}{b}{a}")));
     }
 
     #[test]

@@ -513,6 +513,25 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
         data_dir.display(),
         data_dir.display()
     );
+    // The anchor file (outside data_dir, as recommended) anchors the trail as it was before the
+    // restore: checkpoints would be refused and every chain would look cut until it starts afresh.
+    let anchors = config.audit_anchor_path();
+    if anchors.exists() {
+        println!(
+            "\nThe audit anchor file {} holds checkpoints of the trail as it was before this restore, \
+             newer than the backup. Before starting the server, run\n\n    \
+             renraku audit checkpoint --after-restore\n\n(with the same configuration): it keeps the old \
+             file under a new name and starts a fresh one from the restored trail.",
+            anchors.display()
+        );
+    } else {
+        println!(
+            "\nThere is no audit anchor file at {}. Before starting the server, run\n\n    \
+             renraku audit checkpoint --after-restore\n\n(with the same configuration) to anchor the \
+             restored trail; until then `renraku audit verify` reports the missing checkpoints.",
+            anchors.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

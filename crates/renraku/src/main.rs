@@ -249,7 +249,13 @@ enum AuditCommand {
     },
     /// Append a checkpoint of every chain to the anchor file now and print it, to keep elsewhere.
     /// Refused (exit 1) when the trail does not follow on from the latest checkpoint.
-    Checkpoint,
+    Checkpoint {
+        /// Start the anchor file afresh: after a restore (the old file anchors a trail newer than
+        /// the backup), after the file was lost, or to rotate it. The old file is kept under a
+        /// name with the time, and the act is recorded in the operator's audit chain.
+        #[arg(long, alias = "restart")]
+        after_restore: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -610,7 +616,39 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 verify_chains(&*state.store, &state.secrets, &anchors, municipality.as_deref()).await?;
             Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Audit(AuditCommand::Checkpoint) => {
+        Command::Audit(AuditCommand::Checkpoint { after_restore: true }) => {
+            let Some(secret) = existing_secret(&config) else { return Ok(ExitCode::from(2)) };
+            let state = open_with(&config, &secret).await?;
+            let sealer = AuditSealer::new(&state.secrets.audit_key);
+            let audit = cli_audit(None, "audit.reanchored", "audit_anchor", "");
+            let anchors = audit_trail::Anchors::of(&state);
+            match audit_trail::reanchor(&*state.store, &sealer, &anchors, state.clock.now_ms(), &audit).await
+            {
+                Ok(done) => {
+                    for (chain, finding) in &done.findings {
+                        eprintln!(
+                            "note: the old file did not match: {}: {finding}",
+                            chain.as_deref().unwrap_or("anchor file")
+                        );
+                    }
+                    match &done.archived {
+                        Some(old) => eprintln!("kept the old anchor file as {}", old.display()),
+                        None => eprintln!("there was no anchor file"),
+                    }
+                    print!("{}", done.lines);
+                    eprintln!(
+                        "started {} afresh (recorded as audit.reanchored); keep a copy of these lines away from this server",
+                        config.audit_anchor_path().display()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Checkpoint { after_restore: false }) => {
             let Some(secret) = existing_secret(&config) else { return Ok(ExitCode::from(2)) };
             let state = open_with(&config, &secret).await?;
             match audit_trail::checkpoint_now(&state, true).await {

@@ -512,3 +512,79 @@ fn a_backup_changed_after_it_was_made_is_refused_by_verify_and_restore() {
 fn hmac_key(master: &[u8]) -> Vec<u8> {
     Secrets::derive(master).backup_key.to_vec()
 }
+
+/// After a restore, the anchor file kept outside the data directory holds checkpoints newer than
+/// the backup: every checkpoint is refused and every chain looks cut. The operator re-anchors
+/// deliberately; the old file is kept, the act is audited, and checkpoints work again.
+#[test]
+fn after_a_restore_the_operator_re_anchors_and_checkpoints_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backups = dir.path().join("backups");
+    let anchors = dir.path().join("anchors").join("audit-anchors.log");
+    let env = [("RENRAKU_AUDIT_ANCHOR_PATH", s(&anchors))];
+    let live = |args: &[&str]| renraku_with(&[&["--data-dir", s(&data)][..], args].concat(), &env);
+    assert!(live(&["municipality", "create", "--code", "122203", "--name", "流山市"]).status.success());
+    assert!(live(&["audit", "checkpoint"]).status.success());
+    let backup = live(&["backup", "--to", s(&backups)]);
+    assert!(backup.status.success(), "{}", text(&backup));
+    // The live installation goes on, and its checkpoints with it.
+    let admin = live(&[
+        "admin",
+        "create",
+        "--municipality",
+        "122203",
+        "--login-id",
+        "admin01",
+        "--name",
+        "介護 花子",
+        "--kana",
+        "かいご はなこ",
+    ]);
+    assert!(admin.status.success(), "{}", text(&admin));
+    assert!(live(&["audit", "checkpoint"]).status.success());
+    let before = std::fs::read_to_string(&anchors).unwrap();
+
+    let [generation] = generations(&backups).try_into().unwrap();
+    let restored = dir.path().join("restored");
+    let back = |args: &[&str]| renraku_with(&[&["--data-dir", s(&restored)][..], args].concat(), &env);
+    let done = back(&["restore", s(&generation), "--secret-key-file", s(&data.join("secret.key"))]);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(text(&done).contains("renraku audit checkpoint --after-restore"), "{}", text(&done));
+    // The old checkpoints are ahead of the restored trail.
+    let verified = back(&["audit", "verify"]);
+    assert_eq!(verified.status.code(), Some(1), "{}", text(&verified));
+    let refused = back(&["audit", "checkpoint"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+
+    let reanchored = back(&["audit", "checkpoint", "--after-restore"]);
+    assert!(reanchored.status.success(), "{}", text(&reanchored));
+    let archived: Vec<PathBuf> = std::fs::read_dir(anchors.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("audit-anchors.log.archived-"))
+        .collect();
+    assert_eq!(archived.len(), 1, "{archived:?}");
+    assert_eq!(std::fs::read_to_string(&archived[0]).unwrap(), before, "the old file is kept as it was");
+    assert!(text(&reanchored).contains(archived[0].file_name().unwrap().to_str().unwrap()));
+    let verified = back(&["audit", "verify"]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    let again = back(&["audit", "checkpoint"]);
+    assert!(again.status.success(), "{}", text(&again));
+    // The act is in the operator chain, by the operator at the command line.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let chain = rt.block_on(async {
+        let store =
+            renraku_store_sqlite::SqliteStore::open(&restored.join("renraku.db"), AuditSealer::new(b"read"))
+                .await
+                .unwrap();
+        store.audit_chain(renraku_domain::audit::OPERATOR_CHAIN).await.unwrap()
+    });
+    let entry = chain.iter().find(|r| r.facts.action == "audit.reanchored").expect("re-anchoring is audited");
+    assert!(entry.facts.actor_login.starts_with("cli:"));
+    assert!(
+        entry.facts.detail.contains(archived[0].file_name().unwrap().to_str().unwrap()),
+        "{}",
+        entry.facts.detail
+    );
+}

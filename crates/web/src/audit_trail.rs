@@ -7,34 +7,51 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use renraku_domain::audit::{
     AuditSealer, CHAIN_OPENED, CHAIN_OPENED_DETAIL, ChainBreak, GENESIS, OPERATOR_CHAIN,
 };
-use renraku_domain::audit_anchor::{AnchorProblem, AnchorReading, AnchorSigner, ChainMark, Checkpoint};
-use renraku_store::{AuditHead, AuditRecord, Store, StoreError};
+use renraku_domain::audit_anchor::{
+    AnchorProblem, AnchorReader, AnchorReading, AnchorSigner, ChainMark, Checkpoint,
+};
+use renraku_store::{AuditDraft, AuditFilter, AuditHead, AuditRecord, Store, StoreError};
 
 use crate::AppState;
 
 /// How often the running server writes a checkpoint (when any chain moved).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 
+/// How old an entry must be for the trail to count as one that should have been anchored: the
+/// checkpoint interval and ample slack for a server that was restarting. A trail with an older
+/// entry and no checkpoint (the anchor file deleted, emptied, or never written) is a finding.
+pub const ANCHOR_DUE: Duration = Duration::from_secs(5 * 60);
+
 /// The anchor file: checkpoints appended outside the database.
 #[derive(Debug, Clone)]
 pub struct Anchors {
     path: PathBuf,
     signer: AnchorSigner,
+    /// Entries older than this should be anchored (`None`: no anchor file is expected, as for a
+    /// backup checked on its own).
+    due_before_ms: Option<i64>,
 }
 
 impl Anchors {
+    /// An anchor file that is not expected to exist (a backup's copy of the trail is checked
+    /// without the live installation's newer checkpoints).
     pub fn new(path: impl Into<PathBuf>, anchor_key: &[u8]) -> Self {
-        Self { path: path.into(), signer: AnchorSigner::new(anchor_key) }
+        Self { path: path.into(), signer: AnchorSigner::new(anchor_key), due_before_ms: None }
     }
 
-    /// The anchor file of a running server.
+    /// The anchor file of a running server (or of the installation the CLI works on): a trail
+    /// with entries older than [`ANCHOR_DUE`] must have a checkpoint in it.
     pub fn of(state: &AppState) -> Self {
-        Self::new(state.config.audit_anchor_path.clone(), &state.secrets.anchor_key)
+        Self {
+            due_before_ms: Some(state.clock.now_ms() - ANCHOR_DUE.as_millis() as i64),
+            ..Self::new(state.config.audit_anchor_path.clone(), &state.secrets.anchor_key)
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -54,6 +71,41 @@ impl Anchors {
         }
     }
 
+    /// The file as read, reading only what was appended since this process last read it (the
+    /// running server's checkpoints every minute: work bounded by the number of chains, not by
+    /// the size of the file). The whole file is read again when it was replaced (another
+    /// inode), shortened, or is read with another key. Rewrites of earlier bytes in place are
+    /// for [`Anchors::read`] (every verification) to find.
+    pub fn read_appended(&self) -> std::io::Result<Option<AnchorReading>> {
+        use std::io::{Read as _, Seek as _};
+        let mut tails = TAILS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tails.remove(&self.path);
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let meta = file.metadata()?;
+        let id = file_id(&meta);
+        let key = self.signer.fingerprint();
+        let mut tail = match tails.remove(&self.path) {
+            Some(t) if t.id == id && t.key == key && t.offset <= meta.len() => t,
+            _ => Tail { id, key, offset: 0, reader: AnchorReader::default() },
+        };
+        file.seek(std::io::SeekFrom::Start(tail.offset))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        // Whole lines only: another process may be in the middle of appending.
+        let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        tail.reader.feed(&self.signer, &String::from_utf8_lossy(&bytes[..whole]));
+        tail.offset += whole as u64;
+        let reading = tail.reader.reading();
+        tails.insert(self.path.clone(), tail);
+        Ok(Some(reading))
+    }
+
     /// Appends `text` in one write, under an exclusive lock (several processes may append), and
     /// waits until it is on disk.
     fn append(&self, text: &str) -> std::io::Result<()> {
@@ -70,6 +122,28 @@ impl Anchors {
         file.write_all(text.as_bytes())?;
         file.sync_all()
     }
+}
+
+/// What a process has read of an anchor file so far ([`Anchors::read_appended`]).
+struct Tail {
+    id: (u64, u64),
+    key: String,
+    offset: u64,
+    reader: AnchorReader,
+}
+
+static TAILS: LazyLock<Mutex<BTreeMap<PathBuf, Tail>>> = LazyLock::new(Default::default);
+
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt as _;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn file_id(meta: &std::fs::Metadata) -> (u64, u64) {
+    let created = meta.created().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    (0, created.map_or(0, |d| d.as_nanos() as u64))
 }
 
 /// Something wrong with the trail. Sequence numbers only: never what an entry says.
@@ -97,6 +171,10 @@ pub enum Finding {
     Anchor(AnchorProblem),
     /// The anchor file cannot be read.
     AnchorUnreadable(String),
+    /// The trail has entries old enough to have been anchored, but the anchor file is gone
+    /// (`file: false`) or holds no checkpoint: it was deleted or emptied, and a cut tail could
+    /// go unseen. Stays until the operator re-anchors (`renraku audit checkpoint --after-restore`).
+    AnchorMissing { file: bool },
 }
 
 impl Finding {
@@ -133,7 +211,12 @@ impl Finding {
             Finding::Anchor(AnchorProblem::Incomplete { line }) => {
                 format!("チェックポイントファイルの {line} 行目からのチェックポイントが欠けています。")
             }
+            Finding::Anchor(AnchorProblem::GoesBack { line }) => format!(
+                "チェックポイントファイルの {line} 行目からのチェックポイントは、それより前のチェックポイントより古いものです（古いチェックポイントが書き足されています）。"
+            ),
             Finding::AnchorUnreadable(_) => "チェックポイントファイルを読めません。".into(),
+            Finding::AnchorMissing { file: false } => "チェックポイントファイルがありません（削除されたおそれがあります）。末尾の記録の削除を検出できません。運用者が記録し直すまで表示されます。".into(),
+            Finding::AnchorMissing { file: true } => "チェックポイントファイルにチェックポイントがありません（消去されたおそれがあります）。末尾の記録の削除を検出できません。運用者が記録し直すまで表示されます。".into(),
         }
     }
 }
@@ -180,7 +263,19 @@ impl std::fmt::Display for Finding {
                     "the checkpoint from line {line} of the anchor file is incomplete (lines removed or cut)"
                 )
             }
+            Finding::Anchor(AnchorProblem::GoesBack { line }) => {
+                write!(
+                    f,
+                    "the checkpoint from line {line} of the anchor file is older than one before it (an old checkpoint was appended again)"
+                )
+            }
             Finding::AnchorUnreadable(e) => write!(f, "the anchor file cannot be read: {e}"),
+            Finding::AnchorMissing { file } => write!(
+                f,
+                "{} although the trail has entries old enough to be anchored (deleted?): \
+                 re-anchor with `renraku audit checkpoint --after-restore`",
+                if *file { "the anchor file holds no checkpoint" } else { "there is no anchor file" }
+            ),
         }
     }
 }
@@ -289,9 +384,11 @@ pub async fn verify_trail(
         }
     };
     let mut reports = Vec::new();
+    let mut oldest_ms = i64::MAX;
     for chain in chains {
         let entries =
             if chain == OPERATOR_CHAIN { operator.clone() } else { store.audit_chain(&chain).await? };
+        oldest_ms = entries.iter().map(|r| r.facts.at_ms).fold(oldest_ms, i64::min);
         let must_exist = municipalities.contains(&chain)
             || opened.contains(chain.as_str())
             || (chain == OPERATOR_CHAIN && !municipalities.is_empty());
@@ -303,6 +400,12 @@ pub async fn verify_trail(
             report.findings.push(Finding::Restarted);
         }
         reports.push(report);
+    }
+    if checkpoint.is_none()
+        && anchor_findings.is_empty()
+        && anchors.due_before_ms.is_some_and(|due| oldest_ms < due)
+    {
+        anchor_findings.push(Finding::AnchorMissing { file: anchor_file });
     }
     Ok(TrailReport { chains: reports, checkpoint, anchor_file, anchor_findings })
 }
@@ -396,6 +499,9 @@ pub enum CheckpointOutcome {
 /// chain follows on from the latest checkpoint (only the entries written since are read), so the
 /// file never anchors a chain shorter than before. With `force` false, nothing is written when
 /// no chain moved.
+///
+/// A trail with entries older than [`ANCHOR_DUE`] and no checkpoint (the file deleted or
+/// emptied) is not anchored afresh: only [`reanchor`], the operator's deliberate act, does.
 pub async fn checkpoint(
     store: &dyn Store,
     sealer: &AuditSealer,
@@ -403,16 +509,43 @@ pub async fn checkpoint(
     now_ms: i64,
     force: bool,
 ) -> Result<CheckpointOutcome, CheckpointError> {
-    let reading = match anchors.read() {
-        Ok(r) => r.unwrap_or_default(),
+    let reading = match anchors.read_appended() {
+        Ok(r) => r,
         Err(e) => return Err(CheckpointError::Failed(e.into())),
     };
+    let file = reading.is_some();
+    let reading = reading.unwrap_or_default();
     if !reading.problems.is_empty() {
         return Err(CheckpointError::Refused(
             reading.problems.into_iter().map(|p| (None, Finding::Anchor(p))).collect(),
         ));
     }
     let heads = store.audit_heads().await?;
+    if reading.latest.is_none() {
+        let due = AuditFilter {
+            until_ms: Some(now_ms - ANCHOR_DUE.as_millis() as i64),
+            limit: 1,
+            ..AuditFilter::default()
+        };
+        for h in &heads {
+            if !store.audit_entries(&h.chain, &due).await?.is_empty() {
+                return Err(CheckpointError::Refused(vec![(None, Finding::AnchorMissing { file })]));
+            }
+        }
+    }
+    write_checkpoint(store, sealer, anchors, now_ms, force, reading, heads).await
+}
+
+/// Writes the checkpoint of `heads` after `reading` (see [`checkpoint`]).
+async fn write_checkpoint(
+    store: &dyn Store,
+    sealer: &AuditSealer,
+    anchors: &Anchors,
+    now_ms: i64,
+    force: bool,
+    reading: AnchorReading,
+    heads: Vec<AuditHead>,
+) -> Result<CheckpointOutcome, CheckpointError> {
     let mut refused = Vec::new();
     let latest = reading.latest;
     if let Some(latest) = &latest {
@@ -502,6 +635,106 @@ async fn follows_on(
     })
 }
 
+/// What [`reanchor`] did.
+#[derive(Debug)]
+pub struct Reanchored {
+    /// Where the old anchor file was moved, if there was one.
+    pub archived: Option<PathBuf>,
+    /// Whether the trail followed on from the old file (false right after a restore, or after
+    /// the file was deleted): what was wrong, for the operator to read.
+    pub findings: Vec<(Option<String>, Finding)>,
+    pub checkpoint: Checkpoint,
+    pub lines: String,
+}
+
+/// Starts the anchor file afresh, as the operator's deliberate act: after a restore (the old
+/// file anchors a trail newer than the backup), after the file was lost, or to rotate it. The
+/// old file is kept under a name with the time (never deleted), the act is recorded in the
+/// operator chain with `audit` (`audit.reanchored`, the archived file's name in its detail),
+/// and a checkpoint of every chain, that entry included, begins the new file.
+pub async fn reanchor(
+    store: &dyn Store,
+    sealer: &AuditSealer,
+    anchors: &Anchors,
+    now_ms: i64,
+    audit: &AuditDraft,
+) -> Result<Reanchored, CheckpointError> {
+    let failed = |e: std::io::Error| CheckpointError::Failed(e.into());
+    // What the old file says about the trail, for the record.
+    let findings = match checkpoint_plan(store, sealer, anchors).await {
+        Ok(()) => vec![],
+        Err(CheckpointError::Refused(findings)) => findings,
+        Err(e) => return Err(e),
+    };
+    let archived = match std::fs::symlink_metadata(anchors.path()) {
+        Ok(_) => {
+            let name = anchors.path().file_name().map(|n| n.to_string_lossy().into_owned());
+            let stamp = renraku_domain::time_jp::format_iso_jst(now_ms).replace([':', '+'], "");
+            let mut to = anchors.path().with_file_name(format!(
+                "{}.archived-{stamp}",
+                name.as_deref().unwrap_or("audit-anchors.log")
+            ));
+            let mut n = 1;
+            while to.exists() {
+                n += 1;
+                to = to.with_file_name(format!(
+                    "{}.archived-{stamp}-{n}",
+                    name.as_deref().unwrap_or("audit-anchors.log")
+                ));
+            }
+            std::fs::rename(anchors.path(), &to).map_err(failed)?;
+            Some(to)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(failed(e)),
+    };
+    let mut entry = audit.clone();
+    entry.municipality_id = None;
+    entry.action = "audit.reanchored".into();
+    entry.object_type = "audit_anchor".into();
+    entry.detail = format!(
+        "archived={} followed_on={}",
+        archived.as_ref().and_then(|p| p.file_name()).map_or("none".into(), |n| n.to_string_lossy()),
+        if findings.is_empty() { "yes" } else { "no" }
+    );
+    store.append_audit(&entry).await?;
+    let heads = store.audit_heads().await?;
+    match write_checkpoint(store, sealer, anchors, now_ms, true, AnchorReading::default(), heads).await? {
+        CheckpointOutcome::Written(checkpoint, lines) => {
+            Ok(Reanchored { archived, findings, checkpoint, lines })
+        }
+        CheckpointOutcome::Unchanged => unreachable!("a forced checkpoint is always written"),
+    }
+}
+
+/// Whether [`checkpoint`] would write (without writing): the file read whole, then the chains.
+async fn checkpoint_plan(
+    store: &dyn Store,
+    sealer: &AuditSealer,
+    anchors: &Anchors,
+) -> Result<(), CheckpointError> {
+    let reading = anchors.read().map_err(|e| CheckpointError::Failed(e.into()))?.unwrap_or_default();
+    if !reading.problems.is_empty() {
+        return Err(CheckpointError::Refused(
+            reading.problems.into_iter().map(|p| (None, Finding::Anchor(p))).collect(),
+        ));
+    }
+    let heads = store.audit_heads().await?;
+    let mut refused = Vec::new();
+    for m in reading.latest.iter().flat_map(|c| c.marks.iter()) {
+        if !heads.iter().any(|h| h.chain == m.chain) {
+            refused.push((Some(m.chain.clone()), Finding::Vanished));
+        }
+    }
+    for h in &heads {
+        let mark = reading.latest.as_ref().and_then(|c| c.mark(&h.chain));
+        if let Some(finding) = follows_on(store, sealer, h, mark).await? {
+            refused.push((Some(h.chain.clone()), finding));
+        }
+    }
+    if refused.is_empty() { Ok(()) } else { Err(CheckpointError::Refused(refused)) }
+}
+
 /// Writes a checkpoint of the running server now (when any chain moved, or `force`).
 pub async fn checkpoint_now(state: &AppState, force: bool) -> Result<CheckpointOutcome, CheckpointError> {
     let sealer = AuditSealer::new(&state.secrets.audit_key);
@@ -529,5 +762,52 @@ pub fn log_outcome(outcome: Result<CheckpointOutcome, CheckpointError>) {
         }
         Ok(CheckpointOutcome::Unchanged) => {}
         Err(e) => tracing::error!("audit checkpoint: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn checkpoint(at_ms: i64, seq: i64) -> Checkpoint {
+        Checkpoint { at_ms, marks: vec![ChainMark { chain: "m1".into(), seq, seal: format!("{seq:064x}") }] }
+    }
+
+    /// The server's read every minute starts where the previous one stopped: a byte changed in
+    /// place far back is not read again (verification, which reads the whole file, finds it).
+    #[test]
+    fn the_servers_read_starts_where_the_previous_one_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let anchors = Anchors::new(dir.path().join("audit-anchors.log"), b"key");
+        let first = anchors.signer().lines(&checkpoint(1, 3));
+        anchors.append(&first).unwrap();
+        assert_eq!(anchors.read_appended().unwrap().unwrap().latest, Some(checkpoint(1, 3)));
+        let len = std::fs::metadata(anchors.path()).unwrap().len();
+        // The first line's last character changed in place (same length, same file).
+        let mut bytes = std::fs::read(anchors.path()).unwrap();
+        let at = first.lines().next().unwrap().len() - 1;
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(anchors.path())
+            .map(|mut f| {
+                std::io::Write::write_all(&mut f, &bytes).unwrap();
+            })
+            .unwrap();
+        assert_eq!(std::fs::metadata(anchors.path()).unwrap().len(), len);
+        anchors.append(&anchors.signer().lines(&checkpoint(2, 4))).unwrap();
+        let appended = anchors.read_appended().unwrap().unwrap();
+        assert_eq!(appended.problems, vec![], "only the new lines were read");
+        assert_eq!(appended.latest, Some(checkpoint(2, 4)));
+        let whole = anchors.read().unwrap().unwrap();
+        assert_eq!(whole.problems, vec![AnchorProblem::BadSignature { line: 1 }]);
+        // A file replaced (another inode) is read from its start again.
+        let replaced = dir.path().join("new");
+        std::fs::write(&replaced, anchors.signer().lines(&checkpoint(5, 9))).unwrap();
+        std::fs::rename(&replaced, anchors.path()).unwrap();
+        assert_eq!(anchors.read_appended().unwrap().unwrap().latest, Some(checkpoint(5, 9)));
+        std::fs::remove_file(anchors.path()).unwrap();
+        assert_eq!(anchors.read_appended().unwrap(), None);
     }
 }

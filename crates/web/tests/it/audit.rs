@@ -77,6 +77,8 @@ both!(
     a_chain_deleted_with_its_head_row_is_reported_and_so_is_its_restart,
     a_head_row_moved_back_to_a_cut_chain_is_caught_by_the_checkpoint,
     a_forged_checkpoint_line_is_reported,
+    an_older_checkpoint_appended_again_to_hide_a_cut_tail_is_reported,
+    a_deleted_anchor_file_is_reported_once_the_trail_should_have_been_anchored,
     cells_a_spreadsheet_would_run_are_neutralised_in_the_csv_export
 );
 
@@ -211,6 +213,81 @@ async fn a_forged_checkpoint_line_is_reported(app: TestApp) {
         page.contains("チェックポイントファイルの 1 行目の署名が一致しません（改ざんされています）。"),
         "{page}"
     );
+}
+
+/// Cuts a chain back to `keep` entries and moves its head row back to match, as someone who can
+/// rewrite the database would: seals, sequence and head agree again.
+async fn cut_and_rewind(app: &TestApp, m: &str, keep: i64) {
+    drop_append_only_guard(app).await;
+    raw(app, &format!("DELETE FROM audit_events WHERE chain = '{m}' AND seq > {keep}")).await;
+    let moved = format!(
+        "UPDATE audit_heads SET seq = {keep}, seal = (SELECT seal FROM audit_events WHERE chain = '{m}' AND seq = {keep}) \
+         WHERE chain = '{m}'"
+    );
+    assert_eq!(raw(app, &moved).await, 1);
+}
+
+async fn an_older_checkpoint_appended_again_to_hide_a_cut_tail_is_reported(app: TestApp) {
+    use renraku_web::audit_trail::{CheckpointError, CheckpointOutcome, checkpoint_now};
+    let (operator, _) = app.operator().await;
+    let (m, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    assert!(matches!(checkpoint_now(&app.state, true).await.unwrap(), CheckpointOutcome::Written(..)));
+    let anchors = app.state.config.audit_anchor_path.clone();
+    let older = std::fs::read_to_string(&anchors).unwrap();
+    let keep = app.store().audit_chain(&m).await.unwrap().len() as i64;
+    crate::admin::create_facility(&admin).await;
+    app.state.clock.advance_ms(1_000);
+    assert!(matches!(checkpoint_now(&app.state, false).await.unwrap(), CheckpointOutcome::Written(..)));
+    let n = app.store().audit_chain(&m).await.unwrap().len() as i64;
+    assert!(n > keep);
+    // The tail is cut back to the older checkpoint, and a copy of that checkpoint, validly
+    // signed, is appended after the newer one.
+    cut_and_rewind(&app, &m, keep).await;
+    let replayed_from = std::fs::read_to_string(&anchors).unwrap().lines().count() + 1;
+    let mut file = std::fs::OpenOptions::new().append(true).open(&anchors).unwrap();
+    std::io::Write::write_all(&mut file, older.as_bytes()).unwrap();
+    drop(file);
+    let page = verify_page(&admin, "/admin/audit").await;
+    assert!(!page.contains("改ざんは検出されませんでした"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "チェックポイントファイルの {replayed_from} 行目からのチェックポイントは、それより前のチェックポイントより古いものです（古いチェックポイントが書き足されています）。"
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "連番 {keep} より後の記録が失われています（チェックポイントでは連番 {n} まで記録されていました）。"
+        )),
+        "{page}"
+    );
+    // The server does not confirm the shortened chain.
+    let refused = checkpoint_now(&app.state, true).await;
+    assert!(matches!(refused, Err(CheckpointError::Refused(_))), "{refused:?}");
+}
+
+async fn a_deleted_anchor_file_is_reported_once_the_trail_should_have_been_anchored(app: TestApp) {
+    use renraku_web::audit_trail::{CheckpointError, checkpoint_now};
+    let (operator, _) = app.operator().await;
+    let (_, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    checkpoint_now(&app.state, true).await.unwrap();
+    let anchors = app.state.config.audit_anchor_path.clone();
+    std::fs::remove_file(&anchors).unwrap();
+    // A fresh installation has had no time to write its first checkpoint: nothing to report.
+    assert!(verify_page(&admin, "/admin/audit").await.contains("改ざんは検出されませんでした"));
+    // Ten minutes on, the trail should have been anchored long ago.
+    app.state.clock.advance_ms(10 * 60 * 1000);
+    for (who, base) in [(&admin, "/admin/audit"), (&operator, "/operator/audit")] {
+        let page = verify_page(who, base).await;
+        assert!(!page.contains("改ざんは検出されませんでした"), "{page}");
+        assert!(page.contains("チェックポイントファイルがありません"), "{page}");
+    }
+    // The server does not start a new file over it on its own: the finding stays until the
+    // operator re-anchors deliberately.
+    let refused = checkpoint_now(&app.state, false).await;
+    assert!(matches!(refused, Err(CheckpointError::Refused(_))), "{refused:?}");
+    assert!(!anchors.exists());
+    assert!(verify_page(&operator, "/operator/audit").await.contains("チェックポイントファイルがありません"));
 }
 
 async fn cells_a_spreadsheet_would_run_are_neutralised_in_the_csv_export(app: TestApp) {
