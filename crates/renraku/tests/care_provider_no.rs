@@ -22,46 +22,6 @@ fn renraku(args: &[String]) -> Output {
         .expect("run renraku")
 }
 
-fn facility(municipality: &str, name: &str, number: &str) -> Vec<String> {
-    [
-        "facility",
-        "create",
-        "--municipality",
-        municipality,
-        "--corp-name",
-        "医療法人さくら会",
-        "--corp-kana",
-        "いりょうほうじんさくらかい",
-        "--corp-representative",
-        "桜 太郎",
-        "--corp-postal-code",
-        "270-0192",
-        "--corp-address",
-        "千葉県流山市平和台1-1-1",
-        "--corp-phone",
-        "04-7158-1111",
-        "--name",
-        name,
-        "--kana",
-        "さくらほうもんかんご",
-        "--postal-code",
-        "270-0192",
-        "--address",
-        "千葉県流山市平和台2-2-2",
-        "--phone",
-        "04-7158-2222",
-        "--service-category",
-        "home_nursing",
-        "--care-provider-no",
-        number,
-        "--administrator",
-        "桜 花子",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 fn story(db: &[&str], store: Arc<dyn Store>, rt: &tokio::runtime::Runtime) {
     let run = |args: Vec<String>| {
         let all: Vec<String> = db.iter().map(|s| s.to_string()).chain(args).collect();
@@ -72,9 +32,9 @@ fn story(db: &[&str], store: Arc<dyn Store>, rt: &tokio::runtime::Runtime) {
         assert!(run(words(&["municipality", "create", "--code", code, "--name", name])).status.success());
     }
     // Nagareyama registers Kashiwa's provider's number by mistake.
-    let first = run(facility("122203", "さくら訪問看護", "1234567890"));
+    let first = run(common::facility_args("122203", "さくら訪問看護", "1234567890"));
     assert!(first.status.success(), "{first:?}");
-    let refused = run(facility("122173", "かしわ訪問看護", "１２３４５６７８９０"));
+    let refused = run(common::facility_args("122173", "かしわ訪問看護", "１２３４５６７８９０"));
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -108,7 +68,7 @@ fn story(db: &[&str], store: Arc<dyn Store>, rt: &tokio::runtime::Runtime) {
     ]));
     assert!(released.status.success(), "{released:?}");
     assert!(String::from_utf8_lossy(&released.stdout).contains("介護事業所番号 1234567890 released"));
-    let created = run(facility("122173", "かしわ訪問看護", "1234567890"));
+    let created = run(common::facility_args("122173", "かしわ訪問看護", "1234567890"));
     assert!(created.status.success(), "{created:?}");
     let holders = rt.block_on(store.facilities_by_care_provider_no("1234567890")).unwrap();
     assert_eq!(holders.len(), 1);

@@ -99,45 +99,8 @@ fn operator_story(db: &[&str], tamper: impl FnOnce(&str)) {
     ]);
     assert!(admin.status.success(), "{admin:?}");
     assert!(stdout(&admin).contains("/activate/"), "an activation link, never a password");
-    let facility_args = |care_no: &str| -> Vec<String> {
-        [
-            "facility",
-            "create",
-            "--municipality",
-            "122203",
-            "--corp-name",
-            "医療法人さくら会",
-            "--corp-kana",
-            "いりょうほうじんさくらかい",
-            "--corp-representative",
-            "桜 太郎",
-            "--corp-postal-code",
-            "270-0192",
-            "--corp-address",
-            "千葉県流山市平和台1-1-1",
-            "--corp-phone",
-            "04-7158-1111",
-            "--name",
-            "さくら訪問看護ステーション",
-            "--kana",
-            "さくらほうもんかんご",
-            "--postal-code",
-            "270-0192",
-            "--address",
-            "千葉県流山市平和台2-2-2",
-            "--phone",
-            "04-7158-2222",
-            "--service-category",
-            "home_nursing",
-            "--care-provider-no",
-            care_no,
-            "--administrator",
-            "桜 花子",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
+    let facility_args =
+        |care_no: &str| common::facility_args("122203", "さくら訪問看護ステーション", care_no);
     let refused = run(&facility_args("12345").iter().map(String::as_str).collect::<Vec<_>>());
     assert!(!refused.status.success());
     assert!(

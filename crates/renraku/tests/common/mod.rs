@@ -30,3 +30,45 @@ pub fn postgres_schema(rt: &tokio::runtime::Runtime) -> Option<PgSchema> {
         Err(e) => panic!("PostgreSQL is required: {e:#}"),
     }
 }
+
+/// The arguments of `renraku facility create` for a home-nursing facility with this name and
+/// 介護事業所番号, in `municipality` (its code).
+pub fn facility_args(municipality: &str, name: &str, number: &str) -> Vec<String> {
+    [
+        "facility",
+        "create",
+        "--municipality",
+        municipality,
+        "--corp-name",
+        "医療法人さくら会",
+        "--corp-kana",
+        "いりょうほうじんさくらかい",
+        "--corp-representative",
+        "桜 太郎",
+        "--corp-postal-code",
+        "270-0192",
+        "--corp-address",
+        "千葉県流山市平和台1-1-1",
+        "--corp-phone",
+        "04-7158-1111",
+        "--name",
+        name,
+        "--kana",
+        "さくらほうもんかんご",
+        "--postal-code",
+        "270-0192",
+        "--address",
+        "千葉県流山市平和台2-2-2",
+        "--phone",
+        "04-7158-2222",
+        "--service-category",
+        "home_nursing",
+        "--care-provider-no",
+        number,
+        "--administrator",
+        "桜 花子",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
