@@ -1,5 +1,6 @@
 //! File names: `PREFIX[_YYYYMM]_{sender 10}_{sender type 2}_{receiver 10}_{receiver type 2}_{stamp 14}.CSV`.
-//! Files of one transmission share the 14-digit stamp. Names of the older v3 interface, which
+//! Files of one transmission share the 14-digit stamp. サービス種類コード are two digits or a
+//! letter code of the standard (2A, 2B, A1–A8). Names of the older v3 interface, which
 //! carried no service-type codes, are recognised and reported as such.
 
 use std::fmt;
@@ -44,6 +45,13 @@ fn digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A サービス種類コード as file names carry it: two digits, or one of the letter codes the
+/// standard lists among its types (仕様 1.3: 2A 短期入所療養介護（介護医療院）; 1.4: 2B
+/// 介護予防短期入所療養介護（介護医療院）and A1–A8 総合事業).
+fn service_type(s: &str) -> bool {
+    digits(s, 2) || matches!(s, "2A" | "2B" | "A1" | "A2" | "A3" | "A4" | "A5" | "A6" | "A7" | "A8")
+}
+
 /// Whether `YYYYMMDDHHMMSS` is a real moment.
 pub(crate) fn valid_stamp(s: &str) -> bool {
     digits(s, 14)
@@ -74,8 +82,10 @@ impl FileName {
                 if !digits(s, 10) || !digits(r, 10) {
                     return Err(NameError::Shape("事業所番号は10桁の数字です".into()));
                 }
-                if !digits(st, 2) || !digits(rt, 2) {
-                    return Err(NameError::Shape("サービス種類コードは2桁の数字です".into()));
+                if !service_type(st) || !service_type(rt) {
+                    return Err(NameError::Shape(
+                        "サービス種類コードは2桁の数字か、2A・2B・A1～A8 です".into(),
+                    ));
                 }
                 if !valid_stamp(stamp) {
                     return Err(NameError::Shape("末尾は作成日時（YYYYMMDDHHMMSS、14桁）です".into()));
@@ -144,6 +154,20 @@ mod tests {
         assert_eq!(plan.stamp, "20191025200201");
     }
 
+    /// 仕様 1.3 and 1.4 list 2A (介護医療院), 2B (介護予防) and A1–A8 (総合事業) among the types
+    /// of the exchange: names carrying them are accepted, as sender or receiver.
+    #[test]
+    fn service_types_with_a_letter_from_the_standard_are_accepted() {
+        for kind in ["2A", "2B", "A1", "A3", "A8"] {
+            let name = format!("UPPLAN_201912_0300000100_43_0300000005_{kind}_20191025200201.CSV");
+            let parsed = FileName::parse(&name).unwrap();
+            assert_eq!(parsed.receiver.service_type, kind);
+            assert_eq!(parsed.to_string(), name);
+            let name = format!("UPJSK_201912_0300000005_{kind}_0300000100_43_20191025200201.CSV");
+            assert_eq!(FileName::parse(&name).unwrap().sender.service_type, kind);
+        }
+    }
+
     #[test]
     fn older_and_broken_names_are_refused_with_the_reason() {
         assert_eq!(
@@ -171,6 +195,14 @@ mod tests {
             Err(NameError::Shape(_))
         ));
         assert!(matches!(FileName::parse(""), Err(NameError::Extension)));
+        for kind in ["2Z", "A9", "A0", "AA", "2a", "a3", "1", "AF"] {
+            let name = format!("UPPLAN_201912_0300000100_43_0300000005_{kind}_20191025200201.CSV");
+            assert_eq!(
+                FileName::parse(&name),
+                Err(NameError::Shape("サービス種類コードは2桁の数字か、2A・2B・A1～A8 です".into())),
+                "{kind}"
+            );
+        }
         assert!(matches!(FileName::parse(".CSV"), Err(NameError::UnknownPrefix(_))));
     }
 }
