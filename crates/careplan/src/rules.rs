@@ -1,6 +1,6 @@
 //! Rules that span items or rows (layout notes and 仕様 2.3): the CSVバージョン of v4.1, months
 //! that must agree with the file name, 日割対象日 within the month, 福祉用具 codes, and the
-//! subtotal and total rows of 第7表.
+//! subtotal and total rows of 第7表 (per person).
 
 use std::collections::BTreeMap;
 
@@ -142,20 +142,45 @@ fn summary_row(code: &str) -> SummaryRow {
     }
 }
 
-/// 第7表: one total row (サービスコード 999999, 事業所コード 9999999999); subtotal rows carry
-/// no discount; a service type with several rows has its subtotal; 福祉用具 rows carry a code.
-fn summary_rows(records: &[Record<'_>], problems: &mut Vec<Problem>) {
-    let mut totals = 0;
-    // Per office and service type: ordinary rows, and the first one's record; subtotals present.
-    let mut types: BTreeMap<(String, String), (usize, Option<Record<'_>>, bool)> = BTreeMap::new();
+/// The rows of one person of a 第7表 (仕様 2.6: a file may carry several people).
+#[derive(Default)]
+struct PersonRows<'a> {
+    /// The 全合計 rows seen so far, and the person's last row.
+    totals: usize,
+    last: Option<Record<'a>>,
+    /// Per office and service type: ordinary rows, and the first one's record; subtotals present.
+    types: BTreeMap<(String, String), (usize, Option<Record<'a>>, bool)>,
+}
+
+/// 第7表: per person (保険者番号 + 被保険者番号), one total row (サービスコード 999999, 事業所コード
+/// 9999999999) and, for a service type with several rows, its subtotal; subtotal and total rows
+/// carry no discount; 福祉用具 rows carry a code.
+fn summary_rows<'a>(records: &[Record<'a>], problems: &mut Vec<Problem>) {
+    let mut people: BTreeMap<(String, String), PersonRows<'a>> = BTreeMap::new();
     for record in records {
+        let person = (
+            record.get("保険者番号").unwrap_or_default().to_string(),
+            record.get("被保険者番号").unwrap_or_default().to_string(),
+        );
+        let rows = people.entry(person).or_default();
+        rows.last = Some(*record);
         let code = record.get("サービスコード").unwrap_or_default();
         let office = record.get("サービス事業所コード").unwrap_or_default().to_string();
         let kind = code.get(..2).unwrap_or_default().to_string();
         let row_kind = summary_row(code);
         match row_kind {
             SummaryRow::Total => {
-                totals += 1;
+                rows.totals += 1;
+                if rows.totals > 1 {
+                    problems.push(Problem::line(
+                        record.row.line,
+                        format!(
+                            "全合計の行（サービスコード 999999）は1人に1行だけです（被保険者番号 {} の{}行目）",
+                            record.get("被保険者番号").unwrap_or_default(),
+                            rows.totals
+                        ),
+                    ));
+                }
                 if office != "9999999999" {
                     problems.push(at(
                         record,
@@ -166,11 +191,11 @@ fn summary_rows(records: &[Record<'_>], problems: &mut Vec<Problem>) {
             }
             SummaryRow::Subtotal(kind_of) => {
                 if kind_of != 'Z' {
-                    types.entry((office, kind)).or_default().2 = true;
+                    rows.types.entry((office, kind)).or_default().2 = true;
                 }
             }
             SummaryRow::Service => {
-                let entry = types.entry((office, kind)).or_default();
+                let entry = rows.types.entry((office, kind)).or_default();
                 entry.0 += 1;
                 entry.1.get_or_insert(*record);
                 if equipment_code_missing(
@@ -190,24 +215,26 @@ fn summary_rows(records: &[Record<'_>], problems: &mut Vec<Problem>) {
             }
         }
     }
-    if !records.is_empty() && totals != 1 {
-        let message = if totals == 0 {
-            "全合計の行（サービスコード 999999）がありません".to_string()
-        } else {
-            format!("全合計の行（サービスコード 999999）は1行だけです（{totals}行あります）")
-        };
-        problems.push(Problem::line(records[records.len() - 1].row.line, message));
-    }
-    for ((_, kind), (rows, first, has_subtotal)) in types {
-        if rows > 1
-            && !has_subtotal
-            && let Some(first) = first
+    for ((_, person), rows) in people {
+        if rows.totals == 0
+            && let Some(last) = rows.last
         {
-            problems.push(at(
-                &first,
-                "サービスコード",
-                format!("サービス種類 {kind} は複数行あるので、種類別小計の行（{kind}AAAA）が必要です"),
+            problems.push(Problem::line(
+                last.row.line,
+                format!("被保険者番号 {person} の全合計の行（サービスコード 999999）がありません"),
             ));
+        }
+        for ((_, kind), (count, first, has_subtotal)) in rows.types {
+            if count > 1
+                && !has_subtotal
+                && let Some(first) = first
+            {
+                problems.push(at(
+                    &first,
+                    "サービスコード",
+                    format!("サービス種類 {kind} は複数行あるので、種類別小計の行（{kind}AAAA）が必要です"),
+                ));
+            }
         }
     }
 }

@@ -191,3 +191,56 @@ fn characters_outside_ms932_are_named_on_write_never_replaced() {
     assert_eq!(problems[0].item, Some((6, "利用者氏名")));
     assert!(problems[0].message.contains("𠮷"), "{}", problems[0]);
 }
+
+fn multi_person() -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/multi-person");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// 仕様 2.6: 「各ファイルに含める利用者は任意とする」 — a 第7表 for two people, each with their own
+/// 種類別小計 and 全合計 rows, is one conformant transmission.
+#[test]
+fn a_summary_file_for_two_people_with_their_own_totals_checks_clean() {
+    let files = multi_person();
+    assert_eq!(files.len(), 3);
+    for (name, bytes) in &files {
+        let p = problems(name, bytes);
+        assert!(p.is_empty(), "{name}: {p:?}");
+    }
+    let report = check(&files);
+    assert!(report.is_conformant(), "{:?}", report.files);
+    assert_eq!(report.sets.iter().map(|s| s.kind).collect::<Vec<_>>(), [SetKind::Provision]);
+}
+
+/// Totals and subtotals are counted per person (保険者番号 + 被保険者番号), never across people.
+#[test]
+fn totals_and_subtotals_of_a_summary_file_belong_to_each_person() {
+    let (name, bytes) = multi_person().into_iter().find(|(n, _)| n.starts_with("UPSIKYU")).unwrap();
+    let source = text(&bytes);
+    let lines: Vec<&str> = source.split_inclusive("\r\n").collect();
+    // The second person (lines 5–9) with a second 全合計 row: refused at that row.
+    let twice: String = lines.iter().copied().chain([lines[8]]).collect();
+    let p = problems(&name, &sjis(&twice));
+    assert!(has(&p, 10, None, "全合計の行（サービスコード 999999）は1人に1行だけです"), "{p:?}");
+    assert!(p.iter().all(|p| p.line == 10), "only the extra row: {p:?}");
+    // The first person without a 全合計 row: named at that person's last row.
+    let without: String = lines.iter().enumerate().filter(|(i, _)| *i != 3).map(|(_, l)| *l).collect();
+    let p = problems(&name, &sjis(&without));
+    assert!(has(&p, 3, None, "0123456789 の全合計の行（サービスコード 999999）がありません"), "{p:?}");
+    // The second person's two 訪問看護 rows without their 13AAAA: the first person's 13AAAA
+    // does not stand in for it.
+    let no_subtotal: String = lines.iter().enumerate().filter(|(i, _)| *i != 6).map(|(_, l)| *l).collect();
+    let p = problems(&name, &sjis(&no_subtotal));
+    assert!(has(&p, 5, Some((9, "サービスコード")), "13AAAA"), "{p:?}");
+    // One 訪問看護 row for each person needs no subtotal.
+    let single: String =
+        lines.iter().enumerate().filter(|(i, _)| ![1, 5, 6].contains(i)).map(|(_, l)| *l).collect();
+    let p = problems(&name, &sjis(&single));
+    assert!(p.is_empty(), "{p:?}");
+}

@@ -24,9 +24,9 @@ def write(name, rows):
     (HERE / name).write_bytes(text.encode("cp932"))
 
 
-def hosoku(month, plan_day):
+def hosoku(month, plan_day, per=PER):
     slots = ["13", "0016765", "0009800", "0000000"] + [""] * 32
-    return [V, INS, PER, plan_day, q("タカハシ ハナコ"), q("髙橋 花子"), "2", "19380401", "270-0192",
+    return [V, INS, per, plan_day, q("タカハシ ハナコ"), q("髙橋 花子"), "2", "19380401", "270-0192",
             q("千葉県流山市平和台1-1-1"), q("①号室"), "0471582222", "20260401", "20260401", "20270331",
             "2", "20260401", "23", "0027048"] + slots + ["0000000", "", "", "22", "1234567890",
             "1234567890", "", month]
@@ -98,6 +98,44 @@ files = {
     f"DLTJSK_202612_{NS}_{CM}_20270106100000.CSV": [[V, INS, PER, "202612", "2234567890", "13"]],
 }
 
+# 第6・7表 + 補足 for two people in one transmission (仕様 2.6: 「各ファイルに含める利用者は任意とする」):
+# each person has their own 種類別小計 and 全合計 rows. 髙橋 花子 as above; the second person
+# (被保険者 0987654321) has two 訪問看護 rows (two service codes) with their 13AAAA subtotal and one 通所介護 row.
+# Written to multi-person/ so the single-person set above stays one transmission per kind.
+PER2, MULTI = "0987654321", "20261121093100"
+
+
+def plan_row(per, day, service, office, office_name):
+    return [V, INS, per, "20261120", "202612", "1234567890", q("介護 次郎"), "000821", "", day, "",
+            "1000", "1100", "01", service, "", "", q(""), "", office, q(office_name), "", "0", "1234567890", ""]
+
+
+def sikyu_row(per, office_name, office, code, units, count, total):
+    return [V, INS, per, "20261120", "202612", q(office_name), office, "", code, "", "", q(""), units, "", "",
+            count, "", total, "", total, "", total, "", "", "", "", "", "", "", "", "", "", "0", "",
+            "9999999999", "1234567890", ""]
+
+
+NURSE, DAY = "㈱さくら訪問看護ステーション", "㈱さくらデイサービス"
+multi = {
+    f"UPPLAN_202612_{CM}_{NS}_{MULTI}.CSV": files[f"UPPLAN_202612_{CM}_{NS}_20261120093100.CSV"] + [
+        plan_row(PER2, "20261202", "131111", "2234567890", NURSE),
+        plan_row(PER2, "20261209", "132111", "2234567890", NURSE),
+        plan_row(PER2, "20261203", "151111", "3234567890", DAY),
+    ],
+    f"UPSIKYU_202612_{CM}_{NS}_{MULTI}.CSV": files[f"UPSIKYU_202612_{CM}_{NS}_20261120093100.CSV"] + [
+        sikyu_row(PER2, NURSE, "2234567890", "131111", "000821", "001", "000821"),
+        sikyu_row(PER2, NURSE, "2234567890", "132111", "000821", "001", "000821"),
+        sikyu_row(PER2, NURSE, "2234567890", "13AAAA", "0", "002", "001642"),
+        sikyu_row(PER2, DAY, "3234567890", "151111", "000655", "001", "000655"),
+        sikyu_row(PER2, "", "9999999999", "999999", "0", "000", "002297"),
+    ],
+    f"UPHOSOKU_202612_{CM}_{NS}_{MULTI}.CSV": [hosoku("202612", "00000000"), hosoku("202612", "00000000", PER2)],
+}
+(HERE / "multi-person").mkdir(exist_ok=True)
+for name, rows in multi.items():
+    write(f"multi-person/{name}", rows)
+
 for name, rows in files.items():
     write(name, rows)
-print(f"wrote {len(files)} files")
+print(f"wrote {len(files)} + {len(multi)} files")
