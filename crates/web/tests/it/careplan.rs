@@ -8,7 +8,8 @@ use crate::helpers::*;
 
 both!(
     a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back,
-    each_view_of_the_list_of_sets_is_audited
+    each_view_of_the_list_of_sets_is_audited,
+    a_summary_set_for_two_people_is_uploaded_shown_sent_and_acknowledged
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -240,4 +241,29 @@ async fn each_view_of_the_list_of_sets_is_audited(app: TestApp) {
     assert_eq!(actions().await[before..], ["careplan.list_viewed", "careplan.list_viewed"]);
     let last = app.store().audit_chain(&m).await.unwrap().pop().unwrap().facts;
     assert_eq!((last.actor_login.as_str(), last.detail.as_str()), ("cm01", "sets=1"));
+}
+
+/// One 第6・7表 set for two people (spec 2.6: 「利用者Ａと利用者Ｂの情報を送信することができる」),
+/// each with their own 種類別小計 and 全合計: accepted, shown, sent and acknowledged.
+async fn a_summary_set_for_two_people_is_uploaded_shown_sent_and_acknowledged(app: TestApp) {
+    let Exchange { cm, ns, .. } = exchange(&app).await;
+    let dir = format!("{GOLDEN}/multi-person");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3);
+    let stored = upload(&cm, files).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    for insured in ["0123456789", "0987654321"] {
+        assert!(page.body.contains(insured), "{insured}: {}", page.body);
+    }
+    cm.submit(&set, &format!("{set}/send"), &[]).await.expect_redirect(&set);
+    let page = ns.get(&set).await.expect_status(200);
+    assert!(page.body.contains("0987654321"), "{}", page.body);
+    ns.send(&page, &format!("{set}/ack"), &[]).await.expect_redirect(&set);
+    assert!(cm.get(&set).await.body.contains("受領"), "the sender sees the acknowledgement");
 }
