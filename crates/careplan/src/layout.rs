@@ -967,14 +967,24 @@ fn sjis_len(value: &str) -> Result<usize, String> {
             _ if c.is_ascii() => 1,
             '\u{FF61}'..='\u{FF9F}' => 1,
             _ if code < 0x10000 && table[code / 64] & (1 << (code % 64)) != 0 => 2,
-            _ => {
-                return Err(format!(
-                    "「{c}」はShift_JIS（MS932）で表せない文字です。別の文字に置き換えてください"
-                ));
-            }
+            _ => return Err(outside_ms932(c)),
         };
     }
     Ok(total)
+}
+
+/// The message for a character MS932 cannot hold, the same from the check and from writing (so a
+/// file's report names it once), always with its code point: a 外字 (private use area, 「外字の
+/// 利用は不可とし」) shows as nothing, so only its code point is given.
+pub(crate) fn outside_ms932(c: char) -> String {
+    let code = c as u32;
+    if matches!(c, '\u{E000}'..='\u{F8FF}') || c.is_control() {
+        format!(
+            "外字など表示できない文字（U+{code:04X}）は Shift-JIS（MS932）で使えません。別の文字に置き換えてください"
+        )
+    } else {
+        format!("「{c}」（U+{code:04X}）は Shift-JIS（MS932）にない文字です。別の文字に置き換えてください")
+    }
 }
 
 /// One bit per BMP character: does the Shift_JIS (MS932) encoder write it, and write it so that
@@ -1311,8 +1321,11 @@ mod tests {
         let err = f.check(&item(None, f), "𠮷野");
         assert_eq!(
             err,
-            Err("「𠮷」はShift_JIS（MS932）で表せない文字です。別の文字に置き換えてください".to_string())
+            Err("「𠮷」（U+20BB7）は Shift-JIS（MS932）にない文字です。別の文字に置き換えてください"
+                .to_string())
         );
+        let err = f.check(&item(None, f), "\u{E000}");
+        assert!(err.is_err_and(|e| e.contains("外字") && e.contains("U+E000")));
         assert!(!ok(f, None, "😀"));
         assert!(f.check(&item(Some(4), f), "あいう").is_err_and(|e| e.contains("6バイト")));
     }

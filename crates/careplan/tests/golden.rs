@@ -242,3 +242,19 @@ fn insured_numbers_are_ten_digits_or_h_and_nine_digits() {
         assert!(has(&p, 1, Some((3, "被保険者番号")), "H"), "{bad}: {p:?}");
     }
 }
+
+#[test]
+fn a_character_outside_ms932_is_reported_once_with_its_code_point() {
+    // 外字 (user-defined area F040, read as U+E000) in place of 「花」 of 利用者氏名 on line 1.
+    let (name, bytes) = file("UPHOSOKU_202612");
+    let flower = sjis("花");
+    let at = bytes.windows(2).position(|w| w == flower.as_slice()).unwrap();
+    let mut broken = bytes.clone();
+    broken[at..at + 2].copy_from_slice(&[0xF0, 0x40]);
+    let p = problems(&name, &broken);
+    let about: Vec<_> = p.iter().filter(|p| p.message.contains("MS932")).collect();
+    assert_eq!(about.len(), 1, "{p:?}");
+    assert_eq!(about[0].line, 1);
+    assert_eq!(about[0].item, Some((6, "利用者氏名")));
+    assert!(about[0].message.contains("U+E000"), "{}", about[0].message);
+}
