@@ -65,7 +65,14 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
                     Ok(_) => problems.push(Problem::file(
                         "書き戻すと元と同じバイト列になりません（規格外の文字コードの表現があります）",
                     )),
-                    Err(bad) => problems.extend(bad),
+                    // The check has named most of them already, with the same message.
+                    Err(bad) => {
+                        for problem in bad {
+                            if !problems.contains(&problem) {
+                                problems.push(problem);
+                            }
+                        }
+                    }
                 }
                 parsed = Some(file);
             }

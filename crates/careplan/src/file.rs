@@ -125,10 +125,7 @@ impl CareplanFile {
             bad.into_iter()
                 .map(|u| {
                     let row = &self.text.rows[u.row];
-                    let message = format!(
-                        "「{}」（U+{:04X}）は Shift-JIS（MS932）にない文字です。別の文字に置き換えてください",
-                        u.character, u.character as u32
-                    );
+                    let message = crate::layout::outside_ms932(u.character);
                     match items.get(u.field) {
                         Some(item) => Problem::item(row.line, item, message),
                         None => Problem::line(row.line, message),

@@ -82,8 +82,8 @@ pub enum Format {
     Time,
     /// HHMM (00:00–24:00), or "9999" for a service without times.
     TimeOr9999,
-    /// 被保険者番号: 10 half-width digits/capital letters as issued, or `H` + 9 digits
-    /// (生活保護単独).
+    /// 被保険者番号: 10 half-width digits, or 「生保単独の場合は　先頭H＋数字9桁　例：H123456789」;
+    /// nothing else (no other letters).
     InsuredNo,
     /// One of the listed codes: (code, label).
     Code(&'static [(&'static str, &'static str)]),
@@ -503,8 +503,10 @@ pub const UPPLAN: &[Item] = &[
         no: 17, name: "福祉用具届出コード", len: Some(12), required: false, format: Format::Plain
     },
     Item { no: 18, name: "用具名称（機種名）", len: None, required: false, format: Format::Text },
-    // The layout prints no length for this item; 2 like サテライト枝番, the other 1-based serial.
-    Item { no: 19, name: "明細判別コード", len: Some(2), required: false, format: Format::Number },
+    // 「「17:福祉用具貸与」で、同一サービスコード、同一単位数の場合で明細が異なる場合は、1 からの連番を
+    // 記載」「「17:福祉用具貸与」以外の場合は「Null（空）」とする」 (rules.rs). The layout prints no
+    // length, so none is assumed.
+    Item { no: 19, name: "明細判別コード", len: None, required: false, format: Format::Number },
     // 予定: the planned office; 実績: the office that gave the service.
     Item {
         no: 20, name: "サービス事業者コード", len: Some(10), required: true, format: Format::Digits
@@ -628,14 +630,18 @@ pub const UPSIKYU: &[Item] = &[
         no: 33, name: "３０日超区分", len: Some(1), required: true, format: Format::Code(GAITO_CODES)
     },
     // Items 34–37 share three format lines in the layout (「9999999999を固定でセット」,
-    // 「居宅介護支援事業者番号」, 「※使用しない」); read like every other kind (更新業者コード = a
-    // 事業者番号, 識別子 = 使用しない), 34 has none and 35 is the fixed one.
-    Item { no: 34, name: "事業所コード", len: Some(10), required: false, format: Format::Digits },
+    // 「居宅介護支援事業者番号」, 「※使用しない」). The format column of items 19–37 is printed two
+    // entries per table row (one on the row's line, one below it): row 26 carries 33's 「1：該当、
+    // 0：非該当」 and, below it, 34's 「9999999999を固定でセット」; row 27's own line is empty (35);
+    // below it comes 36's 「居宅介護支援事業者番号」 and row 28 carries 37's 「※使用しない」 — the
+    // same 更新業者コード = 事業者番号, 識別子 = 使用しない as every other kind. So 34 is the fixed
+    // one (checked in rules.rs when given; the item is not marked ○), and 35 has no format.
     // 9999999999を固定でセット.
+    Item { no: 34, name: "事業所コード", len: Some(10), required: false, format: Format::Digits },
     Item { no: 35, name: "入力者コード", len: Some(10), required: false, format: Format::Digits },
     // 居宅介護支援事業者番号.
     Item { no: 36, name: "更新業者コード", len: Some(10), required: false, format: Format::Digits },
-    // ※使用しない.
+    // ※使用しない (left empty: rules.rs).
     Item { no: 37, name: "識別子", len: Some(1), required: false, format: Format::Plain },
 ];
 
@@ -826,7 +832,7 @@ impl Format {
                 if is_insured_no(value) {
                     Ok(())
                 } else {
-                    Err("半角英数字10桁で入力してください（生保単独は「H」＋数字9桁）".to_string())
+                    Err("半角数字10桁で入力してください（生保単独は「H」＋数字9桁）".to_string())
                 }
             }
             Format::Code(codes) => {
@@ -926,14 +932,14 @@ fn is_time(s: &str) -> bool {
     minute < 60 && (hour < 24 || (hour == 24 && minute == 0))
 }
 
-/// 10 ASCII digits or capital letters; one that starts with `H` (生保単独) has 9 digits after it.
+/// 10 ASCII digits, or `H` (生保単独) and 9 digits.
 fn is_insured_no(s: &str) -> bool {
     if s.len() != 10 {
         return false;
     }
     match s.strip_prefix('H') {
         Some(rest) => is_digits(rest),
-        None => s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()),
+        None => is_digits(s),
     }
 }
 
@@ -961,14 +967,24 @@ fn sjis_len(value: &str) -> Result<usize, String> {
             _ if c.is_ascii() => 1,
             '\u{FF61}'..='\u{FF9F}' => 1,
             _ if code < 0x10000 && table[code / 64] & (1 << (code % 64)) != 0 => 2,
-            _ => {
-                return Err(format!(
-                    "「{c}」はShift_JIS（MS932）で表せない文字です。別の文字に置き換えてください"
-                ));
-            }
+            _ => return Err(outside_ms932(c)),
         };
     }
     Ok(total)
+}
+
+/// The message for a character MS932 cannot hold, the same from the check and from writing (so a
+/// file's report names it once), always with its code point: a 外字 (private use area, 「外字の
+/// 利用は不可とし」) shows as nothing, so only its code point is given.
+pub(crate) fn outside_ms932(c: char) -> String {
+    let code = c as u32;
+    if matches!(c, '\u{E000}'..='\u{F8FF}') || c.is_control() {
+        format!(
+            "外字など表示できない文字（U+{code:04X}）は Shift-JIS（MS932）で使えません。別の文字に置き換えてください"
+        )
+    } else {
+        format!("「{c}」（U+{code:04X}）は Shift-JIS（MS932）にない文字です。別の文字に置き換えてください")
+    }
 }
 
 /// One bit per BMP character: does the Shift_JIS (MS932) encoder write it, and write it so that
@@ -1087,7 +1103,9 @@ mod tests {
                     item.format,
                     Format::Number | Format::Integer | Format::Digits | Format::Alnum | Format::Plain
                 );
-                assert!(!needs_len || item.len.is_some(), "{kind:?} {}", item.name);
+                // 明細判別コード is the one the layout prints without a length (a serial from 1).
+                let unbounded = item.name == "明細判別コード";
+                assert!(!needs_len || item.len.is_some() || unbounded, "{kind:?} {}", item.name);
                 // A filler must itself fit the length.
                 if let Format::DateOr(f) | Format::YearMonthOr(f) = item.format {
                     assert_eq!(item.len.map(usize::from), Some(f.len()));
@@ -1206,6 +1224,8 @@ mod tests {
         assert!(!ok(f, Some(10), "12345678901"));
         assert!(!ok(f, Some(10), "12345-6789"));
         assert!(!ok(f, Some(10), "１２３４５６７８９０"));
+        assert!(!ok(f, Some(10), "AB12345678"));
+        assert!(!ok(f, Some(10), "123456789A"));
     }
 
     #[test]
@@ -1301,8 +1321,11 @@ mod tests {
         let err = f.check(&item(None, f), "𠮷野");
         assert_eq!(
             err,
-            Err("「𠮷」はShift_JIS（MS932）で表せない文字です。別の文字に置き換えてください".to_string())
+            Err("「𠮷」（U+20BB7）は Shift-JIS（MS932）にない文字です。別の文字に置き換えてください"
+                .to_string())
         );
+        let err = f.check(&item(None, f), "\u{E000}");
+        assert!(err.is_err_and(|e| e.contains("外字") && e.contains("U+E000")));
         assert!(!ok(f, None, "😀"));
         assert!(f.check(&item(Some(4), f), "あいう").is_err_and(|e| e.contains("6バイト")));
     }

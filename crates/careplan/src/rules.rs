@@ -67,9 +67,15 @@ pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
             let columns = ProvisionColumns::of(file.kind);
             for record in &records {
                 provision_row(record, &columns, problems);
+                detail_code(record, problems);
             }
         }
-        Kind::Upsikyu => summary_rows(&records, problems),
+        Kind::Upsikyu => {
+            summary_rows(&records, problems);
+            for record in &records {
+                summary_fixed_items(record, problems);
+            }
+        }
         _ => {}
     }
 }
@@ -120,6 +126,41 @@ fn provision_row(record: &Record<'_>, at_column: &ProvisionColumns, problems: &m
     }
     if equipment_code_missing(value(at_column.service), value(at_column.tais), value(at_column.notified)) {
         problems.push(at(record, "TAISコード", EQUIPMENT_CODE_MISSING));
+    }
+}
+
+/// 第6表 item 19 明細判別コード (layout): 「「17:福祉用具貸与」で、同一サービスコード、同一単位数の場合で
+/// 明細が異なる場合は、1 からの連番を記載（1,2,3,・・・）」「「17:福祉用具貸与」以外の場合は「Null（空）」
+/// とする」.
+fn detail_code(record: &Record<'_>, problems: &mut Vec<Problem>) {
+    let value = record.get("明細判別コード").unwrap_or_default();
+    if value.is_empty() {
+        return;
+    }
+    if !record.get("サービスコード").unwrap_or_default().starts_with("17") {
+        problems.push(at(record, "明細判別コード", "「17:福祉用具貸与」以外のサービスでは空にします"));
+    } else if value.bytes().all(|b| b == b'0') {
+        problems.push(at(record, "明細判別コード", "1 からの連番です（0 は使えません）"));
+    }
+}
+
+/// 第7表 items whose value the layout fixes: 13 単位数 「種類別小計及び全合計の場合は0 固定」,
+/// 34 事業所コード 「9999999999を固定でセット」 (see layout.rs for why 34), 37 識別子 「※使用しない」.
+fn summary_fixed_items(record: &Record<'_>, problems: &mut Vec<Problem>) {
+    let code = record.get("サービスコード").unwrap_or_default();
+    let units = record.get("単位数").unwrap_or_default();
+    if summary_row(code) != SummaryRow::Service
+        && !units.is_empty()
+        && !units.trim_start_matches('-').bytes().all(|b| b == b'0')
+    {
+        problems.push(at(record, "単位数", "種類別小計・全合計の行の単位数は 0 固定です"));
+    }
+    let office = record.get("事業所コード").unwrap_or_default();
+    if !office.is_empty() && office != "9999999999" {
+        problems.push(at(record, "事業所コード", "事業所コード（項目34）は 9999999999 固定です"));
+    }
+    if !record.get("識別子").unwrap_or_default().is_empty() {
+        problems.push(at(record, "識別子", "識別子は使用しない項目です。空にしてください"));
     }
 }
 

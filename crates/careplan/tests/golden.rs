@@ -243,4 +243,70 @@ fn totals_and_subtotals_of_a_summary_file_belong_to_each_person() {
         lines.iter().enumerate().filter(|(i, _)| ![1, 5, 6].contains(i)).map(|(_, l)| *l).collect();
     let p = problems(&name, &sjis(&single));
     assert!(p.is_empty(), "{p:?}");
+
+#[test]
+fn detail_code_of_the_6th_table_is_for_welfare_equipment_only_and_counts_from_one() {
+    for prefix in ["UPPLAN", "UPJSK"] {
+        let (name, bytes) = file(prefix);
+        // Line 1 is 131111 訪問看護: 「「17:福祉用具貸与」以外の場合は「Null（空）」とする」.
+        let p = problems(&name, &with_field(&bytes, 1, 18, "1"));
+        assert!(has(&p, 1, Some((19, "明細判別コード")), "17:福祉用具貸与"), "{prefix}: {p:?}");
+    }
+    let (name, bytes) = file("UPPLAN");
+    // Line 3 is 171001 福祉用具貸与: 「1 からの連番」, so 0 is refused and 100 is not.
+    let p = problems(&name, &with_field(&bytes, 3, 18, "0"));
+    assert!(has(&p, 3, Some((19, "明細判別コード")), "1 から"), "{p:?}");
+    assert!(problems(&name, &with_field(&bytes, 3, 18, "1")).is_empty());
+    let p = problems(&name, &with_field(&bytes, 3, 18, "100"));
+    assert!(p.is_empty(), "the layout gives no length: {p:?}");
+}
+
+#[test]
+fn units_of_subtotal_and_total_rows_of_the_7th_table_are_zero() {
+    let (name, bytes) = file("UPSIKYU");
+    // Line 2 is the 13AAAA subtotal, line 4 the 999999 total: 「種類別小計及び全合計の場合は0 固定」.
+    for line in [2, 4] {
+        let p = problems(&name, &with_field(&bytes, line, 12, "000821"));
+        assert!(has(&p, line, Some((13, "単位数")), "0 固定"), "line {line}: {p:?}");
+    }
+    // A service row keeps its units.
+    assert!(problems(&name, &with_field(&bytes, 1, 12, "000822")).is_empty());
+}
+
+#[test]
+fn office_code_of_the_7th_table_is_fixed_and_its_identifier_unused() {
+    let (name, bytes) = file("UPSIKYU");
+    // Item 34 事業所コード: 「9999999999を固定でセット」.
+    let p = problems(&name, &with_field(&bytes, 1, 33, "2234567890"));
+    assert!(has(&p, 1, Some((34, "事業所コード")), "9999999999"), "{p:?}");
+    // Item 35 入力者コード has no fixed value.
+    assert!(problems(&name, &with_field(&bytes, 3, 34, "2234567890")).is_empty());
+    // Item 37 識別子: 「※使用しない」.
+    let p = problems(&name, &with_field(&bytes, 4, 36, "1"));
+    assert!(has(&p, 4, Some((37, "識別子")), "使用しない"), "{p:?}");
+}
+
+#[test]
+fn insured_numbers_are_ten_digits_or_h_and_nine_digits() {
+    let (name, bytes) = file("UPHOSOKU_202612");
+    for bad in ["AB12345678", "12345678X0", "HA12345678"] {
+        let p = problems(&name, &with_field(&bytes, 1, 2, bad));
+        assert!(has(&p, 1, Some((3, "被保険者番号")), "H"), "{bad}: {p:?}");
+    }
+}
+
+#[test]
+fn a_character_outside_ms932_is_reported_once_with_its_code_point() {
+    // 外字 (user-defined area F040, read as U+E000) in place of 「花」 of 利用者氏名 on line 1.
+    let (name, bytes) = file("UPHOSOKU_202612");
+    let flower = sjis("花");
+    let at = bytes.windows(2).position(|w| w == flower.as_slice()).unwrap();
+    let mut broken = bytes.clone();
+    broken[at..at + 2].copy_from_slice(&[0xF0, 0x40]);
+    let p = problems(&name, &broken);
+    let about: Vec<_> = p.iter().filter(|p| p.message.contains("MS932")).collect();
+    assert_eq!(about.len(), 1, "{p:?}");
+    assert_eq!(about[0].line, 1);
+    assert_eq!(about[0].item, Some((6, "利用者氏名")));
+    assert!(about[0].message.contains("U+E000"), "{}", about[0].message);
 }

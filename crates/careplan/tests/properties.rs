@@ -93,9 +93,6 @@ fn insured_no() -> BoxedStrategy<String> {
         // 生活保護単独: H and nine digits.
         1 => chars_of(DIGITS, 9..=9).prop_map(|d| format!("H{d}")),
         2 => chars_of(DIGITS, 10..=10),
-        1 => (chars_of(ALNUM, 1..=1), chars_of(ALNUM, 9..=9))
-            .prop_filter("H is only for 生保単独", |(first, _)| first != "H")
-            .prop_map(|(first, rest)| first + &rest),
     ]
     .boxed()
 }
