@@ -243,6 +243,7 @@ fn totals_and_subtotals_of_a_summary_file_belong_to_each_person() {
         lines.iter().enumerate().filter(|(i, _)| ![1, 5, 6].contains(i)).map(|(_, l)| *l).collect();
     let p = problems(&name, &sjis(&single));
     assert!(p.is_empty(), "{p:?}");
+}
 
 #[test]
 fn detail_code_of_the_6th_table_is_for_welfare_equipment_only_and_counts_from_one() {
