@@ -31,7 +31,7 @@ pub struct FileName {
 pub enum NameError {
     #[error("ファイル名の先頭（{0}）がケアプランデータ連携の居宅向けファイル種別ではありません")]
     UnknownPrefix(String),
-    #[error("ファイル名の拡張子は .CSV です")]
+    #[error("ファイル名の拡張子は大文字の .CSV です")]
     Extension,
     #[error(
         "v3 形式のファイル名です（サービス種類コードがありません）。v4.1 では「種別_事業所番号_サービス種類コード_…」の形式です"
@@ -63,8 +63,7 @@ pub(crate) fn valid_stamp(s: &str) -> bool {
 
 impl FileName {
     pub fn parse(name: &str) -> Result<FileName, NameError> {
-        let stem =
-            name.strip_suffix(".CSV").or_else(|| name.strip_suffix(".csv")).ok_or(NameError::Extension)?;
+        let stem = name.strip_suffix(".CSV").ok_or(NameError::Extension)?;
         let parts: Vec<&str> = stem.split('_').collect();
         let kind =
             Kind::from_prefix(parts[0]).ok_or_else(|| NameError::UnknownPrefix(parts[0].to_string()))?;
@@ -176,6 +175,11 @@ mod tests {
         );
         assert_eq!(
             FileName::parse("UP1KYO_0300000100_43_0300000005_11_20191025200201.txt"),
+            Err(NameError::Extension)
+        );
+        // The layout's file names end in upper-case .CSV (issue 10, item 12).
+        assert_eq!(
+            FileName::parse("UP1KYO_0300000100_43_0300000005_11_20191025200201.csv"),
             Err(NameError::Extension)
         );
         assert!(matches!(
