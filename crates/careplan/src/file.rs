@@ -144,12 +144,12 @@ fn check_field(line: usize, item: &Item, field: &Field, problems: &mut Vec<Probl
         }
         return;
     }
-    if item.format == Format::Text {
-        if !field.quoted {
-            problems.push(Problem::item(line, item, "フリーテキストは \"（半角）で囲みます"));
-        }
-    } else if field.quoted {
-        problems.push(Problem::item(line, item, "フリーテキスト以外の項目は \" で囲みません"));
+    // The layout states only 「フリーテキストは""（半角）で囲い」: free text must be quoted. It says
+    // nothing against quoting other items, and in CSV the quotes are not part of the value, so a
+    // quoted code or date (`"20261101"`) is read as its value and checked as such; it is written
+    // back quoted, as it came.
+    if item.format == Format::Text && !field.quoted {
+        problems.push(Problem::item(line, item, "フリーテキストは \"（半角）で囲みます"));
     }
     if let Err(message) = item.format.check(item, value) {
         problems.push(Problem::item(line, item, message));

@@ -311,3 +311,23 @@ fn a_character_outside_ms932_is_reported_once_with_its_code_point() {
     assert_eq!(about[0].item, Some((6, "利用者氏名")));
     assert!(about[0].message.contains("U+E000"), "{}", about[0].message);
 }
+
+#[test]
+fn a_quoted_code_or_date_is_read_as_its_value_and_written_back_quoted() {
+    // The layout requires quotes around free text only; quotes around a date or a code are not
+    // part of the value (issue 10, item 12).
+    let (name, bytes) = file("UPHOSOKU_202612");
+    let quoted = with_field(&bytes, 1, 7, "\"19380401\"");
+    let report = check_file(&name, &quoted);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let parsed = report.file.unwrap();
+    assert_eq!(parsed.records().next().unwrap().get("利用者生年月日"), Some("19380401"));
+    assert_eq!(parsed.write().unwrap(), quoted);
+    // The value inside the quotes is still checked.
+    let p = problems(&name, &with_field(&bytes, 1, 7, "\"19380230\""));
+    assert!(p.iter().any(|p| p.item == Some((8, "利用者生年月日"))), "{p:?}");
+    // Free text without quotes is still refused.
+    let unquoted = text(&bytes).replacen("\"髙橋 花子\"", "髙橋 花子", 1);
+    let p = problems(&name, &sjis(&unquoted));
+    assert!(has(&p, 1, Some((6, "利用者氏名")), "囲みます"), "{p:?}");
+}
