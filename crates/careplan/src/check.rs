@@ -1,6 +1,8 @@
 //! Checking what a user or another system hands us: any number of files, each by name and
 //! bytes, checked one by one and then as transmission sets.
 
+use std::collections::HashSet;
+
 use crate::file::CareplanFile;
 use crate::layout::Kind;
 use crate::name::{FileName, NameError};
@@ -88,7 +90,56 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
 
 /// Checks files and the sets they form.
 pub fn check(files: &[(String, Vec<u8>)]) -> Report {
-    let files: Vec<FileReport> = files.iter().map(|(name, bytes)| check_file(name, bytes)).collect();
+    let mut files: Vec<FileReport> = files.iter().map(|(name, bytes)| check_file(name, bytes)).collect();
     let sets = sets::group(files.iter().filter_map(|f| f.file_name.clone()));
+    for set in &sets {
+        for dependency in sets::DEPENDENCIES.iter().filter(|d| d.set == set.kind) {
+            check_parent(&mut files, set, dependency);
+        }
+    }
     Report { files, sets }
+}
+
+/// 仕様 2.3: a dependent file's people are the parent file's — each 保険者番号, 被保険者番号 and key
+/// (計画作成日 or 対象年月) of the dependent has a record in the parent of the same unit. Reported
+/// on the dependent file, once per missing person and key, at its first row.
+fn check_parent(files: &mut [FileReport], set: &Transmission, dependency: &sets::Dependency) {
+    let member = |report: &FileReport, kind: Kind| {
+        report.file_name.as_ref().is_some_and(|n| n.kind == kind && set.files.contains(n))
+    };
+    let Some(parent) = files.iter().find(|f| member(f, dependency.parent)).and_then(|f| f.file.as_ref())
+    else {
+        return;
+    };
+    let person = |record: &crate::file::Record<'_>| {
+        let value = |name| record.get(name).unwrap_or_default().to_string();
+        (value("保険者番号"), value("被保険者番号"), value(dependency.key))
+    };
+    let known: HashSet<_> = parent.records().map(|r| person(&r)).collect();
+    let Some(report) = files.iter_mut().find(|f| member(f, dependency.dependent)) else { return };
+    let Some(file) = &report.file else { return };
+    let mut missing = HashSet::new();
+    let mut problems = Vec::new();
+    for record in file.records() {
+        let key = person(&record);
+        // An empty key item is reported as missing already.
+        if key.1.is_empty() || key.2.is_empty() || known.contains(&key) || !missing.insert(key.clone()) {
+            continue;
+        }
+        let message = format!(
+            "同じ送信単位の{}（{}）に、保険者番号 {}・被保険者番号 {}・{} {} の記録がありません",
+            dependency.parent.label(),
+            dependency.parent.prefix(),
+            key.0,
+            key.1,
+            dependency.key,
+            key.2
+        );
+        problems.push(match record.kind.item(dependency.key) {
+            Some(item) => Problem::item(record.row.line, item, message),
+            None => Problem::line(record.row.line, message),
+        });
+    }
+    let room = MAX_PROBLEMS.saturating_sub(report.problems.len());
+    report.problems.extend(problems.into_iter().take(room));
 }

@@ -87,6 +87,31 @@ impl SetKind {
     }
 }
 
+/// Which file of a unit depends on which (仕様 2.3 and 3.3): in a unit of `set`, every person of
+/// the `dependent` kind, with the value of `key`, has a record in the `parent` kind. 「計画書１表を
+/// 基本とし計画書２表、計画書３表及び利用者補足情報を従属情報とする」; 「サービス利用票を基本と
+/// しサービス利用票別表、利用者補足情報を従属情報とする」.
+pub const DEPENDENCIES: &[Dependency] = &[
+    Dependency { set: SetKind::Plan, dependent: Kind::Up2kyo, parent: Kind::Up1kyo, key: PLAN_DATE },
+    Dependency { set: SetKind::Plan, dependent: Kind::Up3kyo, parent: Kind::Up1kyo, key: PLAN_DATE },
+    Dependency { set: SetKind::Plan, dependent: Kind::Uphosoku, parent: Kind::Up1kyo, key: PLAN_DATE },
+    Dependency { set: SetKind::Provision, dependent: Kind::Upsikyu, parent: Kind::Upplan, key: MONTH },
+    Dependency { set: SetKind::Provision, dependent: Kind::Uphosoku, parent: Kind::Upplan, key: MONTH },
+];
+
+const PLAN_DATE: &str = "居宅サービス計画作成（変更）日";
+const MONTH: &str = "対象年月";
+
+/// One line of [`DEPENDENCIES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dependency {
+    pub set: SetKind,
+    pub dependent: Kind,
+    pub parent: Kind,
+    /// The item that ties a person's records together, besides 保険者番号 and 被保険者番号.
+    pub key: &'static str,
+}
+
 /// The files of one transmission.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmission {

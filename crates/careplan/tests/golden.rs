@@ -331,3 +331,45 @@ fn a_quoted_code_or_date_is_read_as_its_value_and_written_back_quoted() {
     let p = problems(&name, &sjis(&unquoted));
     assert!(has(&p, 1, Some((6, "利用者氏名")), "囲みます"), "{p:?}");
 }
+
+/// 仕様 2.3: 第2表・第3表・補足 hang on the 第1表, 第7表・補足 on the 第6表 of the same unit. A
+/// dependent file naming a person or date its parent does not have is refused, on the dependent
+/// file, at the first such row, naming the parent.
+#[test]
+fn a_dependent_file_without_its_parent_record_is_refused_on_the_dependent() {
+    let mut files = golden();
+    let changed = |files: &mut Vec<(String, Vec<u8>)>, prefix: &str, from: &str, to: &str| {
+        let (name, bytes) = files.iter_mut().find(|(n, _)| n.starts_with(prefix)).unwrap();
+        let changed = text(bytes).replacen(from, to, 1);
+        assert_ne!(changed, text(bytes));
+        *bytes = sjis(&changed);
+        name.clone()
+    };
+    // The 第2表 for another 計画作成日 than the 第1表's.
+    let plan = changed(&mut files, "UP2KYO", "0123456789,20261115,20261115", "0123456789,20261115,20261116");
+    // The 第7表 for a person the 第6表 does not have.
+    let summary = changed(&mut files, "UPSIKYU", "122203,0123456789", "122203,0123456780");
+    let report = check(&files);
+    assert!(!report.is_conformant());
+    let of = |name: &str| report.files.iter().find(|f| f.name == name).unwrap().problems.clone();
+    let p = of(&plan);
+    assert!(
+        has(
+            &p,
+            1,
+            Some((5, "居宅サービス計画作成（変更）日")),
+            "居宅サービス計画書(1)（第1表）（UP1KYO）に、保険者番号 122203・被保険者番号 0123456789・居宅サービス計画作成（変更）日 20261116 の記録がありません"
+        ),
+        "{p:?}"
+    );
+    assert_eq!(p.len(), 1, "once per person and date: {p:?}");
+    let p = of(&summary);
+    assert!(
+        has(&p, 1, Some((5, "対象年月")), "（UPPLAN）に、保険者番号 122203・被保険者番号 0123456780"),
+        "{p:?}"
+    );
+    // The parents themselves and the unchanged dependents are clean.
+    for (name, _) in files.iter().filter(|(n, _)| *n != plan && *n != summary) {
+        assert!(of(name).is_empty(), "{name}: {:?}", of(name));
+    }
+}
