@@ -147,7 +147,8 @@ impl SqlStore {
             return Ok(Vec::new());
         }
         let mut q: sqlx::QueryBuilder<Db> = sqlx::QueryBuilder::new(
-            "SELECT set_id, insurer_no, insured_no, record_key, name, patient_id FROM careplan_subjects WHERE set_id IN (",
+            "SELECT set_id, insurer_no, insured_no, record_key, name, patient_id, withdrawn_by FROM careplan_subjects \
+             WHERE set_id IN (",
         );
         let mut list = q.separated(", ");
         for id in ids {
@@ -165,6 +166,7 @@ impl SqlStore {
                         record_key: get(row, "record_key")?,
                         name: get(row, "name")?,
                         patient_id: get(row, "patient_id")?,
+                        withdrawn_by: get(row, "withdrawn_by")?,
                     },
                 ))
             })
@@ -246,18 +248,29 @@ impl SqlStore {
         // Sets apply in stamp order, whatever order they are sent in: a plan sent after the
         // deletion that follows it (by stamp) arrives withdrawn.
         if let Some(deletion) = withdrawn_by(&kind) {
+            // Each subject to the first later deletion that names it …
             sqlx::query(
-                "UPDATE careplan_sets SET withdrawn_by = (SELECT d.id FROM careplan_sets d WHERE d.kind = $2 \
-                 AND d.stamp > $3 AND d.sender_facility_id = $4 AND d.receiver_facility_id = $5 \
-                 AND d.sent_at_ms IS NOT NULL AND EXISTS (SELECT 1 FROM careplan_subjects o JOIN careplan_subjects x \
-                 ON x.set_id = d.id AND x.insurer_no = o.insurer_no AND x.insured_no = o.insured_no \
-                 AND x.record_key = o.record_key WHERE o.set_id = $1) ORDER BY d.stamp LIMIT 1) WHERE id = $1",
+                "UPDATE careplan_subjects SET withdrawn_by = (SELECT d.id FROM careplan_sets d JOIN careplan_subjects x \
+                 ON x.set_id = d.id WHERE d.kind = $2 AND d.stamp > $3 AND d.sender_facility_id = $4 \
+                 AND d.receiver_facility_id = $5 AND d.sent_at_ms IS NOT NULL \
+                 AND x.insurer_no = careplan_subjects.insurer_no AND x.insured_no = careplan_subjects.insured_no \
+                 AND x.record_key = careplan_subjects.record_key ORDER BY d.stamp LIMIT 1) WHERE set_id = $1",
             )
             .bind(id)
             .bind(deletion)
             .bind(get::<String>(&row, "stamp")?)
             .bind(facility_id)
             .bind(get::<String>(&row, "receiver_facility_id")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            // … and the set, when all of them are, to the last of those deletions.
+            sqlx::query(
+                "UPDATE careplan_sets SET withdrawn_by = (SELECT o.withdrawn_by FROM careplan_subjects o \
+                 JOIN careplan_sets d ON d.id = o.withdrawn_by WHERE o.set_id = $1 ORDER BY d.stamp DESC LIMIT 1) \
+                 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM careplan_subjects o WHERE o.set_id = $1 AND o.withdrawn_by IS NULL)",
+            )
+            .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -276,8 +289,9 @@ impl SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    /// Marks the earlier sent sets of `target` kind between the same facilities that share a
-    /// subject (person and record key) with deletion set `id` as withdrawn by it.
+    /// Marks the subjects (person and record key) that deletion set `id` names in the earlier
+    /// sent sets of `target` kind between the same facilities as withdrawn by it, and each such
+    /// set as a whole once none of its subjects is left.
     async fn careplan_withdraw(
         tx: &mut Tx,
         id: &str,
@@ -286,21 +300,30 @@ impl SqlStore {
         sender: &str,
         receiver: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE careplan_sets SET withdrawn_by = $1 WHERE kind = $2 AND stamp < $3 AND sender_facility_id = $4 \
-             AND receiver_facility_id = $5 AND sent_at_ms IS NOT NULL AND withdrawn_by IS NULL AND EXISTS ( \
-               SELECT 1 FROM careplan_subjects o JOIN careplan_subjects d ON d.set_id = $1 \
-               AND d.insurer_no = o.insurer_no AND d.insured_no = o.insured_no AND d.record_key = o.record_key \
-               WHERE o.set_id = careplan_sets.id)",
-        )
-        .bind(id)
-        .bind(target)
-        .bind(stamp)
-        .bind(sender)
-        .bind(receiver)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
+        const EARLIER: &str = "kind = $2 AND stamp < $3 AND sender_facility_id = $4 AND receiver_facility_id = $5 \
+             AND sent_at_ms IS NOT NULL AND withdrawn_by IS NULL";
+        let subjects = format!(
+            "UPDATE careplan_subjects SET withdrawn_by = $1 WHERE withdrawn_by IS NULL \
+             AND set_id IN (SELECT id FROM careplan_sets WHERE {EARLIER}) AND EXISTS ( \
+               SELECT 1 FROM careplan_subjects d WHERE d.set_id = $1 AND d.insurer_no = careplan_subjects.insurer_no \
+               AND d.insured_no = careplan_subjects.insured_no AND d.record_key = careplan_subjects.record_key)"
+        );
+        let sets = format!(
+            "UPDATE careplan_sets SET withdrawn_by = $1 WHERE {EARLIER} \
+             AND EXISTS (SELECT 1 FROM careplan_subjects o WHERE o.set_id = careplan_sets.id AND o.withdrawn_by = $1) \
+             AND NOT EXISTS (SELECT 1 FROM careplan_subjects o WHERE o.set_id = careplan_sets.id AND o.withdrawn_by IS NULL)"
+        );
+        for sql in [subjects, sets] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .bind(target)
+                .bind(stamp)
+                .bind(sender)
+                .bind(receiver)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
         Ok(())
     }
 

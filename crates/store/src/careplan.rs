@@ -15,13 +15,17 @@ pub struct CareplanFileData {
 pub struct CareplanSubject {
     pub insurer_no: String,
     pub insured_no: String,
-    /// What ties the person's records in the set together: 居宅サービス計画作成（変更）日 for
-    /// plans, 対象年月 for 第6・7表 and 実績.
+    /// What ties the person's records in the set together, and what a deletion names:
+    /// 居宅サービス計画作成（変更）日 for plans, 対象年月 for 第6・7表, and for 実績 the 対象年月,
+    /// サービス事業者コード and サービス種類コード separated by spaces (「削除はサービス種類毎に行う」).
     pub record_key: String,
     pub name: String,
     /// The patient with the same 保険者番号 and 被保険者番号 in the sender's or the receiver's
     /// municipality, when there is one (filled in by the store).
     pub patient_id: Option<String>,
+    /// The deletion set that withdrew these records (filled in by the store). The set is
+    /// withdrawn as a whole when every one of its subjects is.
+    pub withdrawn_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

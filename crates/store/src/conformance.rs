@@ -46,6 +46,7 @@ macro_rules! conformance_tests {
             attachments_belong_to_their_post_and_room,
             a_form_sent_twice_writes_one_post,
             careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw,
+            a_deletion_withdraws_only_the_people_and_service_types_it_names,
             a_care_provider_number_is_held_by_one_facility_on_the_server,
         );
     };
@@ -1097,6 +1098,7 @@ fn careplan_set(
             record_key: "20261101".into(),
             name: "ナガレヤマ ハナコ".into(),
             patient_id: None,
+            withdrawn_by: None,
         }],
     }
 }
@@ -1222,4 +1224,83 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
             "20261031090000"
         ]
     );
+}
+
+/// A deletion withdraws what it names, not the whole set (issue 10, item 13): a 実績 set for
+/// 訪問介護 (11) and 福祉用具貸与 (17) of one office keeps its 訪問介護 when the 17 is deleted
+/// (「削除はサービス種類毎に行う」), and a plan for two people keeps the other person's plan.
+pub async fn a_deletion_withdraws_only_the_people_and_service_types_it_names(store: &dyn Store) {
+    let (m, _room, [manager, ..]) = room_with_members(store).await;
+    let other = municipality(store, "122173").await;
+    let mut info = sample_facility("かしわ福祉用具");
+    info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
+    let receiver =
+        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), "facility.create")).await);
+    let sender = ok(store
+        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+        .await);
+    let subject = |insured: &str, key: &str| CareplanSubject {
+        insurer_no: "122203".into(),
+        insured_no: insured.into(),
+        record_key: key.into(),
+        name: "ナガレヤマ ハナコ".into(),
+        patient_id: None,
+        withdrawn_by: None,
+    };
+    let (m_id, sender_id, receiver_id) = (&m.id, &sender.id, &receiver.id);
+    let send = move |set: NewCareplanSet| async move {
+        let id = ok(store.create_careplan_set(&set, &audit(Some(m_id), "careplan.upload")).await);
+        ok(store.send_careplan_set(sender_id, &id, T0, &audit(Some(m_id), "careplan.send")).await);
+        id
+    };
+    let withdrawn = move |id: String| async move {
+        let set = ok(store.careplan_set(receiver_id, &id).await).summary;
+        let subjects: Vec<_> =
+            set.subjects.iter().map(|s| (s.record_key.clone(), s.withdrawn_by.clone())).collect();
+        (set.withdrawn_by, subjects)
+    };
+
+    let mut actual = careplan_set("actual", "20270105100000", &sender, &receiver, &manager);
+    actual.subjects =
+        vec![subject("0000123456", "202612 2234567890 11"), subject("0000123456", "202612 2234567890 17")];
+    let actual = send(actual).await;
+    let mut deletion = careplan_set("actual_deletion", "20270106100000", &sender, &receiver, &manager);
+    deletion.subjects = vec![subject("0000123456", "202612 2234567890 17")];
+    let deletion = send(deletion).await;
+    assert_eq!(
+        withdrawn(actual.clone()).await,
+        (
+            None,
+            vec![
+                ("202612 2234567890 11".to_string(), None),
+                ("202612 2234567890 17".to_string(), Some(deletion.clone()))
+            ]
+        ),
+        "the 訪問介護 実績 stays"
+    );
+    let mut rest = careplan_set("actual_deletion", "20270107100000", &sender, &receiver, &manager);
+    rest.subjects = vec![subject("0000123456", "202612 2234567890 11")];
+    let rest = send(rest).await;
+    assert_eq!(withdrawn(actual).await.0, Some(rest.clone()), "withdrawn once nothing is left");
+
+    // A plan for two people: deleting one person's plan leaves the other's.
+    let mut plan = careplan_set("plan", "20261101090000", &sender, &receiver, &manager);
+    plan.subjects = vec![subject("0000000001", "20261101"), subject("0000000002", "20261101")];
+    let plan = send(plan).await;
+    let mut one = careplan_set("plan_deletion", "20261102090000", &sender, &receiver, &manager);
+    one.subjects = vec![subject("0000000001", "20261101")];
+    let one = send(one).await;
+    assert_eq!(withdrawn(plan.clone()).await.0, None);
+    // Sent late, a plan for both whose stamp comes before that deletion keeps the second person.
+    let mut late = careplan_set("plan", "20261101120000", &sender, &receiver, &manager);
+    late.subjects = vec![subject("0000000001", "20261101"), subject("0000000002", "20261101")];
+    let late = send(late).await;
+    assert_eq!(
+        withdrawn(late).await,
+        (None, vec![("20261101".to_string(), Some(one.clone())), ("20261101".to_string(), None)])
+    );
+    let mut two = careplan_set("plan_deletion", "20261103090000", &sender, &receiver, &manager);
+    two.subjects = vec![subject("0000000002", "20261101")];
+    let two = send(two).await;
+    assert_eq!(withdrawn(plan).await.0, Some(two));
 }

@@ -86,7 +86,7 @@ fn row(set: &CareplanSetSummary, incoming: bool) -> SetRow {
         kind: set_kind_label(&set.kind),
         stamp: stamp_label(&set.stamp),
         other: if incoming { set.sender_facility_name.clone() } else { set.receiver_facility_name.clone() },
-        people: set.subjects.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join("、"),
+        people: people(&set.subjects).iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("、"),
         state,
     }
 }
@@ -223,6 +223,32 @@ fn problem_lines(files: &[FileReport], sets: &[Transmission]) -> Vec<ProblemLine
 /// The key item that ties a person's records together in each kind.
 const KEY_ITEMS: [&str; 3] = ["居宅サービス計画作成（変更）日", "対象年月", "削除対象年月"];
 
+/// What a record is about besides its person, as deletions match it: the plan date or month,
+/// and for 実績 also サービス事業者コード and サービス種類コード (仕様 3.3: 「実績情報　削除」 is keyed
+/// by 削除対象年月, サービス事業者コード and サービス種類コード — 「削除はサービス種類毎に行う」), so a
+/// 福祉用具 deletion never withdraws the same office's 訪問介護 実績.
+fn record_key(record: &Record<'_>) -> String {
+    let key = KEY_ITEMS.iter().find_map(|k| record.get(k)).unwrap_or_default();
+    let service_type = match record.kind {
+        Kind::Upjsk => record.get("サービスコード").and_then(|c| c.get(..2)),
+        Kind::Dltjsk => record.get("サービス種類コード"),
+        _ => return key.to_string(),
+    };
+    let office = record.get("サービス事業者コード").unwrap_or_default();
+    format!("{key} {office} {}", service_type.unwrap_or_default())
+}
+
+/// Each person once (a 実績 set has a subject per service type), in order of first appearance.
+fn people(subjects: &[CareplanSubject]) -> Vec<&CareplanSubject> {
+    let mut out: Vec<&CareplanSubject> = Vec::new();
+    for subject in subjects {
+        if !out.iter().any(|s| (&s.insurer_no, &s.insured_no) == (&subject.insurer_no, &subject.insured_no)) {
+            out.push(subject);
+        }
+    }
+    out
+}
+
 /// The people a set is about, from its main file; names from its 利用者補足情報 where the main
 /// file carries none (第1表 does not).
 fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<CareplanSubject> {
@@ -237,17 +263,17 @@ fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<Carep
     for record in file.records() {
         let insurer = record.get("保険者番号").unwrap_or_default();
         let insured = record.get("被保険者番号").unwrap_or_default();
-        let key = KEY_ITEMS.iter().find_map(|k| record.get(k)).unwrap_or_default();
+        let key = record_key(&record);
         // A person has many rows (one per service day on 第6表): look the name up once.
         if out.iter().any(|s| {
-            (s.insurer_no.as_str(), s.insured_no.as_str(), s.record_key.as_str()) == (insurer, insured, key)
+            (s.insurer_no.as_str(), s.insured_no.as_str(), s.record_key.as_str()) == (insurer, insured, &key)
         }) {
             continue;
         }
         out.push(CareplanSubject {
             insurer_no: insurer.to_string(),
             insured_no: insured.to_string(),
-            record_key: key.to_string(),
+            record_key: key,
             name: record
                 .get("利用者氏名")
                 .or_else(|| name_in_supplement(insurer, insured))
@@ -255,6 +281,7 @@ fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<Carep
                 .unwrap_or("（氏名なし）")
                 .to_string(),
             patient_id: None,
+            withdrawn_by: None,
         });
     }
     out
@@ -391,7 +418,7 @@ pub async fn upload(
             });
         }
         let subjects = main_file.map(|f| subjects(f, supplement)).unwrap_or_default();
-        if subjects.len() > MAX_SUBJECTS {
+        if people(&subjects).len() > MAX_SUBJECTS {
             problems
                 .push(set_problem(&set.stamp, format!("1つの送信単位の利用者は{MAX_SUBJECTS}人までです")));
         }
@@ -424,7 +451,7 @@ pub async fn upload(
             new.stamp,
             new.kind,
             new.files.len(),
-            new.subjects.len()
+            people(&new.subjects).len()
         );
         match state.store.create_careplan_set(new, &audit).await {
             Ok(id) => created.push(id),
@@ -531,8 +558,32 @@ struct SetPage {
     mine: bool,
     sent: String,
     acknowledged: String,
-    people: Vec<(CareplanSubject, Option<String>)>,
+    people: Vec<PersonView>,
     tables: Vec<TableView>,
+}
+
+/// A person of a set as its page shows them: a link to their 連絡帳 where the viewer is a member
+/// of it, and which of their records later deletions withdrew.
+struct PersonView {
+    subject: CareplanSubject,
+    room: Option<String>,
+    withdrawn: Vec<String>,
+}
+
+/// A record key as a person reads it: 2026年11月15日 (plan date), 2026年12月 (month), or for
+/// 実績 2026年12月・事業者 2234567890・種類 17.
+fn key_label(key: &str) -> String {
+    let mut parts = key.split(' ');
+    let when = parts.next().unwrap_or_default();
+    let mut label = match when.len() {
+        8 if when.is_ascii() => format!("{}年{}月{}日", &when[..4], &when[4..6], &when[6..]),
+        6 if when.is_ascii() => format!("{}年{}月", &when[..4], &when[4..]),
+        _ => when.to_string(),
+    };
+    if let (Some(office), Some(service_type)) = (parts.next(), parts.next()) {
+        label.push_str(&format!("・事業者 {office}・種類 {service_type}"));
+    }
+    label
 }
 
 pub async fn show(
@@ -548,21 +599,26 @@ pub async fn show(
         other => other?,
     };
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.read", "careplan_set", &id);
-    audit.detail = format!("stamp={} people={}", set.summary.stamp, set.summary.subjects.len());
+    audit.detail = format!("stamp={} people={}", set.summary.stamp, people(&set.summary.subjects).len());
     state.store.append_audit(&audit).await?;
     // A link to the person's 連絡帳 where the viewer is a member of it.
     let rooms = state.store.my_rooms(&auth.account.id).await?;
-    let people = set
-        .summary
-        .subjects
-        .iter()
+    let subjects = &set.summary.subjects;
+    let people = people(subjects)
+        .into_iter()
         .map(|s| {
             let room = s
                 .patient_id
                 .as_ref()
                 .and_then(|p| rooms.iter().find(|r| &r.room.patient_id == p))
                 .map(|r| r.room.id.clone());
-            (s.clone(), room)
+            let withdrawn = subjects
+                .iter()
+                .filter(|o| (&o.insurer_no, &o.insured_no) == (&s.insurer_no, &s.insured_no))
+                .filter(|o| o.withdrawn_by.is_some() && set.summary.withdrawn_by.is_none())
+                .map(|o| key_label(&o.record_key))
+                .collect();
+            PersonView { subject: s.clone(), room, withdrawn }
         })
         .collect();
     let mut tables = Vec::new();

@@ -9,7 +9,8 @@ use crate::helpers::*;
 both!(
     a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back,
     each_view_of_the_list_of_sets_is_audited,
-    a_summary_set_for_two_people_is_uploaded_shown_sent_and_acknowledged
+    a_summary_set_for_two_people_is_uploaded_shown_sent_and_acknowledged,
+    a_deletion_of_one_service_type_leaves_the_others_actuals
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -266,4 +267,30 @@ async fn a_summary_set_for_two_people_is_uploaded_shown_sent_and_acknowledged(ap
     assert!(page.body.contains("0987654321"), "{}", page.body);
     ns.send(&page, &format!("{set}/ack"), &[]).await.expect_redirect(&set);
     assert!(cm.get(&set).await.body.contains("受領"), "the sender sees the acknowledgement");
+}
+
+/// 「削除はサービス種類毎に行う」 (issue 10, item 13): 実績 for 訪問看護 (13) and 福祉用具貸与 (17)
+/// of one office in one set; a DLTJSK for type 13 withdraws the 訪問看護 rows only — the set
+/// stays, and its page says which records were withdrawn.
+async fn a_deletion_of_one_service_type_leaves_the_others_actuals(app: TestApp) {
+    let Exchange { cm, ns, .. } = exchange(&app).await;
+    let (name, bytes) = golden("UPJSK_").remove(0);
+    let row = encoding_rs::SHIFT_JIS.decode_without_bom_handling(&bytes).0.into_owned();
+    let equipment = row.replacen(",131111,,,\"\",", ",171001,00001-000001,,\"車いす\",", 1);
+    assert_ne!(equipment, row);
+    let both = encoding_rs::SHIFT_JIS.encode(&format!("{row}{equipment}")).0.into_owned();
+    let stored = upload(&ns, vec![(name, both)]).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    ns.submit(&set, &format!("{set}/send"), &[]).await.expect_redirect(&set);
+    let deletion = upload(&ns, golden("DLTJSK_")).await;
+    let deletion = deletion.location().unwrap_or_else(|| panic!("{}", deletion.body)).to_string();
+    ns.submit(&deletion, &format!("{deletion}/send"), &[]).await.expect_redirect(&deletion);
+    let page = cm.get(&set).await.expect_status(200);
+    assert!(!page.body.contains("後の削除ファイルにより削除済み</dd>"), "the set stays: {}", page.body);
+    assert!(
+        page.body.contains("後の削除ファイルにより削除済み：2026年12月・事業者 2234567890・種類 13"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("種類 17"), "the 福祉用具 実績 stays: {}", page.body);
 }
