@@ -88,3 +88,45 @@ async fn indexing_care_provider_numbers_keeps_facilities_that_share_one_from_bef
         .expect("count");
     assert_eq!(n, 2, "both kept; routing refuses the number until the operator releases one");
 }
+
+#[tokio::test]
+async fn actuals_stored_before_keying_by_service_type_take_their_senders_office_and_type() {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::from_str("sqlite::memory:").expect("url").foreign_keys(false))
+        .await
+        .expect("open");
+    // The columns 0006_create_careplan.sql made that the migration reads.
+    sqlx::raw_sql(
+        "CREATE TABLE careplan_sets (id TEXT PRIMARY KEY, kind TEXT NOT NULL, sender_office TEXT NOT NULL);
+        CREATE TABLE careplan_subjects (set_id TEXT NOT NULL, insurer_no TEXT NOT NULL, insured_no TEXT NOT NULL,
+            record_key TEXT NOT NULL, PRIMARY KEY (set_id, insurer_no, insured_no, record_key));
+        INSERT INTO careplan_sets VALUES ('a', 'actual', '2234567890-13'), ('d', 'actual_deletion', '2234567890-17'),
+            ('p', 'plan', '1234567890-43');
+        INSERT INTO careplan_subjects VALUES ('a', '122203', '0123456789', '202612'),
+            ('d', '122203', '0123456789', '202612'), ('p', '122203', '0123456789', '20261115');",
+    )
+    .execute(&pool)
+    .await
+    .expect("former shape");
+    sqlx::raw_sql(include_str!("../migrations/0013_careplan_subject_withdrawal.sql"))
+        .execute(&pool)
+        .await
+        .expect("migrate");
+    let keys: Vec<(String, String, Option<String>)> =
+        sqlx::query("SELECT set_id, record_key, withdrawn_by FROM careplan_subjects ORDER BY set_id")
+            .fetch_all(&pool)
+            .await
+            .expect("read")
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+    assert_eq!(
+        keys,
+        [
+            ("a".into(), "202612 2234567890 13".into(), None),
+            ("d".into(), "202612 2234567890 17".into(), None),
+            ("p".into(), "20261115".into(), None)
+        ]
+    );
+}
