@@ -39,16 +39,102 @@ fn equipment_code_missing(service_code: &str, tais: &str, notified: &str) -> boo
 
 const EQUIPMENT_CODE_MISSING: &str = "福祉用具貸与では TAISコードか福祉用具届出コードが必要です";
 
-pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
-    let records: Vec<Record<'_>> = file.records().filter(complete).collect();
-    if let Some(first) = records.first()
-        && first.get("CSVバージョン").is_some_and(|v| !v.is_empty() && v != CSV_VERSION)
-    {
+/// A CSVバージョン of the standard and the サービス提供年月 from which it applies (layout item 1:
+/// 「CSVバージョンが変更された場合、新しいバージョンの適用年月となるサービス提供年月から適用する」).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CsvVersion {
+    /// The value of item 1.
+    pub version: &'static str,
+    /// The 版 of the standard, for messages.
+    pub edition: &'static str,
+    /// The first サービス提供年月 it applies to; `None` for the oldest listed (every earlier month).
+    pub from: Option<&'static str>,
+}
+
+/// The versions, newest first. 4.0 (令和6年7月) was numbered 202504 — the service month it applies
+/// from; 4.1 renamed it 202407 (「版数を4.0版発出月に変更」) without moving that month (issue 10,
+/// item 11). Before it, 3・3.1・3.2 all carry 202208. Only 202407 is checked here: the layouts
+/// are v4.1's.
+pub(crate) const CSV_VERSIONS: &[CsvVersion] = &[
+    CsvVersion { version: CSV_VERSION, edition: "v4.1", from: Some("202504") },
+    CsvVersion { version: "202208", edition: "v3.2", from: None },
+];
+
+/// The version that applies to サービス提供年月 `month` (YYYYMM).
+pub(crate) fn version_for(month: &str) -> &'static CsvVersion {
+    CSV_VERSIONS
+        .iter()
+        .find(|v| v.from.is_none_or(|from| month >= from))
+        .unwrap_or(&CSV_VERSIONS[CSV_VERSIONS.len() - 1])
+}
+
+/// The item holding a record's サービス提供年月, for the kinds that have one: 対象年月 (UPHOSOKU's
+/// only when it belongs to 第6・7表, not `000000`), 削除対象年月 for the deletions. 第1〜3表, their
+/// deletion and UPHOSOKU tied to them carry no service month.
+fn service_month_item(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Uphosoku | Kind::Upplan | Kind::Upjsk | Kind::Upsikyu => Some("対象年月"),
+        Kind::Dltplan | Kind::Dltjsk => Some("削除対象年月"),
+        Kind::Up1kyo | Kind::Dlt1kyo | Kind::Up2kyo | Kind::Up3kyo => None,
+    }
+}
+
+/// Item 1 CSVバージョン of the file (one per file, checked in file.rs): the version of its
+/// サービス提供年月 (the first record's 対象年月 / 削除対象年月), or, for files without one, the
+/// version of these layouts (202407): a plan of 第1〜3表 names no service month, and 第3表 has a
+/// layout only since v4.0.
+fn csv_version(first: &Record<'_>, problems: &mut Vec<Problem>) {
+    let Some(version) = first.get("CSVバージョン").filter(|v| !v.is_empty()) else { return };
+    let month = service_month_item(first.kind)
+        .and_then(|item| first.get(item))
+        .filter(|m| crate::layout::is_year_month(m));
+    let current = &CSV_VERSIONS[0];
+    let Some(month) = month else {
+        if version != current.version {
+            problems.push(at(
+                first,
+                "CSVバージョン",
+                format!("CSVバージョンは {}（標準仕様 {}）です", current.version, current.edition),
+            ));
+        }
+        return;
+    };
+    let needed = version_for(month);
+    if version != needed.version {
+        let since = match needed.from {
+            Some(from) => format!("、サービス提供年月 {from} から適用"),
+            None => String::new(),
+        };
+        let mut message = format!(
+            "サービス提供年月 {month} のファイルの CSVバージョンは {}（標準仕様 {}{since}）です",
+            needed.version, needed.edition
+        );
+        if let Some(given) = CSV_VERSIONS.iter().find(|v| v.version == version)
+            && let Some(from) = given.from
+            && month < from
+        {
+            message.push_str(&format!(
+                "。{}（{}）はサービス提供年月 {from} から適用されます",
+                given.version, given.edition
+            ));
+        }
+        problems.push(at(first, "CSVバージョン", message));
+    } else if needed.version != current.version {
         problems.push(at(
             first,
             "CSVバージョン",
-            format!("CSVバージョンは {CSV_VERSION}（標準仕様 v4.1）です"),
+            format!(
+                "CSVバージョン {}（標準仕様 {}）のファイルはこの確認の対象外です（{} の {} だけを確認します）",
+                needed.version, needed.edition, current.edition, current.version
+            ),
         ));
+    }
+}
+
+pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
+    let records: Vec<Record<'_>> = file.records().filter(complete).collect();
+    if let Some(first) = records.first() {
+        csv_version(first, problems);
     }
     match file.kind {
         Kind::Up2kyo => {

@@ -331,3 +331,40 @@ fn a_quoted_code_or_date_is_read_as_its_value_and_written_back_quoted() {
     let p = problems(&name, &sjis(&unquoted));
     assert!(has(&p, 1, Some((6, "利用者氏名")), "囲みます"), "{p:?}");
 }
+
+/// Layout item 1: 「CSVバージョンが変更された場合、新しいバージョンの適用年月となるサービス提供年月から
+/// 適用する」 — 202407 (v4.1) applies from サービス提供年月 202504; earlier months need 202208.
+#[test]
+fn the_csv_version_is_the_one_of_the_service_month() {
+    let (name, bytes) = file("DLTPLAN");
+    let content = |version: &str, month: &str| {
+        sjis(
+            &text(&bytes).replace("202407,", &format!("{version},")).replace(",202612", &format!(",{month}")),
+        )
+    };
+    let named = |month: &str| name.replace("_202612_", &format!("_{month}_"));
+    // The first month of v4.1, and any later one.
+    for month in ["202504", "202612"] {
+        let p = problems(&named(month), &content("202407", month));
+        assert!(p.is_empty(), "{month}: {p:?}");
+    }
+    // A month before 202504 needs 202208: refused, naming the version and why.
+    let p = problems(&named("202503"), &content("202407", "202503"));
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "202208"), "{p:?}");
+    assert!(p[0].message.contains("202504 から適用"), "{p:?}");
+    // A 202208 file of such a month has the right version but a layout not checked here.
+    let p = problems(&named("202503"), &content("202208", "202503"));
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "対象外"), "{p:?}");
+    // 202208 for a month from 202504 on.
+    let p = problems(&name, &content("202208", "202612"));
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "202407（標準仕様 v4.1"), "{p:?}");
+    // The month is the 対象年月 inside (a 第6表 of 202503).
+    let (name, bytes) = file("UPSIKYU");
+    let march = sjis(&text(&bytes).replace(",202612,", ",202503,"));
+    let p = problems(&name.replace("_202612_", "_202503_"), &march);
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "サービス提供年月 202503"), "{p:?}");
+    // 第1表 has no service month: 202407, whatever the plan's date.
+    let (name, bytes) = file("UP1KYO");
+    let p = problems(&name, &with_field(&bytes, 1, 0, "202208"));
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "202407"), "{p:?}");
+}
