@@ -137,6 +137,11 @@ pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
         csv_version(first, problems);
     }
     match file.kind {
+        Kind::Uphosoku => {
+            for record in &records {
+                limit_slots(record, problems);
+            }
+        }
         Kind::Up2kyo => {
             for record in &records {
                 for name in ["課題ＮＯ", "援助目標ＮＯ", "援助内容ＮＯ"] {
@@ -164,6 +169,57 @@ pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
         }
         _ => {}
     }
+}
+
+/// UPHOSOKU items 20–55: nine slots of サービス種類別限度額管理, four items each, from item 20.
+const LIMIT_SLOTS: usize = 9;
+const FIRST_SLOT_ITEM: usize = 20;
+
+/// 短期入所療養介護 types a slot does not take (layout items 20–55: 「短期入所療養介護の場合は22:短期入所
+/// 療養介護（介護老人保健施設）を設定する」): 23 (介護療養型医療施設等) and 2A (介護医療院) are set as 22.
+const SHORT_STAY_AS_22: &[&str] = &["23", "2A"];
+
+/// UPHOSOKU slots 1–9 (items 20–55): 「サービス種類別限度額管理が必要な場合は１枠から順番に設定する」 —
+/// a slot with any of its four items given must not follow an empty one; 短期入所療養介護 is given
+/// as 22.
+fn limit_slots(record: &Record<'_>, problems: &mut Vec<Problem>) {
+    let items = record.kind.items();
+    let value = |no: usize| record.row.fields.get(no - 1).map_or("", |f| f.value.as_str());
+    let mut first_empty: Option<usize> = None;
+    for slot in 0..LIMIT_SLOTS {
+        let base = FIRST_SLOT_ITEM + 4 * slot;
+        let filled = (base..base + 4).any(|no| !value(no).is_empty());
+        let Some(type_item) = items.get(base - 1) else { return };
+        if !filled {
+            first_empty.get_or_insert(slot + 1);
+            continue;
+        }
+        if let Some(empty) = first_empty.take() {
+            problems.push(Problem::item(
+                record.row.line,
+                type_item,
+                format!(
+                    "サービス種類別限度額管理は１枠から順番に設定します（{}枠が空です）",
+                    full_width_digit(empty)
+                ),
+            ));
+        }
+        let code = value(base);
+        if SHORT_STAY_AS_22.contains(&code) {
+            problems.push(Problem::item(
+                record.row.line,
+                type_item,
+                format!(
+                    "短期入所療養介護は「22:短期入所療養介護（介護老人保健施設）」として設定します（{code} は使いません）"
+                ),
+            ));
+        }
+    }
+}
+
+/// A digit 1–9 as the layout writes slot numbers (１, ２ …).
+fn full_width_digit(n: usize) -> char {
+    u32::try_from(n).ok().and_then(|n| char::from_u32(u32::from('０') + n)).unwrap_or('?')
 }
 
 /// Where the items the 第6表 rules read sit in a record (found once per file, not per row).

@@ -368,3 +368,37 @@ fn the_csv_version_is_the_one_of_the_service_month() {
     let p = problems(&name, &with_field(&bytes, 1, 0, "202208"));
     assert!(has(&p, 1, Some((1, "CSVバージョン")), "202407"), "{p:?}");
 }
+
+/// UPHOSOKU items 20–55: 「サービス種類別限度額管理が必要な場合は１枠から順番に設定する」 and
+/// 「短期入所療養介護の場合は22:短期入所療養介護（介護老人保健施設）を設定する」.
+#[test]
+fn limit_slots_of_the_supplement_start_at_slot_one_and_take_short_stay_as_22() {
+    let (name, bytes) = file("UPHOSOKU_202612");
+    // Slot 1 (items 20–23, fields 19–22) moved to slot 3 (items 28–31): slots 1 and 2 are empty.
+    let mut moved = bytes.clone();
+    for (n, value) in [
+        (19, ""),
+        (20, ""),
+        (21, ""),
+        (22, ""),
+        (27, "13"),
+        (28, "0016765"),
+        (29, "0009800"),
+        (30, "0000000"),
+    ] {
+        moved = with_field(&moved, 1, n, value);
+    }
+    let p = problems(&name, &moved);
+    assert!(has(&p, 1, Some((28, "３サービス種類コード")), "１枠から順番"), "{p:?}");
+    assert_eq!(p.len(), 1, "{p:?}");
+    // A slot with only an amount counts as set.
+    let p = problems(&name, &with_field(&bytes, 1, 33, "0001000"));
+    assert!(has(&p, 1, Some((32, "４サービス種類コード")), "２枠が空"), "{p:?}");
+    // Slots 1 and 2 both set: fine.
+    assert!(problems(&name, &with_field(&bytes, 1, 23, "15")).is_empty());
+    for code in ["23", "2A"] {
+        let p = problems(&name, &with_field(&bytes, 1, 19, code));
+        assert!(has(&p, 1, Some((20, "１サービス種類コード")), "22:短期入所療養介護"), "{code}: {p:?}");
+    }
+    assert!(problems(&name, &with_field(&bytes, 1, 19, "22")).is_empty());
+}
