@@ -331,13 +331,16 @@ struct PersonRows<'a> {
     /// The 全合計 rows seen so far, and the person's last row.
     totals: usize,
     last: Option<Record<'a>>,
-    /// Per office and service type: ordinary rows, and the first one's record; subtotals present.
+    /// Per office and service type: rows inside the 区分支給限度, the first one's record, and
+    /// whether the `AAAA` subtotal is there.
     types: BTreeMap<(String, String), (usize, Option<Record<'a>>, bool)>,
 }
 
 /// 第7表: per person (保険者番号 + 被保険者番号), one total row (サービスコード 999999, 事業所コード
-/// 9999999999) and, for a service type with several rows, its subtotal; subtotal and total rows
-/// carry no discount; 福祉用具 rows carry a code.
+/// 9999999999) and, for a service type with several rows inside the 区分支給限度 (with a
+/// 給付管理単位数), its 区分支給対象 subtotal `AAAA` (item 9: 「サービスコードが複数行の場合は必須」;
+/// `EEEE` and `ZZZZ` are 「任意出力」 and do not stand in for it); subtotal and total rows carry no
+/// discount; 福祉用具 rows carry a code.
 fn summary_rows<'a>(records: &[Record<'a>], problems: &mut Vec<Problem>) {
     let mut people: BTreeMap<(String, String), PersonRows<'a>> = BTreeMap::new();
     for record in records {
@@ -372,15 +375,20 @@ fn summary_rows<'a>(records: &[Record<'a>], problems: &mut Vec<Problem>) {
                     ));
                 }
             }
+            // Only AAAA stands for the 区分支給対象 rows: EEEE and ZZZZ are 「任意出力」.
             SummaryRow::Subtotal(kind_of) => {
-                if kind_of != 'Z' {
+                if kind_of == 'A' {
                     rows.types.entry((office, kind)).or_default().2 = true;
                 }
             }
             SummaryRow::Service => {
-                let entry = rows.types.entry((office, kind)).or_default();
-                entry.0 += 1;
-                entry.1.get_or_insert(*record);
+                // A row inside the 区分支給限度 carries its 給付管理単位数 (item 18 is 「区分支給限度外の
+                // サービスの場合はNull（空）固定」).
+                if !record.get("給付管理単位数").unwrap_or_default().is_empty() {
+                    let entry = rows.types.entry((office, kind)).or_default();
+                    entry.0 += 1;
+                    entry.1.get_or_insert(*record);
+                }
                 if equipment_code_missing(
                     code,
                     record.get("TAISコード").unwrap_or_default(),
@@ -415,7 +423,9 @@ fn summary_rows<'a>(records: &[Record<'a>], problems: &mut Vec<Problem>) {
                 problems.push(at(
                     &first,
                     "サービスコード",
-                    format!("サービス種類 {kind} は複数行あるので、種類別小計の行（{kind}AAAA）が必要です"),
+                    format!(
+                        "サービス種類 {kind} は区分支給限度内の行（給付管理単位数のある行）が複数あるので、区分支給対象の種類別小計の行（{kind}AAAA）が必要です（{kind}EEEE・{kind}ZZZZ は任意出力で、代わりになりません）"
+                    ),
                 ));
             }
         }

@@ -402,3 +402,22 @@ fn limit_slots_of_the_supplement_start_at_slot_one_and_take_short_stay_as_22() {
     }
     assert!(problems(&name, &with_field(&bytes, 1, 19, "22")).is_empty());
 }
+
+/// UPSIKYU item 9: 「区分支給対象種類別小計：CD+'AAAA'（サービスコードが複数行の場合は必須）」,
+/// 「区分支給対象外種類別小計：CD+'EEEE'（任意出力）」, 「30 日超過分種類別小計：CD+'ZZZZ'（任意出力）」.
+#[test]
+fn only_an_aaaa_subtotal_stands_for_several_rows_inside_the_limit() {
+    let (name, bytes) = multi_person().into_iter().find(|(n, _)| n.starts_with("UPSIKYU")).unwrap();
+    // Lines 5 and 6 are the second person's two 訪問看護 rows, line 7 their 13AAAA.
+    for optional in ["13EEEE", "13ZZZZ"] {
+        let p = problems(&name, &with_field(&bytes, 7, 8, optional));
+        assert!(has(&p, 5, Some((9, "サービスコード")), "13AAAA"), "{optional}: {p:?}");
+        assert!(p[0].message.contains("任意出力"), "{p:?}");
+    }
+    // The second row outside the 区分支給限度 (no 給付管理単位数): one row inside, no AAAA needed.
+    let source = text(&with_field(&bytes, 6, 17, ""));
+    let without_subtotal: String =
+        source.split_inclusive("\r\n").enumerate().filter(|(i, _)| *i != 6).map(|(_, l)| l).collect();
+    let p = problems(&name, &sjis(&without_subtotal));
+    assert!(p.is_empty(), "{p:?}");
+}
