@@ -38,7 +38,10 @@ impl Report {
 pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
     let mut problems = Vec::new();
     let file_name = match FileName::parse(name) {
-        Ok(parsed) => Some(parsed),
+        Ok(parsed) => {
+            problems.extend(crate::rules::check_name_types(&parsed));
+            Some(parsed)
+        }
         Err(e) => {
             problems.push(Problem::file(e.to_string()));
             if e == NameError::Version3 {

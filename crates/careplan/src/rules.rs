@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::file::{CSV_VERSION, CareplanFile, Record};
-use crate::layout::Kind;
+use crate::layout::{Exchange, Kind};
 use crate::name::FileName;
 use crate::problem::Problem;
 
@@ -167,6 +167,15 @@ pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
                 summary_fixed_items(record, problems);
             }
         }
+        Kind::Dltjsk => {
+            for record in &records {
+                service_of_the_exchange(
+                    record,
+                    record.get("サービス種類コード").unwrap_or_default(),
+                    problems,
+                );
+            }
+        }
         _ => {}
     }
 }
@@ -269,6 +278,58 @@ fn provision_row(record: &Record<'_>, at_column: &ProvisionColumns, problems: &m
     if equipment_code_missing(value(at_column.service), value(at_column.tais), value(at_column.notified)) {
         problems.push(at(record, "TAISコード", EQUIPMENT_CODE_MISSING));
     }
+    let code = value(at_column.service);
+    if matches!(summary_row(code), SummaryRow::Subtotal(_) | SummaryRow::Total) {
+        problems.push(at(
+            record,
+            "サービスコード",
+            format!(
+                "{code} は第7表の種類別小計・全合計のコード（xxAAAA・xxEEEE・xxZZZZ・999999）です。第6表では使えません"
+            ),
+        ));
+    } else {
+        service_of_the_exchange(record, code, problems);
+    }
+}
+
+/// A サービスコード (or DLTJSK's サービス種類コード) whose type is not a target of the exchange
+/// (仕様 1.3・1.4; 2.6 「連携対象外のサービス種類が含まれる場合は、そのサービスのレコードは生成しない」).
+/// Only a well-formed code is looked at (a malformed one is reported by its format).
+fn service_of_the_exchange(record: &Record<'_>, code: &str, problems: &mut Vec<Problem>) {
+    let item =
+        if record.kind == Kind::Dltjsk { "サービス種類コード" } else { "サービスコード" };
+    let well_formed = code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        && record.kind.item(item).and_then(|i| i.len).is_some_and(|n| code.len() == usize::from(n));
+    if !well_formed {
+        return;
+    }
+    if let Some(message) = crate::layout::not_a_service_of_the_exchange(code.get(..2).unwrap_or_default()) {
+        problems.push(at(record, item, message));
+    }
+}
+
+/// The サービス種類コード of a file name's sender and receiver: a type the standard lists as a
+/// target (the service office's side: the receiver of what the care manager sends, the sender
+/// of UPJSK and DLTJSK) or a care-management type (居宅介護支援 43, 介護予防支援 46: the care
+/// manager's side, and either side where a 居宅介護支援事業所 works for a 地域包括支援センター, 仕様 3.1).
+pub(crate) fn check_name_types(name: &FileName) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (side, office) in [("送信元", &name.sender), ("送信先", &name.receiver)] {
+        let code = office.service_type.as_str();
+        let message = match crate::layout::service_type(code) {
+            Some((_, Exchange::Target | Exchange::CareManagement)) => continue,
+            Some((label, Exchange::Excluded)) => {
+                format!(
+                    "ファイル名の{side}のサービス種類コード {code}（{label}）は連携対象外です（標準仕様 1.3・1.4）"
+                )
+            }
+            None => format!(
+                "ファイル名の{side}のサービス種類コード {code} は標準仕様 1.3・1.4 の連携対象のサービス種類にありません"
+            ),
+        };
+        problems.push(Problem::file(message));
+    }
+    problems
 }
 
 /// 第6表 item 19 明細判別コード (layout): 「「17:福祉用具貸与」で、同一サービスコード、同一単位数の場合で
@@ -354,6 +415,9 @@ fn summary_rows<'a>(records: &[Record<'a>], problems: &mut Vec<Problem>) {
         let office = record.get("サービス事業所コード").unwrap_or_default().to_string();
         let kind = code.get(..2).unwrap_or_default().to_string();
         let row_kind = summary_row(code);
+        if row_kind != SummaryRow::Total {
+            service_of_the_exchange(record, code, problems);
+        }
         match row_kind {
             SummaryRow::Total => {
                 rows.totals += 1;

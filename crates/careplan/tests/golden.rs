@@ -421,3 +421,66 @@ fn only_an_aaaa_subtotal_stands_for_several_rows_inside_the_limit() {
     let p = problems(&name, &sjis(&without_subtotal));
     assert!(p.is_empty(), "{p:?}");
 }
+
+/// 仕様 1.3・1.4 list the サービス種類 of the exchange; 2.6: 「連携対象外のサービス種類が含まれる場合は、
+/// そのサービスのレコードは生成しない」. 第7表's subtotal and total codes are not services of 第6表.
+#[test]
+fn services_outside_the_exchange_and_summary_codes_on_the_6th_table_are_refused() {
+    for prefix in ["UPPLAN", "UPJSK"] {
+        let (name, bytes) = file(prefix);
+        // 33 特定施設入居者生活介護 and 51 介護福祉施設サービス are 対象外; 99 is no type of the standard.
+        for (code, words) in [
+            ("331111", "33（特定施設入居者生活介護）は連携対象外"),
+            ("511111", "連携対象外"),
+            ("991111", "99 は標準仕様"),
+        ] {
+            let p = problems(&name, &with_field(&bytes, 1, 14, code));
+            assert!(has(&p, 1, Some((15, "サービスコード")), words), "{prefix} {code}: {p:?}");
+        }
+        for code in ["13AAAA", "13EEEE", "13ZZZZ", "999999"] {
+            let p = problems(&name, &with_field(&bytes, 1, 14, code));
+            assert!(
+                has(&p, 1, Some((15, "サービスコード")), "第6表では使えません"),
+                "{prefix} {code}: {p:?}"
+            );
+        }
+        // Targets with a letter, and short-term use of a 特定施設: fine.
+        for code in ["2A1111", "A21111", "271111"] {
+            let p = problems(&name, &with_field(&bytes, 1, 14, code));
+            assert!(p.is_empty(), "{prefix} {code}: {p:?}");
+        }
+    }
+    let (name, bytes) = file("UPSIKYU");
+    let p = problems(&name, &with_field(&bytes, 1, 8, "321111"));
+    assert!(
+        has(&p, 1, Some((9, "サービスコード")), "32（認知症対応型共同生活介護（短期利用以外））は連携対象外"),
+        "{p:?}"
+    );
+    let p = problems(&name, &with_field(&bytes, 2, 8, "42AAAA"));
+    assert!(has(&p, 2, Some((9, "サービスコード")), "連携対象外"), "{p:?}");
+    let (name, bytes) = file("DLTJSK");
+    let p = problems(&name, &with_field(&bytes, 1, 5, "41"));
+    assert!(has(&p, 1, Some((6, "サービス種類コード")), "連携対象外"), "{p:?}");
+    assert!(problems(&name, &with_field(&bytes, 1, 5, "2A")).is_empty());
+}
+
+/// The service office's サービス種類コード in a file name is a target of the exchange: the
+/// receiver of what the care manager sends, the sender of 実績 and its deletion.
+#[test]
+fn file_names_with_a_service_type_outside_the_exchange_are_refused() {
+    let (name, bytes) = file("UPPLAN");
+    let to = |kind: &str| name.replace("2234567890_13", &format!("2234567890_{kind}"));
+    let p = problems(&to("33"), &bytes);
+    assert!(has(&p, 0, None, "送信先のサービス種類コード 33（特定施設入居者生活介護）は連携対象外"), "{p:?}");
+    let p = problems(&to("99"), &bytes);
+    assert!(has(&p, 0, None, "送信先のサービス種類コード 99"), "{p:?}");
+    for kind in ["11", "2A", "A3", "43"] {
+        assert!(problems(&to(kind), &bytes).is_empty(), "{kind}");
+    }
+    let (name, bytes) = file("UPJSK");
+    let p = problems(&name.replace("2234567890_13", "2234567890_51"), &bytes);
+    assert!(has(&p, 0, None, "送信元のサービス種類コード 51（介護福祉施設サービス）は連携対象外"), "{p:?}");
+    // The name stays readable: the file still joins its set.
+    let report = check_file(&name.replace("2234567890_13", "2234567890_51"), &bytes);
+    assert!(report.file_name.is_some());
+}
