@@ -484,3 +484,20 @@ fn file_names_with_a_service_type_outside_the_exchange_are_refused() {
     let report = check_file(&name.replace("2234567890_13", "2234567890_51"), &bytes);
     assert!(report.file_name.is_some());
 }
+
+/// Rules that need the national service-code master are listed for the files they concern, so a
+/// conformant verdict never overstates (issue 10, items 10 and 15).
+#[test]
+fn the_report_names_the_rules_it_could_not_check() {
+    let report = check(&golden());
+    assert!(report.is_conformant());
+    let items: Vec<&str> = report.not_checked().iter().map(|r| r.item).collect();
+    assert!(items.iter().any(|i| i.contains("日割対象日")), "{items:?}");
+    assert!(items.iter().any(|i| i.contains("サービス開始時刻")), "{items:?}");
+    assert!(items.iter().any(|i| i.contains("単位数")), "{items:?}");
+    assert!(items.iter().any(|i| i.contains("項目18「給付管理単位数」")), "{items:?}");
+    assert_eq!(items.len(), renraku_careplan::check::NEEDS_MASTER.len());
+    // 計画書 alone: nothing of the kind to leave out.
+    let plans: Vec<_> = golden().into_iter().filter(|(n, _)| n.starts_with("UP1KYO")).collect();
+    assert!(check(&plans).not_checked().is_empty());
+}
