@@ -579,7 +579,10 @@ pub const UPSIKYU: &[Item] = &[
     // 3 since v4.0 (was 2).
     Item { no: 16, name: "回数／日数", len: Some(3), required: true, format: Format::Number },
     Item { no: 17, name: "サービス単位金額", len: Some(5), required: false, format: Format::Integer },
-    // Empty for services outside the 区分支給限度 (with an exception, see the report).
+    // 「区分支給限度外のサービスの場合はNull（空）固定」 (with an exception for 大規模型通所系 and
+    // 小多機・看多機 同一建物): which codes are 限度外 is in the service-code master, not in the
+    // file, so this is not checked (check::NEEDS_MASTER says so in every report). A value marks
+    // the row as inside the 区分支給限度 for the AAAA subtotal rule (rules.rs).
     Item { no: 18, name: "給付管理単位数", len: Some(6), required: false, format: Format::Integer },
     // Names 19–22, 24 and 28–29 are cut short in the layout's table and printed whole in its item
     // map (【利用表別表の構成について】, which itself misprints 19 as 「種類支給限基準超単位数」).
