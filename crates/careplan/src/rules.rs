@@ -296,10 +296,12 @@ fn provision_row(record: &Record<'_>, at_column: &ProvisionColumns, problems: &m
 /// (仕様 1.3・1.4; 2.6 「連携対象外のサービス種類が含まれる場合は、そのサービスのレコードは生成しない」).
 /// Only a well-formed code is looked at (a malformed one is reported by its format).
 fn service_of_the_exchange(record: &Record<'_>, code: &str, problems: &mut Vec<Problem>) {
-    let item =
-        if record.kind == Kind::Dltjsk { "サービス種類コード" } else { "サービスコード" };
-    let well_formed = code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-        && record.kind.item(item).and_then(|i| i.len).is_some_and(|n| code.len() == usize::from(n));
+    let (item, len) = if record.kind == Kind::Dltjsk {
+        ("サービス種類コード", 2)
+    } else {
+        ("サービスコード", 6)
+    };
+    let well_formed = code.len() == len && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
     if !well_formed {
         return;
     }
