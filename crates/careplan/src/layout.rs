@@ -1449,6 +1449,27 @@ mod tests {
         assert!(!ok(f, Some(15), "😀"));
     }
 
+    /// 仕様 1.3: 23 types ○ and 11 対象外; 1.4: 14 予防 types ○, 4 more 対象外 (59 and 81 are in
+    /// both), A1–A8 ○; and the three care-management types. No code twice.
+    #[test]
+    fn service_types_of_the_exchange() {
+        let count = |e: Exchange| SERVICE_TYPES.iter().filter(|t| t.2 == e).count();
+        assert_eq!(count(Exchange::Target), 23 + 14 + 8);
+        assert_eq!(count(Exchange::Excluded), 11 + 4);
+        assert_eq!(count(Exchange::CareManagement), 3);
+        for (i, a) in SERVICE_TYPES.iter().enumerate() {
+            assert!(SERVICE_TYPES[i + 1..].iter().all(|b| b.0 != a.0), "{} twice", a.0);
+            assert!(ok(Format::Alnum, Some(2), a.0), "{}", a.0);
+        }
+        assert_eq!(service_type("2A").map(|t| t.1), Some(Exchange::Target));
+        assert_eq!(service_type("27").map(|t| t.1), Some(Exchange::Target));
+        assert_eq!(service_type("33").map(|t| t.1), Some(Exchange::Excluded));
+        assert_eq!(service_type("61"), None);
+        assert!(not_a_service_of_the_exchange("13").is_none());
+        assert!(not_a_service_of_the_exchange("43").is_some_and(|m| m.contains("居宅介護支援")));
+        assert!(not_a_service_of_the_exchange("61").is_some_and(|m| m.contains("61")));
+    }
+
     #[test]
     fn layout_spot_checks() {
         let f = |kind: Kind, no: usize| kind.items()[no - 1];

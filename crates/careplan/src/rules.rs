@@ -545,3 +545,20 @@ pub(crate) fn check_name(file: &CareplanFile, name: &FileName, limit: usize) -> 
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_of_a_service_month() {
+        assert_eq!(version_for("202504").version, "202407");
+        assert_eq!(version_for("202612").version, "202407");
+        assert_eq!(version_for("202503").version, "202208");
+        assert_eq!(version_for("201901").version, "202208");
+        assert_eq!(CSV_VERSIONS[0].version, CSV_VERSION);
+        // Newest first, and only the oldest open-ended.
+        assert!(CSV_VERSIONS[..CSV_VERSIONS.len() - 1].iter().all(|v| v.from.is_some()));
+        assert!(CSV_VERSIONS.last().is_some_and(|v| v.from.is_none()));
+    }
+}
