@@ -75,7 +75,8 @@ fn service_month_item(kind: Kind) -> Option<&'static str> {
     match kind {
         Kind::Uphosoku | Kind::Upplan | Kind::Upjsk | Kind::Upsikyu => Some("対象年月"),
         Kind::Dltplan | Kind::Dltjsk => Some("削除対象年月"),
-        Kind::Up1kyo | Kind::Dlt1kyo | Kind::Up2kyo | Kind::Up3kyo => None,
+        // 第1〜3表 and their deletion; any other kind without a service-month item.
+        _ => None,
     }
 }
 
