@@ -97,7 +97,8 @@ fn row(rng: &mut Rng, person: usize) -> Vec<String> {
         },
         String::new(),
         if equipment { rng.pick(EQUIPMENT).to_string() } else { String::new() },
-        (1 + rng.below(3)).to_string(),
+        // 明細判別コード: 福祉用具 only (「17:福祉用具貸与」以外の場合は「Null（空）」).
+        if equipment { (1 + rng.below(3)).to_string() } else { String::new() },
         office.to_string(),
         office_name.to_string(),
         if rng.below(10) == 0 { "01".to_string() } else { String::new() },

@@ -12,6 +12,56 @@ use crate::sets::{self, Transmission};
 /// At most this many problems are reported per file; a last line says how the count ends.
 pub const MAX_PROBLEMS: usize = 200;
 
+/// A rule of the standard this checker does not check, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotChecked {
+    /// The kinds whose files it concerns.
+    pub kinds: &'static [Kind],
+    /// Where: the table, item number and name.
+    pub item: &'static str,
+    /// The rule, as the layout states it.
+    pub rule: &'static str,
+}
+
+const PROVISION: &[Kind] = &[Kind::Upplan, Kind::Upjsk];
+
+/// The rules that need the national service-code master (介護給付費単位数等サービスコード表) to
+/// know what a サービスコード is: not checked, and said so in every report that has such files, so
+/// that 「適合」 never claims more than was checked (issue 10, items 10 and 15).
+pub const NEEDS_MASTER: &[NotChecked] = &[
+    NotChecked {
+        kinds: &[Kind::Upplan, Kind::Upjsk, Kind::Upsikyu],
+        item: "第6表 項目15・第7表 項目9「サービスコード」",
+        rule: "サービスコード表にあるコードか（サービス種類が連携対象かだけを確認しています）",
+    },
+    NotChecked {
+        kinds: PROVISION,
+        item: "第6表 項目11「日割対象日」",
+        rule: "日割請求できるサービスだけに設定し、日割り以外は空にすること",
+    },
+    NotChecked {
+        kinds: PROVISION,
+        item: "第6表 項目12・13「サービス開始時刻」「サービス終了時刻」",
+        rule: "時間表示の有るサービスは HHMM、無いサービスは 9999 とすること",
+    },
+    NotChecked {
+        kinds: PROVISION,
+        item: "第6表 項目8「単位数」",
+        rule: "サービスコードの単位数であること（率加減算のコードは実績で計算できない場合 0 も可）",
+    },
+    NotChecked {
+        kinds: &[Kind::Upsikyu],
+        item: "第7表 項目18「給付管理単位数」",
+        rule: "区分支給限度外のサービスでは空にすること（大規模型通所系サービス、小多機・看多機の同一建物の例外を含む）",
+    },
+];
+
+/// The rules of [`NEEDS_MASTER`] that concern files of `kinds`.
+pub fn not_checked(kinds: impl IntoIterator<Item = Kind>) -> Vec<&'static NotChecked> {
+    let kinds: Vec<Kind> = kinds.into_iter().collect();
+    NEEDS_MASTER.iter().filter(|rule| rule.kinds.iter().any(|k| kinds.contains(k))).collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct FileReport {
     pub name: String,
@@ -33,6 +83,18 @@ impl Report {
     pub fn is_conformant(&self) -> bool {
         self.files.iter().all(|f| f.problems.is_empty()) && self.sets.iter().all(Transmission::is_complete)
     }
+
+    /// The rules not checked for these files because they need the service-code master.
+    pub fn not_checked(&self) -> Vec<&'static NotChecked> {
+        not_checked(self.files.iter().filter_map(FileReport::kind))
+    }
+}
+
+impl FileReport {
+    /// The file's kind, when its name or text told it.
+    pub fn kind(&self) -> Option<Kind> {
+        self.file_name.as_ref().map(|n| n.kind).or(self.file.as_ref().map(|f| f.kind))
+    }
 }
 
 /// Checks one file: its name, its text, every record, and that writing it back gives the same
@@ -40,7 +102,10 @@ impl Report {
 pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
     let mut problems = Vec::new();
     let file_name = match FileName::parse(name) {
-        Ok(parsed) => Some(parsed),
+        Ok(parsed) => {
+            problems.extend(crate::rules::check_name_types(&parsed));
+            Some(parsed)
+        }
         Err(e) => {
             problems.push(Problem::file(e.to_string()));
             if e == NameError::Version3 {

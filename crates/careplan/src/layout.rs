@@ -579,7 +579,10 @@ pub const UPSIKYU: &[Item] = &[
     // 3 since v4.0 (was 2).
     Item { no: 16, name: "回数／日数", len: Some(3), required: true, format: Format::Number },
     Item { no: 17, name: "サービス単位金額", len: Some(5), required: false, format: Format::Integer },
-    // Empty for services outside the 区分支給限度 (with an exception, see the report).
+    // 「区分支給限度外のサービスの場合はNull（空）固定」 (with an exception for 大規模型通所系 and
+    // 小多機・看多機 同一建物): which codes are 限度外 is in the service-code master, not in the
+    // file, so this is not checked (check::NEEDS_MASTER says so in every report). A value marks
+    // the row as inside the 区分支給限度 for the AAAA subtotal rule (rules.rs).
     Item { no: 18, name: "給付管理単位数", len: Some(6), required: false, format: Format::Integer },
     // Names 19–22, 24 and 28–29 are cut short in the layout's table and printed whole in its item
     // map (【利用表別表の構成について】, which itself misprints 19 as 「種類支給限基準超単位数」).
@@ -1021,6 +1024,111 @@ fn check_text(value: &str, len: Option<usize>) -> Result<(), String> {
     }
 }
 
+/// What a サービス種類 is to the exchange (仕様 1.3 and 1.4, column 連携対象).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exchange {
+    /// ○: its services are exchanged.
+    Target,
+    /// 対象外: 「連携対象外のサービス種類が含まれる場合は、そのサービスのレコードは生成しない」 (2.6).
+    Excluded,
+    /// The care-management side of an exchange (居宅介護支援, 介護予防支援, 介護予防ケアマネジメント):
+    /// a sender or receiver in file names, never a service on 第6・7表.
+    CareManagement,
+}
+
+/// The サービス種類 the standard lists (仕様 1.3 居宅, 1.4 介護予防 and 総合事業), and the
+/// care-management types that send and receive. The PDF prints the 連携対象 column a few rows out
+/// of step; read in order it gives ○ to the first 20 of 1.3 (11 … 79) and alternates from 33 on,
+/// which matches the standard's intent (施設・特定施設・認知症GH except their 短期利用 are planned by
+/// their own care managers).
+pub const SERVICE_TYPES: &[(&str, &str, Exchange)] = &[
+    ("11", "訪問介護", Exchange::Target),
+    ("12", "訪問入浴介護", Exchange::Target),
+    ("13", "訪問看護", Exchange::Target),
+    ("14", "訪問リハビリテーション", Exchange::Target),
+    ("15", "通所介護", Exchange::Target),
+    ("16", "通所リハビリテーション", Exchange::Target),
+    ("17", "福祉用具貸与", Exchange::Target),
+    ("21", "短期入所生活介護", Exchange::Target),
+    ("22", "短期入所療養介護（介護老人保健施設）", Exchange::Target),
+    ("23", "短期入所療養介護（介護療養型医療施設等）", Exchange::Target),
+    ("2A", "短期入所療養介護（介護医療院）", Exchange::Target),
+    ("31", "居宅療養管理指導", Exchange::Target),
+    ("71", "夜間対応型訪問介護", Exchange::Target),
+    ("76", "定期巡回・随時対応型訪問介護看護", Exchange::Target),
+    ("72", "認知症対応型通所介護", Exchange::Target),
+    ("78", "地域密着型通所介護", Exchange::Target),
+    ("73", "小規模多機能型居宅介護", Exchange::Target),
+    ("68", "小規模多機能型居宅介護（短期利用）", Exchange::Target),
+    ("77", "看護小規模多機能型居宅介護", Exchange::Target),
+    ("79", "看護小規模多機能型居宅介護（短期利用）", Exchange::Target),
+    ("33", "特定施設入居者生活介護", Exchange::Excluded),
+    ("27", "特定施設入居者生活介護（短期利用）", Exchange::Target),
+    ("36", "地域密着型特定施設入居者生活介護", Exchange::Excluded),
+    ("28", "地域密着型特定施設入居者生活介護（短期利用）", Exchange::Target),
+    ("32", "認知症対応型共同生活介護（短期利用以外）", Exchange::Excluded),
+    ("38", "認知症対応型共同生活介護（短期利用）", Exchange::Target),
+    ("41", "特定福祉用具販売", Exchange::Excluded),
+    ("42", "住宅改修", Exchange::Excluded),
+    ("51", "介護福祉施設サービス", Exchange::Excluded),
+    ("52", "介護保健施設サービス", Exchange::Excluded),
+    ("53", "介護療養施設サービス", Exchange::Excluded),
+    ("54", "地域密着型介護老人福祉施設入所者生活介護", Exchange::Excluded),
+    ("59", "特定介護サービス等", Exchange::Excluded),
+    ("81", "市町村特別給付", Exchange::Excluded),
+    ("62", "介護予防訪問入浴介護", Exchange::Target),
+    ("63", "介護予防訪問看護", Exchange::Target),
+    ("64", "介護予防訪問リハビリテーション", Exchange::Target),
+    ("66", "介護予防通所リハビリテーション", Exchange::Target),
+    ("67", "介護予防福祉用具貸与", Exchange::Target),
+    ("24", "介護予防短期入所生活介護", Exchange::Target),
+    ("25", "介護予防短期入所療養介護（介護老人保健施設）", Exchange::Target),
+    ("26", "介護予防短期入所療養介護（介護療養型医療施設等）", Exchange::Target),
+    ("2B", "介護予防短期入所療養介護（介護医療院）", Exchange::Target),
+    ("34", "介護予防居宅療養管理指導", Exchange::Target),
+    ("74", "介護予防認知症対応型通所介護", Exchange::Target),
+    ("75", "介護予防小規模多機能型居宅介護", Exchange::Target),
+    ("69", "介護予防小規模多機能型居宅介護（短期利用）", Exchange::Target),
+    ("35", "介護予防特定施設入居者生活介護", Exchange::Excluded),
+    ("37", "介護予防認知症対応型共同生活介護（短期利用以外）", Exchange::Excluded),
+    ("39", "介護予防認知症対応型共同生活介護（短期利用）", Exchange::Target),
+    ("44", "特定介護予防福祉用具販売", Exchange::Excluded),
+    ("45", "介護予防住宅改修", Exchange::Excluded),
+    ("A1", "訪問型サービス（みなし）", Exchange::Target),
+    ("A2", "訪問型サービス（独自）", Exchange::Target),
+    ("A3", "訪問型サービス（独自／定率）", Exchange::Target),
+    ("A4", "訪問型サービス（独自／定額）", Exchange::Target),
+    ("A5", "通所型サービス（みなし）", Exchange::Target),
+    ("A6", "通所型サービス（独自）", Exchange::Target),
+    ("A7", "通所型サービス（独自／定率）", Exchange::Target),
+    ("A8", "通所型サービス（独自／定額）", Exchange::Target),
+    // Not in 1.3/1.4's tables: the offices that make the plans (the layout's examples send from 43).
+    ("43", "居宅介護支援", Exchange::CareManagement),
+    ("46", "介護予防支援", Exchange::CareManagement),
+    ("AF", "介護予防ケアマネジメント", Exchange::CareManagement),
+];
+
+/// The standard's name for サービス種類 `code` and what it is to the exchange; `None` for a code
+/// the standard does not list.
+pub fn service_type(code: &str) -> Option<(&'static str, Exchange)> {
+    SERVICE_TYPES.iter().find(|(c, _, _)| *c == code).map(|&(_, name, exchange)| (name, exchange))
+}
+
+/// Why サービス種類 `code` cannot be a service of the exchange (a サービスコード's first two
+/// characters, DLTJSK's サービス種類コード); `None` when it is a target.
+pub fn not_a_service_of_the_exchange(code: &str) -> Option<String> {
+    match service_type(code) {
+        Some((_, Exchange::Target)) => None,
+        Some((name, Exchange::Excluded)) => Some(format!(
+            "サービス種類 {code}（{name}）は連携対象外です。連携対象外のサービスのレコードは作りません（標準仕様 2.6）"
+        )),
+        Some((name, Exchange::CareManagement)) => Some(format!(
+            "サービス種類 {code}（{name}）は連携するサービスではありません（標準仕様 1.3・1.4 の連携対象に含まれません）"
+        )),
+        None => Some(format!("サービス種類 {code} は標準仕様 1.3・1.4 の連携対象のサービス種類にありません")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1339,6 +1447,27 @@ mod tests {
         assert!(ok(f, Some(1), "１"));
         assert!(!ok(f, Some(1), "12"));
         assert!(!ok(f, Some(15), "😀"));
+    }
+
+    /// 仕様 1.3: 23 types ○ and 11 対象外; 1.4: 14 予防 types ○, 4 more 対象外 (59 and 81 are in
+    /// both), A1–A8 ○; and the three care-management types. No code twice.
+    #[test]
+    fn service_types_of_the_exchange() {
+        let count = |e: Exchange| SERVICE_TYPES.iter().filter(|t| t.2 == e).count();
+        assert_eq!(count(Exchange::Target), 23 + 14 + 8);
+        assert_eq!(count(Exchange::Excluded), 11 + 4);
+        assert_eq!(count(Exchange::CareManagement), 3);
+        for (i, a) in SERVICE_TYPES.iter().enumerate() {
+            assert!(SERVICE_TYPES[i + 1..].iter().all(|b| b.0 != a.0), "{} twice", a.0);
+            assert!(ok(Format::Alnum, Some(2), a.0), "{}", a.0);
+        }
+        assert_eq!(service_type("2A").map(|t| t.1), Some(Exchange::Target));
+        assert_eq!(service_type("27").map(|t| t.1), Some(Exchange::Target));
+        assert_eq!(service_type("33").map(|t| t.1), Some(Exchange::Excluded));
+        assert_eq!(service_type("61"), None);
+        assert!(not_a_service_of_the_exchange("13").is_none());
+        assert!(not_a_service_of_the_exchange("43").is_some_and(|m| m.contains("居宅介護支援")));
+        assert!(not_a_service_of_the_exchange("61").is_some_and(|m| m.contains("61")));
     }
 
     #[test]

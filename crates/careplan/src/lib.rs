@@ -5,9 +5,11 @@
 //! - [`csv`]: MS932 text to records of fields and back, byte for byte;
 //! - [`name`]: file names, parsed and printed exactly;
 //! - [`file`]: a file of one kind, checked item by item, and written;
-//! - `rules`: the checks that span items and rows (第7表 subtotal rows, 日割, months);
+//! - `rules`: the checks that span items and rows (第7表 subtotal rows, 日割, months, the
+//!   CSVバージョン of each service month, limit slots, service types outside the exchange);
 //! - [`sets`]: transmission sets by stamp, complete or not, in the order to apply them;
-//! - [`check`]: all of it for a batch of files, as the CLI and the web upload use it.
+//! - [`check`]: all of it for a batch of files, as the CLI and the web upload use it, and the
+//!   rules left unchecked for want of the national service-code master.
 
 pub mod check;
 pub mod csv;

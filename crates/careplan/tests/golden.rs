@@ -373,3 +373,173 @@ fn a_dependent_file_without_its_parent_record_is_refused_on_the_dependent() {
         assert!(of(name).is_empty(), "{name}: {:?}", of(name));
     }
 }
+
+/// Layout item 1: 「CSVバージョンが変更された場合、新しいバージョンの適用年月となるサービス提供年月から
+/// 適用する」 — 202407 (v4.1) applies from サービス提供年月 202504; earlier months need 202208.
+#[test]
+fn the_csv_version_is_the_one_of_the_service_month() {
+    let (name, bytes) = file("DLTPLAN");
+    let content = |version: &str, month: &str| {
+        sjis(
+            &text(&bytes).replace("202407,", &format!("{version},")).replace(",202612", &format!(",{month}")),
+        )
+    };
+    let named = |month: &str| name.replace("_202612_", &format!("_{month}_"));
+    // The first month of v4.1, and any later one.
+    for month in ["202504", "202612"] {
+        let p = problems(&named(month), &content("202407", month));
+        assert!(p.is_empty(), "{month}: {p:?}");
+    }
+    // A month before 202504 needs 202208: refused, naming the version and why.
+    let p = problems(&named("202503"), &content("202407", "202503"));
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "202208"), "{p:?}");
+    assert!(p[0].message.contains("202504 から適用"), "{p:?}");
+    // A 202208 file of such a month has the right version but a layout not checked here.
+    let p = problems(&named("202503"), &content("202208", "202503"));
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "対象外"), "{p:?}");
+    // 202208 for a month from 202504 on.
+    let p = problems(&name, &content("202208", "202612"));
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "202407（標準仕様 v4.1"), "{p:?}");
+    // The month is the 対象年月 inside (a 第6表 of 202503).
+    let (name, bytes) = file("UPSIKYU");
+    let march = sjis(&text(&bytes).replace(",202612,", ",202503,"));
+    let p = problems(&name.replace("_202612_", "_202503_"), &march);
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "サービス提供年月 202503"), "{p:?}");
+    // 第1表 has no service month: 202407, whatever the plan's date.
+    let (name, bytes) = file("UP1KYO");
+    let p = problems(&name, &with_field(&bytes, 1, 0, "202208"));
+    assert!(has(&p, 1, Some((1, "CSVバージョン")), "202407"), "{p:?}");
+}
+
+/// UPHOSOKU items 20–55: 「サービス種類別限度額管理が必要な場合は１枠から順番に設定する」 and
+/// 「短期入所療養介護の場合は22:短期入所療養介護（介護老人保健施設）を設定する」.
+#[test]
+fn limit_slots_of_the_supplement_start_at_slot_one_and_take_short_stay_as_22() {
+    let (name, bytes) = file("UPHOSOKU_202612");
+    // Slot 1 (items 20–23, fields 19–22) moved to slot 3 (items 28–31): slots 1 and 2 are empty.
+    let mut moved = bytes.clone();
+    for (n, value) in [
+        (19, ""),
+        (20, ""),
+        (21, ""),
+        (22, ""),
+        (27, "13"),
+        (28, "0016765"),
+        (29, "0009800"),
+        (30, "0000000"),
+    ] {
+        moved = with_field(&moved, 1, n, value);
+    }
+    let p = problems(&name, &moved);
+    assert!(has(&p, 1, Some((28, "３サービス種類コード")), "１枠から順番"), "{p:?}");
+    assert_eq!(p.len(), 1, "{p:?}");
+    // A slot with only an amount counts as set.
+    let p = problems(&name, &with_field(&bytes, 1, 33, "0001000"));
+    assert!(has(&p, 1, Some((32, "４サービス種類コード")), "２枠が空"), "{p:?}");
+    // Slots 1 and 2 both set: fine.
+    assert!(problems(&name, &with_field(&bytes, 1, 23, "15")).is_empty());
+    for code in ["23", "2A"] {
+        let p = problems(&name, &with_field(&bytes, 1, 19, code));
+        assert!(has(&p, 1, Some((20, "１サービス種類コード")), "22:短期入所療養介護"), "{code}: {p:?}");
+    }
+    assert!(problems(&name, &with_field(&bytes, 1, 19, "22")).is_empty());
+}
+
+/// UPSIKYU item 9: 「区分支給対象種類別小計：CD+'AAAA'（サービスコードが複数行の場合は必須）」,
+/// 「区分支給対象外種類別小計：CD+'EEEE'（任意出力）」, 「30 日超過分種類別小計：CD+'ZZZZ'（任意出力）」.
+#[test]
+fn only_an_aaaa_subtotal_stands_for_several_rows_inside_the_limit() {
+    let (name, bytes) = multi_person().into_iter().find(|(n, _)| n.starts_with("UPSIKYU")).unwrap();
+    // Lines 5 and 6 are the second person's two 訪問看護 rows, line 7 their 13AAAA.
+    for optional in ["13EEEE", "13ZZZZ"] {
+        let p = problems(&name, &with_field(&bytes, 7, 8, optional));
+        assert!(has(&p, 5, Some((9, "サービスコード")), "13AAAA"), "{optional}: {p:?}");
+        assert!(p[0].message.contains("任意出力"), "{p:?}");
+    }
+    // The second row outside the 区分支給限度 (no 給付管理単位数): one row inside, no AAAA needed.
+    let source = text(&with_field(&bytes, 6, 17, ""));
+    let without_subtotal: String =
+        source.split_inclusive("\r\n").enumerate().filter(|(i, _)| *i != 6).map(|(_, l)| l).collect();
+    let p = problems(&name, &sjis(&without_subtotal));
+    assert!(p.is_empty(), "{p:?}");
+}
+
+/// 仕様 1.3・1.4 list the サービス種類 of the exchange; 2.6: 「連携対象外のサービス種類が含まれる場合は、
+/// そのサービスのレコードは生成しない」. 第7表's subtotal and total codes are not services of 第6表.
+#[test]
+fn services_outside_the_exchange_and_summary_codes_on_the_6th_table_are_refused() {
+    for prefix in ["UPPLAN", "UPJSK"] {
+        let (name, bytes) = file(prefix);
+        // 33 特定施設入居者生活介護 and 51 介護福祉施設サービス are 対象外; 99 is no type of the standard.
+        for (code, words) in [
+            ("331111", "33（特定施設入居者生活介護）は連携対象外"),
+            ("511111", "連携対象外"),
+            ("991111", "99 は標準仕様"),
+        ] {
+            let p = problems(&name, &with_field(&bytes, 1, 14, code));
+            assert!(has(&p, 1, Some((15, "サービスコード")), words), "{prefix} {code}: {p:?}");
+        }
+        for code in ["13AAAA", "13EEEE", "13ZZZZ", "999999"] {
+            let p = problems(&name, &with_field(&bytes, 1, 14, code));
+            assert!(
+                has(&p, 1, Some((15, "サービスコード")), "第6表では使えません"),
+                "{prefix} {code}: {p:?}"
+            );
+        }
+        // Targets with a letter, and short-term use of a 特定施設: fine.
+        for code in ["2A1111", "A21111", "271111"] {
+            let p = problems(&name, &with_field(&bytes, 1, 14, code));
+            assert!(p.is_empty(), "{prefix} {code}: {p:?}");
+        }
+    }
+    let (name, bytes) = file("UPSIKYU");
+    let p = problems(&name, &with_field(&bytes, 1, 8, "321111"));
+    assert!(
+        has(&p, 1, Some((9, "サービスコード")), "32（認知症対応型共同生活介護（短期利用以外））は連携対象外"),
+        "{p:?}"
+    );
+    let p = problems(&name, &with_field(&bytes, 2, 8, "42AAAA"));
+    assert!(has(&p, 2, Some((9, "サービスコード")), "連携対象外"), "{p:?}");
+    let (name, bytes) = file("DLTJSK");
+    let p = problems(&name, &with_field(&bytes, 1, 5, "41"));
+    assert!(has(&p, 1, Some((6, "サービス種類コード")), "連携対象外"), "{p:?}");
+    assert!(problems(&name, &with_field(&bytes, 1, 5, "2A")).is_empty());
+}
+
+/// The service office's サービス種類コード in a file name is a target of the exchange: the
+/// receiver of what the care manager sends, the sender of 実績 and its deletion.
+#[test]
+fn file_names_with_a_service_type_outside_the_exchange_are_refused() {
+    let (name, bytes) = file("UPPLAN");
+    let to = |kind: &str| name.replace("2234567890_13", &format!("2234567890_{kind}"));
+    let p = problems(&to("33"), &bytes);
+    assert!(has(&p, 0, None, "送信先のサービス種類コード 33（特定施設入居者生活介護）は連携対象外"), "{p:?}");
+    let p = problems(&to("99"), &bytes);
+    assert!(has(&p, 0, None, "送信先のサービス種類コード 99"), "{p:?}");
+    for kind in ["11", "2A", "A3", "43"] {
+        assert!(problems(&to(kind), &bytes).is_empty(), "{kind}");
+    }
+    let (name, bytes) = file("UPJSK");
+    let p = problems(&name.replace("2234567890_13", "2234567890_51"), &bytes);
+    assert!(has(&p, 0, None, "送信元のサービス種類コード 51（介護福祉施設サービス）は連携対象外"), "{p:?}");
+    // The name stays readable: the file still joins its set.
+    let report = check_file(&name.replace("2234567890_13", "2234567890_51"), &bytes);
+    assert!(report.file_name.is_some());
+}
+
+/// Rules that need the national service-code master are listed for the files they concern, so a
+/// conformant verdict never overstates (issue 10, items 10 and 15).
+#[test]
+fn the_report_names_the_rules_it_could_not_check() {
+    let report = check(&golden());
+    assert!(report.is_conformant());
+    let items: Vec<&str> = report.not_checked().iter().map(|r| r.item).collect();
+    assert!(items.iter().any(|i| i.contains("日割対象日")), "{items:?}");
+    assert!(items.iter().any(|i| i.contains("サービス開始時刻")), "{items:?}");
+    assert!(items.iter().any(|i| i.contains("単位数")), "{items:?}");
+    assert!(items.iter().any(|i| i.contains("項目18「給付管理単位数」")), "{items:?}");
+    assert_eq!(items.len(), renraku_careplan::check::NEEDS_MASTER.len());
+    // 計画書 alone: nothing of the kind to leave out.
+    let plans: Vec<_> = golden().into_iter().filter(|(n, _)| n.starts_with("UP1KYO")).collect();
+    assert!(check(&plans).not_checked().is_empty());
+}

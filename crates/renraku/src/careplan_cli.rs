@@ -73,6 +73,13 @@ fn to_text(report: &Report) -> String {
     }
     let verdict = if report.is_conformant() { "すべて適合" } else { "不適合あり" };
     out.push_str(&format!("{verdict}（ファイル {}、送信単位 {}）\n", report.files.len(), report.sets.len()));
+    let not_checked = report.not_checked();
+    if !not_checked.is_empty() {
+        out.push_str("確認していない規則（全国のサービスコード表が必要なため）:\n");
+        for rule in not_checked {
+            out.push_str(&format!("  {}: {}\n", rule.item, rule.rule));
+        }
+    }
     out
 }
 
@@ -97,6 +104,12 @@ fn to_json(report: &Report) -> serde_json::Value {
             "files": s.files.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
             "complete": s.is_complete(),
             "problems": s.problems,
+        })).collect::<Vec<_>>(),
+        "not_checked": report.not_checked().iter().map(|r| json!({
+            "item": r.item,
+            "rule": r.rule,
+            "reason": "needs the national service-code master",
+            "kinds": r.kinds.iter().map(|k| k.prefix()).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
 }

@@ -436,6 +436,22 @@ fn careplan_check_reports_every_problem_and_its_exit_status_says_if_all_conform(
     let ok = renraku(&["careplan", "check", golden], &[]);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
     assert!(stdout(&ok).contains("すべて適合（ファイル 11、送信単位 6）"), "{}", stdout(&ok));
+    // What needs the service-code master is said, not silently passed (issue 10, item 15).
+    assert!(
+        stdout(&ok).contains("確認していない規則（全国のサービスコード表が必要なため）"),
+        "{}",
+        stdout(&ok)
+    );
+    assert!(stdout(&ok).contains("第7表 項目18「給付管理単位数」"), "{}", stdout(&ok));
+    let ok_json = renraku(&["careplan", "check", "--json", golden], &[]);
+    let ok_report: serde_json::Value = serde_json::from_slice(&ok_json.stdout).unwrap();
+    assert_eq!(ok_report["conformant"], true);
+    let not_checked = ok_report["not_checked"].as_array().unwrap();
+    assert!(
+        not_checked.iter().any(|r| r["item"].as_str().unwrap().contains("日割対象日")),
+        "{not_checked:?}"
+    );
+    assert!(not_checked.iter().all(|r| !r["kinds"].as_array().unwrap().is_empty()));
 
     let dir = tempfile::tempdir().unwrap();
     let name = "UP2KYO_1234567890_43_2234567890_13_20261120093000.CSV";
@@ -463,6 +479,8 @@ fn careplan_check_reports_every_problem_and_its_exit_status_says_if_all_conform(
     assert_eq!(problem["item_no"], 15);
     assert_eq!(problem["item_name"], "保険対象区分");
     assert_eq!(report["sets"][0]["complete"], false);
+    // 第2表 alone: no rule of the master concerns it.
+    assert_eq!(report["not_checked"], serde_json::json!([]));
 
     let missing = renraku(&["careplan", "check", "/nonexistent/UP1KYO.CSV"], &[]);
     assert_eq!(missing.status.code(), Some(2));

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use renraku_careplan::check::{FileReport, check};
+use renraku_careplan::check::{FileReport, NotChecked, check, not_checked};
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::{Format, Kind};
 use renraku_careplan::sets::{SetKind, Transmission};
@@ -107,6 +107,14 @@ struct IndexPage {
     incoming: Vec<SetRow>,
     problems: Vec<ProblemLine>,
     checked: Vec<String>,
+    /// Rules not checked for the checked files, for want of the service-code master.
+    not_checked: Vec<&'static NotChecked>,
+}
+
+/// The rules of the standard not checked for files of these names (by their prefix), so that
+/// neither a refused upload nor a set page claims more than was checked.
+fn rules_not_checked<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'static NotChecked> {
+    not_checked(names.into_iter().filter_map(|n| Kind::from_prefix(n.split('_').next().unwrap_or(""))))
 }
 
 /// The facility's sets, each with the people it is about: every time the page is shown (asked
@@ -133,6 +141,7 @@ async fn index_page(
         outgoing: outgoing.into_iter().map(|s| row(s, false)).collect(),
         incoming: incoming.into_iter().map(|s| row(s, true)).collect(),
         problems,
+        not_checked: rules_not_checked(checked.iter().map(String::as_str)),
         checked,
     })
 }
@@ -560,6 +569,7 @@ struct SetPage {
     acknowledged: String,
     people: Vec<PersonView>,
     tables: Vec<TableView>,
+    not_checked: Vec<&'static NotChecked>,
 }
 
 /// A person of a set as its page shows them: a link to their 連絡帳 where the viewer is a member
@@ -636,6 +646,7 @@ pub async fn show(
         acknowledged: set.summary.acknowledged_at_ms.map(jst).unwrap_or_default(),
         people,
         tables,
+        not_checked: rules_not_checked(set.files.iter().map(|f| f.name.as_str())),
         set: set.summary,
     };
     Ok(render(page)?.into_response())

@@ -10,7 +10,8 @@ both!(
     a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back,
     each_view_of_the_list_of_sets_is_audited,
     a_summary_set_for_two_people_is_uploaded_shown_sent_and_acknowledged,
-    a_deletion_of_one_service_type_leaves_the_others_actuals
+    a_deletion_of_one_service_type_leaves_the_others_actuals,
+    the_rules_that_need_the_service_code_master_are_named_not_passed
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -293,4 +294,31 @@ async fn a_deletion_of_one_service_type_leaves_the_others_actuals(app: TestApp) 
         page.body
     );
     assert!(!page.body.contains("種類 17"), "the 福祉用具 実績 stays: {}", page.body);
+}
+
+/// What the checker cannot check without the national service-code master is said on the set
+/// page and on a refused upload, for the kinds it concerns (issue 10, item 15).
+async fn the_rules_that_need_the_service_code_master_are_named_not_passed(app: TestApp) {
+    let Exchange { cm, .. } = exchange(&app).await;
+    // A refused 第6・7表 upload: its problems, and what was not checked.
+    let mut provision = golden("_20261120093100");
+    let plan = provision.iter_mut().find(|(n, _)| n.starts_with("UPPLAN")).unwrap();
+    let at = plan.1.windows(8).position(|w| w == b",131111,").unwrap();
+    plan.1[at + 1..at + 3].copy_from_slice(b"33");
+    let refused = upload(&cm, provision).await.expect_status(422);
+    assert!(refused.body.contains("項目15「サービスコード」"), "{}", refused.body);
+    assert!(refused.body.contains("連携対象外"), "{}", refused.body);
+    assert!(refused.body.contains("id=\"careplan-not-checked\""), "{}", refused.body);
+    assert!(refused.body.contains("第6表 項目11「日割対象日」"), "{}", refused.body);
+    // The stored set's page says it too.
+    let stored = upload(&cm, golden("_20261120093100")).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    assert!(page.body.contains("確認していない規則"), "{}", page.body);
+    assert!(page.body.contains("第7表 項目18「給付管理単位数」"), "{}", page.body);
+    // 計画書 第1〜3表 need no master: nothing is said.
+    let stored = upload(&cm, golden("_20261120093000")).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    assert!(!page.body.contains("careplan-not-checked"), "{}", page.body);
 }
