@@ -7,13 +7,19 @@
 //! - [`file`]: a file of one kind, checked item by item, and written;
 //! - `rules`: the checks that span items and rows (第7表 subtotal rows, 日割, months);
 //! - [`sets`]: transmission sets by stamp, complete or not, in the order to apply them;
-//! - [`check`]: all of it for a batch of files, as the CLI and the web upload use it.
+//! - [`check`]: all of it for a batch of files, as the CLI and the web upload use it;
+//! - [`image`]: the 介護予防 家族構成 image, checked as a JPEG.
+//!
+//! The 介護予防 kinds (仕様 3) live beside the 居宅 ones: their tables in `layout::yobo`, their
+//! rules in `rules_yobo`.
 
 pub mod check;
 pub mod csv;
 pub mod file;
+pub mod image;
 pub mod layout;
 pub mod name;
 pub mod problem;
 mod rules;
+mod rules_yobo;
 pub mod sets;

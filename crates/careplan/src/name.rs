@@ -71,6 +71,17 @@ pub(crate) fn valid_stamp(s: &str) -> bool {
         && s[12..14] < *"60"
 }
 
+/// The kind a file name's prefix names, even when the rest of the name is wrong (a two-part
+/// prefix such as `UPKIHON_SUB1` first).
+pub fn kind_of(name: &str) -> Option<Kind> {
+    let mut parts = name.split('_');
+    let first = parts.next()?;
+    parts
+        .next()
+        .and_then(|second| Kind::from_prefix(&format!("{first}_{second}")))
+        .or_else(|| Kind::from_prefix(first))
+}
+
 impl FileName {
     pub fn parse(name: &str) -> Result<FileName, NameError> {
         let (stem, extension) = if let Some(stem) = name.strip_suffix(".JPG") {

@@ -78,6 +78,7 @@ pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
         }
         _ => {}
     }
+    crate::rules_yobo::check(file, &records, problems);
 }
 
 /// Where the items the 第6表 rules read sit in a record (found once per file, not per row).
@@ -283,7 +284,7 @@ fn summary_rows<'a>(records: &[Record<'a>], problems: &mut Vec<Problem>) {
 /// The months inside a file must be the month its name carries.
 pub(crate) fn check_name(file: &CareplanFile, name: &FileName, limit: usize) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let Some(month) = name.month.as_deref() else { return problems };
+    let Some(month) = name.month.as_deref() else { return crate::rules_yobo::check_name(file, name, limit) };
     for record in file.records().filter(complete) {
         if problems.len() >= limit {
             break;
