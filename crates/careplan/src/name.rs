@@ -37,7 +37,7 @@ pub struct FileName {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
-    #[error("ファイル名の先頭（{0}）がケアプランデータ連携の居宅向けファイル種別ではありません")]
+    #[error("ファイル名の先頭（{0}）がケアプランデータ連携（居宅・介護予防）のファイル種別ではありません")]
     UnknownPrefix(String),
     #[error("ファイル名の拡張子は大文字の .CSV です")]
     Extension,
