@@ -1,5 +1,5 @@
-//! ケアプランデータ連携 (PRODUCT.md F1–F4): the national CSV standard v4.1 for the 居宅 interface
-//! (CSVバージョン 202407), read and written exactly, with no I/O — bytes in, bytes out.
+//! ケアプランデータ連携 (PRODUCT.md F1–F4): the national CSV standard v4.1 for the 居宅 and
+//! 介護予防 interfaces (CSVバージョン 202407), read and written exactly, with no I/O — bytes in, bytes out.
 //!
 //! - [`layout`]: every item of every file kind, and the check of one value;
 //! - [`csv`]: MS932 text to records of fields and back, byte for byte;
