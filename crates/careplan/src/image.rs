@@ -1,8 +1,9 @@
 //! The 家族構成 image of a 利用者基本情報 (`UPKIHON_IMAGE_…_{枝番}.JPG`): the layout asks for a
 //! JPEG. It is checked as one, not read as CSV: the start of image (FF D8), a well-formed chain
 //! of marker segments up to the start of scan, a frame header (SOFn) with a width and a height,
-//! and the end of image (FF D9) as its last bytes; and it must not be larger than
-//! [`MAX_IMAGE_BYTES`]. The pixels are not decoded.
+//! and the end of image (FF D9) after the scan (a cut file has none); and it must not be larger
+//! than [`MAX_IMAGE_BYTES`]. Bytes after the end of image are allowed: some phones append their
+//! own data there. The pixels are not decoded.
 
 use crate::problem::Problem;
 
@@ -27,11 +28,6 @@ pub fn check(bytes: &[u8]) -> Result<JpegInfo, Problem> {
     let not_jpeg = |why: &str| Problem::file(format!("家族構成画像が JPEG 形式ではありません（{why}）"));
     if !bytes.starts_with(&[0xFF, 0xD8]) {
         return Err(not_jpeg("先頭が JPEG の開始マーカー FFD8 ではありません"));
-    }
-    if !bytes.ends_with(&[0xFF, 0xD9]) {
-        return Err(not_jpeg(
-            "末尾が JPEG の終了マーカー FFD9 ではありません。途中で切れている可能性があります",
-        ));
     }
     let mut at = 2;
     let mut info = None;
@@ -71,8 +67,15 @@ pub fn check(bytes: &[u8]) -> Result<JpegInfo, Problem> {
         }
         at += len;
         if marker == 0xDA {
-            // Start of scan: entropy-coded data follows up to the end marker, checked above.
-            return info.ok_or_else(|| not_jpeg("フレームヘッダ（SOF）がありません"));
+            // Start of scan: entropy-coded data follows, up to the end marker (looked for from
+            // the end: usually the last two bytes).
+            let info = info.ok_or_else(|| not_jpeg("フレームヘッダ（SOF）がありません"))?;
+            if !bytes[at..].windows(2).rev().any(|w| w == [0xFF, 0xD9]) {
+                return Err(not_jpeg(
+                    "JPEG の終了マーカー FFD9 がありません。途中で切れている可能性があります",
+                ));
+            }
+            return Ok(info);
         }
     }
 }
@@ -97,6 +100,10 @@ pub(crate) mod tests {
     #[test]
     fn a_jpeg_passes_with_its_size() {
         assert_eq!(check(&tiny_jpeg(640, 480)), Ok(JpegInfo { width: 640, height: 480 }));
+        // Data a phone appends after the end of image.
+        let mut trailer = tiny_jpeg(640, 480);
+        trailer.extend(b"SEFHtrailer\0\0");
+        assert_eq!(check(&trailer), Ok(JpegInfo { width: 640, height: 480 }));
     }
 
     #[test]
@@ -122,6 +129,11 @@ pub(crate) mod tests {
         big.resize(MAX_IMAGE_BYTES + 1, 0);
         big.extend([0xFF, 0xD9]);
         refused(&big, "大きすぎます");
+        // An end marker only inside the headers (an embedded thumbnail's) does not count.
+        let mut cut = tiny_jpeg(640, 480);
+        cut.truncate(cut.len() - 3);
+        cut.splice(2..2, [0xFF, 0xE1, 0x00, 0x04, 0xFF, 0xD9]);
+        refused(&cut, "FFD9");
     }
 
     #[test]
