@@ -212,6 +212,14 @@ pub fn group(names: impl IntoIterator<Item = FileName>) -> Vec<Transmission> {
                         n => problems.push(format!("{} が{n}つあります", member.prefix())),
                     }
                 }
+                let mut branches: Vec<&str> = files.iter().filter_map(|f| f.branch.as_deref()).collect();
+                branches.sort_unstable();
+                let mut twice: Vec<&str> =
+                    branches.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+                twice.dedup();
+                for branch in twice {
+                    problems.push(format!("家族構成画像の枝番 {branch} が2つ以上あります"));
+                }
                 let months: Vec<_> = files.iter().filter_map(|f| f.month.as_deref()).collect();
                 if kind == SetKind::Provision && months.windows(2).any(|w| w[0] != w[1]) {
                     problems.push("第6表・第7表・利用者補足情報の年月が揃っていません".into());
@@ -330,6 +338,13 @@ mod tests {
         );
         assert!(sets[1].problems.iter().any(|p| p.contains("UPYOBO がありません")));
         assert!(sets[2].problems.iter().any(|p| p.contains("UPKIHON_SUB2 が2つあります")));
+        let image = "UPKIHON_IMAGE_0300000100_43_0300000005_A2_20191110102233_0001";
+        let sets = group(names(&[
+            "UPKIHON_0300000100_43_0300000005_A2_20191110102233.CSV",
+            &format!("{image}.JPG"),
+            &format!("{image}.jpg"),
+        ]));
+        assert_eq!(sets[0].problems, ["家族構成画像の枝番 0001 が2つ以上あります"]);
         for kind in ALL_SET_KINDS {
             assert_eq!(SetKind::from_code(kind.code()), Some(kind));
         }
