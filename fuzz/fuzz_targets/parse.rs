@@ -1,5 +1,6 @@
-//! The care-plan codec on any input: the first byte picks the file kind (`Kind::ALL[b % 10]`),
-//! the rest is the file. Parsing and checking never panic; a file that parses and writes
+//! The care-plan codec on any input: the first byte picks the file kind
+//! (`Kind::ALL[b % Kind::ALL.len()]`, the 介護予防 kinds included), the rest is the file; for the
+//! 家族構成 image (`UPKIHON_IMAGE`) the rest goes to the JPEG check instead. Parsing and checking never panic; a file that parses and writes
 //! parses again from what was written to the same records. The whole input, read as UTF-8
 //! (lossily), is also tried as a file name.
 #![no_main]
@@ -19,6 +20,11 @@ fuzz_target!(|data: &[u8]| {
 
     let Some((&first, bytes)) = data.split_first() else { return };
     let kind = Kind::ALL[usize::from(first) % Kind::ALL.len()];
+    if kind.is_image() {
+        let _ = renraku_careplan::image::check(bytes);
+        let _ = check_file("UPKIHON_IMAGE_1234567890_46_2234567890_A6_20261120093000_0001.JPG", bytes);
+        return;
+    }
     match CareplanFile::parse(kind, bytes) {
         Err(problem) => assert!(problem.column.is_none() || problem.line >= 1, "{problem:?}"),
         Ok(file) => {

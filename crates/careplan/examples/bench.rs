@@ -5,15 +5,17 @@
 //!
 //!     cargo run --release -p renraku-careplan --example bench [rows] [iterations] [only]
 //!
-//! `only` (`parse+check`, `parse`, `check` or `write`) measures just that one, e.g. under a
-//! profiler.
+//! `only` (`parse+check`, `parse`, `check`, `write` or `yobo`) measures just that one, e.g. under
+//! a profiler. `yobo` is the 介護予防 pair: a 利用者基本情報 (UPKIHON, 71 items) and a 介護予防
+//! サービス・支援計画書 (UPYOBO, 57 items) of `rows / 10` people each, mostly free text, parse +
+//! check.
 
 use std::error::Error;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use renraku_careplan::file::CareplanFile;
-use renraku_careplan::layout::Kind;
+use renraku_careplan::layout::{Format, Item, Kind};
 
 /// A small deterministic generator (SplitMix64), so that every run measures the same file.
 struct Rng(u64);
@@ -108,6 +110,32 @@ fn row(rng: &mut Rng, person: usize) -> Vec<String> {
     ]
 }
 
+const FREE_TEXT: &[&str] = &[
+    "妻と二人暮らし。長男は都内在住で、月に一度は様子を見に来る。",
+    "膝の痛みで長く歩けない、\"散歩\"は続けたい",
+    "朝は散歩、\r\n午後は読書。夕方に㈱さくらの配食サービス",
+    "髙橋医院（①内科）に月2回通院",
+    "ｻﾄｳ ﾀﾛｳ",
+];
+
+/// A valid value for any item of the 介護予防 kinds: free text from the list, the first code,
+/// one date for every date (so that periods run forwards).
+fn yobo_value(rng: &mut Rng, item: &Item, person: usize) -> String {
+    match item.format {
+        Format::Text if item.name.ends_with("ＮＯ") => (1 + rng.below(9)).to_string(),
+        Format::Text if item.name == "家族構成 画像ファイル名" => String::new(),
+        Format::Text => rng.pick(FREE_TEXT).to_string(),
+        Format::Code(codes) => codes[0].0.to_string(),
+        Format::Date => "20261110".to_string(),
+        Format::YearMonth => "202407".to_string(),
+        Format::InsuredNo => format!("{:010}", 100_000_000 + person),
+        Format::Digits => "122203".to_string(),
+        Format::Number => "1".to_string(),
+        Format::Plain => "04-7158-3333".to_string(),
+        _ => String::new(),
+    }
+}
+
 /// Runs `f` `iterations` times; the best and the median time.
 fn measure(iterations: usize, mut f: impl FnMut()) -> (Duration, Duration) {
     let mut times: Vec<Duration> = (0..iterations)
@@ -195,6 +223,31 @@ fn main() -> Result<(), Box<dyn Error>> {
                 black_box(black_box(&parsed).write().ok());
             }),
         );
+    }
+    if run("yobo") {
+        for kind in [Kind::Upkihon, Kind::Upyobo] {
+            let people = (rows / 10).max(1);
+            let records: Vec<Vec<String>> = (0..people)
+                .map(|person| kind.items().iter().map(|item| yobo_value(&mut rng, item, person)).collect())
+                .collect();
+            let bytes = CareplanFile::build(kind, records)
+                .write()
+                .map_err(|problems| format!("write: {} problems", problems.len()))?;
+            let parsed = CareplanFile::parse(kind, &bytes).map_err(|p| format!("parse: {p}"))?;
+            if let Some(first) = parsed.check().first() {
+                return Err(format!("{}: a problem in the generated file: {first}", kind.prefix()).into());
+            }
+            let mb = bytes.len() as f64 / 1e6;
+            println!("{} ({}): {people} records, {mb:.2} MB (MS932)", kind.prefix(), kind.label());
+            report(
+                "parse + check",
+                mb,
+                measure(iterations, || {
+                    let file = CareplanFile::parse(kind, black_box(&bytes));
+                    black_box(file.map(|f| f.check().len()).ok());
+                }),
+            );
+        }
     }
     println!("goal: parse + check ≥ 50 MB/s on one core");
     Ok(())

@@ -115,12 +115,14 @@ pub fn check_file(name: &str, bytes: &[u8]) -> FileReport {
         }
     };
     // Without a valid name the kind may still be known from the prefix.
-    let kind = file_name
-        .as_ref()
-        .map(|n| n.kind)
-        .or_else(|| Kind::from_prefix(name.split('_').next().unwrap_or("")));
+    let kind = file_name.as_ref().map(|n| n.kind).or_else(|| crate::name::kind_of(name));
     let mut parsed = None;
-    if let Some(kind) = kind {
+    if kind.is_some_and(Kind::is_image) {
+        // The 家族構成 image is a JPEG, never read as CSV.
+        if let Err(problem) = crate::image::check(bytes) {
+            problems.push(problem);
+        }
+    } else if let Some(kind) = kind {
         match CareplanFile::parse(kind, bytes) {
             Ok(file) => {
                 problems.extend(file.check_up_to(MAX_PROBLEMS + 1));

@@ -7,8 +7,12 @@
 //! was extracted from the PDF, whose columns are sometimes a row out of step; where a length, a
 //! ○ or a format had to be placed by reasoning rather than read off its row, the item carries a
 //! `//` note saying so.
+//!
+//! The 介護予防 kinds' tables are in [`yobo`].
 
-/// One file kind of the 居宅 interface (the prefix of its file name).
+pub mod yobo;
+
+/// One file kind of the 居宅 and 介護予防 interfaces (the prefix of its file name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     /// `UPHOSOKU` 利用者補足情報: belongs either to 第1〜3表 (file month and item 63 `000000`) or to
@@ -33,6 +37,22 @@ pub enum Kind {
     /// `UPSIKYU` サービス利用票別表（第7表）: the 区分支給限度 management per service, with 種類別小計
     /// and 全合計 rows.
     Upsikyu,
+    /// `UPKIHON` 利用者基本情報 (介護予防).
+    Upkihon,
+    /// `DLTKIHON` 利用者基本情報の削除 (別表1・別表2・家族構成画像 are deleted with it).
+    Dltkihon,
+    /// `UPKIHON_SUB1` 利用者基本情報（別表1）１日の生活・すごし方.
+    UpkihonSub1,
+    /// `UPKIHON_SUB2` 利用者基本情報（別表2）現病歴・既往歴.
+    UpkihonSub2,
+    /// `UPKIHON_IMAGE` 家族構成の画像: a JPEG, not CSV; it has no items.
+    UpkihonImage,
+    /// `UPYOBO` 介護予防サービス・支援計画書.
+    Upyobo,
+    /// `DLTYOBO` 介護予防サービス・支援計画書の削除 (its 別表 is deleted with it).
+    Dltyobo,
+    /// `UPYOBO_SUB` 介護予防サービス・支援計画書（別表）支援計画.
+    UpyoboSub,
 }
 
 /// One item (column) of a record.
@@ -650,7 +670,7 @@ pub const UPSIKYU: &[Item] = &[
 
 impl Kind {
     /// Every kind, in the order of the layout document.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Uphosoku,
         Kind::Up1kyo,
         Kind::Dlt1kyo,
@@ -661,6 +681,14 @@ impl Kind {
         Kind::Upjsk,
         Kind::Dltjsk,
         Kind::Upsikyu,
+        Kind::Upkihon,
+        Kind::UpkihonImage,
+        Kind::Dltkihon,
+        Kind::UpkihonSub1,
+        Kind::UpkihonSub2,
+        Kind::Upyobo,
+        Kind::Dltyobo,
+        Kind::UpyoboSub,
     ];
 
     /// The items of one record of this kind, in column order.
@@ -676,6 +704,14 @@ impl Kind {
             Kind::Upjsk => UPJSK,
             Kind::Dltjsk => DLTJSK,
             Kind::Upsikyu => UPSIKYU,
+            Kind::Upkihon => yobo::UPKIHON,
+            Kind::Dltkihon => yobo::DLTKIHON,
+            Kind::UpkihonSub1 => yobo::UPKIHON_SUB1,
+            Kind::UpkihonSub2 => yobo::UPKIHON_SUB2,
+            Kind::UpkihonImage => &[],
+            Kind::Upyobo => yobo::UPYOBO,
+            Kind::Dltyobo => yobo::DLTYOBO,
+            Kind::UpyoboSub => yobo::UPYOBO_SUB,
         }
     }
 
@@ -692,6 +728,14 @@ impl Kind {
             Kind::Upjsk => "UPJSK",
             Kind::Dltjsk => "DLTJSK",
             Kind::Upsikyu => "UPSIKYU",
+            Kind::Upkihon => "UPKIHON",
+            Kind::Dltkihon => "DLTKIHON",
+            Kind::UpkihonSub1 => "UPKIHON_SUB1",
+            Kind::UpkihonSub2 => "UPKIHON_SUB2",
+            Kind::UpkihonImage => "UPKIHON_IMAGE",
+            Kind::Upyobo => "UPYOBO",
+            Kind::Dltyobo => "DLTYOBO",
+            Kind::UpyoboSub => "UPYOBO_SUB",
         }
     }
 
@@ -713,7 +757,35 @@ impl Kind {
             Kind::Upjsk => "サービス利用票（第6表）実績情報",
             Kind::Dltjsk => "サービス利用票（第6表）実績情報の削除",
             Kind::Upsikyu => "サービス利用票別表（第7表）",
+            Kind::Upkihon => "利用者基本情報",
+            Kind::Dltkihon => "利用者基本情報の削除",
+            Kind::UpkihonSub1 => "利用者基本情報（別表1）１日の生活・すごし方",
+            Kind::UpkihonSub2 => "利用者基本情報（別表2）現病歴・既往歴",
+            Kind::UpkihonImage => "利用者基本情報 家族構成画像（JPEG）",
+            Kind::Upyobo => "介護予防サービス・支援計画書",
+            Kind::Dltyobo => "介護予防サービス・支援計画書の削除",
+            Kind::UpyoboSub => "介護予防サービス・支援計画書（別表）支援計画",
         }
+    }
+
+    /// Whether files of this kind are images (JPEG), not CSV.
+    pub const fn is_image(self) -> bool {
+        matches!(self, Kind::UpkihonImage)
+    }
+
+    /// Whether this kind belongs to the 介護予防 interface (仕様 3).
+    pub const fn is_yobo(self) -> bool {
+        matches!(
+            self,
+            Kind::Upkihon
+                | Kind::Dltkihon
+                | Kind::UpkihonSub1
+                | Kind::UpkihonSub2
+                | Kind::UpkihonImage
+                | Kind::Upyobo
+                | Kind::Dltyobo
+                | Kind::UpyoboSub
+        )
     }
 
     /// Whether the file name carries `_YYYYMM` after the prefix: 提供年月 for `UPHOSOKU`
@@ -724,6 +796,16 @@ impl Kind {
                 true
             }
             Kind::Up1kyo | Kind::Dlt1kyo | Kind::Up2kyo | Kind::Up3kyo => false,
+            // The layout names the 介護予防 kinds without a month (仕様 3.4's example
+            // `UPKIHON_000000_…` is not followed: the layout defines the names).
+            Kind::Upkihon
+            | Kind::Dltkihon
+            | Kind::UpkihonSub1
+            | Kind::UpkihonSub2
+            | Kind::UpkihonImage
+            | Kind::Upyobo
+            | Kind::Dltyobo
+            | Kind::UpyoboSub => false,
         }
     }
 
@@ -1154,6 +1236,14 @@ mod tests {
             (Kind::Upjsk, 25),
             (Kind::Dltjsk, 6),
             (Kind::Upsikyu, 37),
+            (Kind::Upkihon, 71),
+            (Kind::Dltkihon, 4),
+            (Kind::UpkihonSub1, 7),
+            (Kind::UpkihonSub2, 11),
+            (Kind::UpkihonImage, 0),
+            (Kind::Upyobo, 57),
+            (Kind::Dltyobo, 4),
+            (Kind::UpyoboSub, 17),
         ];
         for (kind, count) in expected {
             assert_eq!(kind.items().len(), count, "{kind:?}");
@@ -1172,7 +1262,7 @@ mod tests {
 
     #[test]
     fn every_kind_starts_with_the_same_three_required_items() {
-        for kind in Kind::ALL {
+        for kind in Kind::ALL.into_iter().filter(|k| !k.is_image()) {
             let items = kind.items();
             assert_eq!(items[0].name, "CSVバージョン", "{kind:?}");
             assert_eq!(items[0].format, Format::YearMonth);
@@ -1184,7 +1274,7 @@ mod tests {
 
     #[test]
     fn deletions_are_all_required() {
-        for kind in [Kind::Dlt1kyo, Kind::Dltplan, Kind::Dltjsk] {
+        for kind in [Kind::Dlt1kyo, Kind::Dltplan, Kind::Dltjsk, Kind::Dltkihon, Kind::Dltyobo] {
             assert!(kind.items().iter().all(|item| item.required), "{kind:?}");
         }
     }
@@ -1228,7 +1318,13 @@ mod tests {
             assert_eq!(Kind::from_prefix(kind.prefix()), Some(kind));
             assert!(!kind.label().is_empty());
         }
-        assert_eq!(Kind::from_prefix("UPKIHON"), None);
+        assert_eq!(Kind::from_prefix("UPKIHON"), Some(Kind::Upkihon));
+        assert_eq!(Kind::from_prefix("UPKIHON_SUB1"), Some(Kind::UpkihonSub1));
+        assert_eq!(Kind::from_prefix("UPYOBO_SUB"), Some(Kind::UpyoboSub));
+        assert_eq!(Kind::from_prefix("UPKIHON_SUB3"), None);
+        let images: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_image()).collect();
+        assert_eq!(images, [Kind::UpkihonImage]);
+        assert_eq!(Kind::ALL.into_iter().filter(|k| k.is_yobo()).count(), 8);
         assert_eq!(Kind::from_prefix("upplan"), None);
         assert_eq!(Kind::from_prefix(""), None);
     }
@@ -1251,6 +1347,39 @@ mod tests {
         assert_eq!(Kind::Upsikyu.item("３０日超区分").map(|i| i.no), Some(33));
         assert_eq!(Kind::Upjsk.item("日割対象日").map(|i| i.format), Some(Format::DayBits));
         assert!(Kind::Up1kyo.item("対象年月").is_none());
+        assert_eq!(Kind::Upkihon.item("家族構成 画像ファイル名").map(|i| i.no), Some(62));
+        assert_eq!(Kind::Upkihon.item("同意日").map(|i| i.format), Some(Format::Date));
+        assert_eq!(Kind::Upyobo.item("計画作成(変更)日").map(|i| i.no), Some(4));
+        assert_eq!(Kind::Upyobo.item("事業プログラムの要否(うつ予防)").map(|i| i.no), Some(54));
+        assert_eq!(Kind::UpyoboSub.item("利用サービスＮＯ").map(|i| i.no), Some(14));
+        assert_eq!(Kind::UpkihonSub2.item("経過").map(|i| i.len), Some(Some(2)));
+    }
+
+    /// The 介護予防 tables: the keys and the ○ of the 必須 column.
+    #[test]
+    fn yobo_keys_and_required_items() {
+        let required =
+            |kind: Kind| -> Vec<u16> { kind.items().iter().filter(|i| i.required).map(|i| i.no).collect() };
+        assert_eq!(required(Kind::Upkihon), [1, 2, 3, 4, 5, 14, 15, 16, 17]);
+        assert_eq!(required(Kind::Upyobo), [1, 2, 3, 4, 5, 8]);
+        for kind in [Kind::UpkihonSub1, Kind::UpkihonSub2, Kind::UpyoboSub] {
+            assert_eq!(required(kind), [1, 2, 3, 4], "{kind:?}");
+        }
+        for kind in [Kind::Upkihon, Kind::Dltkihon, Kind::UpkihonSub1, Kind::UpkihonSub2] {
+            assert_eq!(kind.items()[3].name, "相談日");
+        }
+        for kind in [Kind::Upyobo, Kind::Dltyobo, Kind::UpyoboSub] {
+            assert_eq!(kind.items()[3].name, "計画作成(変更)日");
+        }
+        let codes = |kind: Kind, no: usize| match kind.items()[no - 1].format {
+            Format::Code(codes) => codes.len(),
+            _ => 0,
+        };
+        assert_eq!(codes(Kind::Upkihon, 21), 9);
+        assert_eq!(codes(Kind::Upkihon, 22), 8);
+        assert_eq!(codes(Kind::Upkihon, 34), 8);
+        assert_eq!(codes(Kind::Upyobo, 14), 3);
+        assert_eq!(codes(Kind::UpkihonSub2, 10), 3);
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! Files of one transmission share the 14-digit stamp. サービス種類コード are two digits or a
 //! letter code of the standard (2A, 2B, A1–A8). Names of the older v3 interface, which
 //! carried no service-type codes, are recognised and reported as such.
+//!
+//! Some 介護予防 prefixes hold an underscore (`UPKIHON_SUB1`, `UPYOBO_SUB`). The 家族構成 image
+//! is `UPKIHON_IMAGE_{sender 10}_{type 2}_{receiver 10}_{type 2}_{stamp 14}_{枝番 4}.JPG`: the
+//! layout's rule writes `.jpg`, its example `.JPG`, so both are read and printed back as given.
 
 use std::fmt;
 
@@ -25,14 +29,20 @@ pub struct FileName {
     pub receiver: Office,
     /// `YYYYMMDDHHMMSS`, shared by every file of one transmission.
     pub stamp: String,
+    /// 枝番 (4 digits) of a `UPKIHON_IMAGE` name; `None` for every other kind.
+    pub branch: Option<String>,
+    /// The extension as written: `.CSV`, or `.JPG` / `.jpg` for an image.
+    pub extension: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
-    #[error("ファイル名の先頭（{0}）がケアプランデータ連携の居宅向けファイル種別ではありません")]
+    #[error("ファイル名の先頭（{0}）がケアプランデータ連携（居宅・介護予防）のファイル種別ではありません")]
     UnknownPrefix(String),
     #[error("ファイル名の拡張子は大文字の .CSV です")]
     Extension,
+    #[error("家族構成画像（UPKIHON_IMAGE）のファイル名の拡張子は .JPG（または .jpg）です")]
+    ImageExtension,
     #[error(
         "v3 形式のファイル名です（サービス種類コードがありません）。v4.1 では「種別_事業所番号_サービス種類コード_…」の形式です"
     )]
@@ -61,17 +71,64 @@ pub(crate) fn valid_stamp(s: &str) -> bool {
         && s[12..14] < *"60"
 }
 
+/// The kind a file name's prefix names, even when the rest of the name is wrong (a two-part
+/// prefix such as `UPKIHON_SUB1` first).
+pub fn kind_of(name: &str) -> Option<Kind> {
+    let mut parts = name.split('_');
+    let first = parts.next()?;
+    parts
+        .next()
+        .and_then(|second| Kind::from_prefix(&format!("{first}_{second}")))
+        .or_else(|| Kind::from_prefix(first))
+}
+
 impl FileName {
     pub fn parse(name: &str) -> Result<FileName, NameError> {
-        let stem = name.strip_suffix(".CSV").ok_or(NameError::Extension)?;
+        let (stem, extension) = if let Some(stem) = name.strip_suffix(".JPG") {
+            (stem, ".JPG")
+        } else if let Some(stem) = name.strip_suffix(".jpg") {
+            (stem, ".jpg")
+        } else {
+            (name.strip_suffix(".CSV").ok_or(NameError::Extension)?, ".CSV")
+        };
         let parts: Vec<&str> = stem.split('_').collect();
-        let kind =
-            Kind::from_prefix(parts[0]).ok_or_else(|| NameError::UnknownPrefix(parts[0].to_string()))?;
-        let rest = &parts[1..];
+        // A two-part prefix (UPKIHON_SUB1 …) first, then the one-part one.
+        let (kind, rest) = match parts.get(1).and_then(|p| Kind::from_prefix(&format!("{}_{p}", parts[0]))) {
+            Some(kind) => (kind, &parts[2..]),
+            None => (
+                Kind::from_prefix(parts[0]).ok_or_else(|| NameError::UnknownPrefix(parts[0].to_string()))?,
+                &parts[1..],
+            ),
+        };
+        if kind.is_image() != (extension != ".CSV") {
+            return Err(if kind.is_image() { NameError::ImageExtension } else { NameError::Extension });
+        }
         let (month, rest) = if kind.has_month() {
             match rest.split_first() {
                 Some((m, rest)) if digits(m, 6) => (Some(m.to_string()), rest),
                 _ => return Err(NameError::Shape("種別の次に年月（YYYYMM、6桁）が必要です".into())),
+            }
+        } else {
+            (None, rest)
+        };
+        // 仕様 3.4's example writes `UPKIHON_000000_…`; the layout, which defines the names,
+        // has no month for any 介護予防 kind.
+        if kind.is_yobo() && rest.len() == 6 && digits(rest[0], 6) && !kind.is_image() {
+            return Err(NameError::Shape(format!(
+                "{} のファイル名に年月はありません（「{}_送信元事業所番号_…」。仕様書3.4の例の「_000000」は付けません）",
+                kind.prefix(),
+                kind.prefix()
+            )));
+        }
+        let (branch, rest) = if kind.is_image() {
+            match rest.split_last() {
+                Some((b, rest)) if digits(b, 4) => (Some(b.to_string()), rest),
+                _ => {
+                    return Err(NameError::Shape(
+                        "家族構成画像のファイル名は作成日時の後に枝番（4桁の数字、0001から）が必要です"
+                            .into(),
+                    ));
+                }
             }
         } else {
             (None, rest)
@@ -95,6 +152,8 @@ impl FileName {
                     sender: Office { number: s.to_string(), service_type: st.to_string() },
                     receiver: Office { number: r.to_string(), service_type: rt.to_string() },
                     stamp: stamp.to_string(),
+                    branch,
+                    extension,
                 })
             }
             [s, r, stamp] if digits(s, 10) && digits(r, 10) && digits(stamp, 14) => Err(NameError::Version3),
@@ -113,13 +172,17 @@ impl fmt::Display for FileName {
         }
         write!(
             f,
-            "_{}_{}_{}_{}_{}.CSV",
+            "_{}_{}_{}_{}_{}",
             self.sender.number,
             self.sender.service_type,
             self.receiver.number,
             self.receiver.service_type,
             self.stamp
-        )
+        )?;
+        if let Some(branch) = &self.branch {
+            write!(f, "_{branch}")?;
+        }
+        f.write_str(self.extension)
     }
 }
 
@@ -141,6 +204,16 @@ mod tests {
             "DLTPLAN_201912_0300000100_43_0300000005_11_20191025200201.CSV",
             "DLTJSK_201912_0300000005_43_0300000100_11_20191025200201.CSV",
             "UPSIKYU_201912_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UPKIHON_0300000100_43_0300000005_11_20191025200201.CSV",
+            "DLTKIHON_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UPKIHON_SUB1_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UPKIHON_SUB2_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UPKIHON_IMAGE_0300000100_43_0300000005_11_20191025200201_0001.JPG",
+            "UPKIHON_IMAGE_0300000100_43_0300000005_11_20191025200201_0002.JPG",
+            "UPKIHON_IMAGE_0300000100_43_0300000005_11_20191025200201_0001.jpg",
+            "UPYOBO_0300000100_43_0300000005_11_20191025200201.CSV",
+            "DLTYOBO_0300000100_43_0300000005_11_20191025200201.CSV",
+            "UPYOBO_SUB_0300000100_43_0300000005_11_20191025200201.CSV",
         ] {
             let parsed = FileName::parse(name).unwrap();
             assert_eq!(parsed.to_string(), name);
@@ -165,6 +238,53 @@ mod tests {
             let name = format!("UPJSK_201912_0300000005_{kind}_0300000100_43_20191025200201.CSV");
             assert_eq!(FileName::parse(&name).unwrap().sender.service_type, kind);
         }
+    }
+
+    #[test]
+    fn yobo_names() {
+        let sub = FileName::parse("UPKIHON_SUB1_0300000100_43_0300000005_11_20191025200201.CSV").unwrap();
+        assert_eq!((sub.kind, sub.month, sub.branch), (Kind::UpkihonSub1, None, None));
+        let image =
+            FileName::parse("UPKIHON_IMAGE_0300000100_43_0300000005_11_20191025200201_0002.JPG").unwrap();
+        assert_eq!(image.kind, Kind::UpkihonImage);
+        assert_eq!(image.branch.as_deref(), Some("0002"));
+        assert_eq!(image.stamp, "20191025200201");
+        // 総合事業 (A1–A8) offices as sender and receiver.
+        let name = "UPYOBO_0300000100_A2_0300000005_A6_20191025200201.CSV";
+        let parsed = FileName::parse(name).unwrap();
+        assert_eq!(
+            (parsed.sender.service_type.as_str(), parsed.receiver.service_type.as_str()),
+            ("A2", "A6")
+        );
+        assert_eq!(parsed.to_string(), name);
+        // 仕様 3.4's example carries a month (and a nine-digit office): the layout has none.
+        let err =
+            FileName::parse("UPKIHON_000000_0300000100_43_2468135790_11_20191110102233.CSV").unwrap_err();
+        assert!(matches!(&err, NameError::Shape(m) if m.contains("年月はありません")), "{err:?}");
+        assert!(matches!(
+            FileName::parse("UPKIHON_000000_123456789_43_2468135790_11_20191110102233.CSV"),
+            Err(NameError::Shape(_))
+        ));
+        assert_eq!(
+            FileName::parse("UPKIHON_IMAGE_0300000100_43_0300000005_11_20191025200201_0001.CSV"),
+            Err(NameError::ImageExtension)
+        );
+        assert_eq!(
+            FileName::parse("UPKIHON_0300000100_43_0300000005_11_20191025200201.JPG"),
+            Err(NameError::Extension)
+        );
+        assert!(matches!(
+            FileName::parse("UPKIHON_IMAGE_0300000100_43_0300000005_11_20191025200201.JPG"),
+            Err(NameError::Shape(m)) if m.contains("枝番")
+        ));
+        assert!(matches!(
+            FileName::parse("UPKIHON_IMAGE_0300000100_43_0300000005_11_20191025200201_01.JPG"),
+            Err(NameError::Shape(_))
+        ));
+        assert!(matches!(
+            FileName::parse("UPKIHON_SUB3_0300000100_43_0300000005_11_20191025200201.CSV"),
+            Err(NameError::Shape(_))
+        ));
     }
 
     #[test]

@@ -179,6 +179,7 @@ pub(crate) fn check(file: &CareplanFile, problems: &mut Vec<Problem>) {
         }
         _ => {}
     }
+    crate::rules_yobo::check(file, &records, problems);
 }
 
 /// UPHOSOKU items 20–55: nine slots of サービス種類別限度額管理, four items each, from item 20.
@@ -502,7 +503,7 @@ fn summary_rows<'a>(records: &[Record<'a>], problems: &mut Vec<Problem>) {
 /// The months inside a file must be the month its name carries.
 pub(crate) fn check_name(file: &CareplanFile, name: &FileName, limit: usize) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let Some(month) = name.month.as_deref() else { return problems };
+    let Some(month) = name.month.as_deref() else { return crate::rules_yobo::check_name(file, name, limit) };
     for record in file.records().filter(complete) {
         if problems.len() >= limit {
             break;

@@ -50,7 +50,9 @@ fn every_kind_is_read_checked_clean_and_written_back_byte_for_byte() {
     let files = golden();
     let kinds: std::collections::BTreeSet<_> =
         files.iter().map(|(n, _)| FileName::parse(n).unwrap().kind).collect();
-    assert_eq!(kinds.len(), Kind::ALL.len(), "a golden file for every kind");
+    // The 介護予防 kinds have theirs in golden/yobo (tests/golden_yobo.rs).
+    let kyotaku = Kind::ALL.into_iter().filter(|k| !k.is_yobo()).count();
+    assert_eq!(kinds.len(), kyotaku, "a golden file for every kind");
     for (name, bytes) in &files {
         let report = check_file(name, bytes);
         assert!(report.problems.is_empty(), "{name}: {:?}", report.problems);

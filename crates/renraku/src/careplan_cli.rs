@@ -10,7 +10,8 @@ use serde_json::json;
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// Files, or directories whose *.CSV files are all checked.
+    /// Files, or directories whose *.CSV files (and 介護予防 *.JPG 家族構成 images) are all
+    /// checked.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Print the report as JSON.
@@ -41,7 +42,8 @@ fn collect(path: &Path, files: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<(
             std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
         entries.sort();
         for entry in entries {
-            if entry.is_file() && entry.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            let ext = entry.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+            if entry.is_file() && matches!(ext.as_deref(), Some("csv" | "jpg")) {
                 collect(&entry, files)?;
             }
         }

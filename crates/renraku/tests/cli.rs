@@ -484,4 +484,11 @@ fn careplan_check_reports_every_problem_and_its_exit_status_says_if_all_conform(
 
     let missing = renraku(&["careplan", "check", "/nonexistent/UP1KYO.CSV"], &[]);
     assert_eq!(missing.status.code(), Some(2));
+
+    // 介護予防: the CSVs and the 家族構成 JPEG of a directory, in their 3.4 units.
+    let yobo = renraku(&["careplan", "check", &format!("{golden}/yobo")], &[]);
+    assert_eq!(yobo.status.code(), Some(0), "{}", stdout(&yobo));
+    let out = stdout(&yobo);
+    assert!(out.contains("UPKIHON_IMAGE_3334567890_46_4434567890_A6_20261201100000_0001.JPG: 適合"), "{out}");
+    assert!(out.contains("すべて適合（ファイル 8、送信単位 3）"), "{out}");
 }

@@ -39,13 +39,18 @@ fn summary_from(row: &DbRow) -> StoreResult<CareplanSetSummary> {
     })
 }
 
-/// The set kind a deletion withdraws.
-fn withdraws(kind: &str) -> Option<&'static str> {
+/// The set kinds a deletion withdraws. 介護予防 (仕様 3.3): a 利用者基本情報_削除 withdraws the
+/// 利用者基本情報 sets (their 別表 and image travel in them); a 介護予防サービス・支援計画書_削除
+/// withdraws the plan sets, those that carry a 利用者基本情報 too (3.4 (2), keyed by the plan's
+/// 計画作成(変更)日). A 利用者基本情報_削除 leaves a 3.4 (2) set standing: its plan still holds.
+fn withdraws(kind: &str) -> &'static [&'static str] {
     match kind {
-        "plan_deletion" => Some("plan"),
-        "provision_deletion" => Some("provision"),
-        "actual_deletion" => Some("actual"),
-        _ => None,
+        "plan_deletion" => &["plan"],
+        "provision_deletion" => &["provision"],
+        "actual_deletion" => &["actual"],
+        "kihon_deletion" => &["kihon"],
+        "yobo_deletion" => &["yobo", "yobo_kihon"],
+        _ => &[],
     }
 }
 
@@ -55,6 +60,8 @@ fn withdrawn_by(kind: &str) -> Option<&'static str> {
         "plan" => Some("plan_deletion"),
         "provision" => Some("provision_deletion"),
         "actual" => Some("actual_deletion"),
+        "kihon" => Some("kihon_deletion"),
+        "yobo" | "yobo_kihon" => Some("yobo_deletion"),
         _ => None,
     }
 }
@@ -275,7 +282,7 @@ impl SqlStore {
             .await
             .map_err(db_err)?;
         }
-        if let Some(target) = withdraws(&kind) {
+        for target in withdraws(&kind) {
             Self::careplan_withdraw(
                 &mut tx,
                 id,

@@ -31,7 +31,8 @@ pub struct CareplanSubject {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCareplanSet {
     /// The set kind's code: `plan`, `provision`, `plan_deletion`, `provision_deletion`,
-    /// `actual`, `actual_deletion`.
+    /// `actual`, `actual_deletion`; 介護予防 `kihon`, `yobo_kihon`, `yobo`, `kihon_deletion`,
+    /// `yobo_deletion`.
     pub kind: String,
     pub stamp: String,
     pub month: Option<String>,

@@ -47,6 +47,7 @@ macro_rules! conformance_tests {
             a_form_sent_twice_writes_one_post,
             careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw,
             a_deletion_withdraws_only_the_people_and_service_types_it_names,
+            yobo_deletions_withdraw_their_own_sets,
             a_care_provider_number_is_held_by_one_facility_on_the_server,
         );
     };
@@ -1101,6 +1102,45 @@ fn careplan_set(
             withdrawn_by: None,
         }],
     }
+}
+
+/// 介護予防 (仕様 3.3, 3.4): a 介護予防サービス・支援計画書_削除 withdraws the plan, also where it
+/// travelled with a 利用者基本情報; a 利用者基本情報_削除 withdraws the 利用者基本情報 sent alone
+/// and leaves a plan standing.
+pub async fn yobo_deletions_withdraw_their_own_sets(store: &dyn Store) {
+    let (m, _room, [manager, ..]) = room_with_members(store).await;
+    let mut info = sample_facility("ながれやま通所");
+    info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
+    let receiver = ok(store.create_facility(&m.id, &info, &audit(Some(&m.id), "facility.create")).await);
+    let sender = ok(store
+        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+        .await);
+    let send = |kind: &'static str, stamp: &'static str, key: &'static str| {
+        let mut set = careplan_set(kind, stamp, &sender, &receiver, &manager);
+        set.subjects[0].record_key = key.into();
+        let (store, m, sender) = (store, m.clone(), sender.clone());
+        async move {
+            let id = ok(store.create_careplan_set(&set, &audit(Some(&m.id), "careplan.upload")).await);
+            ok(store.send_careplan_set(&sender.id, &id, T0, &audit(Some(&m.id), "careplan.send")).await);
+            id
+        }
+    };
+    let withdrawn = |id: String| {
+        let (store, receiver) = (store, receiver.clone());
+        async move { ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by }
+    };
+    // The plan date keys a plan set; the 相談日 keys a 利用者基本情報 set.
+    let both = send("yobo_kihon", "20261201100000", "20261115").await;
+    let kihon = send("kihon", "20261201110000", "20261110").await;
+    let plan = send("yobo", "20261201120000", "20261116").await;
+    let kihon_deletion = send("kihon_deletion", "20261202100000", "20261110").await;
+    assert_eq!(withdrawn(kihon.clone()).await, Some(kihon_deletion.clone()));
+    assert_eq!(withdrawn(both.clone()).await, None, "the plan in it still holds");
+    let yobo_deletion = send("yobo_deletion", "20261202110000", "20261115").await;
+    assert_eq!(withdrawn(both).await, Some(yobo_deletion.clone()));
+    assert_eq!(withdrawn(plan.clone()).await, None, "another plan date");
+    let yobo_deletion = send("yobo_deletion", "20261202120000", "20261116").await;
+    assert_eq!(withdrawn(plan).await, Some(yobo_deletion));
 }
 
 pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(store: &dyn Store) {

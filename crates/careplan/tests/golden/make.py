@@ -140,3 +140,65 @@ for name, rows in multi.items():
 for name, rows in files.items():
     write(name, rows)
 print(f"wrote {len(files)} + {len(multi)} files")
+
+# 介護予防 (仕様 3): the 地域包括支援センター (3334567890, type 46) sends to a 通所型サービス (総合事業)
+# office (4434567890, type A6); the person is 佐藤 太郎 (被保険者 0223456789). One transmission
+# (3.4 (2)) holds 介護予防サービス・支援計画書 + 別表 and 利用者基本情報 + 別表1 + 別表2 + 家族構成画像;
+# then a plan deletion and a basic-information deletion, each its own transmission. Written to
+# yobo/ so the 居宅 sets above stay as they are.
+HC, DS, YPER = "3334567890_46", "4434567890_A6", "0223456789"
+YSTAMP, SODAN, YPLAN = "20261201100000", "20261110", "20261115"
+IMAGE = f"UPKIHON_IMAGE_{HC}_{DS}_{YSTAMP}_0001.JPG"
+
+
+def tiny_jpeg(width, height):
+    """SOI, APP0 (JFIF), a baseline SOF0, SOS, one byte of scan data, EOI: the smallest bytes
+    the JPEG check accepts (the pixels are not decoded)."""
+    return (b"\xff\xd8" + b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+            + b"\xff\xc0\x00\x0b\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + b"\x01\x01\x11\x00"
+            + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x12\xff\xd9")
+
+
+kihon = [V, INS, YPER, SODAN, "1", "2", q("包括 三郎"), "01", q(""), "01", "", "01", q(""), q("ｻﾄｳ ﾀﾛｳ"),
+         q("佐藤 太郎"), "1", "19400505", q("千葉県流山市平和台3-3-3"), "04-7158-3333", "", "12", "02", "12",
+         "20260401", "20270331", "01", "1", "20261101", "0", "0", "0", "0", q(""), "03", "1", "2", "1", "0", "0",
+         "0", q("年金で生活"), q("佐藤 花子"), q("同上"), "04-7158-3333", q("妻"), q("佐藤 一郎"), q("長男"),
+         q("東京都江東区1-1"), "03-0000-0000"] + [q(""), q(""), q(""), ""] * 3 + [
+         q(IMAGE), q("妻と二人暮らし。長男は都内在住"), q("元会社員、\"囲碁\"が趣味"), q("朝は散歩、\r\n午後は読書"),
+         q("囲碁"), q("町内会の囲碁クラブ"), q(""), q("配食サービス（週3回）"), "20261115", q("佐藤 太郎")]
+assert len(kihon) == 71, len(kihon)
+yobo = [V, INS, YPER, YPLAN, "1", "1", q("A-001"), q("佐藤 太郎"), "20260401", "20260401", "20270331", "11", "2",
+        "1", q("包括 三郎"), q(""), q("流山市地域包括支援センター"), q("千葉県流山市平和台4-4-4"), "04-7158-5555",
+        YPLAN, q("流山市地域包括支援センター"), q("毎朝散歩する"), q("囲碁大会に出る"),
+        q("膝の痛みで長く歩けない"), q("散歩を続けたい"), "1", q("下肢筋力の低下"),
+        q(""), q(""), "2", q(""), q(""), q(""), "2", q(""),
+        q("血圧が高め"), q("薬を忘れずに飲みたい"), "1", q("服薬の管理"),
+        q("血圧の変動に注意"), q(""), q("運動機能の維持を中心に支援します。"),
+        "3", "0", "1", "0", "0", "0", "1", "2", "2", "2", "2", "2", q(""), YPLAN, q("佐藤 太郎")]
+assert len(yobo) == 57, len(yobo)
+yobo_files = {
+    f"UPYOBO_{HC}_{DS}_{YSTAMP}.CSV": [yobo],
+    f"UPYOBO_SUB_{HC}_{DS}_{YSTAMP}.CSV": [
+        [V, INS, YPER, YPLAN, q("1"), q("膝の痛みで歩行が不安定"), q("通所で筋力をつける"), q("週1回なら通える"),
+         q("30分続けて歩ける"), q("1"), q("下肢筋力の向上"), q("自宅での体操"), q("通所型サービス"), q("1"),
+         q("通所型サービス（独自）"), q("〇〇デイサービス"), q("6カ月間")],
+        [V, INS, YPER, YPLAN, q("1"), q(""), q(""), q(""), q(""), q("2"), q("転倒の予防"), q(""), q(""), q("1"),
+         q("通所型サービス（独自）"), q("〇〇デイサービス"), q("6カ月間")],
+    ],
+    f"UPKIHON_{HC}_{DS}_{YSTAMP}.CSV": [kihon],
+    f"UPKIHON_SUB1_{HC}_{DS}_{YSTAMP}.CSV": [
+        [V, INS, YPER, SODAN, q("6:00"), q("起床"), q("")],
+        [V, INS, YPER, SODAN, q("7:30"), q("朝食"), q("妻も実施")],
+    ],
+    f"UPKIHON_SUB2_{HC}_{DS}_{YSTAMP}.CSV": [
+        [V, INS, YPER, SODAN, q("R2年4月"), q("高血圧症"), q("平和台クリニック 山田医師"), "1", "04-7158-4444", "01",
+         q("降圧剤を服用")],
+    ],
+    f"DLTYOBO_{HC}_{DS}_20261202100000.CSV": [[V, INS, YPER, YPLAN]],
+    f"DLTKIHON_{HC}_{DS}_20261202100100.CSV": [[V, INS, YPER, SODAN]],
+}
+(HERE / "yobo").mkdir(exist_ok=True)
+for name, rows in yobo_files.items():
+    write(f"yobo/{name}", rows)
+(HERE / "yobo" / IMAGE).write_bytes(tiny_jpeg(320, 240))
+print(f"wrote {len(yobo_files)} + 1 介護予防 files")

@@ -1,6 +1,7 @@
 //! Care-plan data exchange (F1–F4): users with the ケアプランデータ連携 flag upload transmission
 //! sets (CSV files, or ZIPs of them), see them checked against the national standard and shown
-//! as the familiar 第1–3表・第6・7表, and send them to the facilities named in them — anywhere on
+//! as the familiar 第1–3表・第6・7表 (and, for 介護予防, 利用者基本情報 with its 家族構成 JPEG and
+//! 介護予防サービス・支援計画書), and send them to the facilities named in them — anywhere on
 //! this server. Receivers see what was sent to them, acknowledge receipt and download the
 //! original files unchanged. Every step is audited.
 
@@ -229,8 +230,11 @@ fn problem_lines(files: &[FileReport], sets: &[Transmission]) -> Vec<ProblemLine
     lines
 }
 
-/// The key item that ties a person's records together in each kind.
-const KEY_ITEMS: [&str; 3] = ["居宅サービス計画作成（変更）日", "対象年月", "削除対象年月"];
+/// The key item that ties a person's records together in each kind: 介護予防 (仕様 3.3) keys
+/// 利用者基本情報 by 相談日 and the 介護予防サービス・支援計画書 by 計画作成(変更)日, and so do their
+/// deletions (a set of both is keyed by its plan, its main file).
+const KEY_ITEMS: [&str; 5] =
+    ["居宅サービス計画作成（変更）日", "対象年月", "削除対象年月", "相談日", "計画作成(変更)日"];
 
 /// What a record is about besides its person, as deletions match it: the plan date or month,
 /// and for 実績 also サービス事業者コード and サービス種類コード (仕様 3.3: 「実績情報　削除」 is keyed
@@ -283,8 +287,10 @@ fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<Carep
             insurer_no: insurer.to_string(),
             insured_no: insured.to_string(),
             record_key: key,
+            // 介護予防サービス・支援計画書 calls it 利用者名.
             name: record
                 .get("利用者氏名")
+                .or_else(|| record.get("利用者名"))
                 .or_else(|| name_in_supplement(insurer, insured))
                 .filter(|n| !n.is_empty())
                 .unwrap_or("（氏名なし）")
@@ -528,8 +534,11 @@ fn shown(format: &Format, value: &str) -> String {
 fn table(position: usize, name: &str, file: &CareplanFile) -> TableView {
     let kind = file.kind;
     let items: Vec<_> = kind.items().iter().filter(|i| !HIDDEN.contains(&i.name)).collect();
-    let vertical =
-        items.len() > 30 || matches!(kind, Kind::Up1kyo | Kind::Dlt1kyo | Kind::Dltplan | Kind::Dltjsk);
+    let vertical = items.len() > 30
+        || matches!(
+            kind,
+            Kind::Up1kyo | Kind::Dlt1kyo | Kind::Dltplan | Kind::Dltjsk | Kind::Dltkihon | Kind::Dltyobo
+        );
     let value = |record: &Record<'_>, name: &str| {
         let item = kind.item(name);
         match (item, record.get(name)) {
@@ -558,6 +567,14 @@ fn table(position: usize, name: &str, file: &CareplanFile) -> TableView {
     TableView { title: kind.label(), file: name.to_string(), position, vertical, headers, rows }
 }
 
+/// A 家族構成 image of a 利用者基本情報 (a JPEG, checked at upload): shown as it is.
+pub struct ImageView {
+    pub file: String,
+    pub position: usize,
+    /// 「幅×高さ」 from the JPEG's frame header.
+    pub size: String,
+}
+
 #[derive(Template)]
 #[template(path = "careplan/set.html")]
 struct SetPage {
@@ -570,6 +587,7 @@ struct SetPage {
     people: Vec<PersonView>,
     tables: Vec<TableView>,
     not_checked: Vec<&'static NotChecked>,
+    images: Vec<ImageView>,
 }
 
 /// A person of a set as its page shows them: a link to their 連絡帳 where the viewer is a member
@@ -632,8 +650,16 @@ pub async fn show(
         })
         .collect();
     let mut tables = Vec::new();
+    let mut images = Vec::new();
     for (position, file) in set.files.iter().enumerate() {
         let Some(kind) = Kind::from_prefix(&file.kind) else { continue };
+        if kind.is_image() {
+            if let Ok(jpeg) = renraku_careplan::image::check(&file.bytes) {
+                let size = format!("{}×{}", jpeg.width, jpeg.height);
+                images.push(ImageView { file: file.name.clone(), position, size });
+            }
+            continue;
+        }
         if let Ok(parsed) = CareplanFile::parse(kind, &file.bytes) {
             tables.push(table(position, &file.name, &parsed));
         }
@@ -647,6 +673,7 @@ pub async fn show(
         people,
         tables,
         not_checked: rules_not_checked(set.files.iter().map(|f| f.name.as_str())),
+        images,
         set: set.summary,
     };
     Ok(render(page)?.into_response())
@@ -704,9 +731,11 @@ pub async fn download(
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.download", "careplan_set", &id);
     audit.detail = format!("file={}", file.name);
     state.store.append_audit(&audit).await?;
-    // Names are ASCII by the standard (checked at upload).
+    // Names are ASCII by the standard (checked at upload); the 家族構成 image is a JPEG.
+    let image = Kind::from_prefix(&file.kind).is_some_and(Kind::is_image);
+    let content_type = if image { "image/jpeg" } else { "text/csv; charset=Shift_JIS" };
     let headers = [
-        (header::CONTENT_TYPE, "text/csv; charset=Shift_JIS".to_string()),
+        (header::CONTENT_TYPE, content_type.to_string()),
         (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file.name)),
         (header::CACHE_CONTROL, "private, no-store".to_string()),
         (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),

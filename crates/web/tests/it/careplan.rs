@@ -11,7 +11,8 @@ both!(
     each_view_of_the_list_of_sets_is_audited,
     a_summary_set_for_two_people_is_uploaded_shown_sent_and_acknowledged,
     a_deletion_of_one_service_type_leaves_the_others_actuals,
-    the_rules_that_need_the_service_code_master_are_named_not_passed
+    the_rules_that_need_the_service_code_master_are_named_not_passed,
+    a_yobo_set_with_basic_information_and_its_image_is_exchanged_and_withdrawn
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -321,4 +322,86 @@ async fn the_rules_that_need_the_service_code_master_are_named_not_passed(app: T
     let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
     let page = cm.get(&set).await.expect_status(200);
     assert!(!page.body.contains("careplan-not-checked"), "{}", page.body);
+}
+/// 介護予防 (仕様 3, issue 10 item 14): a 地域包括支援センター sends a 通所型サービス (総合事業, A6)
+/// office the 介護予防サービス・支援計画書 with its 別表 and the 利用者基本情報 with 別表1, 別表2 and
+/// the 家族構成 JPEG (3.4 (2)), the JPEG inside a ZIP; a broken JPEG is refused first. The set is
+/// shown, sent, acknowledged and the image downloaded unchanged; a DLTYOBO withdraws it.
+async fn a_yobo_set_with_basic_information_and_its_image_is_exchanged_and_withdrawn(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (_, admin_a, _) = app.municipality_with_admin(&operator, "122203", "admin_a").await;
+    let (_, admin_b, _) = app.municipality_with_admin(&operator, "122173", "admin_b").await;
+    let (hc, _) =
+        office(&app, &admin_a, "流山市地域包括支援センター", "community_center", "3334567890", "hc01").await;
+    let (ds, _) = office(&app, &admin_b, "〇〇デイサービス", "day_service", "4434567890", "ds01").await;
+    let dir = format!("{GOLDEN}/yobo");
+    let read = |stamp: &str| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().contains(stamp))
+            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+            .collect();
+        files.sort();
+        files
+    };
+    let set_files = read("_20261201100000");
+    assert_eq!(set_files.len(), 6);
+    let (image, csvs): (Vec<_>, Vec<_>) = set_files.iter().cloned().partition(|(n, _)| n.ends_with(".JPG"));
+
+    // A cut JPEG (uploaded as a file) is refused, naming the file.
+    let mut broken = csvs.clone();
+    let (name, bytes) = &image[0];
+    broken.push((name.clone(), bytes[..bytes.len() - 2].to_vec()));
+    let refused = upload(&hc, broken).await.expect_status(422);
+    assert!(refused.body.contains("JPEG") && refused.body.contains(name.as_str()), "{}", refused.body);
+
+    // The CSVs as files, the image in a ZIP: one 3.4 (2) set.
+    let mut files = csvs.clone();
+    files.push(("family.zip".into(), zip(&image)));
+    let stored = upload(&hc, files).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = hc.get(&set).await.expect_status(200);
+    for shown in [
+        "介護予防サービス・支援計画書（別表）・利用者基本情報",
+        "介護予防サービス・支援計画書（別表）支援計画",
+        "利用者基本情報（別表2）現病歴・既往歴",
+        "佐藤 太郎",
+        "0223456789",
+        "1:要支援１",
+        "家族構成画像",
+        "JPEG 320×240",
+    ] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    assert!(page.body.contains("<img src=\"/careplan/sets/"), "{}", page.body);
+    hc.submit(&set, &format!("{set}/send"), &[]).await.expect_redirect(&set);
+
+    // The 通所 office sees it, acknowledges it and gets the image back unchanged.
+    let inbox = ds.get("/careplan").await;
+    assert!(inbox.body.contains("佐藤 太郎") && inbox.body.contains("受領待ち"), "{}", inbox.body);
+    let page = ds.get(&set).await.expect_status(200);
+    ds.send(&page, &format!("{set}/ack"), &[]).await.expect_redirect(&set);
+    let position = page.body.find("JPEG 320").unwrap();
+    let link = &page.body[..position];
+    let at = link.rfind("/files/").unwrap() + "/files/".len();
+    let index: String = link[at..].chars().take_while(char::is_ascii_digit).collect();
+    let r = ds.client.get(format!("{}{set}/files/{index}", ds.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), image[0].1, "byte for byte");
+
+    // The plan's deletion withdraws it; the basic information's deletion is its own set.
+    let deletion = upload(&hc, read("_20261202100000")).await;
+    let deletion = deletion.location().unwrap_or_else(|| panic!("{}", deletion.body)).to_string();
+    assert!(hc.get(&deletion).await.body.contains("介護予防サービス・支援計画書の削除"));
+    hc.submit(&deletion, &format!("{deletion}/send"), &[]).await.expect_redirect(&deletion);
+    let page = ds.get(&set).await.expect_status(200);
+    assert!(page.body.contains("後の削除ファイルにより削除済み"), "{}", page.body);
+    let kihon_deletion = upload(&hc, read("_20261202100100")).await;
+    assert!(
+        kihon_deletion.location().is_some_and(|l| l.starts_with("/careplan/sets/")),
+        "{}",
+        kihon_deletion.body
+    );
 }
