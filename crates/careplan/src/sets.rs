@@ -157,10 +157,35 @@ pub const DEPENDENCIES: &[Dependency] = &[
     Dependency { set: SetKind::Plan, dependent: Kind::Uphosoku, parent: Kind::Up1kyo, key: PLAN_DATE },
     Dependency { set: SetKind::Provision, dependent: Kind::Upsikyu, parent: Kind::Upplan, key: MONTH },
     Dependency { set: SetKind::Provision, dependent: Kind::Uphosoku, parent: Kind::Upplan, key: MONTH },
+    // 介護予防 (3.3): 別表1・別表2 hang on the 利用者基本情報, the 別表 on the 支援計画書.
+    Dependency { set: SetKind::Kihon, dependent: Kind::UpkihonSub1, parent: Kind::Upkihon, key: CONSULTED },
+    Dependency { set: SetKind::Kihon, dependent: Kind::UpkihonSub2, parent: Kind::Upkihon, key: CONSULTED },
+    Dependency {
+        set: SetKind::YoboKihon,
+        dependent: Kind::UpkihonSub1,
+        parent: Kind::Upkihon,
+        key: CONSULTED,
+    },
+    Dependency {
+        set: SetKind::YoboKihon,
+        dependent: Kind::UpkihonSub2,
+        parent: Kind::Upkihon,
+        key: CONSULTED,
+    },
+    Dependency {
+        set: SetKind::YoboKihon,
+        dependent: Kind::UpyoboSub,
+        parent: Kind::Upyobo,
+        key: YOBO_PLAN_DATE,
+    },
+    Dependency { set: SetKind::Yobo, dependent: Kind::UpyoboSub, parent: Kind::Upyobo, key: YOBO_PLAN_DATE },
 ];
 
 const PLAN_DATE: &str = "居宅サービス計画作成（変更）日";
 const MONTH: &str = "対象年月";
+const CONSULTED: &str = "相談日";
+/// 介護予防サービス・支援計画書 writes it with half-width parentheses.
+const YOBO_PLAN_DATE: &str = "計画作成(変更)日";
 
 /// One line of [`DEPENDENCIES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -205,3 +205,46 @@ fn a_month_in_a_yobo_name_is_refused_with_the_reason() {
     let p = problems(&with_month, &bytes);
     assert!(has(&p, 0, None, "年月はありません"), "{p:?}");
 }
+
+/// 仕様 3.3: 別表1・別表2 hang on the 利用者基本情報 (by 相談日), the 別表 on the 支援計画書 (by
+/// 計画作成(変更)日); a 別表 of another date is refused on the 別表, naming its parent.
+#[test]
+fn a_table_without_its_main_record_is_refused_on_the_table() {
+    let mut files = golden();
+    for (prefix, from, to) in [
+        ("UPKIHON_SUB1", "0223456789,20261110,", "0223456789,20261111,"),
+        ("UPYOBO_SUB", "0223456789,20261115,", "0223456789,20261116,"),
+    ] {
+        let (_, bytes) = files
+            .iter_mut()
+            .find(|(n, _)| FileName::parse(n).is_ok_and(|f| f.kind.prefix() == prefix))
+            .unwrap();
+        let changed = text(bytes).replace(from, to);
+        assert_ne!(changed, text(bytes));
+        *bytes = sjis(&changed);
+    }
+    let report = check(&files);
+    let of = |prefix: &str| {
+        report
+            .files
+            .iter()
+            .find(|f| f.file_name.as_ref().unwrap().kind.prefix() == prefix)
+            .unwrap()
+            .problems
+            .clone()
+    };
+    let p = of("UPKIHON_SUB1");
+    assert!(
+        has(
+            &p,
+            1,
+            Some((4, "相談日")),
+            "（UPKIHON）に、保険者番号 122203・被保険者番号 0223456789・相談日 20261111 の記録がありません"
+        ),
+        "{p:?}"
+    );
+    assert_eq!(p.len(), 1, "once per person and date: {p:?}");
+    let p = of("UPYOBO_SUB");
+    assert!(has(&p, 1, Some((4, "計画作成(変更)日")), "（UPYOBO）に"), "{p:?}");
+    assert!(of("UPKIHON_SUB2").is_empty() && of("UPKIHON").is_empty() && of("UPYOBO").is_empty());
+}
