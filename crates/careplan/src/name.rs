@@ -55,11 +55,12 @@ fn digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A サービス種類コード as file names carry it: two digits, or one of the letter codes the
-/// standard lists among its types (仕様 1.3: 2A 短期入所療養介護（介護医療院）; 1.4: 2B
-/// 介護予防短期入所療養介護（介護医療院）and A1–A8 総合事業).
+/// A サービス種類コード as file names carry it: two digits, or one of the letter codes of
+/// `layout::SERVICE_TYPES` (仕様 1.3: 2A 短期入所療養介護（介護医療院）; 1.4: 2B
+/// 介護予防短期入所療養介護（介護医療院）and A1–A8 総合事業; AF 介護予防ケアマネジメント, the
+/// 地域包括支援センター's own type for 総合事業 plans).
 fn service_type(s: &str) -> bool {
-    digits(s, 2) || matches!(s, "2A" | "2B" | "A1" | "A2" | "A3" | "A4" | "A5" | "A6" | "A7" | "A8")
+    digits(s, 2) || crate::layout::service_type(s).is_some()
 }
 
 /// Whether `YYYYMMDDHHMMSS` is a real moment.
@@ -140,7 +141,7 @@ impl FileName {
                 }
                 if !service_type(st) || !service_type(rt) {
                     return Err(NameError::Shape(
-                        "サービス種類コードは2桁の数字か、2A・2B・A1～A8 です".into(),
+                        "サービス種類コードは2桁の数字か、2A・2B・A1～A8・AF です".into(),
                     ));
                 }
                 if !valid_stamp(stamp) {
@@ -230,7 +231,7 @@ mod tests {
     /// of the exchange: names carrying them are accepted, as sender or receiver.
     #[test]
     fn service_types_with_a_letter_from_the_standard_are_accepted() {
-        for kind in ["2A", "2B", "A1", "A3", "A8"] {
+        for kind in ["2A", "2B", "A1", "A3", "A8", "AF"] {
             let name = format!("UPPLAN_201912_0300000100_43_0300000005_{kind}_20191025200201.CSV");
             let parsed = FileName::parse(&name).unwrap();
             assert_eq!(parsed.receiver.service_type, kind);
@@ -319,11 +320,11 @@ mod tests {
             Err(NameError::Shape(_))
         ));
         assert!(matches!(FileName::parse(""), Err(NameError::Extension)));
-        for kind in ["2Z", "A9", "A0", "AA", "2a", "a3", "1", "AF"] {
+        for kind in ["2Z", "A9", "A0", "AA", "2a", "a3", "1", "Af"] {
             let name = format!("UPPLAN_201912_0300000100_43_0300000005_{kind}_20191025200201.CSV");
             assert_eq!(
                 FileName::parse(&name),
-                Err(NameError::Shape("サービス種類コードは2桁の数字か、2A・2B・A1～A8 です".into())),
+                Err(NameError::Shape("サービス種類コードは2桁の数字か、2A・2B・A1～A8・AF です".into())),
                 "{kind}"
             );
         }
