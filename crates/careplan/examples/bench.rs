@@ -14,6 +14,7 @@ use std::error::Error;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use renraku_careplan::check::{check, check_file};
 use renraku_careplan::file::CareplanFile;
 use renraku_careplan::layout::{Format, Item, Kind};
 
@@ -248,6 +249,52 @@ fn main() -> Result<(), Box<dyn Error>> {
                 }),
             );
         }
+    }
+    if run("set") {
+        // The 第6表 above with a 利用者補足情報 for each of its people (the golden one's record
+        // under each 被保険者番号), checked as one 第6・7表 set: what the set adds to checking the
+        // files one by one is finding every supplement person in the 第6表 (仕様 2.3).
+        let golden = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/golden/UPHOSOKU_202612_1234567890_43_2234567890_13_20261120093100.CSV"
+        ))?;
+        let template = CareplanFile::parse(Kind::Uphosoku, &golden).map_err(|p| format!("parse: {p}"))?;
+        let fields: Vec<String> = template
+            .records()
+            .next()
+            .ok_or("an empty golden supplement")?
+            .items()
+            .map(|(_, value)| value.to_string())
+            .collect();
+        let people = rows.div_ceil(12);
+        let supplement: Vec<Vec<String>> = (0..people)
+            .map(|person| {
+                let mut record = fields.clone();
+                record[2] = format!("{:010}", 100_000_000 + person);
+                record
+            })
+            .collect();
+        let supplement = CareplanFile::build(Kind::Uphosoku, supplement)
+            .write()
+            .map_err(|problems| format!("write: {} problems", problems.len()))?;
+        let stamp = "1234567890_43_2234567890_13_20261120093100.CSV";
+        let files = vec![
+            (format!("UPPLAN_202612_{stamp}"), bytes.clone()),
+            (format!("UPHOSOKU_202612_{stamp}"), supplement),
+        ];
+        let checked = check(&files);
+        if let Some(problem) = checked.files.iter().flat_map(|f| &f.problems).next() {
+            return Err(format!("a problem in the generated set: {problem}").into());
+        }
+        let mb = files.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;
+        println!("第6表 + 利用者補足情報 as a set: {rows} rows, {people} people, {mb:.2} MB");
+        let one_by_one = measure(iterations, || {
+            for (name, bytes) in &files {
+                black_box(check_file(name, black_box(bytes)));
+            }
+        });
+        report("files alone", mb, one_by_one);
+        report("as a set", mb, measure(iterations, || drop(black_box(check(black_box(&files))))));
     }
     println!("goal: parse + check ≥ 50 MB/s on one core");
     Ok(())

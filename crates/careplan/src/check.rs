@@ -167,6 +167,16 @@ pub fn check(files: &[(String, Vec<u8>)]) -> Report {
     Report { files, sets }
 }
 
+type Columns = (Option<usize>, Option<usize>, Option<usize>);
+
+/// 保険者番号, 被保険者番号 and the key item of a record, by column.
+fn person<'a>(columns: Columns, record: crate::file::Record<'a>) -> (&'a str, &'a str, &'a str) {
+    let value = |column: Option<usize>| {
+        column.and_then(|c| record.row.fields.get(c)).map_or("", |f| f.value.as_str())
+    };
+    (value(columns.0), value(columns.1), value(columns.2))
+}
+
 /// 仕様 2.3: a dependent file's people are the parent file's — each 保険者番号, 被保険者番号 and key
 /// (計画作成日 or 対象年月) of the dependent has a record in the parent of the same unit. Reported
 /// on the dependent file, once per missing person and key, at its first row.
@@ -174,23 +184,26 @@ fn check_parent(files: &mut [FileReport], set: &Transmission, dependency: &sets:
     let member = |report: &FileReport, kind: Kind| {
         report.file_name.as_ref().is_some_and(|n| n.kind == kind && set.files.contains(n))
     };
-    let Some(parent) = files.iter().find(|f| member(f, dependency.parent)).and_then(|f| f.file.as_ref())
-    else {
+    let (Some(parent), Some(at)) = (
+        files.iter().find(|f| member(f, dependency.parent)).and_then(|f| f.file.as_ref()),
+        files.iter().position(|f| member(f, dependency.dependent)),
+    ) else {
         return;
     };
-    let person = |record: &crate::file::Record<'_>| {
-        let value = |name| record.get(name).unwrap_or_default().to_string();
-        (value("保険者番号"), value("被保険者番号"), value(dependency.key))
-    };
-    let known: HashSet<_> = parent.records().map(|r| person(&r)).collect();
-    let Some(report) = files.iter_mut().find(|f| member(f, dependency.dependent)) else { return };
-    let Some(file) = &report.file else { return };
+    let Some(dependent) = &files[at].file else { return };
+    // Columns found once; keys borrowed from the files (a 第6表 has a row per service day).
+    let column = |kind: Kind, name: &str| kind.item(name).map(|i| usize::from(i.no) - 1);
+    let columns =
+        |kind: Kind| (column(kind, "保険者番号"), column(kind, "被保険者番号"), column(kind, dependency.key));
+    let of_parent = columns(dependency.parent);
+    let known: HashSet<(&str, &str, &str)> = parent.records().map(|r| person(of_parent, r)).collect();
+    let of_dependent = columns(dependency.dependent);
     let mut missing = HashSet::new();
     let mut problems = Vec::new();
-    for record in file.records() {
-        let key = person(&record);
+    for record in dependent.records() {
+        let key = person(of_dependent, record);
         // An empty key item is reported as missing already.
-        if key.1.is_empty() || key.2.is_empty() || known.contains(&key) || !missing.insert(key.clone()) {
+        if key.1.is_empty() || key.2.is_empty() || known.contains(&key) || !missing.insert(key) {
             continue;
         }
         let message = format!(
@@ -207,6 +220,7 @@ fn check_parent(files: &mut [FileReport], set: &Transmission, dependency: &sets:
             None => Problem::line(record.row.line, message),
         });
     }
+    let report = &mut files[at];
     let room = MAX_PROBLEMS.saturating_sub(report.problems.len());
     report.problems.extend(problems.into_iter().take(room));
 }
