@@ -914,7 +914,7 @@ impl Format {
                 }
             }
             Format::InsuredNo => {
-                if is_insured_no(value) {
+                if renraku_domain::directory::InsuredNo::is_stored_form(value) {
                     Ok(())
                 } else {
                     Err("半角数字10桁で入力してください（生保単独は「H」＋数字9桁）".to_string())
@@ -1015,17 +1015,6 @@ fn is_time(s: &str) -> bool {
     }
     let (hour, minute) = (number(&s[..2]), number(&s[2..]));
     minute < 60 && (hour < 24 || (hour == 24 && minute == 0))
-}
-
-/// 10 ASCII digits, or `H` (生保単独) and 9 digits.
-fn is_insured_no(s: &str) -> bool {
-    if s.len() != 10 {
-        return false;
-    }
-    match s.strip_prefix('H') {
-        Some(rest) => is_digits(rest),
-        None => is_digits(s),
-    }
 }
 
 /// Every character can be written in Shift_JIS (MS932).

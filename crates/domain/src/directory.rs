@@ -63,7 +63,54 @@ text_value!(
     LoginId
 );
 
+text_value!(
+    /// 保険者番号: 6 digits (介護保険の保険者), or 8 (医療保険), stored as ASCII digits.
+    InsurerNo
+);
+text_value!(
+    /// 被保険者番号 (介護保険): 10 digits, or for a person on 生活保護 alone 「先頭H＋数字9桁」
+    /// (ケアプランデータ連携 layout, e.g. `H123456789`). The one rule for the patient form and
+    /// the care-plan codec, so a person the codec accepts can be registered and linked.
+    InsuredNo
+);
+
 const MAX_NAME: usize = 100;
+
+impl InsurerNo {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        match digits_only(input) {
+            Some(d) if d.len() == 6 || d.len() == 8 => Ok(Self(d)),
+            _ => Err(FieldError::new(field, "保険者番号は6桁または8桁の数字です。")),
+        }
+    }
+}
+
+impl InsuredNo {
+    /// Reads what a person typed: digits in any width, with dashes or spaces between groups,
+    /// and an `H` (any width or case) in front for 生活保護単独; stored as `H123456789` or
+    /// `0123456789`.
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        let folded = normalize(input);
+        let (prefix, rest) = match folded.strip_prefix(['H', 'h']) {
+            Some(rest) => ("H", rest),
+            None => ("", folded.as_str()),
+        };
+        match digits_only(rest) {
+            Some(d) if prefix.len() + d.len() == 10 => Ok(Self(format!("{prefix}{d}"))),
+            _ => Err(FieldError::new(
+                field,
+                "被保険者番号は10桁の数字です（生活保護単独の方は H と9桁の数字）。",
+            )),
+        }
+    }
+
+    /// Whether `s` is a 被保険者番号 exactly as stored and as files carry it: ten ASCII digits,
+    /// or `H` and nine (no other letter, no other width).
+    pub fn is_stored_form(s: &str) -> bool {
+        let digits = s.strip_prefix('H').unwrap_or(s);
+        s.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit())
+    }
+}
 
 impl MunicipalityCode {
     pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
@@ -319,6 +366,23 @@ mod tests {
         assert_eq!(PostalCode::parse("p", "〒２７０−０１９２").map(|p| p.0), Ok("270-0192".into()));
         assert_eq!(PostalCode::parse("p", "2700192").map(|p| p.0), Ok("270-0192".into()));
         assert!(PostalCode::parse("p", "270-019").is_err());
+    }
+
+    #[test]
+    fn insured_numbers_are_ten_digits_or_h_and_nine() {
+        assert_eq!(InsuredNo::parse("n", "０１２３ ４５６７８９").map(|n| n.0), Ok("0123456789".into()));
+        for typed in ["H123456789", "ｈ１２３４５６７８９", "Ｈ123-456-789"] {
+            assert_eq!(InsuredNo::parse("n", typed).map(|n| n.0), Ok("H123456789".into()), "{typed}");
+        }
+        for wrong in ["H1234567890", "123456789", "AB12345678", "A123456789", "HH12345678", ""] {
+            assert!(InsuredNo::parse("n", wrong).is_err(), "{wrong}");
+        }
+        assert!(InsuredNo::is_stored_form("H123456789") && InsuredNo::is_stored_form("0123456789"));
+        for wrong in ["h123456789", "AB12345678", "Ｈ12345678", "H12345678", "01234567890"] {
+            assert!(!InsuredNo::is_stored_form(wrong), "{wrong}");
+        }
+        assert_eq!(InsurerNo::parse("n", "１２２２０３").map(|n| n.0), Ok("122203".into()));
+        assert!(InsurerNo::parse("n", "1222031").is_err());
     }
 
     #[test]

@@ -12,7 +12,8 @@ both!(
     a_summary_set_for_two_people_is_uploaded_shown_sent_and_acknowledged,
     a_deletion_of_one_service_type_leaves_the_others_actuals,
     the_rules_that_need_the_service_code_master_are_named_not_passed,
-    a_yobo_set_with_basic_information_and_its_image_is_exchanged_and_withdrawn
+    a_yobo_set_with_basic_information_and_its_image_is_exchanged_and_withdrawn,
+    a_person_on_public_assistance_alone_is_registered_and_linked
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -101,11 +102,14 @@ fn zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 /// Two offices in two municipalities, the care manager a member of the patient's room.
 pub struct Exchange {
+    pub admin_a: Browser,
     pub admin_b: Browser,
     pub cm: Browser,
     pub ns: Browser,
     pub ns_without_flag: Browser,
     pub room: String,
+    /// The care manager's account, to add to more rooms.
+    pub cm_account: String,
 }
 
 pub async fn exchange(app: &TestApp) -> Exchange {
@@ -121,11 +125,12 @@ pub async fn exchange(app: &TestApp) -> Exchange {
     let identity = app.store().identity_by_login("cm01").await.unwrap().unwrap();
     let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
     admin_a.submit(&location, &format!("{location}/members"), &[("account_id", &account.id)]).await;
-    Exchange { admin_b, cm, ns, ns_without_flag, room: location.rsplit('/').next().unwrap().to_string() }
+    let room = location.rsplit('/').next().unwrap().to_string();
+    Exchange { admin_a, admin_b, cm, ns, ns_without_flag, room, cm_account: account.id }
 }
 
 async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back(app: TestApp) {
-    let Exchange { admin_b, cm, ns, ns_without_flag, room } = exchange(&app).await;
+    let Exchange { admin_b, cm, ns, ns_without_flag, room, .. } = exchange(&app).await;
     ns_without_flag.get("/careplan").await.expect_status(403);
     app.browser().get("/careplan").await.expect_redirect("/login");
 
@@ -404,4 +409,46 @@ async fn a_yobo_set_with_basic_information_and_its_image_is_exchanged_and_withdr
         "{}",
         kihon_deletion.body
     );
+}
+
+/// The 被保険者番号 of a person on 生活保護 alone is 「先頭H＋数字9桁」 in the care-plan files; the
+/// patient form takes it too (in any width), so their sets link to their 連絡帳 (issue 11, item 2:
+/// the form used to refuse what the codec accepts). A malformed one comes back next to the field.
+async fn a_person_on_public_assistance_alone_is_registered_and_linked(app: TestApp) {
+    let Exchange { admin_a, cm, cm_account, .. } = exchange(&app).await;
+    let with_number = |number: &'static str| {
+        let mut patient: Vec<(&str, &str)> = crate::rooms::PATIENT.to_vec();
+        for (k, v) in patient.iter_mut() {
+            match *k {
+                "insured_no" => *v = number,
+                "name" => *v = "生保 単独",
+                _ => {}
+            }
+        }
+        patient
+    };
+    let refused = admin_a.submit("/admin/rooms/new", "/admin/rooms/new", &with_number("AB12345678")).await;
+    let refused = refused.expect_status(422);
+    assert!(refused.body.contains("生活保護単独の方は H と9桁の数字"), "{}", refused.body);
+    assert!(refused.body.contains("AB12345678"), "what was typed comes back");
+    let created =
+        admin_a.submit("/admin/rooms/new", "/admin/rooms/new", &with_number("Ｈ１２３４５６７８９")).await;
+    let location = created.location().unwrap_or_else(|| panic!("{}", created.body)).to_string();
+    admin_a.submit(&location, &format!("{location}/members"), &[("account_id", &cm_account)]).await;
+    let room = location.rsplit('/').next().unwrap().to_string();
+    let plan: Vec<(String, Vec<u8>)> = golden("_20261120093000")
+        .into_iter()
+        .map(|(name, bytes)| {
+            let text = encoding_rs::SHIFT_JIS
+                .decode_without_bom_handling(&bytes)
+                .0
+                .replace("0123456789", "H123456789");
+            (name, encoding_rs::SHIFT_JIS.encode(&text).0.into_owned())
+        })
+        .collect();
+    let stored = upload(&cm, plan).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    assert!(page.body.contains("H123456789"), "{}", page.body);
+    assert!(page.body.contains(&format!("/rooms/{room}")), "linked to the person's room: {}", page.body);
 }

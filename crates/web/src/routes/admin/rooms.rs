@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::directory::{AccountStatus, KanaName, Name, PhoneNumber, Role};
+use renraku_domain::directory::{AccountStatus, InsuredNo, InsurerNo, KanaName, Name, PhoneNumber, Role};
 use renraku_domain::rooms::{CareLevel, Sex};
-use renraku_domain::text::{digits_only, normalize};
+use renraku_domain::text::normalize;
 use renraku_store::{
     Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest, StoreError,
 };
@@ -87,25 +87,6 @@ fn date(echo: &mut FormState, field: &'static str, input: &str, today: time::Dat
     }
 }
 
-fn optional_digits(
-    echo: &mut FormState,
-    field: &'static str,
-    input: &str,
-    lengths: &[usize],
-    message: &str,
-) -> Option<Option<String>> {
-    if input.trim().is_empty() {
-        return Some(None);
-    }
-    match digits_only(input) {
-        Some(d) if lengths.contains(&d.len()) => Some(Some(d)),
-        _ => {
-            echo.error(FieldError::new(field, message));
-            None
-        }
-    }
-}
-
 fn parse(form: &Form, today: time::Date) -> Result<(PatientInfo, ConsentInfo), FormState> {
     let mut echo = form.echo();
     let name = echo.take(Name::parse("name", form.get("name")));
@@ -120,20 +101,14 @@ fn parse(form: &Form, today: time::Date) -> Result<(PatientInfo, ConsentInfo), F
         "" => Some(None),
         p => echo.take(PhoneNumber::parse("phone", p)).map(|p| Some(p.to_string())),
     };
-    let insurer_no = optional_digits(
-        &mut echo,
-        "insurer_no",
-        form.get("insurer_no"),
-        &[6, 8],
-        "保険者番号は6桁または8桁の数字です。",
-    );
-    let insured_no = optional_digits(
-        &mut echo,
-        "insured_no",
-        form.get("insured_no"),
-        &[10],
-        "被保険者番号は10桁の数字です。",
-    );
+    let insurer_no = match form.get("insurer_no").trim() {
+        "" => Some(None),
+        typed => echo.take(InsurerNo::parse("insurer_no", typed)).map(|n| Some(n.to_string())),
+    };
+    let insured_no = match form.get("insured_no").trim() {
+        "" => Some(None),
+        typed => echo.take(InsuredNo::parse("insured_no", typed)).map(|n| Some(n.to_string())),
+    };
     let care_level = CareLevel::from_code(form.get("care_level"));
     if care_level.is_none() {
         echo.error(FieldError::new("care_level", "要介護度を選択してください。"));
