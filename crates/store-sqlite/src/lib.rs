@@ -15,29 +15,13 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-#[path = "../../store/portable/sql_store.rs"]
+mod dialect;
+#[path = "../../store/portable/mod.rs"]
 mod portable;
-#[path = "../../store/portable/careplan.rs"]
-mod portable_careplan;
-#[path = "../../store/portable/rooms.rs"]
-mod portable_rooms;
-#[path = "../../store/portable/seed.rs"]
-mod portable_seed;
 
 type Db = sqlx::Sqlite;
 type DbRow = sqlx::sqlite::SqliteRow;
 const BACKEND: &str = "sqlite";
-
-/// Statements whose SQLite form differs from PostgreSQL's. SQLite has one writer at a time, so
-/// no row lock is needed: reading inside the write transaction is enough.
-mod dialect {
-    pub const LOCK_AUDIT_HEAD: &str = "SELECT seq, seal FROM audit_heads WHERE chain = $1";
-    pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1";
-    /// The write transaction already excludes every other writer.
-    pub const LOCK_CARE_PROVIDER_NO: &str = "SELECT $1";
-    pub const LOCK_THROTTLE: &str =
-        "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1";
-}
 
 /// The SQLite store.
 pub struct SqlStore {
@@ -90,15 +74,6 @@ impl SqlStore {
         // IMMEDIATE takes the write lock at once, so a transaction never fails half-way
         // when another process (the CLI) writes at the same time; it waits instead.
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::Other(e.into()))
-    }
-
-    /// One process owns a SQLite file, so there is no other instance to tell.
-    async fn announce_room(&self, _room_id: &str) -> StoreResult<bool> {
-        Ok(false)
-    }
-
-    async fn listen_rooms(&self) -> StoreResult<Option<renraku_store::Announcements>> {
-        Ok(None)
     }
 
     /// Moves everything in the write-ahead log into the database file and empties the log

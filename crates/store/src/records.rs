@@ -216,7 +216,7 @@ impl Throttle {
     }
 }
 
-/// What [`Store::claim_attempt`](crate::Store::claim_attempt) decided about one attempt.
+/// What [`SessionStore::claim_attempt`](crate::SessionStore::claim_attempt) decided about one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attempt {
     /// False when the key was already locked: the attempt must not be checked at all.

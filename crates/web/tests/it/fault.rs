@@ -1,7 +1,8 @@
 //! A store whose answer to one write is lost after the write was committed — what the web
 //! server sees when PostgreSQL goes away at COMMIT, or the connection drops before the answer
 //! comes back. The real store (SQLite or PostgreSQL) does the work; only the answer is replaced
-//! by the error a lost connection gives.
+//! by the error a lost connection gives. Only [`PostStore::create_post`] is changed; every other
+//! method of every area is the real store's.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,27 +34,7 @@ impl AnswerLost {
 }
 
 #[async_trait]
-impl Store for AnswerLost {
-    async fn create_post(
-        &self,
-        access: &RoomAccess,
-        post: &NewPost,
-        audit: &AuditDraft,
-    ) -> StoreResult<PostView> {
-        if self.unwritten.swap(false, Ordering::SeqCst) {
-            return Err(StoreError::Other(anyhow::anyhow!("connection closed before COMMIT")));
-        }
-        let written = self.inner.create_post(access, post, audit).await?;
-        if self.armed.swap(false, Ordering::SeqCst) {
-            return Err(StoreError::Other(anyhow::anyhow!(
-                "connection closed after COMMIT ({})",
-                written.id
-            )));
-        }
-        Ok(written)
-    }
-
-    // Everything else as the real store does it.
+impl SystemStore for AnswerLost {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
@@ -65,7 +46,21 @@ impl Store for AnswerLost {
     async fn check_writer(&self, now_ms: i64) -> StoreResult<()> {
         self.inner.check_writer(now_ms).await
     }
+}
 
+#[async_trait]
+impl LiveUpdates for AnswerLost {
+    async fn announce(&self, room_id: &str) -> StoreResult<bool> {
+        self.inner.announce(room_id).await
+    }
+
+    async fn announcements(&self) -> StoreResult<Option<Announcements>> {
+        self.inner.announcements().await
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for AnswerLost {
     async fn create_municipality(
         &self,
         new: &NewMunicipality,
@@ -185,28 +180,6 @@ impl Store for AnswerLost {
         self.inner.set_password(identity_id, hash, at_ms, audit).await
     }
 
-    async fn set_second_factor(
-        &self,
-        identity_id: &str,
-        totp_secret: Option<&[u8]>,
-        recovery_code_hashes: &[String],
-        audit: &AuditDraft,
-    ) -> StoreResult<()> {
-        self.inner.set_second_factor(identity_id, totp_secret, recovery_code_hashes, audit).await
-    }
-
-    async fn accept_totp_step(&self, identity_id: &str, step: i64) -> StoreResult<bool> {
-        self.inner.accept_totp_step(identity_id, step).await
-    }
-
-    async fn use_recovery_code(&self, identity_id: &str, code_hash: &str, at_ms: i64) -> StoreResult<bool> {
-        self.inner.use_recovery_code(identity_id, code_hash, at_ms).await
-    }
-
-    async fn unused_recovery_codes(&self, identity_id: &str) -> StoreResult<i64> {
-        self.inner.unused_recovery_codes(identity_id).await
-    }
-
     async fn create_token(&self, token: &NewToken, audit: &AuditDraft) -> StoreResult<()> {
         self.inner.create_token(token, audit).await
     }
@@ -234,6 +207,31 @@ impl Store for AnswerLost {
         audit: &AuditDraft,
     ) -> StoreResult<Identity> {
         self.inner.activate(token_hash, password_hash, now_ms, audit).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for AnswerLost {
+    async fn set_second_factor(
+        &self,
+        identity_id: &str,
+        totp_secret: Option<&[u8]>,
+        recovery_code_hashes: &[String],
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        self.inner.set_second_factor(identity_id, totp_secret, recovery_code_hashes, audit).await
+    }
+
+    async fn accept_totp_step(&self, identity_id: &str, step: i64) -> StoreResult<bool> {
+        self.inner.accept_totp_step(identity_id, step).await
+    }
+
+    async fn use_recovery_code(&self, identity_id: &str, code_hash: &str, at_ms: i64) -> StoreResult<bool> {
+        self.inner.use_recovery_code(identity_id, code_hash, at_ms).await
+    }
+
+    async fn unused_recovery_codes(&self, identity_id: &str) -> StoreResult<i64> {
+        self.inner.unused_recovery_codes(identity_id).await
     }
 
     async fn throttle(&self, key: &str, now_ms: i64) -> StoreResult<Throttle> {
@@ -287,7 +285,37 @@ impl Store for AnswerLost {
     async fn revoke_sessions(&self, identity_id: &str, keep: Option<&str>, now_ms: i64) -> StoreResult<u64> {
         self.inner.revoke_sessions(identity_id, keep, now_ms).await
     }
+}
 
+#[async_trait]
+impl AuditLog for AnswerLost {
+    async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()> {
+        self.inner.append_audit(draft).await
+    }
+
+    async fn audit_entries(&self, chain: &str, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
+        self.inner.audit_entries(chain, filter).await
+    }
+
+    async fn audit_chain(&self, chain: &str) -> StoreResult<Vec<AuditRecord>> {
+        self.inner.audit_chain(chain).await
+    }
+
+    async fn audit_chain_from(&self, chain: &str, from_seq: i64) -> StoreResult<Vec<AuditRecord>> {
+        self.inner.audit_chain_from(chain, from_seq).await
+    }
+
+    async fn audit_chains(&self) -> StoreResult<Vec<String>> {
+        self.inner.audit_chains().await
+    }
+
+    async fn audit_heads(&self) -> StoreResult<Vec<AuditHead>> {
+        self.inner.audit_heads().await
+    }
+}
+
+#[async_trait]
+impl RoomStore for AnswerLost {
     async fn open_room(
         &self,
         municipality_id: &str,
@@ -393,6 +421,28 @@ impl Store for AnswerLost {
     ) -> StoreResult<()> {
         self.inner.decide_request(municipality_id, request_id, approve, note, audit).await
     }
+}
+
+#[async_trait]
+impl PostStore for AnswerLost {
+    async fn create_post(
+        &self,
+        access: &RoomAccess,
+        post: &NewPost,
+        audit: &AuditDraft,
+    ) -> StoreResult<PostView> {
+        if self.unwritten.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Other(anyhow::anyhow!("connection closed before COMMIT")));
+        }
+        let written = self.inner.create_post(access, post, audit).await?;
+        if self.armed.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "connection closed after COMMIT ({})",
+                written.id
+            )));
+        }
+        Ok(written)
+    }
 
     async fn timeline(
         &self,
@@ -409,6 +459,10 @@ impl Store for AnswerLost {
 
     async fn attachment(&self, access: &RoomAccess, attachment_id: &str) -> StoreResult<Attachment> {
         self.inner.attachment(access, attachment_id).await
+    }
+
+    async fn attachment_keys(&self) -> StoreResult<Vec<String>> {
+        self.inner.attachment_keys().await
     }
 
     async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>> {
@@ -458,10 +512,6 @@ impl Store for AnswerLost {
         self.inner.post_versions(access, post_id).await
     }
 
-    async fn attachment_keys(&self) -> StoreResult<Vec<String>> {
-        self.inner.attachment_keys().await
-    }
-
     async fn changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool> {
         self.inner.changed_since(access, since_ms).await
     }
@@ -469,19 +519,10 @@ impl Store for AnswerLost {
     async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>> {
         self.inner.vitals(access).await
     }
+}
 
-    async fn announce(&self, room_id: &str) -> StoreResult<bool> {
-        self.inner.announce(room_id).await
-    }
-
-    async fn announcements(&self) -> StoreResult<Option<Announcements>> {
-        self.inner.announcements().await
-    }
-
-    async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<()> {
-        self.inner.append_audit(draft).await
-    }
-
+#[async_trait]
+impl CareplanStore for AnswerLost {
     async fn facilities_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Vec<Facility>> {
         self.inner.facilities_by_care_provider_no(care_provider_no).await
     }
@@ -517,25 +558,5 @@ impl Store for AnswerLost {
         audit: &AuditDraft,
     ) -> StoreResult<()> {
         self.inner.acknowledge_careplan_set(facility_id, id, account_id, at_ms, audit).await
-    }
-
-    async fn audit_entries(&self, chain: &str, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
-        self.inner.audit_entries(chain, filter).await
-    }
-
-    async fn audit_chain(&self, chain: &str) -> StoreResult<Vec<AuditRecord>> {
-        self.inner.audit_chain(chain).await
-    }
-
-    async fn audit_chain_from(&self, chain: &str, from_seq: i64) -> StoreResult<Vec<AuditRecord>> {
-        self.inner.audit_chain_from(chain, from_seq).await
-    }
-
-    async fn audit_chains(&self) -> StoreResult<Vec<String>> {
-        self.inner.audit_chains().await
-    }
-
-    async fn audit_heads(&self) -> StoreResult<Vec<AuditHead>> {
-        self.inner.audit_heads().await
     }
 }
