@@ -2,7 +2,7 @@
 //! one-time links. A change that could leave a facility without its システム利用管理担当者
 //! locks the facility first and is refused if it would.
 
-mod rows;
+pub(crate) mod rows;
 
 use async_trait::async_trait;
 use renraku_domain::audit::{CHAIN_OPENED, CHAIN_OPENED_DETAIL};

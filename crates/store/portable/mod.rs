@@ -47,6 +47,15 @@ where
     row.try_get(column).with_context(|| format!("column {column}")).map_err(StoreError::Other)
 }
 
+/// [`get`] of the column `prefix` + `column`: for a row that joins several records, each under
+/// its own prefix.
+pub(crate) fn get_as<'r, T>(row: &'r DbRow, prefix: &str, column: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
+{
+    if prefix.is_empty() { get(row, column) } else { get(row, &format!("{prefix}{column}")) }
+}
+
 pub(crate) fn code<T>(value: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     parse(&value).ok_or_else(|| StoreError::Other(anyhow!("unknown code {value:?} in the database")))
 }

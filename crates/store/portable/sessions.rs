@@ -4,28 +4,34 @@
 use async_trait::async_trait;
 use renraku_store::*;
 
-use super::{db_err, get};
+use super::directory::rows::{account_from_as, identity_from_as, municipality_from_as};
+use super::{db_err, get, get_as};
 use crate::{DbRow, SqlStore, dialect};
 
 const SESSION_COLUMNS: &str = "id, identity_id, account_id, created_at_ms, last_seen_at_ms, idle_timeout_ms, \
     expires_at_ms, second_factor_done, ip, user_agent";
 
 fn session_from(row: &DbRow) -> StoreResult<Session> {
+    session_from_as(row, "")
+}
+
+fn session_from_as(row: &DbRow, p: &str) -> StoreResult<Session> {
     Ok(Session {
-        id: get(row, "id")?,
-        identity_id: get(row, "identity_id")?,
-        account_id: get(row, "account_id")?,
-        created_at_ms: get(row, "created_at_ms")?,
-        last_seen_at_ms: get(row, "last_seen_at_ms")?,
-        idle_timeout_ms: get(row, "idle_timeout_ms")?,
-        expires_at_ms: get(row, "expires_at_ms")?,
-        second_factor_done: get(row, "second_factor_done")?,
-        ip: get(row, "ip")?,
-        user_agent: get(row, "user_agent")?,
+        id: get_as(row, p, "id")?,
+        identity_id: get_as(row, p, "identity_id")?,
+        account_id: get_as(row, p, "account_id")?,
+        created_at_ms: get_as(row, p, "created_at_ms")?,
+        last_seen_at_ms: get_as(row, p, "last_seen_at_ms")?,
+        idle_timeout_ms: get_as(row, p, "idle_timeout_ms")?,
+        expires_at_ms: get_as(row, p, "expires_at_ms")?,
+        second_factor_done: get_as(row, p, "second_factor_done")?,
+        ip: get_as(row, p, "ip")?,
+        user_agent: get_as(row, p, "user_agent")?,
     })
 }
 
-/// The only "live session" condition; every session query uses it.
+/// The only "live session" condition; every session query uses it (its columns are the
+/// session's alone, so it reads the same in a query that joins the account and the rest).
 const LIVE_SESSION: &str =
     "revoked_at_ms IS NULL AND expires_at_ms > $2 AND last_seen_at_ms + idle_timeout_ms > $2";
 
@@ -272,6 +278,51 @@ impl SessionStore for SqlStore {
             .await
             .map_err(db_err)?;
         row.as_ref().map(session_from).transpose()
+    }
+
+    async fn session_context(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<SessionContext>> {
+        let sql = format!(
+            "SELECT s.id AS s_id, s.identity_id AS s_identity_id, s.account_id AS s_account_id, \
+             s.created_at_ms AS s_created_at_ms, s.last_seen_at_ms AS s_last_seen_at_ms, \
+             s.idle_timeout_ms AS s_idle_timeout_ms, s.expires_at_ms AS s_expires_at_ms, \
+             s.second_factor_done AS s_second_factor_done, s.ip AS s_ip, s.user_agent AS s_user_agent, \
+             a.id AS a_id, a.identity_id AS a_identity_id, ai.login_id AS a_login_id, \
+             a.municipality_id AS a_municipality_id, a.facility_id AS a_facility_id, a.role AS a_role, \
+             a.name AS a_name, a.kana AS a_kana, a.occupation AS a_occupation, \
+             a.occupation_other AS a_occupation_other, a.email AS a_email, a.phone AS a_phone, \
+             a.is_manager AS a_is_manager, a.careplan AS a_careplan, a.status AS a_status, \
+             a.created_at_ms AS a_created_at_ms, \
+             i.id AS i_id, i.login_id AS i_login_id, i.password_hash AS i_password_hash, \
+             i.password_changed_at_ms AS i_password_changed_at_ms, i.totp_secret AS i_totp_secret, \
+             i.created_at_ms AS i_created_at_ms, \
+             m.id AS m_id, m.code AS m_code, m.name AS m_name, m.pw_min_length AS m_pw_min_length, \
+             m.pw_max_age_days AS m_pw_max_age_days, m.idle_timeout_secs AS m_idle_timeout_secs, \
+             m.absolute_timeout_secs AS m_absolute_timeout_secs, \
+             m.care_manager_may_invite AS m_care_manager_may_invite, m.created_at_ms AS m_created_at_ms \
+             FROM sessions s JOIN accounts a ON a.id = s.account_id \
+             JOIN identities ai ON ai.id = a.identity_id JOIN identities i ON i.id = s.identity_id \
+             LEFT JOIN municipalities m ON m.id = a.municipality_id \
+             WHERE s.token_hash = $1 AND {LIVE_SESSION}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .bind(now_ms)
+            .fetch_optional(self.reader())
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let account = account_from_as(&row, "a_")?;
+        let municipality = match &account.municipality_id {
+            Some(_) if get::<Option<String>>(&row, "m_id")?.is_none() => return Err(StoreError::NotFound),
+            Some(_) => Some(municipality_from_as(&row, "m_")?),
+            None => None,
+        };
+        Ok(Some(SessionContext {
+            session: session_from_as(&row, "s_")?,
+            account,
+            identity: identity_from_as(&row, "i_")?,
+            municipality,
+        }))
     }
 
     async fn touch_session(&self, id: &str, now_ms: i64) -> StoreResult<()> {

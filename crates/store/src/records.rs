@@ -264,6 +264,16 @@ pub struct Session {
     pub user_agent: String,
 }
 
+/// What every signed-in request needs, read in one query: the live session, its account and
+/// identity, and the account's municipality (`None` for the operator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionContext {
+    pub session: Session,
+    pub account: Account,
+    pub identity: Identity,
+    pub municipality: Option<Municipality>,
+}
+
 /// An audit entry before it is sealed; the store gives it its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuditDraft {

@@ -45,6 +45,9 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
     /// The live session with this token hash; expired and revoked ones are not returned.
     async fn session(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<Session>>;
+    /// [`SessionStore::session`] with its account, identity and municipality, in one round
+    /// trip: the check every signed-in request makes.
+    async fn session_context(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<SessionContext>>;
     async fn touch_session(&self, id: &str, now_ms: i64) -> StoreResult<()>;
     async fn complete_second_factor(&self, id: &str, now_ms: i64) -> StoreResult<()>;
     async fn sessions_of_identity(&self, identity_id: &str, now_ms: i64) -> StoreResult<Vec<Session>>;

@@ -7,25 +7,29 @@ use renraku_domain::directory::{
 use renraku_domain::password::PasswordPolicy;
 use renraku_store::*;
 
-use crate::portable::{code, get};
+use crate::portable::{code, get, get_as};
 use crate::{Db, DbRow};
 
 pub(crate) fn municipality_from(row: &DbRow) -> StoreResult<Municipality> {
-    let max_age: Option<i64> = get(row, "pw_max_age_days")?;
+    municipality_from_as(row, "")
+}
+
+pub(crate) fn municipality_from_as(row: &DbRow, p: &str) -> StoreResult<Municipality> {
+    let max_age: Option<i64> = get_as(row, p, "pw_max_age_days")?;
     Ok(Municipality {
-        id: get(row, "id")?,
-        code: MunicipalityCode::from_trusted(get(row, "code")?),
-        name: Name::from_trusted(get(row, "name")?),
+        id: get_as(row, p, "id")?,
+        code: MunicipalityCode::from_trusted(get_as(row, p, "code")?),
+        name: Name::from_trusted(get_as(row, p, "name")?),
         settings: MunicipalitySettings {
             password_policy: PasswordPolicy {
-                min_length: u32::try_from(get::<i64>(row, "pw_min_length")?).unwrap_or(u32::MAX),
+                min_length: u32::try_from(get_as::<i64>(row, p, "pw_min_length")?).unwrap_or(u32::MAX),
                 max_age_days: max_age.and_then(|d| u32::try_from(d).ok()),
             },
-            idle_timeout_secs: get(row, "idle_timeout_secs")?,
-            absolute_timeout_secs: get(row, "absolute_timeout_secs")?,
-            care_manager_may_invite: get(row, "care_manager_may_invite")?,
+            idle_timeout_secs: get_as(row, p, "idle_timeout_secs")?,
+            absolute_timeout_secs: get_as(row, p, "absolute_timeout_secs")?,
+            care_manager_may_invite: get_as(row, p, "care_manager_may_invite")?,
         },
-        created_at_ms: get(row, "created_at_ms")?,
+        created_at_ms: get_as(row, p, "created_at_ms")?,
     })
 }
 
@@ -73,38 +77,46 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "a.id, a.identity_id, i.login_id, a.mun
     a.kana, a.occupation, a.occupation_other, a.email, a.phone, a.is_manager, a.careplan, a.status, a.created_at_ms";
 
 pub(crate) fn account_from(row: &DbRow) -> StoreResult<Account> {
+    account_from_as(row, "")
+}
+
+pub(crate) fn account_from_as(row: &DbRow, p: &str) -> StoreResult<Account> {
     Ok(Account {
-        id: get(row, "id")?,
-        identity_id: get(row, "identity_id")?,
-        login_id: LoginId::from_trusted(get(row, "login_id")?),
-        municipality_id: get(row, "municipality_id")?,
-        facility_id: get(row, "facility_id")?,
-        role: code(get(row, "role")?, Role::from_code)?,
+        id: get_as(row, p, "id")?,
+        identity_id: get_as(row, p, "identity_id")?,
+        login_id: LoginId::from_trusted(get_as(row, p, "login_id")?),
+        municipality_id: get_as(row, p, "municipality_id")?,
+        facility_id: get_as(row, p, "facility_id")?,
+        role: code(get_as(row, p, "role")?, Role::from_code)?,
         profile: Profile {
-            name: Name::from_trusted(get(row, "name")?),
-            kana: KanaName::from_trusted(get(row, "kana")?),
+            name: Name::from_trusted(get_as(row, p, "name")?),
+            kana: KanaName::from_trusted(get_as(row, p, "kana")?),
             profession: Profession {
-                occupation: code(get(row, "occupation")?, Occupation::from_code)?,
-                other: get(row, "occupation_other")?,
+                occupation: code(get_as(row, p, "occupation")?, Occupation::from_code)?,
+                other: get_as(row, p, "occupation_other")?,
             },
-            email: get::<Option<String>>(row, "email")?.map(Email::from_trusted),
-            phone: get::<Option<String>>(row, "phone")?.map(PhoneNumber::from_trusted),
+            email: get_as::<Option<String>>(row, p, "email")?.map(Email::from_trusted),
+            phone: get_as::<Option<String>>(row, p, "phone")?.map(PhoneNumber::from_trusted),
         },
-        is_manager: get(row, "is_manager")?,
-        careplan: get(row, "careplan")?,
-        status: code(get(row, "status")?, AccountStatus::from_code)?,
-        created_at_ms: get(row, "created_at_ms")?,
+        is_manager: get_as(row, p, "is_manager")?,
+        careplan: get_as(row, p, "careplan")?,
+        status: code(get_as(row, p, "status")?, AccountStatus::from_code)?,
+        created_at_ms: get_as(row, p, "created_at_ms")?,
     })
 }
 
 pub(crate) fn identity_from(row: &DbRow) -> StoreResult<Identity> {
+    identity_from_as(row, "")
+}
+
+pub(crate) fn identity_from_as(row: &DbRow, p: &str) -> StoreResult<Identity> {
     Ok(Identity {
-        id: get(row, "id")?,
-        login_id: LoginId::from_trusted(get(row, "login_id")?),
-        password_hash: get(row, "password_hash")?,
-        password_changed_at_ms: get(row, "password_changed_at_ms")?,
-        totp_secret: get(row, "totp_secret")?,
-        created_at_ms: get(row, "created_at_ms")?,
+        id: get_as(row, p, "id")?,
+        login_id: LoginId::from_trusted(get_as(row, p, "login_id")?),
+        password_hash: get_as(row, p, "password_hash")?,
+        password_changed_at_ms: get_as(row, p, "password_changed_at_ms")?,
+        totp_secret: get_as(row, p, "totp_secret")?,
+        created_at_ms: get_as(row, p, "created_at_ms")?,
     })
 }
 

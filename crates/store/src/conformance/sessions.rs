@@ -115,6 +115,61 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
     assert_eq!(ok(store.session("hash-s2", T0 + 50).await), None);
 }
 
+/// Every signed-in request reads its session, account, identity and municipality: one query
+/// gives the four exactly as the four separate reads do, and nothing for a session that is not
+/// live.
+pub async fn a_request_loads_its_session_with_account_identity_and_municipality_at_once(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let f =
+        ok(store.create_facility(&m.id, &sample_facility("さくら訪問看護"), &audit(Some(&m.id), "f")).await);
+    let a = member(store, "nurse01", &m.id, Some(&f.id), true).await;
+    ok(store.activate("t-nurse01", "$argon2id$x", T0, &audit(Some(&m.id), "user.activate")).await);
+    let session = NewSession {
+        id: "s1".into(),
+        token_hash: "hash-s1".into(),
+        identity_id: a.identity_id.clone(),
+        account_id: a.id.clone(),
+        created_at_ms: T0,
+        idle_timeout_ms: 1_800_000,
+        expires_at_ms: T0 + 43_200_000,
+        ip: "192.0.2.1".into(),
+        user_agent: "test".into(),
+    };
+    ok(store.create_session(&session).await);
+    let context = ok(store.session_context("hash-s1", T0 + 1).await).expect("a live session");
+    assert_eq!(Some(&context.session), ok(store.session("hash-s1", T0 + 1).await).as_ref());
+    assert_eq!(context.account, ok(store.account(&a.id).await));
+    assert_eq!(context.identity, ok(store.identity(&a.identity_id).await));
+    assert_eq!(context.municipality, Some(ok(store.municipality(&m.id).await)));
+    assert!(context.identity.password_hash.is_some());
+    // Not live: unknown, idle too long, revoked.
+    assert_eq!(ok(store.session_context("hash-unknown", T0 + 1).await), None);
+    assert_eq!(ok(store.session_context("hash-s1", T0 + 1_800_001).await), None);
+    assert!(ok(store.revoke_session(&a.identity_id, "s1", T0 + 2).await));
+    assert_eq!(ok(store.session_context("hash-s1", T0 + 3).await), None);
+    // The operator has no municipality.
+    ok(store.create_token(&token("setup", TokenPurpose::Setup), &audit(None, "setup.link")).await);
+    let operator = NewAccount {
+        role: Role::Operator,
+        municipality_id: None,
+        ..sample_member("operator", "", None, false)
+    };
+    let op =
+        ok(store.complete_setup("setup", &operator, "$argon2id$x", T0, &audit(None, "setup.complete")).await);
+    ok(store
+        .create_session(&NewSession {
+            id: "s2".into(),
+            token_hash: "hash-s2".into(),
+            identity_id: op.identity_id.clone(),
+            account_id: op.id.clone(),
+            ..session
+        })
+        .await);
+    let context = ok(store.session_context("hash-s2", T0 + 1).await).expect("the operator's session");
+    assert_eq!(context.account, ok(store.account(&op.id).await));
+    assert_eq!(context.municipality, None);
+}
+
 pub async fn a_totp_step_is_accepted_once(store: &dyn Store) {
     let m = municipality(store, "122203").await;
     let a = member(store, "nurse01", &m.id, None, false).await;

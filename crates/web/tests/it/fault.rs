@@ -266,6 +266,10 @@ impl SessionStore for AnswerLost {
         self.inner.session(token_hash, now_ms).await
     }
 
+    async fn session_context(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<SessionContext>> {
+        self.inner.session_context(token_hash, now_ms).await
+    }
+
     async fn touch_session(&self, id: &str, now_ms: i64) -> StoreResult<()> {
         self.inner.touch_session(id, now_ms).await
     }
