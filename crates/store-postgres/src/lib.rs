@@ -7,7 +7,7 @@ use std::str::FromStr as _;
 
 use anyhow::Context as _;
 use renraku_domain::audit::AuditSealer;
-use renraku_store::{StoreError, StoreResult};
+use renraku_store::{CommitFaults, StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 mod dialect;
@@ -24,6 +24,8 @@ pub struct SqlStore {
     sealer: AuditSealer,
     /// The schema Renraku's tables live in (for the notification channel's name).
     schema: String,
+    /// Lost connections a test asks for (see [`CommitFaults`]).
+    faults: CommitFaults,
 }
 
 pub type PostgresStore = SqlStore;
@@ -66,7 +68,7 @@ impl SqlStore {
             Ok(current) => current,
             Err(_) => schema.to_string(),
         };
-        Ok(Self { pool, sealer, schema })
+        Ok(Self { pool, sealer, schema, faults: CommitFaults::default() })
     }
 
     fn reader(&self) -> &PgPool {
@@ -99,6 +101,11 @@ impl SqlStore {
     /// The channel name: one per schema, so installations sharing a database stay apart.
     fn channel(&self) -> String {
         format!("renraku_rooms_{}", self.schema)
+    }
+
+    /// Where a test arms a lost connection for one kind of write.
+    pub fn faults(&self) -> &CommitFaults {
+        &self.faults
     }
 
     /// Runs a statement directly, bypassing the store's rules. For tests that play an

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use renraku_domain::audit::AuditSealer;
-use renraku_store::{StoreError, StoreResult};
+use renraku_store::{CommitFaults, StoreError, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -28,6 +28,8 @@ pub struct SqlStore {
     reader: SqlitePool,
     writer: SqlitePool,
     sealer: AuditSealer,
+    /// Lost connections a test asks for (see [`CommitFaults`]).
+    faults: CommitFaults,
 }
 
 pub type SqliteStore = SqlStore;
@@ -63,7 +65,7 @@ impl SqlStore {
             .connect_with(options.read_only(true))
             .await
             .context("cannot open the SQLite database for reading")?;
-        Ok(Self { reader, writer, sealer })
+        Ok(Self { reader, writer, sealer, faults: CommitFaults::default() })
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -81,6 +83,11 @@ impl SqlStore {
     pub async fn checkpoint(&self) -> anyhow::Result<()> {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await?;
         Ok(())
+    }
+
+    /// Where a test arms a lost connection for one kind of write.
+    pub fn faults(&self) -> &CommitFaults {
+        &self.faults
     }
 
     /// Runs a statement directly, bypassing the store's rules. For tests that play an

@@ -1,6 +1,7 @@
 //! The audit trail in portable SQL (G1): sealing an entry into its chain inside the caller's
 //! transaction, and reading the chains back.
 
+use anyhow::anyhow;
 use async_trait::async_trait;
 use renraku_domain::audit::{AuditFacts, GENESIS, OPERATOR_CHAIN};
 use renraku_store::*;
@@ -88,7 +89,16 @@ impl SqlStore {
     /// Commits `tx` after appending `audit` to it.
     pub(crate) async fn commit_with(&self, mut tx: Tx, audit: &AuditDraft) -> StoreResult<()> {
         self.append(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_err)
+        let fault = self.faults().take(&audit.action);
+        if fault == Some(CommitFault::BeforeCommit) {
+            // `tx` is dropped uncommitted: rolled back, as a lost connection would leave it.
+            return Err(StoreError::Other(anyhow!("connection closed before COMMIT")));
+        }
+        tx.commit().await.map_err(db_err)?;
+        if fault == Some(CommitFault::AfterCommit) {
+            return Err(StoreError::Other(anyhow!("connection closed after COMMIT")));
+        }
+        Ok(())
     }
 }
 

@@ -136,7 +136,8 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
         user_agent: "test".into(),
     };
     ok(store.create_session(&session).await);
-    let context = ok(store.session_context("hash-s1", T0 + 1).await).expect("a live session");
+    let context =
+        ok(store.session_context("hash-s1", T0 + 1).await).unwrap_or_else(|| panic!("a live session"));
     assert_eq!(Some(&context.session), ok(store.session("hash-s1", T0 + 1).await).as_ref());
     assert_eq!(context.account, ok(store.account(&a.id).await));
     assert_eq!(context.identity, ok(store.identity(&a.identity_id).await));
@@ -165,7 +166,8 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
             ..session
         })
         .await);
-    let context = ok(store.session_context("hash-s2", T0 + 1).await).expect("the operator's session");
+    let context = ok(store.session_context("hash-s2", T0 + 1).await)
+        .unwrap_or_else(|| panic!("the operator's session"));
     assert_eq!(context.account, ok(store.account(&op.id).await));
     assert_eq!(context.municipality, None);
 }
