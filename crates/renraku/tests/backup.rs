@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use renraku_attachments::blobs::{BlobStore as _, EncryptedDir};
 use renraku_domain::audit::AuditSealer;
-use renraku_store::Store as _;
 use renraku_store::bench::BenchSpec;
+use renraku_store::prelude::*;
 use renraku_web::Secrets;
 use sha2::Digest as _;
 

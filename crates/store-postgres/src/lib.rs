@@ -7,34 +7,16 @@ use std::str::FromStr as _;
 
 use anyhow::Context as _;
 use renraku_domain::audit::AuditSealer;
-use renraku_store::{StoreError, StoreResult};
+use renraku_store::{CommitFaults, StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-#[path = "../../store/portable/sql_store.rs"]
+mod dialect;
+#[path = "../../store/portable/mod.rs"]
 mod portable;
-#[path = "../../store/portable/careplan.rs"]
-mod portable_careplan;
-#[path = "../../store/portable/rooms.rs"]
-mod portable_rooms;
-#[path = "../../store/portable/seed.rs"]
-mod portable_seed;
 
 type Db = sqlx::Postgres;
 type DbRow = sqlx::postgres::PgRow;
 const BACKEND: &str = "postgres";
-
-/// Statements whose PostgreSQL form differs from SQLite's: row locks, so that concurrent
-/// instances serialise on the chain head and on the facility.
-mod dialect {
-    pub const LOCK_AUDIT_HEAD: &str = "SELECT seq, seal FROM audit_heads WHERE chain = $1 FOR UPDATE";
-    pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1 FOR UPDATE";
-    /// A transaction-scoped advisory lock on the 介護事業所番号 (there may be no row to lock
-    /// yet): two facilities registering the same number at once take turns.
-    pub const LOCK_CARE_PROVIDER_NO: &str =
-        "SELECT pg_advisory_xact_lock(hashtextextended('care_provider_no:' || $1, 0))";
-    pub const LOCK_THROTTLE: &str =
-        "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1 FOR UPDATE";
-}
 
 /// The PostgreSQL store.
 pub struct SqlStore {
@@ -42,6 +24,8 @@ pub struct SqlStore {
     sealer: AuditSealer,
     /// The schema Renraku's tables live in (for the notification channel's name).
     schema: String,
+    /// Lost connections a test asks for (see [`CommitFaults`]).
+    faults: CommitFaults,
 }
 
 pub type PostgresStore = SqlStore;
@@ -84,7 +68,7 @@ impl SqlStore {
             Ok(current) => current,
             Err(_) => schema.to_string(),
         };
-        Ok(Self { pool, sealer, schema })
+        Ok(Self { pool, sealer, schema, faults: CommitFaults::default() })
     }
 
     fn reader(&self) -> &PgPool {
@@ -114,55 +98,14 @@ impl SqlStore {
         &self.schema
     }
 
-    /// `NOTIFY` on the rooms channel, with the room id as payload; PostgreSQL delivers it to
-    /// every listening instance, this one included.
-    async fn announce_room(&self, room_id: &str) -> StoreResult<bool> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(self.channel())
-            .bind(room_id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| StoreError::Other(e.into()))?;
-        Ok(true)
-    }
-
-    /// The rooms announced on this schema's channel, for ever. When the connection is lost the
-    /// listener connects again, pausing longer after each failure (up to 10 s), however long
-    /// PostgreSQL is away; once it listens again it yields [`renraku_store::ANNOUNCE_EVERY_ROOM`],
-    /// since notifications sent meanwhile are lost.
-    async fn listen_rooms(&self) -> StoreResult<Option<renraku_store::Announcements>> {
-        let channel = self.channel();
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
-            .await
-            .map_err(|e| StoreError::Other(e.into()))?;
-        listener.listen(&channel).await.map_err(|e| StoreError::Other(e.into()))?;
-        let stream = futures_util::stream::unfold(listener, |mut listener| async move {
-            match listener.try_recv().await {
-                Ok(Some(notification)) => {
-                    let room = notification.payload().to_string();
-                    return Some((room, listener));
-                }
-                // The connection was lost (`None`) or failed: listen again, then tell every page
-                // to refresh.
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "live updates: the PostgreSQL listener failed"),
-            }
-            let mut pause = std::time::Duration::from_millis(250);
-            // Any statement makes the listener connect again and re-issue its LISTEN.
-            while let Err(e) = sqlx::query("SELECT 1").execute(&mut listener).await {
-                tracing::warn!(error = %e, "live updates: cannot listen to PostgreSQL yet; trying again in {pause:?}");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(std::time::Duration::from_secs(10));
-            }
-            tracing::info!("live updates: listening to PostgreSQL again");
-            Some((renraku_store::ANNOUNCE_EVERY_ROOM.to_string(), listener))
-        });
-        Ok(Some(Box::pin(stream)))
-    }
-
     /// The channel name: one per schema, so installations sharing a database stay apart.
     fn channel(&self) -> String {
         format!("renraku_rooms_{}", self.schema)
+    }
+
+    /// Where a test arms a lost connection for one kind of write.
+    pub fn faults(&self) -> &CommitFaults {
+        &self.faults
     }
 
     /// Runs a statement directly, bypassing the store's rules. For tests that play an

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use renraku_domain::directory::{FacilityNumber, MunicipalityCode, Name};
 use renraku_store::conformance::{TEST_AUDIT_KEY, sample_facility};
-use renraku_store::{AuditDraft, MunicipalitySettings, NewMunicipality, Store, StoreError};
+use renraku_store::prelude::*;
+use renraku_store::{AuditDraft, MunicipalitySettings, NewMunicipality, StoreError};
 
 fn audit(municipality_id: Option<&str>) -> AuditDraft {
     AuditDraft {

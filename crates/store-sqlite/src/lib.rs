@@ -10,40 +10,26 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use renraku_domain::audit::AuditSealer;
-use renraku_store::{StoreError, StoreResult};
+use renraku_store::{CommitFaults, StoreError, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-#[path = "../../store/portable/sql_store.rs"]
+mod dialect;
+#[path = "../../store/portable/mod.rs"]
 mod portable;
-#[path = "../../store/portable/careplan.rs"]
-mod portable_careplan;
-#[path = "../../store/portable/rooms.rs"]
-mod portable_rooms;
-#[path = "../../store/portable/seed.rs"]
-mod portable_seed;
 
 type Db = sqlx::Sqlite;
 type DbRow = sqlx::sqlite::SqliteRow;
 const BACKEND: &str = "sqlite";
-
-/// Statements whose SQLite form differs from PostgreSQL's. SQLite has one writer at a time, so
-/// no row lock is needed: reading inside the write transaction is enough.
-mod dialect {
-    pub const LOCK_AUDIT_HEAD: &str = "SELECT seq, seal FROM audit_heads WHERE chain = $1";
-    pub const LOCK_FACILITY: &str = "SELECT id FROM facilities WHERE id = $1";
-    /// The write transaction already excludes every other writer.
-    pub const LOCK_CARE_PROVIDER_NO: &str = "SELECT $1";
-    pub const LOCK_THROTTLE: &str =
-        "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1";
-}
 
 /// The SQLite store.
 pub struct SqlStore {
     reader: SqlitePool,
     writer: SqlitePool,
     sealer: AuditSealer,
+    /// Lost connections a test asks for (see [`CommitFaults`]).
+    faults: CommitFaults,
 }
 
 pub type SqliteStore = SqlStore;
@@ -79,7 +65,7 @@ impl SqlStore {
             .connect_with(options.read_only(true))
             .await
             .context("cannot open the SQLite database for reading")?;
-        Ok(Self { reader, writer, sealer })
+        Ok(Self { reader, writer, sealer, faults: CommitFaults::default() })
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -92,20 +78,16 @@ impl SqlStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::Other(e.into()))
     }
 
-    /// One process owns a SQLite file, so there is no other instance to tell.
-    async fn announce_room(&self, _room_id: &str) -> StoreResult<bool> {
-        Ok(false)
-    }
-
-    async fn listen_rooms(&self) -> StoreResult<Option<renraku_store::Announcements>> {
-        Ok(None)
-    }
-
     /// Moves everything in the write-ahead log into the database file and empties the log
     /// (after a bulk load, so the next commit does not pay for it).
     pub async fn checkpoint(&self) -> anyhow::Result<()> {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await?;
         Ok(())
+    }
+
+    /// Where a test arms a lost connection for one kind of write.
+    pub fn faults(&self) -> &CommitFaults {
+        &self.faults
     }
 
     /// Runs a statement directly, bypassing the store's rules. For tests that play an

@@ -1,12 +1,12 @@
-//! Care-plan exchange in portable SQL (F1–F4), included by both backends next to
-//! `sql_store.rs`. A set is visible to its sender facility, and to its receiver once sent.
+//! Care-plan exchange in portable SQL (F1–F4). A set is visible to its sender facility, and to
+//! its receiver once sent.
 
+use async_trait::async_trait;
 use renraku_store::*;
 
-use crate::portable::{FACILITY_COLUMNS, db_err, facility_from, get, taken};
+use super::directory::{FACILITY_COLUMNS, facility_from};
+use super::{Tx, db_err, get, taken};
 use crate::{Db, DbRow, SqlStore};
-
-type Tx = sqlx::Transaction<'static, Db>;
 
 const SET_COLUMNS: &str = "s.id, s.kind, s.stamp, s.month, s.sender_facility_id, sf.name AS sender_facility_name, \
     s.receiver_facility_id, rf.name AS receiver_facility_name, s.sender_office, s.receiver_office, \
@@ -67,10 +67,79 @@ fn withdrawn_by(kind: &str) -> Option<&'static str> {
 }
 
 impl SqlStore {
-    pub(crate) async fn careplan_facility_by_office(
-        &self,
-        care_provider_no: &str,
-    ) -> StoreResult<Vec<Facility>> {
+    async fn careplan_subjects(&self, ids: &[String]) -> StoreResult<Vec<(String, CareplanSubject)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q: sqlx::QueryBuilder<Db> = sqlx::QueryBuilder::new(
+            "SELECT set_id, insurer_no, insured_no, record_key, name, patient_id, withdrawn_by FROM careplan_subjects \
+             WHERE set_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(id.clone());
+        }
+        q.push(") ORDER BY insurer_no, insured_no, record_key");
+        let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    get(row, "set_id")?,
+                    CareplanSubject {
+                        insurer_no: get(row, "insurer_no")?,
+                        insured_no: get(row, "insured_no")?,
+                        record_key: get(row, "record_key")?,
+                        name: get(row, "name")?,
+                        patient_id: get(row, "patient_id")?,
+                        withdrawn_by: get(row, "withdrawn_by")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Marks the subjects (person and record key) that deletion set `id` names in the earlier
+    /// sent sets of `target` kind between the same facilities as withdrawn by it, and each such
+    /// set as a whole once none of its subjects is left.
+    async fn careplan_withdraw(
+        tx: &mut Tx,
+        id: &str,
+        target: &str,
+        stamp: &str,
+        sender: &str,
+        receiver: &str,
+    ) -> StoreResult<()> {
+        const EARLIER: &str = "kind = $2 AND stamp < $3 AND sender_facility_id = $4 AND receiver_facility_id = $5 \
+             AND sent_at_ms IS NOT NULL AND withdrawn_by IS NULL";
+        let subjects = format!(
+            "UPDATE careplan_subjects SET withdrawn_by = $1 WHERE withdrawn_by IS NULL \
+             AND set_id IN (SELECT id FROM careplan_sets WHERE {EARLIER}) AND EXISTS ( \
+               SELECT 1 FROM careplan_subjects d WHERE d.set_id = $1 AND d.insurer_no = careplan_subjects.insurer_no \
+               AND d.insured_no = careplan_subjects.insured_no AND d.record_key = careplan_subjects.record_key)"
+        );
+        let sets = format!(
+            "UPDATE careplan_sets SET withdrawn_by = $1 WHERE {EARLIER} \
+             AND EXISTS (SELECT 1 FROM careplan_subjects o WHERE o.set_id = careplan_sets.id AND o.withdrawn_by = $1) \
+             AND NOT EXISTS (SELECT 1 FROM careplan_subjects o WHERE o.set_id = careplan_sets.id AND o.withdrawn_by IS NULL)"
+        );
+        for sql in [subjects, sets] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .bind(target)
+                .bind(stamp)
+                .bind(sender)
+                .bind(receiver)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CareplanStore for SqlStore {
+    async fn facilities_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Vec<Facility>> {
         let sql = format!(
             "SELECT {FACILITY_COLUMNS} FROM facilities f WHERE f.care_provider_no = $1 ORDER BY f.created_at_ms, f.id LIMIT 2"
         );
@@ -82,11 +151,7 @@ impl SqlStore {
         rows.iter().map(facility_from).collect()
     }
 
-    pub(crate) async fn careplan_create(
-        &self,
-        new: &NewCareplanSet,
-        audit: &AuditDraft,
-    ) -> StoreResult<String> {
+    async fn create_careplan_set(&self, new: &NewCareplanSet, audit: &AuditDraft) -> StoreResult<String> {
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = self.begin().await?;
         sqlx::query(
@@ -149,38 +214,7 @@ impl SqlStore {
         Ok(id)
     }
 
-    async fn careplan_subjects(&self, ids: &[String]) -> StoreResult<Vec<(String, CareplanSubject)>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q: sqlx::QueryBuilder<Db> = sqlx::QueryBuilder::new(
-            "SELECT set_id, insurer_no, insured_no, record_key, name, patient_id, withdrawn_by FROM careplan_subjects \
-             WHERE set_id IN (",
-        );
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(id.clone());
-        }
-        q.push(") ORDER BY insurer_no, insured_no, record_key");
-        let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    get(row, "set_id")?,
-                    CareplanSubject {
-                        insurer_no: get(row, "insurer_no")?,
-                        insured_no: get(row, "insured_no")?,
-                        record_key: get(row, "record_key")?,
-                        name: get(row, "name")?,
-                        patient_id: get(row, "patient_id")?,
-                        withdrawn_by: get(row, "withdrawn_by")?,
-                    },
-                ))
-            })
-            .collect()
-    }
-
-    pub(crate) async fn careplan_list(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>> {
+    async fn careplan_sets(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>> {
         let sql = format!("SELECT {SET_COLUMNS} WHERE {VISIBLE} ORDER BY s.stamp DESC, s.id LIMIT 500");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(facility_id)
@@ -197,7 +231,7 @@ impl SqlStore {
         Ok(sets)
     }
 
-    pub(crate) async fn careplan_get(&self, facility_id: &str, id: &str) -> StoreResult<CareplanSet> {
+    async fn careplan_set(&self, facility_id: &str, id: &str) -> StoreResult<CareplanSet> {
         let sql = format!("SELECT {SET_COLUMNS} WHERE {VISIBLE} AND s.id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(facility_id)
@@ -226,7 +260,7 @@ impl SqlStore {
         Ok(CareplanSet { summary, files })
     }
 
-    pub(crate) async fn careplan_send(
+    async fn send_careplan_set(
         &self,
         facility_id: &str,
         id: &str,
@@ -296,45 +330,7 @@ impl SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    /// Marks the subjects (person and record key) that deletion set `id` names in the earlier
-    /// sent sets of `target` kind between the same facilities as withdrawn by it, and each such
-    /// set as a whole once none of its subjects is left.
-    async fn careplan_withdraw(
-        tx: &mut Tx,
-        id: &str,
-        target: &str,
-        stamp: &str,
-        sender: &str,
-        receiver: &str,
-    ) -> StoreResult<()> {
-        const EARLIER: &str = "kind = $2 AND stamp < $3 AND sender_facility_id = $4 AND receiver_facility_id = $5 \
-             AND sent_at_ms IS NOT NULL AND withdrawn_by IS NULL";
-        let subjects = format!(
-            "UPDATE careplan_subjects SET withdrawn_by = $1 WHERE withdrawn_by IS NULL \
-             AND set_id IN (SELECT id FROM careplan_sets WHERE {EARLIER}) AND EXISTS ( \
-               SELECT 1 FROM careplan_subjects d WHERE d.set_id = $1 AND d.insurer_no = careplan_subjects.insurer_no \
-               AND d.insured_no = careplan_subjects.insured_no AND d.record_key = careplan_subjects.record_key)"
-        );
-        let sets = format!(
-            "UPDATE careplan_sets SET withdrawn_by = $1 WHERE {EARLIER} \
-             AND EXISTS (SELECT 1 FROM careplan_subjects o WHERE o.set_id = careplan_sets.id AND o.withdrawn_by = $1) \
-             AND NOT EXISTS (SELECT 1 FROM careplan_subjects o WHERE o.set_id = careplan_sets.id AND o.withdrawn_by IS NULL)"
-        );
-        for sql in [subjects, sets] {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .bind(target)
-                .bind(stamp)
-                .bind(sender)
-                .bind(receiver)
-                .execute(&mut **tx)
-                .await
-                .map_err(db_err)?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn careplan_acknowledge(
+    async fn acknowledge_careplan_set(
         &self,
         facility_id: &str,
         id: &str,

@@ -1,5 +1,5 @@
 //! Bulk loading for the benchmark, in portable SQL (multi-row INSERTs through a query builder,
-//! large transactions). Included by both backends next to `sql_store.rs`.
+//! large transactions). Included by both backends.
 
 use renraku_store::bench::{BenchData, BenchSpec, JAPANESE_NOTES, Rng, SHORT_NOTES};
 use renraku_store::*;

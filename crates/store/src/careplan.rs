@@ -1,5 +1,42 @@
-//! Care-plan data exchange records (F1–F4): transmission sets sent from one facility to another,
-//! the original files byte for byte, and the people they are about.
+//! Care-plan data exchange (F1–F4): transmission sets sent from one facility to another, the
+//! original files byte for byte, and the people they are about.
+
+use async_trait::async_trait;
+
+use crate::*;
+
+/// Care-plan sets. Sets cross municipalities: the sender and the receiver are facilities
+/// anywhere on the server; every query is scoped to one of the two.
+#[async_trait]
+pub trait CareplanStore: Send + Sync + 'static {
+    /// The facilities registered with this 介護事業所番号, at most two: the exchange routes only
+    /// to a number that exactly one facility on the server holds.
+    async fn facilities_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Vec<Facility>>;
+    /// Stores an uploaded set (not yet sent), matching its subjects to patients.
+    async fn create_careplan_set(&self, new: &NewCareplanSet, audit: &AuditDraft) -> StoreResult<String>;
+    /// The sets a facility sent or drafted, and those sent to it; newest stamp first.
+    async fn careplan_sets(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>>;
+    /// One set as `facility_id` may see it: its sender always, its receiver once it is sent.
+    async fn careplan_set(&self, facility_id: &str, id: &str) -> StoreResult<CareplanSet>;
+    /// Sends a drafted set (sender only). A deletion set withdraws the earlier sets of the same
+    /// sender, receiver and subjects (第1表 with its 第2・3表; 第6表 with its 第7表; 実績).
+    async fn send_careplan_set(
+        &self,
+        facility_id: &str,
+        id: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Acknowledges receipt (receiver only, once sent; the first acknowledgement stays).
+    async fn acknowledge_careplan_set(
+        &self,
+        facility_id: &str,
+        id: &str,
+        account_id: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+}
 
 /// One file of a set, exactly as uploaded.
 #[derive(Debug, Clone, PartialEq, Eq)]

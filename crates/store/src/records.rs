@@ -216,7 +216,7 @@ impl Throttle {
     }
 }
 
-/// What [`Store::claim_attempt`](crate::Store::claim_attempt) decided about one attempt.
+/// What [`SessionStore::claim_attempt`](crate::SessionStore::claim_attempt) decided about one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attempt {
     /// False when the key was already locked: the attempt must not be checked at all.
@@ -262,6 +262,16 @@ pub struct Session {
     pub second_factor_done: bool,
     pub ip: String,
     pub user_agent: String,
+}
+
+/// What every signed-in request needs, read in one query: the live session, its account and
+/// identity, and the account's municipality (`None` for the operator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionContext {
+    pub session: Session,
+    pub account: Account,
+    pub identity: Identity,
+    pub municipality: Option<Municipality>,
 }
 
 /// An audit entry before it is sealed; the store gives it its place in the chain.

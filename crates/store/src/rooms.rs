@@ -1,7 +1,90 @@
-//! Patients, consent, rooms and posts (D1–D5) as the store keeps them, and [`RoomAccess`], the
-//! proof that a room may be read.
+//! Patients, consent, rooms and their members (D1–D3), requests to change a room (D6, D7), and
+//! [`RoomAccess`], the proof that a room may be read.
 
-use renraku_domain::rooms::{CareLevel, Importance, PostCategory, PostText, Sex, Vitals};
+use async_trait::async_trait;
+use renraku_domain::rooms::{CareLevel, Sex};
+
+use crate::*;
+
+/// Patients, their consent, rooms and memberships, and requests to change them.
+#[async_trait]
+pub trait RoomStore: Send + Sync + 'static {
+    // Patients, consent and rooms (D1–D3).
+    /// Records the patient and their consent and opens their room, named after them.
+    async fn open_room(
+        &self,
+        municipality_id: &str,
+        patient: &PatientInfo,
+        consent: &ConsentInfo,
+        audit: &AuditDraft,
+    ) -> StoreResult<Room>;
+    async fn patient(&self, municipality_id: &str, id: &str) -> StoreResult<Patient>;
+    async fn consent_of(&self, municipality_id: &str, patient_id: &str) -> StoreResult<Consent>;
+    /// Withdrawal of consent: every room of the patient becomes read-only at once.
+    async fn withdraw_consent(
+        &self,
+        municipality_id: &str,
+        patient_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn room(&self, municipality_id: &str, id: &str) -> StoreResult<Room>;
+    async fn rooms(&self, municipality_id: &str) -> StoreResult<Vec<Room>>;
+    /// Adds an active member account of the same municipality; refused if already a member.
+    async fn add_member(
+        &self,
+        municipality_id: &str,
+        room_id: &str,
+        account_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Ends a membership now; the former member loses access at once.
+    async fn remove_member(
+        &self,
+        municipality_id: &str,
+        room_id: &str,
+        account_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    /// Every membership period, current and past.
+    async fn members(&self, municipality_id: &str, room_id: &str) -> StoreResult<Vec<Member>>;
+    /// The rooms `account_id` is a current member of, with unread counts, newest activity first.
+    async fn my_rooms(&self, account_id: &str) -> StoreResult<Vec<RoomSummary>>;
+    /// Access for a current member of the room; `None` for anyone else.
+    async fn authorize_room(&self, account_id: &str, room_id: &str) -> StoreResult<Option<RoomAccess>>;
+    /// Read-only access for the municipality's oversight (G2), recorded with its reason.
+    async fn oversee_room(
+        &self,
+        municipality_id: &str,
+        admin_account_id: &str,
+        room_id: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<RoomAccess>;
+    // Invitation and closing requests (D6, D7).
+    /// A member's request. An add request by the room's care manager is applied at once when
+    /// the municipality allows it (the returned status says which).
+    async fn request(
+        &self,
+        access: &RoomAccess,
+        request: &NewRoomRequest,
+        audit: &AuditDraft,
+    ) -> StoreResult<RequestStatus>;
+    /// Requests of one room, or of the whole municipality when `room_id` is `None`; newest first.
+    async fn room_requests(
+        &self,
+        municipality_id: &str,
+        room_id: Option<&str>,
+        pending_only: bool,
+    ) -> StoreResult<Vec<RoomRequest>>;
+    /// Approves (and applies) or rejects a pending request, in one transaction.
+    async fn decide_request(
+        &self,
+        municipality_id: &str,
+        request_id: &str,
+        approve: bool,
+        note: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+}
 
 /// 利用対象者 (D1): the person a room is about. Never a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +190,7 @@ pub enum AccessKind {
 }
 
 /// The proof that `account_id` may read `room_id` now. Only the store makes one
-/// ([`crate::Store::authorize_room`], [`crate::Store::oversee_room`]); every room query takes
+/// ([`RoomStore::authorize_room`], [`RoomStore::oversee_room`]); every room query takes
 /// it, so no handler can read a room without the check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomAccess {
@@ -139,89 +222,6 @@ impl RoomAccess {
     pub fn can_write(&self) -> bool {
         self.kind == AccessKind::Member && self.room.status == RoomStatus::Open
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewPost {
-    pub parent_id: Option<String>,
-    pub category: PostCategory,
-    pub importance: Importance,
-    pub text: PostText,
-    pub ack_requested: bool,
-    pub vitals: Vitals,
-    /// Account ids of current members to notify (@mentions).
-    pub mentions: Vec<String>,
-    /// Files already checked and stored in the blob store.
-    pub attachments: Vec<Attachment>,
-    /// The form's one-time key, unique per author: the same form sent again (after an error
-    /// that may have come after the write was committed) returns the first post instead of
-    /// writing a second.
-    pub idempotency_key: Option<String>,
-}
-
-/// A photo or PDF of a post. `kind` is `photo` or `pdf`; the bytes are in the blob store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attachment {
-    pub id: String,
-    pub kind: String,
-    pub name: String,
-    pub size: i64,
-    pub width: i64,
-    pub height: i64,
-    pub content_key: String,
-    pub thumb_key: Option<String>,
-}
-
-/// A post as the timeline shows it to one reader.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostView {
-    pub id: String,
-    pub room_id: String,
-    pub parent_id: Option<String>,
-    pub author_account_id: String,
-    pub author_name: String,
-    pub author_occupation: String,
-    pub category: PostCategory,
-    pub importance: Importance,
-    /// Empty when deleted.
-    pub text: PostText,
-    pub ack_requested: bool,
-    pub vitals: Vitals,
-    pub created_at_ms: i64,
-    pub edited_at_ms: Option<i64>,
-    pub deleted_at_ms: Option<i64>,
-    pub read_count: i64,
-    pub ack_count: i64,
-    pub read_by_me: bool,
-    pub acked_by_me: bool,
-    /// Names of the members mentioned, in the order they were chosen.
-    pub mentioned: Vec<String>,
-    pub mentions_me: bool,
-    /// Empty when the post is deleted.
-    pub attachments: Vec<Attachment>,
-}
-
-/// Who read (or acknowledged) a post, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reader {
-    pub account_id: String,
-    pub name: String,
-    pub at_ms: i64,
-}
-
-/// A former text of an edited post.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostVersion {
-    pub version: i64,
-    pub text: PostText,
-    pub replaced_at_ms: i64,
-}
-
-/// One post's vital signs, for the chart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VitalsPoint {
-    pub at_ms: i64,
-    pub vitals: Vitals,
 }
 
 /// What a member asks the municipality to do with a room (D6, D7).

@@ -16,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::directory::{AccountStatus, Role};
 use renraku_domain::password::PasswordPolicy;
-use renraku_store::{Account, AuditDraft, Identity, Municipality, Session, ThrottlePolicy};
+use renraku_store::{Account, AuditDraft, Identity, Municipality, Session, SessionContext, ThrottlePolicy};
 
 use crate::AppState;
 use crate::csrf::read_cookie;
@@ -157,18 +157,15 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
 
 async fn find(state: &AppState, token: &str) -> Result<Option<Auth>, AppError> {
     let now = state.clock.now_ms();
-    let Some(session) = state.store.session(&sha256_hex(token.as_bytes()), now).await? else {
+    // One query for the four, on every request.
+    let Some(SessionContext { session, account, identity, municipality }) =
+        state.store.session_context(&sha256_hex(token.as_bytes()), now).await?
+    else {
         return Ok(None);
     };
-    let account = state.store.account(&session.account_id).await?;
     if account.status != AccountStatus::Active {
         return Ok(None);
     }
-    let identity = state.store.identity(&session.identity_id).await?;
-    let municipality = match &account.municipality_id {
-        Some(id) => Some(state.store.municipality(id).await?),
-        None => None,
-    };
     let policy = municipality.as_ref().map(|m| m.settings.password_policy).unwrap_or_default();
     if now - session.last_seen_at_ms > TOUCH_INTERVAL_MS {
         state.store.touch_session(&session.id, now).await?;

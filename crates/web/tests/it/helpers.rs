@@ -96,14 +96,6 @@ impl TestApp {
         Self::spawn_on(s.clone(), Raw::Postgres(s), None, None, None).await
     }
 
-    /// As [`TestApp::spawn`], the server seeing the store through `wrap` (e.g. a fault).
-    pub async fn spawn_wrapped(
-        backend: Backend,
-        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
-    ) -> Option<TestApp> {
-        Self::spawn_full_wrapped(backend, None, None, wrap).await
-    }
-
     async fn spawn_full(
         backend: Backend,
         public_base_url: Option<&str>,

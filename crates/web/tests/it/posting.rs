@@ -255,21 +255,14 @@ async fn a_form_sent_twice_makes_one_post(app: TestApp) {
 /// sees an error and sends the same form again, with the photo uploaded again. The post keeps
 /// the photo it was written with, and the second upload leaves nothing behind.
 async fn a_post_whose_answer_was_lost_keeps_its_photo(backend: Backend) {
-    let mut fault = None;
-    let wrap = |store| {
-        let lost = Arc::new(crate::fault::AnswerLost::new(store));
-        fault = Some(lost.clone());
-        lost as Arc<dyn renraku_store::Store>
-    };
-    let Some(app) = TestApp::spawn_wrapped(backend, wrap).await else { return };
-    let fault = fault.unwrap();
+    let Some(app) = TestApp::spawn(backend).await else { return };
     let t = team(&app).await;
     let room = &t.room;
     let page = timeline(&t.a, room).await;
     let key = between(&page.body, "name=\"idempotency_key\" value=\"", "\"").to_string();
     let fields = [("category", "skin"), ("body", "仙骨部の写真です"), ("idempotency_key", key.as_str())];
     let before = app.stored_files().len();
-    fault.lose_the_next_post_answer();
+    crate::fault::lose_the_next_post_answer(&app);
     let failed = multipart(&t.a, room, &fields, vec![("IMG_0007.JPG", jpeg_with_gps())]).await;
     assert_eq!(failed.status, 500, "{}", failed.body);
     // The post was written, and its photo is there.
@@ -304,14 +297,7 @@ async fn a_post_whose_answer_was_lost_keeps_its_photo(backend: Backend) {
 /// only them.
 async fn files_no_post_refers_to_are_swept_after_a_day(backend: Backend) {
     use renraku_web::orphans::{ORPHAN_GRACE, sweep};
-    let mut fault = None;
-    let wrap = |store| {
-        let lost = Arc::new(crate::fault::AnswerLost::new(store));
-        fault = Some(lost.clone());
-        lost as Arc<dyn renraku_store::Store>
-    };
-    let Some(app) = TestApp::spawn_wrapped(backend, wrap).await else { return };
-    let fault = fault.unwrap();
+    let Some(app) = TestApp::spawn(backend).await else { return };
     let t = team(&app).await;
     let room = &t.room;
     let fields = [("category", "skin"), ("body", "仙骨部の写真です")];
@@ -320,7 +306,7 @@ async fn files_no_post_refers_to_are_swept_after_a_day(backend: Backend) {
         .expect_redirect(&format!("/rooms/{room}"));
     let kept = app.stored_files();
     assert_eq!(kept.len(), 2, "the photo and its thumbnail");
-    fault.lose_the_next_post_unwritten();
+    crate::fault::lose_the_next_post_unwritten(&app);
     let failed = multipart(&t.a, room, &fields, vec![("IMG_0009.JPG", jpeg_with_gps())]).await;
     assert_eq!(failed.status, 500, "{}", failed.body);
     assert_eq!(post_ids(&timeline(&t.a, room).await).len(), 1, "not written");

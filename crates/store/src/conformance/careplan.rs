@@ -1,0 +1,277 @@
+//! Care-plan exchange stories: sets go from sender to receiver, deletions withdraw.
+
+use super::*;
+
+fn careplan_set(
+    kind: &str,
+    stamp: &str,
+    sender: &Facility,
+    receiver: &Facility,
+    by: &Account,
+) -> NewCareplanSet {
+    NewCareplanSet {
+        kind: kind.into(),
+        stamp: stamp.into(),
+        month: None,
+        sender_facility_id: sender.id.clone(),
+        receiver_facility_id: receiver.id.clone(),
+        sender_office: "1234567890-43".into(),
+        receiver_office: "2234567890-13".into(),
+        uploaded_by: by.id.clone(),
+        uploaded_at_ms: T0,
+        files: vec![CareplanFileData {
+            name: format!("UP1KYO_1234567890_43_2234567890_13_{stamp}.CSV"),
+            kind: "UP1KYO".into(),
+            bytes: vec![0x82, 0xA0, b',', b'\r', b'\n', 0xFB, 0xFC],
+        }],
+        subjects: vec![CareplanSubject {
+            insurer_no: "122203".into(),
+            insured_no: "0000123456".into(),
+            record_key: "20261101".into(),
+            name: "ナガレヤマ ハナコ".into(),
+            patient_id: None,
+            withdrawn_by: None,
+        }],
+    }
+}
+
+/// 介護予防 (仕様 3.3, 3.4): a 介護予防サービス・支援計画書_削除 withdraws the plan, also where it
+/// travelled with a 利用者基本情報; a 利用者基本情報_削除 withdraws the 利用者基本情報 sent alone
+/// and leaves a plan standing.
+pub async fn yobo_deletions_withdraw_their_own_sets(store: &dyn Store) {
+    let (m, _room, [manager, ..]) = room_with_members(store).await;
+    let mut info = sample_facility("ながれやま通所");
+    info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
+    let receiver = ok(store.create_facility(&m.id, &info, &audit(Some(&m.id), "facility.create")).await);
+    let sender = ok(store
+        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+        .await);
+    let send = |kind: &'static str, stamp: &'static str, key: &'static str| {
+        let mut set = careplan_set(kind, stamp, &sender, &receiver, &manager);
+        set.subjects[0].record_key = key.into();
+        let (store, m, sender) = (store, m.clone(), sender.clone());
+        async move {
+            let id = ok(store.create_careplan_set(&set, &audit(Some(&m.id), "careplan.upload")).await);
+            ok(store.send_careplan_set(&sender.id, &id, T0, &audit(Some(&m.id), "careplan.send")).await);
+            id
+        }
+    };
+    let withdrawn = |id: String| {
+        let (store, receiver) = (store, receiver.clone());
+        async move { ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by }
+    };
+    // The plan date keys a plan set; the 相談日 keys a 利用者基本情報 set.
+    let both = send("yobo_kihon", "20261201100000", "20261115").await;
+    let kihon = send("kihon", "20261201110000", "20261110").await;
+    let plan = send("yobo", "20261201120000", "20261116").await;
+    let kihon_deletion = send("kihon_deletion", "20261202100000", "20261110").await;
+    assert_eq!(withdrawn(kihon.clone()).await, Some(kihon_deletion.clone()));
+    assert_eq!(withdrawn(both.clone()).await, None, "the plan in it still holds");
+    let yobo_deletion = send("yobo_deletion", "20261202110000", "20261115").await;
+    assert_eq!(withdrawn(both).await, Some(yobo_deletion.clone()));
+    assert_eq!(withdrawn(plan.clone()).await, None, "another plan date");
+    let yobo_deletion = send("yobo_deletion", "20261202120000", "20261116").await;
+    assert_eq!(withdrawn(plan).await, Some(yobo_deletion));
+}
+
+pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(store: &dyn Store) {
+    let (m, room, [manager, ..]) = room_with_members(store).await;
+    // The receiver is in another municipality on the same server.
+    let other = municipality(store, "122173").await;
+    let mut info = sample_facility("かしわ訪問看護");
+    info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
+    let receiver =
+        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), "facility.create")).await);
+    let sender = ok(store
+        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+        .await);
+    let found = ok(store.facilities_by_care_provider_no("2234567890").await);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, receiver.id);
+    assert!(ok(store.facilities_by_care_provider_no("9999999999").await).is_empty());
+
+    let plan = careplan_set("plan", "20261101090000", &sender, &receiver, &manager);
+    let id = ok(store.create_careplan_set(&plan, &audit(Some(&m.id), "careplan.upload")).await);
+    assert!(matches!(
+        store.create_careplan_set(&plan, &audit(Some(&m.id), "careplan.upload")).await,
+        Err(StoreError::Taken(_))
+    ));
+    // Drafts are the sender's alone.
+    let mine = ok(store.careplan_set(&sender.id, &id).await);
+    assert_eq!(mine.files, plan.files, "the original bytes come back unchanged");
+    assert_eq!(
+        mine.summary.subjects[0].patient_id.as_deref(),
+        Some(room.patient_id.as_str()),
+        "linked to the patient"
+    );
+    assert_eq!(mine.summary.receiver_facility_name, "かしわ訪問看護");
+    assert!(matches!(store.careplan_set(&receiver.id, &id).await, Err(StoreError::NotFound)));
+    assert!(ok(store.careplan_sets(&receiver.id).await).is_empty());
+    assert!(matches!(
+        store
+            .acknowledge_careplan_set(
+                &receiver.id,
+                &id,
+                &manager.id,
+                T0,
+                &audit(Some(&other.id), "careplan.ack")
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // Only the sender sends, once.
+    assert!(matches!(
+        store.send_careplan_set(&receiver.id, &id, T0, &audit(Some(&other.id), "careplan.send")).await,
+        Err(StoreError::NotFound)
+    ));
+    ok(store.send_careplan_set(&sender.id, &id, T0 + 1, &audit(Some(&m.id), "careplan.send")).await);
+    assert!(matches!(
+        store.send_careplan_set(&sender.id, &id, T0 + 2, &audit(Some(&m.id), "careplan.send")).await,
+        Err(StoreError::NotAllowed)
+    ));
+    let inbox = ok(store.careplan_sets(&receiver.id).await);
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].sent_at_ms, Some(T0 + 1));
+    ok(store
+        .acknowledge_careplan_set(
+            &receiver.id,
+            &id,
+            &manager.id,
+            T0 + 5,
+            &audit(Some(&other.id), "careplan.ack"),
+        )
+        .await);
+    ok(store
+        .acknowledge_careplan_set(
+            &receiver.id,
+            &id,
+            &manager.id,
+            T0 + 9,
+            &audit(Some(&other.id), "careplan.ack"),
+        )
+        .await);
+    let seen = ok(store.careplan_set(&sender.id, &id).await).summary;
+    assert_eq!(seen.acknowledged_at_ms, Some(T0 + 5), "the first acknowledgement stays");
+    assert_eq!(seen.acknowledged_by_name.as_deref(), Some("看護 一郎"));
+    // A later deletion for the same person and plan date withdraws the plan; an earlier one
+    // (applied in stamp order) does not.
+    let early = careplan_set("plan_deletion", "20261031090000", &sender, &receiver, &manager);
+    let early = ok(store.create_careplan_set(&early, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store.send_careplan_set(&sender.id, &early, T0 + 10, &audit(Some(&m.id), "careplan.send")).await);
+    assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
+    let mut other_person = careplan_set("plan_deletion", "20261102090000", &sender, &receiver, &manager);
+    other_person.subjects[0].insured_no = "0000999999".into();
+    let other_person =
+        ok(store.create_careplan_set(&other_person, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store
+        .send_careplan_set(&sender.id, &other_person, T0 + 11, &audit(Some(&m.id), "careplan.send"))
+        .await);
+    assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
+    let deletion = careplan_set("plan_deletion", "20261103090000", &sender, &receiver, &manager);
+    let deletion = ok(store.create_careplan_set(&deletion, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store.send_careplan_set(&sender.id, &deletion, T0 + 12, &audit(Some(&m.id), "careplan.send")).await);
+    assert_eq!(ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by, Some(deletion.clone()));
+    // Sent late, a plan whose stamp comes before that deletion's arrives withdrawn.
+    let late = careplan_set("plan", "20261102120000", &sender, &receiver, &manager);
+    let late = ok(store.create_careplan_set(&late, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store.send_careplan_set(&sender.id, &late, T0 + 13, &audit(Some(&m.id), "careplan.send")).await);
+    assert_eq!(
+        ok(store.careplan_set(&receiver.id, &late).await).summary.withdrawn_by,
+        Some(deletion.clone())
+    );
+    let later = careplan_set("plan", "20261104090000", &sender, &receiver, &manager);
+    let later = ok(store.create_careplan_set(&later, &audit(Some(&m.id), "careplan.upload")).await);
+    ok(store.send_careplan_set(&sender.id, &later, T0 + 14, &audit(Some(&m.id), "careplan.send")).await);
+    assert_eq!(ok(store.careplan_set(&receiver.id, &later).await).summary.withdrawn_by, None);
+    let listed: Vec<_> = ok(store.careplan_sets(&receiver.id).await).into_iter().map(|s| s.stamp).collect();
+    assert_eq!(
+        listed,
+        [
+            "20261104090000",
+            "20261103090000",
+            "20261102120000",
+            "20261102090000",
+            "20261101090000",
+            "20261031090000"
+        ]
+    );
+}
+
+/// A deletion withdraws what it names, not the whole set (issue 10, item 13): a 実績 set for
+/// 訪問介護 (11) and 福祉用具貸与 (17) of one office keeps its 訪問介護 when the 17 is deleted
+/// (「削除はサービス種類毎に行う」), and a plan for two people keeps the other person's plan.
+pub async fn a_deletion_withdraws_only_the_people_and_service_types_it_names(store: &dyn Store) {
+    let (m, _room, [manager, ..]) = room_with_members(store).await;
+    let other = municipality(store, "122173").await;
+    let mut info = sample_facility("かしわ福祉用具");
+    info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
+    let receiver =
+        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), "facility.create")).await);
+    let sender = ok(store
+        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+        .await);
+    let subject = |insured: &str, key: &str| CareplanSubject {
+        insurer_no: "122203".into(),
+        insured_no: insured.into(),
+        record_key: key.into(),
+        name: "ナガレヤマ ハナコ".into(),
+        patient_id: None,
+        withdrawn_by: None,
+    };
+    let (m_id, sender_id, receiver_id) = (&m.id, &sender.id, &receiver.id);
+    let send = move |set: NewCareplanSet| async move {
+        let id = ok(store.create_careplan_set(&set, &audit(Some(m_id), "careplan.upload")).await);
+        ok(store.send_careplan_set(sender_id, &id, T0, &audit(Some(m_id), "careplan.send")).await);
+        id
+    };
+    let withdrawn = move |id: String| async move {
+        let set = ok(store.careplan_set(receiver_id, &id).await).summary;
+        let subjects: Vec<_> =
+            set.subjects.iter().map(|s| (s.record_key.clone(), s.withdrawn_by.clone())).collect();
+        (set.withdrawn_by, subjects)
+    };
+
+    let mut actual = careplan_set("actual", "20270105100000", &sender, &receiver, &manager);
+    actual.subjects =
+        vec![subject("0000123456", "202612 2234567890 11"), subject("0000123456", "202612 2234567890 17")];
+    let actual = send(actual).await;
+    let mut deletion = careplan_set("actual_deletion", "20270106100000", &sender, &receiver, &manager);
+    deletion.subjects = vec![subject("0000123456", "202612 2234567890 17")];
+    let deletion = send(deletion).await;
+    assert_eq!(
+        withdrawn(actual.clone()).await,
+        (
+            None,
+            vec![
+                ("202612 2234567890 11".to_string(), None),
+                ("202612 2234567890 17".to_string(), Some(deletion.clone()))
+            ]
+        ),
+        "the 訪問介護 実績 stays"
+    );
+    let mut rest = careplan_set("actual_deletion", "20270107100000", &sender, &receiver, &manager);
+    rest.subjects = vec![subject("0000123456", "202612 2234567890 11")];
+    let rest = send(rest).await;
+    assert_eq!(withdrawn(actual).await.0, Some(rest.clone()), "withdrawn once nothing is left");
+
+    // A plan for two people: deleting one person's plan leaves the other's.
+    let mut plan = careplan_set("plan", "20261101090000", &sender, &receiver, &manager);
+    plan.subjects = vec![subject("0000000001", "20261101"), subject("0000000002", "20261101")];
+    let plan = send(plan).await;
+    let mut one = careplan_set("plan_deletion", "20261102090000", &sender, &receiver, &manager);
+    one.subjects = vec![subject("0000000001", "20261101")];
+    let one = send(one).await;
+    assert_eq!(withdrawn(plan.clone()).await.0, None);
+    // Sent late, a plan for both whose stamp comes before that deletion keeps the second person.
+    let mut late = careplan_set("plan", "20261101120000", &sender, &receiver, &manager);
+    late.subjects = vec![subject("0000000001", "20261101"), subject("0000000002", "20261101")];
+    let late = send(late).await;
+    assert_eq!(
+        withdrawn(late).await,
+        (None, vec![("20261101".to_string(), Some(one.clone())), ("20261101".to_string(), None)])
+    );
+    let mut two = careplan_set("plan_deletion", "20261103090000", &sender, &receiver, &manager);
+    two.subjects = vec![subject("0000000002", "20261101")];
+    let two = send(two).await;
+    assert_eq!(withdrawn(plan).await.0, Some(two));
+}

@@ -1,0 +1,101 @@
+//! The directory (A1–A3): municipalities, facilities, the people who sign in (identities) and
+//! their accounts, and the one-time links that create and activate them.
+
+use async_trait::async_trait;
+
+use crate::*;
+
+/// Municipalities, facilities, identities, accounts and one-time links. Every change takes its
+/// audit entry and commits with it.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync + 'static {
+    // Municipalities (A1).
+    async fn create_municipality(
+        &self,
+        new: &NewMunicipality,
+        audit: &AuditDraft,
+    ) -> StoreResult<Municipality>;
+    async fn municipalities(&self) -> StoreResult<Vec<Municipality>>;
+    async fn municipality(&self, id: &str) -> StoreResult<Municipality>;
+    async fn municipality_by_code(&self, code: &str) -> StoreResult<Municipality>;
+    async fn update_municipality_settings(
+        &self,
+        id: &str,
+        settings: &MunicipalitySettings,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    // Facilities (A2). Every facility query is scoped by municipality.
+    async fn create_facility(
+        &self,
+        municipality_id: &str,
+        info: &FacilityInfo,
+        audit: &AuditDraft,
+    ) -> StoreResult<Facility>;
+    async fn update_facility(
+        &self,
+        municipality_id: &str,
+        id: &str,
+        info: &FacilityInfo,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn facility(&self, municipality_id: &str, id: &str) -> StoreResult<Facility>;
+    async fn facilities(&self, municipality_id: &str) -> StoreResult<Vec<Facility>>;
+    // People (A3). An identity is the person who signs in; an account is their role in one
+    // municipality (or the operator's role on the server).
+    async fn operator_exists(&self) -> StoreResult<bool>;
+    /// Creates the identity and its first account, pending until the activation link is used.
+    async fn create_account(
+        &self,
+        new: &NewAccount,
+        activation: &NewToken,
+        audit: &AuditDraft,
+    ) -> StoreResult<Account>;
+    /// Changes an account; refused with [`StoreError::LastManager`] when a facility would lose
+    /// its last active manager.
+    async fn update_account(
+        &self,
+        municipality_id: &str,
+        id: &str,
+        update: &AccountUpdate,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn set_account_status(
+        &self,
+        municipality_id: &str,
+        id: &str,
+        status: renraku_domain::directory::AccountStatus,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn account(&self, id: &str) -> StoreResult<Account>;
+    async fn accounts(&self, municipality_id: &str, facility_id: Option<&str>) -> StoreResult<Vec<Account>>;
+    async fn accounts_of_identity(&self, identity_id: &str) -> StoreResult<Vec<Account>>;
+    async fn identity(&self, id: &str) -> StoreResult<Identity>;
+    async fn identity_by_login(&self, login_id: &str) -> StoreResult<Option<Identity>>;
+    async fn set_password(
+        &self,
+        identity_id: &str,
+        hash: &str,
+        at_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    // One-time links (setup, activation).
+    async fn create_token(&self, token: &NewToken, audit: &AuditDraft) -> StoreResult<()>;
+    async fn token(&self, hash: &str, now_ms: i64) -> StoreResult<Token>;
+    /// Uses the setup link: creates the operator with their password, in one transaction.
+    async fn complete_setup(
+        &self,
+        token_hash: &str,
+        operator: &NewAccount,
+        password_hash: &str,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<Account>;
+    /// Uses an activation link: sets the person's own password and activates their accounts.
+    async fn activate(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<Identity>;
+}
