@@ -14,6 +14,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 mod portable;
 #[path = "../../store/portable/careplan.rs"]
 mod portable_careplan;
+#[path = "../../store/portable/jobs.rs"]
+mod portable_jobs;
 #[path = "../../store/portable/rooms.rs"]
 mod portable_rooms;
 #[path = "../../store/portable/seed.rs"]
@@ -34,6 +36,9 @@ mod dialect {
         "SELECT pg_advisory_xact_lock(hashtextextended('care_provider_no:' || $1, 0))";
     pub const LOCK_THROTTLE: &str =
         "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1 FOR UPDATE";
+    /// Claimers pass over the rows others are claiming instead of waiting for them: two
+    /// workers never take the same job, and neither blocks the other.
+    pub const CLAIM_JOB_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 }
 
 /// The PostgreSQL store.
@@ -255,5 +260,16 @@ pub mod backup {
         .context("cannot read the server's settings")?;
         pool.close().await;
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
+        let (store, ()) = super::testing::open_isolated(b"jobs-test").await;
+        if let Some(store) = store {
+            super::portable_jobs::a_job_enqueued_in_a_rolled_back_transaction_does_not_exist(&store).await;
+        }
     }
 }

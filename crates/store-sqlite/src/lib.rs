@@ -19,6 +19,8 @@ use sqlx::sqlite::{
 mod portable;
 #[path = "../../store/portable/careplan.rs"]
 mod portable_careplan;
+#[path = "../../store/portable/jobs.rs"]
+mod portable_jobs;
 #[path = "../../store/portable/rooms.rs"]
 mod portable_rooms;
 #[path = "../../store/portable/seed.rs"]
@@ -37,6 +39,8 @@ mod dialect {
     pub const LOCK_CARE_PROVIDER_NO: &str = "SELECT $1";
     pub const LOCK_THROTTLE: &str =
         "SELECT failures, first_failure_at_ms, locked_until_ms FROM login_throttle WHERE key = $1";
+    /// A claim runs in a write transaction, which excludes every other claim.
+    pub const CLAIM_JOB_LOCK: &str = "";
 }
 
 /// The SQLite store.
@@ -241,4 +245,15 @@ fn make_private(path: &Path) -> anyhow::Result<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sealer = renraku_domain::audit::AuditSealer::new(b"jobs-test");
+        let store = super::SqlStore::open(&dir.path().join("renraku.db"), sealer).await.expect("open");
+        super::portable_jobs::a_job_enqueued_in_a_rolled_back_transaction_does_not_exist(&store).await;
+    }
 }

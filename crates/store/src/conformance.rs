@@ -8,6 +8,9 @@ use renraku_domain::rooms::{CareLevel, Importance, PostCategory, PostText, Sex, 
 
 use crate::*;
 
+mod jobs;
+pub use jobs::*;
+
 /// The audit key the suite's stores must be opened with.
 pub const TEST_AUDIT_KEY: &[u8] = b"conformance-suite-audit-key";
 
@@ -49,6 +52,11 @@ macro_rules! conformance_tests {
             a_deletion_withdraws_only_the_people_and_service_types_it_names,
             yobo_deletions_withdraw_their_own_sets,
             a_care_provider_number_is_held_by_one_facility_on_the_server,
+            an_idempotency_key_names_one_unfinished_job,
+            two_claimers_never_get_the_same_job,
+            claims_take_due_jobs_of_the_asked_kinds,
+            a_job_whose_lease_ran_out_is_claimed_again,
+            failures_back_off_then_the_job_is_dead,
         );
     };
     (@each $open:expr; $($story:ident),* $(,)?) => {

@@ -9,10 +9,12 @@
 pub mod bench;
 mod careplan;
 pub mod conformance;
+mod jobs;
 mod records;
 mod rooms;
 
 pub use careplan::*;
+pub use jobs::*;
 pub use records::*;
 pub use rooms::*;
 
@@ -54,7 +56,7 @@ pub const ANNOUNCE_EVERY_ROOM: &str = "*";
 
 /// Renraku's persistent state. Times are Unix milliseconds, passed in by the caller.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: JobQueue + Send + Sync + 'static {
     /// The backend's name, for logs and `/metrics`.
     fn backend(&self) -> &'static str;
 

@@ -539,3 +539,28 @@ impl Store for AnswerLost {
         self.inner.audit_heads().await
     }
 }
+
+#[async_trait]
+impl JobQueue for AnswerLost {
+    async fn enqueue(&self, job: &NewJob, now_ms: i64) -> StoreResult<String> {
+        self.inner.enqueue(job, now_ms).await
+    }
+    async fn claim(&self, kinds: &[&str], now_ms: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
+        self.inner.claim(kinds, now_ms, lease_ms).await
+    }
+    async fn complete(&self, job: &Job, now_ms: i64) -> StoreResult<bool> {
+        self.inner.complete(job, now_ms).await
+    }
+    async fn fail(&self, job: &Job, error_kind: &str, now_ms: i64) -> StoreResult<bool> {
+        self.inner.fail(job, error_kind, now_ms).await
+    }
+    async fn job(&self, id: &str) -> StoreResult<Job> {
+        self.inner.job(id).await
+    }
+    async fn dead_jobs(&self, limit: i64) -> StoreResult<Vec<Job>> {
+        self.inner.dead_jobs(limit).await
+    }
+    async fn job_counts(&self) -> StoreResult<JobCounts> {
+        self.inner.job_counts().await
+    }
+}
