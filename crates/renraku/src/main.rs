@@ -754,11 +754,12 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     // Checkpoints of the audit trail, outside the database: every minute when a chain moved,
     // and once more on the way out.
     let checkpoints = audit_trail::spawn_checkpoints(state.clone());
-    // Attachment files no post refers to (a post whose write had an unknown outcome), hourly.
-    let sweeps = renraku_web::orphans::spawn_sweeps(state.clone());
+    // The job queue's worker: removal of unused attachment files, and the hourly sweep of files
+    // no post refers to (a post whose write had an unknown outcome).
+    let jobs = renraku_web::jobs::spawn(state.clone());
     let served = renraku_web::serve(listener, state.clone()).await;
     checkpoints.abort();
-    sweeps.abort();
+    jobs.stop().await;
     audit_trail::log_outcome(audit_trail::checkpoint_now(&state, false).await);
     served?;
     Ok(ExitCode::SUCCESS)
