@@ -107,22 +107,19 @@ pub fn spawn(state: AppState) -> Worker {
     Worker { stop, handle: Some(handle) }
 }
 
-/// Queues removal of attachment files in the background; returns false (logged) when even that
-/// fails, and the hourly sweep is left to find them.
-pub async fn delete_blobs_later(state: &AppState, keys: &[String]) -> bool {
+/// Queues removal of attachment files in the background; returns the job's id, or `None`
+/// (logged) when even that fails and the hourly sweep is left to find them.
+pub async fn delete_blobs_later(state: &AppState, keys: &[String]) -> Option<String> {
     let payload = serde_json::json!({ "keys": keys }).to_string();
-    match state
-        .store
-        .enqueue(&NewJob::new(BLOB_DELETE, payload, state.clock.now_ms()), state.clock.now_ms())
-        .await
-    {
-        Ok(_) => {
+    let now_ms = state.clock.now_ms();
+    match state.store.enqueue(&NewJob::new(BLOB_DELETE, payload, now_ms), now_ms).await {
+        Ok(id) => {
             wake();
-            true
+            Some(id)
         }
         Err(e) => {
             tracing::warn!(error = %format!("{e:#}"), "cannot queue the removal of unused files");
-            false
+            None
         }
     }
 }
