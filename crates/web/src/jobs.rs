@@ -72,7 +72,8 @@ pub fn spawn(state: AppState) -> Worker {
     let stop = std::sync::Arc::new(Notify::new());
     let stopped = stop.clone();
     let handle = tokio::spawn(async move {
-        schedule_sweep(state.store.as_ref(), state.clock.now_ms()).await;
+        let now_ms = state.clock.now_ms();
+        schedule_sweep(state.store.as_ref(), now_ms, now_ms).await;
         let mut counted: Option<tokio::time::Instant> = None;
         loop {
             // Made before the claim, so an enqueue during it is not missed.
@@ -124,12 +125,12 @@ pub async fn delete_blobs_later(state: &AppState, keys: &[String]) -> Option<Str
     }
 }
 
-async fn schedule_sweep(store: &dyn Store, run_at_ms: i64) {
+async fn schedule_sweep(store: &dyn Store, run_at_ms: i64, now_ms: i64) {
     let job = NewJob {
         idempotency_key: Some(ORPHAN_SWEEP.into()),
         ..NewJob::new(ORPHAN_SWEEP, "{}".into(), run_at_ms)
     };
-    if let Err(e) = store.enqueue(&job, run_at_ms).await {
+    if let Err(e) = store.enqueue(&job, now_ms).await {
         tracing::warn!(error = %format!("{e:#}"), "cannot schedule the sweep of unreferenced files");
     }
 }
@@ -156,7 +157,7 @@ async fn run(state: &AppState, job: Job) {
     }
     if job.kind == ORPHAN_SWEEP {
         let next = now_ms.saturating_add(SWEEP_EVERY.as_millis() as i64);
-        schedule_sweep(state.store.as_ref(), next).await;
+        schedule_sweep(state.store.as_ref(), next, now_ms).await;
     }
 }
 
