@@ -43,14 +43,14 @@ pub fn wake() {
 /// The running worker. Dropping it stops the loop at once; [`Worker::stop`] lets the job in
 /// hand finish first.
 pub struct Worker {
-    stop: std::sync::Arc<Notify>,
+    stop: tokio::sync::watch::Sender<bool>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Worker {
     /// Stops claiming and waits (at most the shutdown grace) for the job in hand.
     pub async fn stop(mut self) {
-        self.stop.notify_one();
+        let _ = self.stop.send(true);
         if let Some(handle) = self.handle.take()
             && tokio::time::timeout(crate::SHUTDOWN_GRACE, handle).await.is_err()
         {
@@ -69,13 +69,13 @@ impl Drop for Worker {
 
 /// Starts the worker, and queues the sweep of unreferenced files (now, unless one is queued).
 pub fn spawn(state: AppState) -> Worker {
-    let stop = std::sync::Arc::new(Notify::new());
-    let stopped = stop.clone();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(async move {
         let now_ms = state.clock.now_ms();
         schedule_sweep(state.store.as_ref(), now_ms, now_ms).await;
         let mut counted: Option<tokio::time::Instant> = None;
-        loop {
+        // Checked before every claim, so a backlog does not hold up shutdown.
+        while !*stopped.borrow() {
             // Made before the claim, so an enqueue during it is not missed.
             let woken = WAKE.notified();
             let ran = match state.store.claim(KINDS, state.clock.now_ms(), LEASE.as_millis() as i64).await {
@@ -99,7 +99,7 @@ pub fn spawn(state: AppState) -> Worker {
                 counted = Some(tokio::time::Instant::now());
             }
             tokio::select! {
-                () = stopped.notified() => break,
+                _ = stopped.changed() => {}
                 () = woken => {}
                 () = tokio::time::sleep(IDLE_POLL) => {}
             }
