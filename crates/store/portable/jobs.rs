@@ -86,6 +86,19 @@ impl JobQueue for SqlStore {
         if kinds.is_empty() {
             return Ok(None);
         }
+        // An idle worker asks often: a read first, so that on SQLite it takes the single writer
+        // (ahead of a post) only when there is something to claim.
+        let due: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE (state = 'queued' AND run_at_ms <= $1) \
+             OR (state = 'running' AND locked_until_ms <= $1) LIMIT 1",
+        )
+        .bind(now_ms)
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db_err)?;
+        if due.is_none() {
+            return Ok(None);
+        }
         let mut tx = self.begin().await?;
         // A worker died during the last attempt: that was the job's last chance.
         sqlx::query(
