@@ -74,6 +74,8 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty data directory (after checking it).
     Restore(backup::RestoreArgs),
+    /// The background job queue: how many jobs wait, and the dead ones (failed every attempt).
+    Jobs,
 }
 
 #[derive(Subcommand)]
@@ -400,6 +402,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .create_municipality(&new, &cli_audit(None, "municipality.create", "municipality", ""))
                 .await?;
             println!("created {} {} (id {})", m.code, m.name, m.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs => {
+            let state = open(&config).await?;
+            let counts = state.store.job_counts().await?;
+            println!("queued {}\trunning {}\tdead {}", counts.queued, counts.running, counts.dead);
+            for job in state.store.dead_jobs(100).await? {
+                let at = renraku_domain::time_jp::format_iso_jst(job.updated_at_ms);
+                let error = job.last_error.unwrap_or_default();
+                println!("dead\t{}\t{}\t{at}\t{} attempts\t{error}", job.id, job.kind, job.attempts);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Municipality(MunicipalityCommand::List) => {
@@ -754,11 +767,12 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     // Checkpoints of the audit trail, outside the database: every minute when a chain moved,
     // and once more on the way out.
     let checkpoints = audit_trail::spawn_checkpoints(state.clone());
-    // Attachment files no post refers to (a post whose write had an unknown outcome), hourly.
-    let sweeps = renraku_web::orphans::spawn_sweeps(state.clone());
+    // The job queue's worker: removal of unused attachment files, and the hourly sweep of files
+    // no post refers to (a post whose write had an unknown outcome).
+    let jobs = renraku_web::jobs::spawn(state.clone());
     let served = renraku_web::serve(listener, state.clone()).await;
     checkpoints.abort();
-    sweeps.abort();
+    jobs.stop().await;
     audit_trail::log_outcome(audit_trail::checkpoint_now(&state, false).await);
     served?;
     Ok(ExitCode::SUCCESS)

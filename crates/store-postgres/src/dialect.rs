@@ -102,3 +102,7 @@ impl LiveUpdates for SqlStore {
         Ok(Some(Box::pin(stream)))
     }
 }
+
+/// Claimers pass over the rows others are claiming instead of waiting for them: two workers
+/// never take the same job, and neither blocks the other.
+pub(crate) const CLAIM_JOB_LOCK: &str = " FOR UPDATE SKIP LOCKED";

@@ -200,3 +200,14 @@ pub mod backup {
         Ok(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
+        let (store, ()) = super::testing::open_isolated(b"jobs-test").await;
+        if let Some(store) = store {
+            crate::portable::jobs::a_job_enqueued_in_a_rolled_back_transaction_does_not_exist(&store).await;
+        }
+    }
+}

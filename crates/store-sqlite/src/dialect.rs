@@ -52,3 +52,6 @@ impl LiveUpdates for SqlStore {
         Ok(None)
     }
 }
+
+/// A claim runs in a write transaction, which excludes every other claim: no row lock.
+pub(crate) const CLAIM_JOB_LOCK: &str = "";

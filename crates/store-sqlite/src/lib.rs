@@ -224,3 +224,14 @@ fn make_private(path: &Path) -> anyhow::Result<()> {
     let _ = path;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sealer = renraku_domain::audit::AuditSealer::new(b"jobs-test");
+        let store = super::SqlStore::open(&dir.path().join("renraku.db"), sealer).await.expect("open");
+        crate::portable::jobs::a_job_enqueued_in_a_rolled_back_transaction_does_not_exist(&store).await;
+    }
+}

@@ -10,6 +10,8 @@
 mod audit;
 mod careplan;
 mod directory;
+/// `pub(crate)` for the backends' test that a rolled-back change leaves no job.
+pub(crate) mod jobs;
 mod posts;
 mod rooms;
 mod seed;

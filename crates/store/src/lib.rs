@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod conformance;
+mod jobs;
 mod records;
 
 mod audit;
@@ -22,6 +23,7 @@ mod system;
 pub use audit::*;
 pub use careplan::*;
 pub use directory::*;
+pub use jobs::*;
 pub use live::*;
 pub use posts::*;
 pub use records::*;
@@ -59,7 +61,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `BackendHandler` shape). Code that needs the whole store takes `&dyn Store`; times are Unix
 /// milliseconds, passed in by the caller.
 pub trait Store:
-    SystemStore + LiveUpdates + DirectoryStore + SessionStore + AuditLog + RoomStore + PostStore + CareplanStore
+    SystemStore
+    + LiveUpdates
+    + DirectoryStore
+    + SessionStore
+    + AuditLog
+    + RoomStore
+    + PostStore
+    + CareplanStore
+    + JobQueue
 {
 }
 
@@ -72,6 +82,7 @@ impl<T> Store for T where
         + RoomStore
         + PostStore
         + CareplanStore
+        + JobQueue
 {
 }
 
@@ -79,8 +90,8 @@ impl<T> Store for T where
 /// they are in scope anyway): `use renraku_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AuditLog as _, CareplanStore as _, DirectoryStore as _, LiveUpdates as _, PostStore as _,
-        RoomStore as _, SessionStore as _, Store, SystemStore as _,
+        AuditLog as _, CareplanStore as _, DirectoryStore as _, JobQueue as _, LiveUpdates as _,
+        PostStore as _, RoomStore as _, SessionStore as _, Store, SystemStore as _,
     };
 }
 

@@ -16,6 +16,7 @@ pub mod directory;
 mod error;
 mod events;
 pub mod forms;
+pub mod jobs;
 mod links;
 mod metrics;
 pub mod orphans;

@@ -34,3 +34,10 @@ pub fn request(status: u16) {
 pub fn sign_in(outcome: &'static str) {
     metrics::counter!("renraku_sign_ins_total", "outcome" => outcome).increment(1);
 }
+
+/// The job queue's unfinished and dead jobs, refreshed by the worker while it is idle.
+pub fn jobs(counts: &renraku_store::JobCounts) {
+    for (state, n) in [("queued", counts.queued), ("running", counts.running), ("dead", counts.dead)] {
+        metrics::gauge!("renraku_jobs", "state" => state).set(n as f64);
+    }
+}

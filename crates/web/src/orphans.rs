@@ -1,7 +1,8 @@
 //! The sweep of attachment files no attachment refers to. A post whose database write failed
 //! with an unknown outcome keeps its files (the post may have been saved and hold them); if it
 //! was in fact not saved, nothing refers to them. Once they are older than [`ORPHAN_GRACE`] — far
-//! longer than any post takes to write — the sweep removes them.
+//! longer than any post takes to write — the sweep removes them. It runs as a job of the queue
+//! ([`crate::jobs`]), so one instance sweeps at a time and a failed sweep is tried again.
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
@@ -9,12 +10,10 @@ use std::time::{Duration, SystemTime};
 use renraku_attachments::blobs::BlobStore;
 use renraku_store::Store;
 
-use crate::AppState;
-
 /// How old an unreferenced file must be before it is removed: a file is stored before its post
 /// is written, so a younger one may belong to a post being written now.
 pub const ORPHAN_GRACE: Duration = Duration::from_secs(24 * 60 * 60);
-/// How often the running server sweeps.
+/// How often the running server sweeps (a job of the queue, [`crate::jobs::ORPHAN_SWEEP`]).
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Removes the files written before `now - grace` that no attachment refers to; returns how
@@ -44,21 +43,4 @@ pub async fn sweep(
         removed += 1;
     }
     Ok(removed)
-}
-
-/// The running server's sweep, every [`SWEEP_EVERY`]. What it removed is logged as a count; a
-/// failure (the database or the bucket unreachable) is logged and tried again next time.
-pub fn spawn_sweeps(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(SWEEP_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            match sweep(state.store.as_ref(), state.blobs.as_ref(), SystemTime::now(), ORPHAN_GRACE).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(files = n, "removed attachment files no post refers to"),
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "the sweep of unreferenced files failed"),
-            }
-        }
-    })
 }

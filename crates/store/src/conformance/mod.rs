@@ -11,6 +11,7 @@ use crate::*;
 mod audit;
 mod careplan;
 mod directory;
+mod jobs;
 mod posts;
 mod rooms;
 mod sessions;
@@ -18,6 +19,7 @@ mod sessions;
 pub use audit::*;
 pub use careplan::*;
 pub use directory::*;
+pub use jobs::*;
 pub use posts::*;
 pub use rooms::*;
 pub use sessions::*;
@@ -64,6 +66,11 @@ macro_rules! conformance_tests {
             a_deletion_withdraws_only_the_people_and_service_types_it_names,
             yobo_deletions_withdraw_their_own_sets,
             a_care_provider_number_is_held_by_one_facility_on_the_server,
+            an_idempotency_key_names_one_unfinished_job,
+            two_claimers_never_get_the_same_job,
+            claims_take_due_jobs_of_the_asked_kinds,
+            a_job_whose_lease_ran_out_is_claimed_again,
+            failures_back_off_then_the_job_is_dead,
         );
     };
     (@each $open:expr; $($story:ident),* $(,)?) => {

@@ -396,15 +396,21 @@ fn refused(e: &StoreError) -> bool {
 }
 
 /// Removes the stored files of `stored` that `kept` (the post as written) does not hold: a
-/// post that failed leaves no file behind. A file that cannot be removed is logged (by key
-/// only), never shown: the post's outcome is what the user needs.
+/// post that failed leaves no file behind. A file that cannot be removed now is logged (by key
+/// only), never shown — the post's outcome is what the user needs — and its removal is queued
+/// as a job ([`crate::jobs::BLOB_DELETE`]), tried again until it works.
 async fn discard(state: &AppState, stored: &[Attachment], kept: &[Attachment]) {
+    let mut left = vec![];
     for a in stored.iter().filter(|a| !kept.iter().any(|k| k.id == a.id)) {
         for key in std::iter::once(&a.content_key).chain(&a.thumb_key) {
             if let Err(e) = state.blobs.delete(key).await {
                 tracing::warn!(key = %key, error = %format!("{e:#}"), "an unused file was not removed");
+                left.push(key.clone());
             }
         }
+    }
+    if !left.is_empty() {
+        crate::jobs::delete_blobs_later(state, &left).await;
     }
 }
 

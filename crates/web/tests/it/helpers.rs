@@ -48,10 +48,13 @@ fn serve(
 ) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
+        // The job queue's worker runs beside the server, as in `renraku serve`.
+        let jobs = renraku_web::jobs::spawn(state.clone());
         let _ = renraku_web::serve_until(listener, state, async move {
             let _ = rx.await;
         })
         .await;
+        jobs.stop().await;
     });
     (tx, server)
 }
