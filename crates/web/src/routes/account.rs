@@ -2,8 +2,10 @@
 //! each of which they can end (C4).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use renraku_domain::directory::Role;
 
 use crate::AppState;
@@ -11,6 +13,15 @@ use crate::auth::{RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::views::{Chrome, jst, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/account", get(page))
+        .route("/account/sessions/{id}/revoke", post(revoke))
+        .route("/account/sessions/revoke-others", post(revoke_others))
+}
 
 /// Everyone's start page: the operator's and admins' screens, or a member's rooms.
 pub async fn home(SignedIn(auth): SignedIn) -> Response {

@@ -3,9 +3,11 @@
 //! itself recorded).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use std::collections::BTreeMap;
 
 use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
@@ -19,6 +21,15 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{FormState, parse_urlencoded};
 use crate::views::{Chrome, jst, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operator/audit", get(operator_page))
+        .route("/operator/audit.csv", get(operator_csv))
+        .route("/admin/audit", get(admin_page))
+        .route("/admin/audit.csv", get(admin_csv))
+}
 
 const PAGE_LIMIT: i64 = 500;
 const EXPORT_LIMIT: i64 = 1_000_000;

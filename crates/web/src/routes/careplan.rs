@@ -8,9 +8,12 @@
 use std::io::Read as _;
 
 use askama::Template;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use renraku_careplan::check::{FileReport, NotChecked, check, not_checked};
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::{Format, Kind};
@@ -25,6 +28,16 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::uploads::{FormWithFiles, Upload};
 use crate::views::{Chrome, jst, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/careplan", get(index).post(upload).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)))
+        .route("/careplan/sets/{id}", get(show))
+        .route("/careplan/sets/{id}/send", post(send))
+        .route("/careplan/sets/{id}/ack", post(acknowledge))
+        .route("/careplan/sets/{id}/files/{position}", get(download))
+}
 
 /// Files per upload (a ZIP counts as one; its contents count below).
 const MAX_UPLOAD_FILES: usize = 20;

@@ -4,9 +4,11 @@
 //! it is checked; every attempt goes to the audit trail.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use renraku_domain::directory::AccountStatus;
@@ -23,6 +25,15 @@ use crate::forms::{Form, FormState};
 use crate::secrets::{random_token, sha256_hex};
 use crate::views::{Chrome, render};
 use crate::{AppState, metrics};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(form).post(submit))
+        .route("/login/totp", get(second_factor_form).post(second_factor))
+        .route("/totp/enrol", get(enrol_form).post(enrol))
+        .route("/logout", post(logout))
+}
 
 const LOCKED: &str =
     "ログインの失敗が続いたため、一時的にログインできません。15分ほど待ってからもう一度お試しください。";

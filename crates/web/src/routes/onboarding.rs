@@ -3,9 +3,11 @@
 //! second factor is enrolled at their first sign-in.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use renraku_domain::directory::{AccountStatus, KanaName, LoginId, Name, Profession, Role};
 use renraku_domain::password::PasswordPolicy;
 use renraku_store::{AuditDraft, NewAccount, Profile, StoreError, TokenPurpose};
@@ -17,6 +19,13 @@ use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::secrets::sha256_hex;
 use crate::views::{Chrome, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/setup/{token}", get(setup_form).post(setup))
+        .route("/activate/{token}", get(activate_form).post(activate))
+}
 
 #[derive(Template)]
 #[template(path = "setup.html")]

@@ -1,9 +1,11 @@
 //! The operator's screens (A1, H5): municipalities and their first admins.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use renraku_domain::FieldError;
 use renraku_domain::directory::{LoginId, MunicipalityCode, Name, Profession, Role};
 use renraku_store::{
@@ -18,6 +20,15 @@ use crate::directory::parse_person;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::views::{Chrome, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operator", get(home))
+        .route("/operator/municipalities/new", get(new_form).post(create))
+        .route("/operator/municipalities/{id}", get(show))
+        .route("/operator/municipalities/{id}/admins", post(create_admin))
+}
 
 #[derive(Template)]
 #[template(path = "operator/home.html")]

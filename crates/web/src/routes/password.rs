@@ -2,9 +2,11 @@
 //! age (the page is open to a [`Partial`] session for that reason). Other sessions end.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use renraku_domain::FieldError;
 use renraku_domain::password::PasswordPolicy;
 
@@ -15,6 +17,11 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::views::{Chrome, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/password", get(form).post(change))
+}
 
 #[derive(Template)]
 #[template(path = "password.html")]

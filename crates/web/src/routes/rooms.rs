@@ -4,10 +4,13 @@
 //! municipality reads through its own oversight page). Every read and write is audited.
 
 use askama::Template;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use renraku_attachments::inspect;
 use renraku_domain::FieldError;
 use renraku_domain::rooms::{
@@ -27,6 +30,25 @@ use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::uploads::{FormWithFiles, Upload};
 use crate::views::{Chrome, jst, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/rooms", get(list))
+        .route("/rooms/{id}", get(show))
+        .route("/rooms/{id}/posts", post(create).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)))
+        .route("/rooms/{id}/files/{file}", get(file))
+        .route("/rooms/{id}/files/{file}/thumb", get(thumbnail))
+        .route("/rooms/{id}/vitals", get(vitals))
+        .route("/rooms/{id}/events", get(events))
+        .route("/rooms/{id}/requests", get(request_form).post(request))
+        .route("/rooms/{id}/read", post(mark_all_read))
+        .route("/rooms/{id}/posts/{post}/replies", post(reply))
+        .route("/rooms/{id}/posts/{post}/ack", post(acknowledge))
+        .route("/rooms/{id}/posts/{post}/readers", get(readers))
+        .route("/rooms/{id}/posts/{post}/edit", get(edit_form).post(edit))
+        .route("/rooms/{id}/posts/{post}/delete", post(delete))
+}
 
 /// Posts per timeline page.
 pub const PAGE: i64 = 30;
