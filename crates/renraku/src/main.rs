@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
 use renraku_domain::directory::{KanaName, LoginId, MunicipalityCode, Name, Profession, Role};
 use renraku_store::{AuditDraft, MunicipalitySettings, NewAccount, NewMunicipality, Profile, Store};
-use renraku_web::{AppState, Clock, Secrets, WebConfig, audit_trail};
+use renraku_web::{App, AppParts, AppState, Clock, Secrets, WebConfig, audit_trail};
 
 use crate::config::{Config, Database, Overrides};
 
@@ -284,11 +284,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// The application's state over the configured database and attachment store, for the server
+/// and for the commands that act as it would.
 async fn open(config: &Config) -> anyhow::Result<AppState> {
-    open_with(config, &config.master_secret()?).await
+    Ok(open_app(config, &config.master_secret()?).await?.state)
 }
 
 async fn open_with(config: &Config, master_secret: &[u8]) -> anyhow::Result<AppState> {
+    Ok(open_app(config, master_secret).await?.state)
+}
+
+async fn open_app(config: &Config, master_secret: &[u8]) -> anyhow::Result<App> {
     let secrets = Secrets::derive(master_secret);
     let sealer = AuditSealer::new(&secrets.audit_key);
     let store: Arc<dyn Store> = match config.database() {
@@ -309,19 +315,12 @@ async fn open_with(config: &Config, master_secret: &[u8]) -> anyhow::Result<AppS
             &secrets.files_key,
         )?),
     };
-    Ok(AppState {
-        events: renraku_web::Events::start(store.clone()).await?,
-        blobs,
-        store,
-        config: Arc::new(WebConfig {
-            public_base_url: config.public_base_url()?,
-            trust_forwarded_for: config.trust_forwarded_for,
-            audit_anchor_path: config.audit_anchor_path(),
-        }),
-        secrets: Arc::new(secrets),
-        clock: Clock::default(),
-        writer_probe: Default::default(),
-    })
+    let config = WebConfig {
+        public_base_url: config.public_base_url()?,
+        trust_forwarded_for: config.trust_forwarded_for,
+        audit_anchor_path: config.audit_anchor_path(),
+    };
+    App::build(AppParts { store, blobs, config, secrets, clock: Clock::default() }).await
 }
 
 /// Audit entries for what the operator does at the command line.
@@ -729,13 +728,14 @@ async fn verify_chains(
 }
 
 async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
-    let state = open(config).await?;
+    let app = open_app(config, &config.master_secret()?).await?;
+    let state = &app.state;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %config.listen, backend = state.store.backend(), "Renraku is listening");
     println!("Renraku is running at {}", config.public_base_url);
-    if let Some(link) = renraku_web::issue_setup_link(&state).await? {
+    if let Some(link) = renraku_web::issue_setup_link(state).await? {
         println!(
             "\nFirst start: create the operator account with this one-time link (valid 24 hours):\n\n    {link}\n"
         );
@@ -751,15 +751,9 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    // Checkpoints of the audit trail, outside the database: every minute when a chain moved,
-    // and once more on the way out.
-    let checkpoints = audit_trail::spawn_checkpoints(state.clone());
-    // Attachment files no post refers to (a post whose write had an unknown outcome), hourly.
-    let sweeps = renraku_web::orphans::spawn_sweeps(state.clone());
-    let served = renraku_web::serve(listener, state.clone()).await;
-    checkpoints.abort();
-    sweeps.abort();
-    audit_trail::log_outcome(audit_trail::checkpoint_now(&state, false).await);
+    let background = app.spawn_background();
+    let served = renraku_web::serve(listener, &app).await;
+    background.stop().await;
     served?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@
 //! decide who may use it.
 
 pub mod accounts;
+mod app;
 pub mod audit_trail;
 pub mod auth;
 mod charts;
@@ -28,9 +29,9 @@ mod writer_probe;
 
 use std::sync::Arc;
 
-use axum::Router;
 use renraku_store::Store;
 
+pub use app::{App, AppParts, Background};
 pub use clock::Clock;
 pub use events::Events;
 pub use links::{SETUP_LINK_VALIDITY_MS, issue_setup_link};
@@ -87,11 +88,6 @@ pub struct AppState {
     pub blobs: Arc<dyn renraku_attachments::blobs::BlobStore>,
     /// `/healthz`'s write probe, at most one every few seconds.
     pub writer_probe: Arc<WriterProbe>,
-}
-
-/// The whole application as one axum router.
-pub fn router(state: AppState) -> Router {
-    routes::router(state)
 }
 
 pub use server::{HEADER_READ_TIMEOUT, SHUTDOWN_GRACE, serve, serve_metrics, serve_until};
