@@ -6,7 +6,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawPathParams, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -57,6 +58,32 @@ pub const PAGE: i64 = 30;
 /// nothing, not even that the room exists).
 pub async fn access(state: &AppState, auth: &Auth, room_id: &str) -> Result<RoomAccess, AppError> {
     state.store.authorize_room(&auth.account.id, room_id).await?.ok_or(AppError::NotFound("部屋"))
+}
+
+/// Every room page's start: the signed-in member, and the proof that they may read the room of
+/// the path's `{id}`, found before the handler runs (a non-member gets "not found").
+pub struct InRoom {
+    pub auth: Auth,
+    pub access: RoomAccess,
+    /// The room's id, as in the path.
+    pub room_id: String,
+}
+
+impl FromRequestParts<AppState> for InRoom {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let SignedIn(auth) =
+            SignedIn::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let params =
+            RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let room_id = params
+            .iter()
+            .find_map(|(name, value)| (name == "id").then(|| value.to_string()))
+            .ok_or_else(|| AppError::NotFound("部屋").into_response())?;
+        let access = access(state, &auth, &room_id).await.map_err(IntoResponse::into_response)?;
+        Ok(InRoom { auth, access, room_id })
+    }
 }
 
 fn not_allowed(e: StoreError) -> AppError {
@@ -268,11 +295,9 @@ pub async fn show(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path(room_id): Path<String>,
+    InRoom { auth, access, .. }: InRoom,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let query_text = query.clone().unwrap_or_default();
     let before = before_of(query);
     let mut page = room_page(&state, &csrf, &auth, &access, before.as_deref(), FormState::default()).await?;
@@ -347,11 +372,9 @@ pub async fn create(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path(room_id): Path<String>,
+    InRoom { auth, access, room_id }: InRoom,
     upload: FormWithFiles,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     // A form error sends the timeline back with what was typed: a read like any other.
     let again = |echo: FormState| async {
         let page = room_page(&state, &csrf, &auth, &access, None, echo).await?;
@@ -514,31 +537,29 @@ async fn clean(bytes: Vec<u8>) -> Result<Result<inspect::Processed, inspect::Ref
 pub async fn file(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
-    Path((room_id, file_id)): Path<(String, String)>,
+    room: InRoom,
+    Path((_, file_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    serve_file(&state, &meta, &auth, &room_id, &file_id, false).await
+    serve_file(&state, &meta, &room, &file_id, false).await
 }
 
 pub async fn thumbnail(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
-    Path((room_id, file_id)): Path<(String, String)>,
+    room: InRoom,
+    Path((_, file_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    serve_file(&state, &meta, &auth, &room_id, &file_id, true).await
+    serve_file(&state, &meta, &room, &file_id, true).await
 }
 
 async fn serve_file(
     state: &AppState,
     meta: &RequestMeta,
-    auth: &Auth,
-    room_id: &str,
+    InRoom { auth, access, room_id }: &InRoom,
     file_id: &str,
     thumb: bool,
 ) -> Result<Response, AppError> {
-    let access = access(state, auth, room_id).await?;
-    let attachment = match state.store.attachment(&access, file_id).await {
+    let attachment = match state.store.attachment(access, file_id).await {
         Err(StoreError::NotFound) => return Err(AppError::NotFound("ファイル")),
         other => other?,
     };
@@ -581,11 +602,10 @@ pub async fn reply(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path((room_id, post_id)): Path<(String, String)>,
+    InRoom { auth, access, room_id }: InRoom,
+    Path((_, post_id)): Path<(String, String)>,
     form: Form,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let mut fields = form.clone();
     if form.get("category").is_empty() {
         fields = Form::from_pairs([
@@ -652,10 +672,9 @@ async fn reply_again(
 pub async fn acknowledge(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
-    Path((room_id, post_id)): Path<(String, String)>,
+    InRoom { auth, access, room_id }: InRoom,
+    Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.acknowledge", "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.acknowledge(&access, &post_id, &audit).await.map_err(not_allowed)?;
@@ -679,10 +698,9 @@ pub async fn readers(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path((room_id, post_id)): Path<(String, String)>,
+    InRoom { auth, access, room_id }: InRoom,
+    Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
     let pairs = |rs: Vec<renraku_store::Reader>| rs.into_iter().map(|r| (r.name, jst(r.at_ms))).collect();
     let readers = pairs(state.store.readers(&access, &post_id).await?);
@@ -722,10 +740,9 @@ pub async fn edit_form(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path((room_id, post_id)): Path<(String, String)>,
+    InRoom { auth, access, room_id }: InRoom,
+    Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
     if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
         return Err(not_allowed(StoreError::NotAllowed));
@@ -749,11 +766,10 @@ pub async fn edit(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path((room_id, post_id)): Path<(String, String)>,
+    InRoom { auth, access, room_id }: InRoom,
+    Path((_, post_id)): Path<(String, String)>,
     form: Form,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let mut echo = form.echo();
     let Some(text) = echo.take(PostText::parse("body", form.get("body"), false)) else {
         let page = EditPage {
@@ -775,10 +791,9 @@ pub async fn edit(
 pub async fn delete(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
-    Path((room_id, post_id)): Path<(String, String)>,
+    InRoom { auth, access, room_id }: InRoom,
+    Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.delete", "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.delete_post(&access, &post_id, &audit).await.map_err(not_allowed)?;
@@ -800,10 +815,8 @@ pub async fn vitals(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path(room_id): Path<String>,
+    InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let points = state.store.vitals(&access).await?;
     let charts = crate::charts::vitals_charts(&points);
     let headers = VITALS.iter().map(|v| format!("{}（{}）", v.label, v.unit)).collect();
@@ -841,11 +854,9 @@ pub async fn request(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path(room_id): Path<String>,
+    InRoom { auth, access, room_id }: InRoom,
     form: Form,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let kind = RequestKind::from_code(form.get("kind"))
         .ok_or_else(|| AppError::BadRequest("依頼の種類を選択してください。".into()))?;
     let mut echo = form.echo();
@@ -902,11 +913,9 @@ pub async fn request(
 /// stops hearing at once.
 pub async fn events(
     State(state): State<AppState>,
-    SignedIn(auth): SignedIn,
-    Path(room_id): Path<String>,
+    InRoom { auth, access, room_id }: InRoom,
     RawQuery(query): RawQuery,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let slot = state.events.open_stream(&auth.session.id).ok_or(AppError::TooManyStreams)?;
     let receiver = state.events.subscribe();
     // A page that connects after something changed hears about it at once.
@@ -976,10 +985,8 @@ pub async fn events(
 pub async fn mark_all_read(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
-    Path(room_id): Path<String>,
+    InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     let audit = auth.audit(&meta, state.clock.now_ms(), "room.mark_read", "room", &room_id);
     if state.store.mark_room_read(&access, &audit).await? > 0 {
         state.events.room_changed(&room_id).await;
@@ -1005,10 +1012,8 @@ pub async fn request_form(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
-    Path(room_id): Path<String>,
+    InRoom { auth, access, .. }: InRoom,
 ) -> Result<Response, AppError> {
-    let access = access(&state, &auth, &room_id).await?;
     Ok(render(request_page(&state, &meta, &csrf, &auth, &access, FormState::default()).await?)?
         .into_response())
 }
