@@ -9,8 +9,7 @@ use std::io::Read as _;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
