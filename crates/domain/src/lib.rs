@@ -4,7 +4,7 @@
 //! Nothing here touches the network, a database or the clock: the callers pass "now" in.
 
 #[macro_use]
-mod code_enum;
+pub mod code_enum;
 
 pub mod audit;
 pub mod audit_anchor;

@@ -6,13 +6,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_store::{Account, Facility, FacilityInfo, StoreError};
 
+use renraku_domain::directory::ServiceCategory;
+
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::directory::{CARE_PROVIDER_NO_HELD, parse_facility};
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
-use crate::views::{Choice, Chrome, render, service_categories};
+use crate::views::{Choice, Chrome, choices, render};
 
 /// Looks a facility up in the admin's own municipality.
 pub async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Facility, AppError> {
@@ -53,7 +55,7 @@ fn form_page(csrf: &CsrfToken, admin: &Admin, title: &str, action: String, form:
         chrome: Chrome::new(title, csrf, Some(&admin.auth)),
         form,
         action,
-        categories: service_categories(),
+        categories: choices::<ServiceCategory>(),
     }
 }
 

@@ -19,8 +19,8 @@ use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
-use crate::routes::rooms::{Choice, room_page};
-use crate::views::{Chrome, jst, render};
+use crate::routes::rooms::room_page;
+use crate::views::{Choice, Chrome, choices, jst, render};
 
 async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Room, AppError> {
     match state.store.room(&admin.municipality.id, id).await {
@@ -63,8 +63,8 @@ fn new_page(csrf: &CsrfToken, admin: &Admin, form: FormState) -> NewPage {
     NewPage {
         chrome: Chrome::new("部屋を開く（利用対象者と同意書の登録）", csrf, Some(&admin.auth)),
         form,
-        sexes: Sex::ALL.iter().map(|s| Choice { value: s.code(), label: s.label() }).collect(),
-        care_levels: CareLevel::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
+        sexes: choices::<Sex>(),
+        care_levels: choices::<CareLevel>(),
     }
 }
 

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::directory::{AccountStatus, LoginId, Role};
+use renraku_domain::directory::{AccountStatus, LoginId, Occupation, Role};
 use renraku_store::{Account, AccountUpdate, Facility, NewAccount, StoreError};
 
 use super::facilities::find;
@@ -21,7 +21,7 @@ use crate::directory::parse_member as parse;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::routes::operator::LinkIssuedPage;
-use crate::views::{Choice, Chrome, jst, occupations, render};
+use crate::views::{Choice, Chrome, choices, jst, render};
 
 const LAST_MANAGER: &str = "この事業所のシステム利用管理担当者がいなくなるため、変更できません。先に別の利用者を利用管理担当者に指定してください。";
 
@@ -112,7 +112,7 @@ pub async fn new_form(
         form: FormState::default(),
         action: format!("/admin/facilities/{facility_id}/users/new"),
         new: true,
-        occupations: occupations(),
+        occupations: choices::<Occupation>(),
         facilities: vec![],
         message: "",
     };
@@ -137,7 +137,7 @@ pub async fn create(
             form: echo,
             action: format!("/admin/facilities/{facility_id}/users/new"),
             new: true,
-            occupations: occupations(),
+            occupations: choices::<Occupation>(),
             facilities: vec![],
             message: "",
         };
@@ -209,7 +209,7 @@ async fn edit_page(
         form,
         action: format!("/admin/users/{}/edit", user.id),
         new: false,
-        occupations: occupations(),
+        occupations: choices::<Occupation>(),
         facilities: state.store.facilities(&admin.municipality.id).await?,
         message,
     })

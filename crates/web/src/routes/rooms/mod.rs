@@ -24,7 +24,7 @@ use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::FormState;
-use crate::views::{Chrome, jst, render};
+use crate::views::{Choice, Chrome, choices, jst, render};
 
 use files::{file, thumbnail};
 use live::events;
@@ -162,11 +162,6 @@ pub fn item(post: PostView, me: &str, replies: Vec<PostItem>) -> PostItem {
     }
 }
 
-pub struct Choice {
-    pub value: &'static str,
-    pub label: &'static str,
-}
-
 #[derive(Template)]
 #[template(path = "rooms/room.html")]
 pub struct RoomPage {
@@ -249,8 +244,8 @@ pub async fn room_page(
         posts: items,
         older,
         form,
-        categories: PostCategory::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
-        importances: Importance::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
+        categories: choices::<PostCategory>(),
+        importances: choices::<Importance>(),
         vitals_fields: VITALS.iter().map(|v| (v.field, v.label, v.unit)).collect(),
         shown,
         notice: "",

@@ -7,13 +7,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
 use renraku_store::{ClosingReason, NewRoomRequest, RequestKind, RequestStatus, RoomAccess, StoreError};
 
-use super::{Choice, InRoom, current_members, not_allowed};
+use super::{InRoom, current_members, not_allowed};
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
-use crate::views::{Chrome, render};
+use crate::views::{Choice, Chrome, render};
 
 /// Longest 補足 of a request.
 const MAX_NOTE_CHARS: usize = 500;
@@ -137,6 +137,7 @@ async fn request_page(
         room_id: room.id.clone(),
         candidates,
         current,
+        // Hand-written in the store crate, not a `code_enum!` list (yet).
         closing_reasons: ClosingReason::ALL
             .iter()
             .map(|r| Choice { value: r.code(), label: r.label() })
