@@ -475,6 +475,28 @@ impl Browser {
         Self::page(r).await
     }
 
+    /// Opens `page` to get its CSRF token, then posts `fields` and `files` (each under the
+    /// name `files`) to `action` as multipart, the token in the action's URL as the form has it.
+    pub async fn upload(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        files: Vec<(impl Into<String>, Vec<u8>)>,
+    ) -> Page {
+        let token = self.get(page).await.csrf();
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (name, bytes) in files {
+            form = form.part("files", reqwest::multipart::Part::bytes(bytes).file_name(name.into()));
+        }
+        let url = format!("{}{action}?_csrf={token}", self.base);
+        let r = self.client.post(url).multipart(form).send().await.expect("POST");
+        Self::page(r).await
+    }
+
     async fn page(r: reqwest::Response) -> Page {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
