@@ -7,6 +7,7 @@
 pub mod code_enum;
 
 pub mod audit;
+pub mod audit_action;
 pub mod audit_anchor;
 pub mod directory;
 pub mod password;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{KanaName, LoginId, MunicipalityCode, Name, Profession, Role};
 use renraku_store::{AuditDraft, MunicipalitySettings, NewAccount, NewMunicipality, Profile, Store};
 use renraku_web::{App, AppParts, AppState, Clock, Secrets, WebConfig, audit_trail};
@@ -326,7 +327,7 @@ async fn open_app(config: &Config, master_secret: &[u8]) -> anyhow::Result<App> 
 /// Audit entries for what the operator does at the command line.
 fn cli_audit(
     municipality_id: Option<String>,
-    action: &str,
+    action: AuditAction,
     object_type: &str,
     object_id: &str,
 ) -> AuditDraft {
@@ -335,7 +336,7 @@ fn cli_audit(
         at_ms: Clock::default().now_ms(),
         actor_login: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
         ip: "local".into(),
-        action: action.into(),
+        action: action.code().into(),
         object_type: object_type.into(),
         object_id: object_id.into(),
         outcome: "ok".into(),
@@ -396,7 +397,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let m = state
                 .store
-                .create_municipality(&new, &cli_audit(None, "municipality.create", "municipality", ""))
+                .create_municipality(
+                    &new,
+                    &cli_audit(None, AuditAction::MunicipalityCreate, "municipality", ""),
+                )
                 .await?;
             println!("created {} {} (id {})", m.code, m.name, m.id);
             Ok(ExitCode::SUCCESS)
@@ -430,7 +434,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 is_manager: false,
                 careplan: false,
             };
-            let audit = cli_audit(Some(m.id.clone()), "admin.create", "account", "");
+            let audit = cli_audit(Some(m.id.clone()), AuditAction::AdminCreate, "account", "");
             let (account, link) = renraku_web::accounts::create_with_link(&state, &new, &audit).await?;
             println!(
                 "created admin {} of {}; activation link (valid 24 h, single use):\n{link}",
@@ -461,7 +465,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ("administrator", &a.administrator),
             ]);
             let info = renraku_web::directory::parse_facility(&form).map_err(form_errors)?;
-            let audit = cli_audit(Some(m.id.clone()), "facility.create", "facility", "");
+            let audit = cli_audit(Some(m.id.clone()), AuditAction::FacilityCreate, "facility", "");
             let f = state.store.create_facility(&m.id, &info, &audit).await.map_err(|e| match e {
                 renraku_store::StoreError::Taken("care_provider_no") => anyhow::anyhow!(
                     "the input was refused:\n  --care-provider-no: {}\n(see `renraku facility find --care-provider-no {}`)",
@@ -506,7 +510,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut info = f.info.clone();
             info.care_provider_no = None;
             let mut audit =
-                cli_audit(Some(m.id.clone()), "facility.release_care_provider_no", "facility", &f.id);
+                cli_audit(Some(m.id.clone()), AuditAction::FacilityReleaseCareProviderNo, "facility", &f.id);
             audit.detail = format!("care_provider_no={number}");
             state.store.update_facility(&m.id, &f.id, &info, &audit).await?;
             println!(
@@ -570,7 +574,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 is_manager: member.is_manager,
                 careplan: member.careplan,
             };
-            let audit = cli_audit(Some(m.id.clone()), "user.create", "account", "");
+            let audit = cli_audit(Some(m.id.clone()), AuditAction::UserCreate, "account", "");
             let (account, link) =
                 renraku_web::accounts::create_with_link(&state, &new, &audit).await.map_err(|e| match e {
                     renraku_store::StoreError::NotFound => anyhow::anyhow!("no such facility in {}", m.name),
@@ -587,7 +591,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let account = state.store.accounts_of_identity(&identity.id).await?.into_iter().next();
             let chain = account.as_ref().and_then(|a| a.municipality_id.clone());
-            let audit = cli_audit(chain, "user.reset_second_factor", "identity", &identity.id);
+            let audit = cli_audit(chain, AuditAction::UserResetSecondFactor, "identity", &identity.id);
             state.store.set_second_factor(&identity.id, None, &[], &audit).await?;
             println!(
                 "second factor of {login} removed; all their sessions ended. They enrol again at next sign-in."
@@ -602,7 +606,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let account = state.store.accounts_of_identity(&identity.id).await?.into_iter().next();
             let chain = account.as_ref().and_then(|a| a.municipality_id.clone());
-            let audit = cli_audit(chain, "account.unlock", "identity", &identity.id);
+            let audit = cli_audit(chain, AuditAction::AccountUnlock, "identity", &identity.id);
             state.store.release_sign_in_locks(&identity.id, &audit).await?;
             println!("sign-in locks of {login} lifted.");
             Ok(ExitCode::SUCCESS)
@@ -619,7 +623,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(secret) = existing_secret(&config) else { return Ok(ExitCode::from(2)) };
             let state = open_with(&config, &secret).await?;
             let sealer = AuditSealer::new(&state.secrets.audit_key);
-            let audit = cli_audit(None, "audit.reanchored", "audit_anchor", "");
+            let audit = cli_audit(None, AuditAction::AuditReanchored, "audit_anchor", "");
             let anchors = audit_trail::Anchors::of(&state);
             match audit_trail::reanchor(&*state.store, &sealer, &anchors, state.clock.now_ms(), &audit).await
             {

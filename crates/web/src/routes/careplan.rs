@@ -17,6 +17,7 @@ use renraku_careplan::check::{FileReport, NotChecked, check, not_checked};
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::{Format, Kind};
 use renraku_careplan::sets::{SetKind, Transmission};
+use renraku_domain::audit_action::AuditAction;
 use renraku_store::{
     CareplanFileData, CareplanSetSummary, CareplanSubject, Facility, NewCareplanSet, StoreError,
 };
@@ -142,7 +143,8 @@ async fn index_page(
     checked: Vec<String>,
 ) -> Result<IndexPage, AppError> {
     let sets = state.store.careplan_sets(&facility.id).await?;
-    let mut audit = auth.audit(meta, state.clock.now_ms(), "careplan.list_viewed", "facility", &facility.id);
+    let mut audit =
+        auth.audit(meta, state.clock.now_ms(), AuditAction::CareplanListViewed, "facility", &facility.id);
     audit.detail = format!("sets={}", sets.len());
     state.store.append_audit(&audit).await?;
     let (outgoing, incoming): (Vec<_>, Vec<_>) =
@@ -327,7 +329,8 @@ pub async fn upload(
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
     let refused_audit = |detail: String| {
-        let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.upload", "careplan_set", "");
+        let mut audit =
+            auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanUpload, "careplan_set", "");
         audit.outcome = "refused".into();
         audit.detail = detail;
         audit
@@ -472,7 +475,7 @@ pub async fn upload(
     }
     let mut created = Vec::new();
     for new in &new_sets {
-        let mut audit = auth.audit(&meta, now, "careplan.upload", "careplan_set", "");
+        let mut audit = auth.audit(&meta, now, AuditAction::CareplanUpload, "careplan_set", "");
         audit.detail = format!(
             "stamp={} kind={} files={} people={}",
             new.stamp,
@@ -638,7 +641,7 @@ pub async fn show(
         Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
         other => other?,
     };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.read", "careplan_set", &id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanRead, "careplan_set", &id);
     audit.detail = format!("stamp={} people={}", set.summary.stamp, people(&set.summary.subjects).len());
     state.store.append_audit(&audit).await?;
     // A link to the person's 連絡帳 where the viewer is a member of it.
@@ -698,7 +701,7 @@ pub async fn send(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let facility = my_facility(&state, &auth).await?;
-    let audit = auth.audit(&meta, state.clock.now_ms(), "careplan.send", "careplan_set", &id);
+    let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanSend, "careplan_set", &id);
     match state.store.send_careplan_set(&facility.id, &id, audit.at_ms, &audit).await {
         Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
         Err(StoreError::NotAllowed) => Err(AppError::Forbidden("この送信単位は送信済みです。")),
@@ -716,7 +719,8 @@ pub async fn acknowledge(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let facility = my_facility(&state, &auth).await?;
-    let audit = auth.audit(&meta, state.clock.now_ms(), "careplan.acknowledge", "careplan_set", &id);
+    let audit =
+        auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanAcknowledge, "careplan_set", &id);
     match state.store.acknowledge_careplan_set(&facility.id, &id, &auth.account.id, audit.at_ms, &audit).await
     {
         Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
@@ -740,7 +744,8 @@ pub async fn download(
         other => other?,
     };
     let file = set.files.into_iter().nth(position).ok_or(AppError::NotFound("ファイル"))?;
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.download", "careplan_set", &id);
+    let mut audit =
+        auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanDownload, "careplan_set", &id);
     audit.detail = format!("file={}", file.name);
     state.store.append_audit(&audit).await?;
     // Names are ASCII by the standard (checked at upload); the 家族構成 image is a JPEG.

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{LoginId, MunicipalityCode, Name, Profession, Role};
 use renraku_store::{
     Account, Municipality, MunicipalitySettings, NewAccount, NewMunicipality, Profile, StoreError,
@@ -76,7 +77,7 @@ pub async fn create(
     let (Some(code), Some(name)) = (code, name) else { return again(echo, StatusCode::UNPROCESSABLE_ENTITY) };
     let now = state.clock.now_ms();
     let new = NewMunicipality { code, name, settings: MunicipalitySettings::default() };
-    let audit = auth.audit(&meta, now, "municipality.create", "municipality", "");
+    let audit = auth.audit(&meta, now, AuditAction::MunicipalityCreate, "municipality", "");
     match state.store.create_municipality(&new, &audit).await {
         Ok(m) => Ok(Redirect::to(&format!("/operator/municipalities/{}", m.id)).into_response()),
         Err(StoreError::Taken(_)) => {
@@ -169,7 +170,7 @@ pub async fn create_admin(
     };
     let now = state.clock.now_ms();
     // The new admin belongs to the municipality, so the act is recorded in its chain too.
-    let mut audit = auth.audit(&meta, now, "admin.create", "account", "");
+    let mut audit = auth.audit(&meta, now, AuditAction::AdminCreate, "account", "");
     audit.municipality_id = Some(municipality.id.clone());
     match create_with_link(&state, &new, &audit).await {
         Ok((account, link)) => {

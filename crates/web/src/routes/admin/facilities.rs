@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use renraku_domain::audit_action::AuditAction;
 use renraku_store::{Account, Facility, FacilityInfo, StoreError};
 
 use renraku_domain::directory::ServiceCategory;
@@ -103,7 +104,7 @@ pub async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
         }
     };
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "facility.create", "facility", "");
+    let audit = admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::FacilityCreate, "facility", "");
     match state.store.create_facility(&admin.municipality.id, &info, &audit).await {
         Ok(facility) => Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response()),
         Err(StoreError::Taken("care_provider_no")) => {
@@ -169,7 +170,8 @@ pub async fn update(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
         }
     };
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "facility.update", "facility", &facility.id);
+    let audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::FacilityUpdate, "facility", &facility.id);
     match state.store.update_facility(&admin.municipality.id, &facility.id, &info, &audit).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response()),
         Err(StoreError::Taken("care_provider_no")) => {

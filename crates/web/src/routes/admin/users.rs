@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, LoginId, Occupation, Role};
 use renraku_store::{Account, AccountUpdate, Facility, NewAccount, StoreError};
 
@@ -155,7 +156,7 @@ pub async fn create(
         is_manager: parsed.is_manager,
         careplan: parsed.careplan,
     };
-    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "user.create", "account", "");
+    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::UserCreate, "account", "");
     audit.detail = format!("facility={} manager={} careplan={}", facility.id, new.is_manager, new.careplan);
     match create_with_link(&state, &new, &audit).await {
         Ok((account, link)) => {
@@ -251,7 +252,8 @@ pub async fn update(
         is_manager: parsed.is_manager,
         careplan: parsed.careplan,
     };
-    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "user.update", "account", &user.id);
+    let mut audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::UserUpdate, "account", &user.id);
     audit.detail = format!(
         "facility={} manager={} careplan={}",
         update.facility_id.as_deref().unwrap_or(""),
@@ -288,9 +290,11 @@ pub async fn set_status(
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
     let (status, action) = match form.get("status") {
-        "suspended" => (AccountStatus::Suspended, "user.suspend"),
-        "deleted" => (AccountStatus::Deleted, "user.delete"),
-        "active" if user.status != AccountStatus::Pending => (AccountStatus::Active, "user.reactivate"),
+        "suspended" => (AccountStatus::Suspended, AuditAction::UserSuspend),
+        "deleted" => (AccountStatus::Deleted, AuditAction::UserDelete),
+        "active" if user.status != AccountStatus::Pending => {
+            (AccountStatus::Active, AuditAction::UserReactivate)
+        }
         _ => return Err(AppError::BadRequest("変更後の状態を選択してください。".into())),
     };
     let audit = admin.auth.audit(&meta, state.clock.now_ms(), action, "account", &user.id);
@@ -325,8 +329,13 @@ pub async fn reset_second_factor(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
-    let audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), "user.reset_second_factor", "account", &user.id);
+    let audit = admin.auth.audit(
+        &meta,
+        state.clock.now_ms(),
+        AuditAction::UserResetSecondFactor,
+        "account",
+        &user.id,
+    );
     state.store.set_second_factor(&user.identity_id, None, &[], &audit).await?;
     let page = DonePage {
         chrome: Chrome::new("二段階認証のリセット", &csrf, Some(&admin.auth)),
@@ -350,7 +359,13 @@ pub async fn reissue_link(
     if user.status != AccountStatus::Pending {
         return Err(AppError::BadRequest("この利用者は既に有効化されています。".into()));
     }
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "user.reissue_activation", "account", &user.id);
+    let audit = admin.auth.audit(
+        &meta,
+        state.clock.now_ms(),
+        AuditAction::UserReissueActivation,
+        "account",
+        &user.id,
+    );
     let link = reissue(&state, &user, &audit).await?;
     let page = LinkIssuedPage {
         chrome: Chrome::new("有効化リンクの再発行", &csrf, Some(&admin.auth)),
@@ -372,7 +387,8 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "account.unlock", "account", &user.id);
+    let audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::AccountUnlock, "account", &user.id);
     state.store.release_sign_in_locks(&user.identity_id, &audit).await?;
     let page = DonePage {
         chrome: Chrome::new("ロックの解除", &csrf, Some(&admin.auth)),

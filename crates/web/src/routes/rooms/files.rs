@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use renraku_attachments::inspect;
+use renraku_domain::audit_action::AuditAction;
 use renraku_store::{Attachment, StoreError};
 
 use super::InRoom;
@@ -152,7 +153,7 @@ async fn serve_file(
     let mut audit = auth.audit(
         meta,
         state.clock.now_ms(),
-        if thumb { "file.thumbnail_read" } else { "file.read" },
+        if thumb { AuditAction::FileThumbnailRead } else { AuditAction::FileRead },
         "attachment",
         file_id,
     );

@@ -16,6 +16,7 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams, RawQuery,
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, VITALS, Vitals, format_scaled};
 use renraku_store::{PostView, RoomAccess, RoomSummary, StoreError};
 
@@ -123,7 +124,7 @@ pub async fn list(
     SignedIn(auth): SignedIn,
 ) -> Result<Response, AppError> {
     let rooms = state.store.my_rooms(&auth.account.id).await?;
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.list_viewed", "room_list", "");
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
     audit.detail = format!("rooms={}", rooms.len());
     state.store.append_audit(&audit).await?;
     let total_unread = rooms.iter().map(|r| r.unread).sum();
@@ -310,7 +311,7 @@ async fn seen(
     page: &RoomPage,
 ) -> Result<(), AppError> {
     let room_id = &access.room().id;
-    let audit = auth.audit(meta, state.clock.now_ms(), "room.read", "room", room_id);
+    let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomRead, "room", room_id);
     if state.store.record_read(access, &page.shown, &audit).await? > 0 {
         state.events.room_changed(room_id).await;
     }
@@ -323,7 +324,7 @@ pub async fn mark_all_read(
     meta: RequestMeta,
     InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
-    let audit = auth.audit(&meta, state.clock.now_ms(), "room.mark_read", "room", &room_id);
+    let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMarkRead, "room", &room_id);
     if state.store.mark_room_read(&access, &audit).await? > 0 {
         state.events.room_changed(&room_id).await;
     }

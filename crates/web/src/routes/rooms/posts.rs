@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, PostText, Vitals};
 use renraku_store::{NewPost, RoomAccess, StoreError};
 
@@ -88,7 +89,7 @@ pub async fn create(
             return again(echo).await;
         }
     }
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.create", "room", &room_id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostCreate, "room", &room_id);
     audit.object_type = "post".into();
     audit.detail = format!(
         "room={room_id} category={} importance={} files={}",
@@ -152,7 +153,7 @@ pub async fn reply(
         Ok(post) => post,
         Err(echo) => return reply_again(&state, &meta, &csrf, &auth, &access, &post_id, echo).await,
     };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.reply", "post", &post_id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostReply, "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
@@ -184,7 +185,7 @@ async fn reply_again(
 ) -> Result<Response, AppError> {
     let post = state.store.post(access, post_id).await.map_err(not_allowed)?;
     let room_id = access.room().id.clone();
-    let mut audit = auth.audit(meta, state.clock.now_ms(), "post.read", "post", post_id);
+    let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::PostRead, "post", post_id);
     audit.detail = format!("room={room_id}");
     state.store.append_audit(&audit).await?;
     let page = ReplyPage {
@@ -209,7 +210,7 @@ pub async fn acknowledge(
     InRoom { auth, access, room_id }: InRoom,
     Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.acknowledge", "post", &post_id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostAcknowledge, "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.acknowledge(&access, &post_id, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
@@ -246,7 +247,7 @@ pub async fn readers(
         .into_iter()
         .map(|v| (v.version, v.text.to_html(), jst(v.replaced_at_ms)))
         .collect();
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.read", "post", &post_id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostRead, "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.append_audit(&audit).await?;
     let page = ReadersPage {
@@ -282,7 +283,7 @@ pub async fn edit_form(
         return Err(not_allowed(StoreError::NotAllowed));
     }
     // The form shows the post's text: a read.
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.read", "post", &post_id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostRead, "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.append_audit(&audit).await?;
     let form = FormState::with([("body", post.text.as_str().to_string())]);
@@ -315,7 +316,7 @@ pub async fn edit(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.edit", "post", &post_id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostEdit, "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.edit_post(&access, &post_id, &text, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
@@ -328,7 +329,7 @@ pub async fn delete(
     InRoom { auth, access, room_id }: InRoom,
     Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "post.delete", "post", &post_id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostDelete, "post", &post_id);
     audit.detail = format!("room={room_id}");
     state.store.delete_post(&access, &post_id, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
 use renraku_store::{ClosingReason, NewRoomRequest, RequestKind, RequestStatus, RoomAccess, StoreError};
 
 use super::{InRoom, current_members, not_allowed};
@@ -57,7 +58,7 @@ pub async fn request(
         closing_reason,
         note,
     };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "room.request", "room_request", "");
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomRequest, "room_request", "");
     audit.detail = format!("kind={}", kind.code());
     let done = match state.store.request(&access, &request, &audit).await {
         Ok(RequestStatus::Approved) => {
@@ -117,7 +118,7 @@ async fn request_page(
     // The page names the patient (the room's name) and lists the care team: a read.
     state
         .store
-        .append_audit(&auth.audit(meta, state.clock.now_ms(), "room.members_read", "room", &room.id))
+        .append_audit(&auth.audit(meta, state.clock.now_ms(), AuditAction::RoomMembersRead, "room", &room.id))
         .await?;
     let current = current_members(state, room).await?;
     let candidates = state

@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::{VITALS, format_scaled};
 
 use super::InRoom;
@@ -43,7 +44,7 @@ pub async fn vitals(
             (jst(p.at_ms), cells)
         })
         .collect();
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "vitals.read", "room", &room_id);
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::VitalsRead, "room", &room_id);
     audit.detail = format!("points={}", points.len());
     state.store.append_audit(&audit).await?;
     let page = VitalsPage {
