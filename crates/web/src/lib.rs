@@ -4,7 +4,9 @@
 //! A request passes, in order: the body limit, [`csrf::guard`] (which also parses and checks
 //! form bodies), [`auth::load_session`] (which finds the signed-in person, if any), then the
 //! route's handler, whose extractors ([`auth::SignedIn`], [`auth::Admin`], [`auth::Operator`])
-//! decide who may use it.
+//! decide who may use it (a room's handlers take `routes::rooms::InRoom`, which also proves
+//! membership of the room in the path). [`App::build`] assembles it all, for the server, the
+//! command line and the tests alike.
 
 pub mod accounts;
 mod app;

@@ -9,7 +9,8 @@ use std::io::Read as _;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -50,6 +51,24 @@ const MAX_ZIP_ENTRIES: usize = 200;
 const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
 
 /// The signed-in user's facility, if they may use the exchange.
+/// Every care-plan page's start: a signed-in user with the careplan flag, and their facility
+/// (the sets they see are its own, or sent to it). Anyone else is refused before the handler runs.
+pub struct CareplanUser {
+    pub auth: Auth,
+    pub facility: Facility,
+}
+
+impl FromRequestParts<AppState> for CareplanUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let SignedIn(auth) =
+            SignedIn::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let facility = my_facility(state, &auth).await.map_err(IntoResponse::into_response)?;
+        Ok(CareplanUser { auth, facility })
+    }
+}
+
 async fn my_facility(state: &AppState, auth: &Auth) -> Result<Facility, AppError> {
     let forbidden = AppError::Forbidden(
         "ケアプランデータ連携の利用者として登録されていません（様式2で申請してください）。",
@@ -165,9 +184,8 @@ pub async fn index(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
     Ok(render(index_page(&state, &meta, &csrf, &auth, &facility, vec![], vec![]).await?)?.into_response())
 }
 
@@ -320,10 +338,9 @@ pub async fn upload(
     State(state): State<AppState>,
     csrf: CsrfToken,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     upload: FormWithFiles<MAX_UPLOAD_FILES>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
     let refuse = |problems: Vec<ProblemLine>, checked: Vec<String>| async {
         let page = index_page(&state, &meta, &csrf, &auth, &facility, problems, checked).await?;
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
@@ -633,10 +650,9 @@ pub async fn show(
     State(state): State<AppState>,
     csrf: CsrfToken,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
     let set = match state.store.careplan_set(&facility.id, &id).await {
         Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
         other => other?,
@@ -697,10 +713,9 @@ pub async fn show(
 pub async fn send(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
     let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanSend, "careplan_set", &id);
     match state.store.send_careplan_set(&facility.id, &id, audit.at_ms, &audit).await {
         Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
@@ -715,10 +730,9 @@ pub async fn send(
 pub async fn acknowledge(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
     let audit =
         auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanAcknowledge, "careplan_set", &id);
     match state.store.acknowledge_careplan_set(&facility.id, &id, &auth.account.id, audit.at_ms, &audit).await
@@ -735,10 +749,9 @@ pub async fn acknowledge(
 pub async fn download(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     Path((id, position)): Path<(String, usize)>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
     let set = match state.store.careplan_set(&facility.id, &id).await {
         Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
         other => other?,
