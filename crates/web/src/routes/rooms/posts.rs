@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, PostText, Vitals};
-use renraku_store::{NewPost, RoomAccess, StoreError};
+use renraku_store::{AuditDraft, NewPost, RoomAccess, StoreError};
 
 use super::{InRoom, LEFT_THE_ROOM, PostItem, idempotency_key, item, not_allowed, room_page, seen};
 use crate::AppState;
@@ -153,8 +153,7 @@ pub async fn reply(
         Ok(post) => post,
         Err(echo) => return reply_again(&state, &meta, &csrf, &auth, &access, &post_id, echo).await,
     };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostReply, "post", &post_id);
-    audit.detail = format!("room={room_id}");
+    let audit = post_audit(&state, &meta, &auth, AuditAction::PostReply, &room_id, &post_id);
     state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
@@ -185,8 +184,7 @@ async fn reply_again(
 ) -> Result<Response, AppError> {
     let post = state.store.post(access, post_id).await.map_err(not_allowed)?;
     let room_id = access.room().id.clone();
-    let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::PostRead, "post", post_id);
-    audit.detail = format!("room={room_id}");
+    let audit = post_audit(state, meta, auth, AuditAction::PostRead, &room_id, post_id);
     state.store.append_audit(&audit).await?;
     let page = ReplyPage {
         chrome: Chrome::new("返信", csrf, Some(auth)),
@@ -210,8 +208,7 @@ pub async fn acknowledge(
     InRoom { auth, access, room_id }: InRoom,
     Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostAcknowledge, "post", &post_id);
-    audit.detail = format!("room={room_id}");
+    let audit = post_audit(&state, &meta, &auth, AuditAction::PostAcknowledge, &room_id, &post_id);
     state.store.acknowledge(&access, &post_id, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
@@ -247,8 +244,7 @@ pub async fn readers(
         .into_iter()
         .map(|v| (v.version, v.text.to_html(), jst(v.replaced_at_ms)))
         .collect();
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostRead, "post", &post_id);
-    audit.detail = format!("room={room_id}");
+    let audit = post_audit(&state, &meta, &auth, AuditAction::PostRead, &room_id, &post_id);
     state.store.append_audit(&audit).await?;
     let page = ReadersPage {
         chrome: Chrome::new("既読と履歴", &csrf, Some(&auth)),
@@ -283,8 +279,7 @@ pub async fn edit_form(
         return Err(not_allowed(StoreError::NotAllowed));
     }
     // The form shows the post's text: a read.
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostRead, "post", &post_id);
-    audit.detail = format!("room={room_id}");
+    let audit = post_audit(&state, &meta, &auth, AuditAction::PostRead, &room_id, &post_id);
     state.store.append_audit(&audit).await?;
     let form = FormState::with([("body", post.text.as_str().to_string())]);
     let page = EditPage {
@@ -316,8 +311,7 @@ pub async fn edit(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostEdit, "post", &post_id);
-    audit.detail = format!("room={room_id}");
+    let audit = post_audit(&state, &meta, &auth, AuditAction::PostEdit, &room_id, &post_id);
     state.store.edit_post(&access, &post_id, &text, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
@@ -329,9 +323,22 @@ pub async fn delete(
     InRoom { auth, access, room_id }: InRoom,
     Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostDelete, "post", &post_id);
-    audit.detail = format!("room={room_id}");
+    let audit = post_audit(&state, &meta, &auth, AuditAction::PostDelete, &room_id, &post_id);
     state.store.delete_post(&access, &post_id, &audit).await.map_err(not_allowed)?;
     state.events.room_changed(&room_id).await;
     Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
+}
+
+/// An audit entry of `action` on one post, naming its room.
+fn post_audit(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    action: AuditAction,
+    room_id: &str,
+    post_id: &str,
+) -> AuditDraft {
+    let mut audit = auth.audit(meta, state.clock.now_ms(), action, "post", post_id);
+    audit.detail = format!("room={room_id}");
+    audit
 }
