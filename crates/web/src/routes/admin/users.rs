@@ -108,16 +108,20 @@ pub async fn new_form(
     Path(facility_id): Path<String>,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &facility_id).await?;
-    let page = FormPage {
-        chrome: Chrome::new(format!("利用者の登録（{}）", facility.info.name), &csrf, Some(&admin.auth)),
-        form: FormState::default(),
-        action: format!("/admin/facilities/{facility_id}/users/new"),
+    Ok(render(new_page(&csrf, &admin, &facility, FormState::default()))?.into_response())
+}
+
+/// The form for a new user of `facility`, with what was typed.
+fn new_page(csrf: &CsrfToken, admin: &Admin, facility: &Facility, form: FormState) -> FormPage {
+    FormPage {
+        chrome: Chrome::new(format!("利用者の登録（{}）", facility.info.name), csrf, Some(&admin.auth)),
+        form,
+        action: format!("/admin/facilities/{}/users/new", facility.id),
         new: true,
         occupations: choices::<Occupation>(),
         facilities: vec![],
         message: "",
-    };
-    Ok(render(page)?.into_response())
+    }
 }
 
 pub async fn create(
@@ -133,16 +137,7 @@ pub async fn create(
     let login_id = echo.take(LoginId::parse("login_id", form.get("login_id")));
     let parsed = parse(&form, &mut echo);
     let again = |echo: FormState, status: StatusCode| -> Result<Response, AppError> {
-        let page = FormPage {
-            chrome: Chrome::new(format!("利用者の登録（{}）", facility.info.name), &csrf, Some(&admin.auth)),
-            form: echo,
-            action: format!("/admin/facilities/{facility_id}/users/new"),
-            new: true,
-            occupations: choices::<Occupation>(),
-            facilities: vec![],
-            message: "",
-        };
-        Ok((status, render(page)?).into_response())
+        Ok((status, render(new_page(&csrf, &admin, &facility, echo))?).into_response())
     };
     let (Some(login_id), Some(parsed)) = (login_id, parsed) else {
         return again(echo, StatusCode::UNPROCESSABLE_ENTITY);
