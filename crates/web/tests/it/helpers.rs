@@ -165,6 +165,9 @@ impl TestApp {
             trust_forwarded_for: false,
             audit_anchor_path: anchors_dir.path().join("audit-anchors.log"),
         };
+        // Built as `renraku serve` builds it. The server's periodic work (`App::spawn_background`:
+        // audit checkpoints, the orphan sweep) is not started: the tests that need it run it
+        // themselves, at the moment they choose.
         let app = App::build(AppParts { store, blobs, config, secrets, clock: Clock::default() })
             .await
             .expect("app");
