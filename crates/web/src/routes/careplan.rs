@@ -26,7 +26,7 @@ use renraku_store::{
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::uploads::{FormWithFiles, Upload};
 use crate::views::{Chrome, jst, render};
 
@@ -653,10 +653,7 @@ pub async fn show(
     CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let set = match state.store.careplan_set(&facility.id, &id).await {
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
-        other => other?,
-    };
+    let set = found(state.store.careplan_set(&facility.id, &id).await, "送信単位")?;
     let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanRead, "careplan_set", &id);
     audit.detail = format!("stamp={} people={}", set.summary.stamp, people(&set.summary.subjects).len());
     state.store.append_audit(&audit).await?;
@@ -752,10 +749,7 @@ pub async fn download(
     CareplanUser { auth, facility }: CareplanUser,
     Path((id, position)): Path<(String, usize)>,
 ) -> Result<Response, AppError> {
-    let set = match state.store.careplan_set(&facility.id, &id).await {
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
-        other => other?,
-    };
+    let set = found(state.store.careplan_set(&facility.id, &id).await, "送信単位")?;
     let file = set.files.into_iter().nth(position).ok_or(AppError::NotFound("ファイル"))?;
     let mut audit =
         auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanDownload, "careplan_set", &id);

@@ -18,7 +18,7 @@ use crate::accounts::create_with_link;
 use crate::auth::{Operator, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::directory::parse_person;
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
 use crate::views::{Chrome, render};
 
@@ -104,10 +104,7 @@ async fn municipality_page(
     id: &str,
     form: FormState,
 ) -> Result<MunicipalityPage, AppError> {
-    let municipality = match state.store.municipality(id).await {
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("市区町村")),
-        other => other?,
-    };
+    let municipality = found(state.store.municipality(id).await, "市区町村")?;
     let admins =
         state.store.accounts(id, None).await?.into_iter().filter(|a| a.role == Role::Admin).collect();
     let chrome = Chrome::new(format!("{}（{}）", municipality.name, municipality.code), csrf, Some(auth));

@@ -13,16 +13,13 @@ use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::directory::{CARE_PROVIDER_NO_HELD, parse_facility};
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
 use crate::views::{Choice, Chrome, choices, render};
 
 /// Looks a facility up in the admin's own municipality.
 pub async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Facility, AppError> {
-    match state.store.facility(&admin.municipality.id, id).await {
-        Err(StoreError::NotFound) => Err(AppError::NotFound("事業所")),
-        other => Ok(other?),
-    }
+    found(state.store.facility(&admin.municipality.id, id).await, "事業所")
 }
 
 #[derive(Template)]

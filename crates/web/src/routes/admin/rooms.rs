@@ -18,16 +18,13 @@ use renraku_store::{
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
 use crate::routes::rooms::room_page;
 use crate::views::{Choice, Chrome, choices, jst, render};
 
 async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Room, AppError> {
-    match state.store.room(&admin.municipality.id, id).await {
-        Err(StoreError::NotFound) => Err(AppError::NotFound("部屋")),
-        other => Ok(other?),
-    }
+    found(state.store.room(&admin.municipality.id, id).await, "部屋")
 }
 
 #[derive(Template)]

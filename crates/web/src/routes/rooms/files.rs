@@ -6,12 +6,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use renraku_attachments::inspect;
 use renraku_domain::audit_action::AuditAction;
-use renraku_store::{Attachment, StoreError};
+use renraku_store::Attachment;
 
 use super::InRoom;
 use crate::AppState;
 use crate::auth::RequestMeta;
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::uploads::Upload;
 
 /// Memory for decoding photos at the same time, in MiB: the largest photo accepted alone (one
@@ -139,10 +139,7 @@ async fn serve_file(
     file_id: &str,
     thumb: bool,
 ) -> Result<Response, AppError> {
-    let attachment = match state.store.attachment(access, file_id).await {
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("ファイル")),
-        other => other?,
-    };
+    let attachment = found(state.store.attachment(access, file_id).await, "ファイル")?;
     let kind = inspect::Kind::from_code(&attachment.kind).ok_or(AppError::NotFound("ファイル"))?;
     let key = if thumb {
         attachment.thumb_key.clone().ok_or(AppError::NotFound("縮小画像"))?
