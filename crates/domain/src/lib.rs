@@ -3,7 +3,11 @@
 //!
 //! Nothing here touches the network, a database or the clock: the callers pass "now" in.
 
+#[macro_use]
+pub mod code_enum;
+
 pub mod audit;
+pub mod audit_action;
 pub mod audit_anchor;
 pub mod directory;
 pub mod password;

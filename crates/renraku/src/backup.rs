@@ -14,6 +14,7 @@ use anyhow::{Context as _, bail};
 use hmac::{Hmac, Mac as _};
 use renraku_attachments::blobs::{BlobStore as _, EncryptedDir};
 use renraku_domain::audit::AuditSealer;
+use renraku_domain::audit_action::AuditAction;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -150,7 +151,7 @@ async fn create(config: &Config, to: Option<PathBuf>, keep: usize) -> anyhow::Re
     read_only_tree(&done)?;
     // A copy of everyone's records was made: the operator's chain says who made it, and where.
     let state = crate::open(config).await?;
-    let mut audit = crate::cli_audit(None, "backup.create", "backup", &name);
+    let mut audit = crate::cli_audit(None, AuditAction::BackupCreate, "backup", &name);
     audit.detail = format!("to={} backend={}", root.display(), manifest.backend);
     state.store.append_audit(&audit).await?;
     let size: u64 = manifest.files.iter().map(|f| f.size).sum();
@@ -504,7 +505,7 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
     // The restored installation remembers where it came from.
     let state = crate::open(config).await?;
     let generation = args.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut audit = crate::cli_audit(None, "backup.restore", "backup", &generation);
+    let mut audit = crate::cli_audit(None, AuditAction::BackupRestore, "backup", &generation);
     audit.detail = format!("created_at={}", manifest.created_at);
     state.store.append_audit(&audit).await?;
     println!(

@@ -12,9 +12,10 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{KanaName, LoginId, MunicipalityCode, Name, Profession, Role};
 use renraku_store::{AuditDraft, MunicipalitySettings, NewAccount, NewMunicipality, Profile, Store};
-use renraku_web::{AppState, Clock, Secrets, WebConfig, audit_trail};
+use renraku_web::{App, AppParts, AppState, Clock, Secrets, WebConfig, audit_trail};
 
 use crate::config::{Config, Database, Overrides};
 
@@ -286,11 +287,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// The application's state over the configured database and attachment store, for the server
+/// and for the commands that act as it would.
 async fn open(config: &Config) -> anyhow::Result<AppState> {
-    open_with(config, &config.master_secret()?).await
+    Ok(open_app(config, &config.master_secret()?).await?.state)
 }
 
 async fn open_with(config: &Config, master_secret: &[u8]) -> anyhow::Result<AppState> {
+    Ok(open_app(config, master_secret).await?.state)
+}
+
+async fn open_app(config: &Config, master_secret: &[u8]) -> anyhow::Result<App> {
     let secrets = Secrets::derive(master_secret);
     let sealer = AuditSealer::new(&secrets.audit_key);
     let store: Arc<dyn Store> = match config.database() {
@@ -311,25 +318,18 @@ async fn open_with(config: &Config, master_secret: &[u8]) -> anyhow::Result<AppS
             &secrets.files_key,
         )?),
     };
-    Ok(AppState {
-        events: renraku_web::Events::start(store.clone()).await?,
-        blobs,
-        store,
-        config: Arc::new(WebConfig {
-            public_base_url: config.public_base_url()?,
-            trust_forwarded_for: config.trust_forwarded_for,
-            audit_anchor_path: config.audit_anchor_path(),
-        }),
-        secrets: Arc::new(secrets),
-        clock: Clock::default(),
-        writer_probe: Default::default(),
-    })
+    let config = WebConfig {
+        public_base_url: config.public_base_url()?,
+        trust_forwarded_for: config.trust_forwarded_for,
+        audit_anchor_path: config.audit_anchor_path(),
+    };
+    App::build(AppParts { store, blobs, config, secrets, clock: Clock::default() }).await
 }
 
 /// Audit entries for what the operator does at the command line.
 fn cli_audit(
     municipality_id: Option<String>,
-    action: &str,
+    action: AuditAction,
     object_type: &str,
     object_id: &str,
 ) -> AuditDraft {
@@ -338,7 +338,7 @@ fn cli_audit(
         at_ms: Clock::default().now_ms(),
         actor_login: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
         ip: "local".into(),
-        action: action.into(),
+        action: action.code().into(),
         object_type: object_type.into(),
         object_id: object_id.into(),
         outcome: "ok".into(),
@@ -399,7 +399,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let m = state
                 .store
-                .create_municipality(&new, &cli_audit(None, "municipality.create", "municipality", ""))
+                .create_municipality(
+                    &new,
+                    &cli_audit(None, AuditAction::MunicipalityCreate, "municipality", ""),
+                )
                 .await?;
             println!("created {} {} (id {})", m.code, m.name, m.id);
             Ok(ExitCode::SUCCESS)
@@ -444,7 +447,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 is_manager: false,
                 careplan: false,
             };
-            let audit = cli_audit(Some(m.id.clone()), "admin.create", "account", "");
+            let audit = cli_audit(Some(m.id.clone()), AuditAction::AdminCreate, "account", "");
             let (account, link) = renraku_web::accounts::create_with_link(&state, &new, &audit).await?;
             println!(
                 "created admin {} of {}; activation link (valid 24 h, single use):\n{link}",
@@ -475,7 +478,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ("administrator", &a.administrator),
             ]);
             let info = renraku_web::directory::parse_facility(&form).map_err(form_errors)?;
-            let audit = cli_audit(Some(m.id.clone()), "facility.create", "facility", "");
+            let audit = cli_audit(Some(m.id.clone()), AuditAction::FacilityCreate, "facility", "");
             let f = state.store.create_facility(&m.id, &info, &audit).await.map_err(|e| match e {
                 renraku_store::StoreError::Taken("care_provider_no") => anyhow::anyhow!(
                     "the input was refused:\n  --care-provider-no: {}\n(see `renraku facility find --care-provider-no {}`)",
@@ -520,7 +523,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut info = f.info.clone();
             info.care_provider_no = None;
             let mut audit =
-                cli_audit(Some(m.id.clone()), "facility.release_care_provider_no", "facility", &f.id);
+                cli_audit(Some(m.id.clone()), AuditAction::FacilityReleaseCareProviderNo, "facility", &f.id);
             audit.detail = format!("care_provider_no={number}");
             state.store.update_facility(&m.id, &f.id, &info, &audit).await?;
             println!(
@@ -584,7 +587,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 is_manager: member.is_manager,
                 careplan: member.careplan,
             };
-            let audit = cli_audit(Some(m.id.clone()), "user.create", "account", "");
+            let audit = cli_audit(Some(m.id.clone()), AuditAction::UserCreate, "account", "");
             let (account, link) =
                 renraku_web::accounts::create_with_link(&state, &new, &audit).await.map_err(|e| match e {
                     renraku_store::StoreError::NotFound => anyhow::anyhow!("no such facility in {}", m.name),
@@ -601,7 +604,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let account = state.store.accounts_of_identity(&identity.id).await?.into_iter().next();
             let chain = account.as_ref().and_then(|a| a.municipality_id.clone());
-            let audit = cli_audit(chain, "user.reset_second_factor", "identity", &identity.id);
+            let audit = cli_audit(chain, AuditAction::UserResetSecondFactor, "identity", &identity.id);
             state.store.set_second_factor(&identity.id, None, &[], &audit).await?;
             println!(
                 "second factor of {login} removed; all their sessions ended. They enrol again at next sign-in."
@@ -616,7 +619,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let account = state.store.accounts_of_identity(&identity.id).await?.into_iter().next();
             let chain = account.as_ref().and_then(|a| a.municipality_id.clone());
-            let audit = cli_audit(chain, "account.unlock", "identity", &identity.id);
+            let audit = cli_audit(chain, AuditAction::AccountUnlock, "identity", &identity.id);
             state.store.release_sign_in_locks(&identity.id, &audit).await?;
             println!("sign-in locks of {login} lifted.");
             Ok(ExitCode::SUCCESS)
@@ -633,7 +636,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(secret) = existing_secret(&config) else { return Ok(ExitCode::from(2)) };
             let state = open_with(&config, &secret).await?;
             let sealer = AuditSealer::new(&state.secrets.audit_key);
-            let audit = cli_audit(None, "audit.reanchored", "audit_anchor", "");
+            let audit = cli_audit(None, AuditAction::AuditReanchored, "audit_anchor", "");
             let anchors = audit_trail::Anchors::of(&state);
             match audit_trail::reanchor(&*state.store, &sealer, &anchors, state.clock.now_ms(), &audit).await
             {
@@ -742,13 +745,14 @@ async fn verify_chains(
 }
 
 async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
-    let state = open(config).await?;
+    let app = open_app(config, &config.master_secret()?).await?;
+    let state = &app.state;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %config.listen, backend = state.store.backend(), "Renraku is listening");
     println!("Renraku is running at {}", config.public_base_url);
-    if let Some(link) = renraku_web::issue_setup_link(&state).await? {
+    if let Some(link) = renraku_web::issue_setup_link(state).await? {
         println!(
             "\nFirst start: create the operator account with this one-time link (valid 24 hours):\n\n    {link}\n"
         );
@@ -764,16 +768,9 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    // Checkpoints of the audit trail, outside the database: every minute when a chain moved,
-    // and once more on the way out.
-    let checkpoints = audit_trail::spawn_checkpoints(state.clone());
-    // The job queue's worker: removal of unused attachment files, and the hourly sweep of files
-    // no post refers to (a post whose write had an unknown outcome).
-    let jobs = renraku_web::jobs::spawn(state.clone());
-    let served = renraku_web::serve(listener, state.clone()).await;
-    checkpoints.abort();
-    jobs.stop().await;
-    audit_trail::log_outcome(audit_trail::checkpoint_now(&state, false).await);
+    let background = app.spawn_background();
+    let served = renraku_web::serve(listener, &app).await;
+    background.stop().await;
     served?;
     Ok(ExitCode::SUCCESS)
 }

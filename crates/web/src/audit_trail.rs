@@ -13,6 +13,7 @@ use std::time::Duration;
 use renraku_domain::audit::{
     AuditSealer, CHAIN_OPENED, CHAIN_OPENED_DETAIL, ChainBreak, GENESIS, OPERATOR_CHAIN,
 };
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::audit_anchor::{
     AnchorProblem, AnchorReader, AnchorReading, AnchorSigner, ChainMark, Checkpoint,
 };
@@ -363,7 +364,7 @@ pub async fn verify_trail(
         .iter()
         .filter(|r| {
             r.facts.seq <= operator_head
-                && r.facts.action == "municipality.create"
+                && r.facts.action == AuditAction::MunicipalityCreate.code()
                 && r.facts.detail.split_whitespace().any(|d| d == CHAIN_OPENED_DETAIL)
         })
         .map(|r| r.facts.object_id.as_str())
@@ -690,7 +691,7 @@ pub async fn reanchor(
     };
     let mut entry = audit.clone();
     entry.municipality_id = None;
-    entry.action = "audit.reanchored".into();
+    entry.action = AuditAction::AuditReanchored.code().into();
     entry.object_type = "audit_anchor".into();
     entry.detail = format!(
         "archived={} followed_on={}",

@@ -125,3 +125,12 @@ impl IntoResponse for AppError {
         response
     }
 }
+
+/// A store answer whose "not found" the user sees as `what` (e.g. "部屋") not found; another
+/// municipality's thing is "not found" too, so its existence is not disclosed.
+pub fn found<T>(answer: Result<T, StoreError>, what: &'static str) -> Result<T, AppError> {
+    match answer {
+        Err(StoreError::NotFound) => Err(AppError::NotFound(what)),
+        other => Ok(other?),
+    }
+}

@@ -4,9 +4,12 @@
 //! A request passes, in order: the body limit, [`csrf::guard`] (which also parses and checks
 //! form bodies), [`auth::load_session`] (which finds the signed-in person, if any), then the
 //! route's handler, whose extractors ([`auth::SignedIn`], [`auth::Admin`], [`auth::Operator`])
-//! decide who may use it.
+//! decide who may use it (a room's handlers take `routes::rooms::InRoom`, which also proves
+//! membership of the room in the path). [`App::build`] assembles it all, for the server, the
+//! command line and the tests alike.
 
 pub mod accounts;
+mod app;
 pub mod audit_trail;
 pub mod auth;
 mod charts;
@@ -29,9 +32,9 @@ mod writer_probe;
 
 use std::sync::Arc;
 
-use axum::Router;
 use renraku_store::Store;
 
+pub use app::{App, AppParts, Background};
 pub use clock::Clock;
 pub use events::Events;
 pub use links::{SETUP_LINK_VALIDITY_MS, issue_setup_link};
@@ -88,11 +91,6 @@ pub struct AppState {
     pub blobs: Arc<dyn renraku_attachments::blobs::BlobStore>,
     /// `/healthz`'s write probe, at most one every few seconds.
     pub writer_probe: Arc<WriterProbe>,
-}
-
-/// The whole application as one axum router.
-pub fn router(state: AppState) -> Router {
-    routes::router(state)
 }
 
 pub use server::{HEADER_READ_TIMEOUT, SHUTDOWN_GRACE, serve, serve_metrics, serve_until};

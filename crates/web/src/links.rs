@@ -2,6 +2,7 @@
 //! SHA-256 of a link's secret is stored; the secret itself is shown once to whoever hands the
 //! link over, never mailed together with a password.
 
+use renraku_domain::audit_action::AuditAction;
 use renraku_store::{AuditDraft, NewToken, StoreResult, TokenPurpose};
 
 use crate::AppState;
@@ -37,7 +38,7 @@ pub async fn issue_setup_link(state: &AppState) -> StoreResult<Option<String>> {
     let audit = AuditDraft {
         at_ms: now,
         actor_login: "system".into(),
-        action: "setup.link_issued".into(),
+        action: AuditAction::SetupLinkIssued.code().into(),
         object_type: "server".into(),
         outcome: "ok".into(),
         ..AuditDraft::default()

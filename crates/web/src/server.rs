@@ -15,7 +15,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
-use crate::{AppState, router};
+use crate::App;
 
 /// How long a client has to send a complete request head: on a new connection, and between
 /// requests on a kept-alive one (so it is also the idle timeout). Long-lived answers (live
@@ -26,8 +26,8 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves the application on `listener` until SIGTERM or Ctrl-C.
-pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    serve_until(listener, state, shutdown_signal()).await
+pub async fn serve(listener: TcpListener, app: &App) -> std::io::Result<()> {
+    serve_until(listener, app, shutdown_signal()).await
 }
 
 /// Serves the application until `shutdown` completes; then stops accepting, ends the open
@@ -35,11 +35,11 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
 /// [`SHUTDOWN_GRACE`] later).
 pub async fn serve_until(
     listener: TcpListener,
-    state: AppState,
+    app: &App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let events = state.events.clone();
-    serve_router(listener, router(state), async move {
+    let events = app.state.events.clone();
+    serve_router(listener, app.router(), async move {
         shutdown.await;
         events.close();
     })

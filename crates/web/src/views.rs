@@ -3,6 +3,7 @@
 
 use askama::Template;
 use axum::response::Html;
+use renraku_domain::code_enum::CodeEnum;
 use renraku_domain::directory::Role;
 
 use crate::auth::Auth;
@@ -52,18 +53,9 @@ pub struct Choice {
     pub label: &'static str,
 }
 
-pub fn service_categories() -> Vec<Choice> {
-    renraku_domain::directory::ServiceCategory::ALL
-        .iter()
-        .map(|c| Choice { value: c.code(), label: c.label() })
-        .collect()
-}
-
-pub fn occupations() -> Vec<Choice> {
-    renraku_domain::directory::Occupation::ALL
-        .iter()
-        .map(|c| Choice { value: c.code(), label: c.label() })
-        .collect()
+/// Every choice of a closed list, as `<select>` options.
+pub fn choices<T: CodeEnum>() -> Vec<Choice> {
+    T::all().iter().map(|c| Choice { value: c.code(), label: c.label() }).collect()
 }
 
 /// `2026年11月23日 15:04` in JST.

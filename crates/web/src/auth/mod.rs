@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, Role};
 use renraku_domain::password::PasswordPolicy;
 use renraku_store::{Account, AuditDraft, Identity, Municipality, Session, SessionContext, ThrottlePolicy};
@@ -114,7 +115,7 @@ impl Auth {
         &self,
         meta: &RequestMeta,
         now_ms: i64,
-        action: &str,
+        action: AuditAction,
         object_type: &str,
         object_id: &str,
     ) -> AuditDraft {
@@ -124,7 +125,7 @@ impl Auth {
             actor_account_id: Some(self.account.id.clone()),
             actor_login: self.account.login_id.to_string(),
             ip: meta.ip.clone(),
-            action: action.into(),
+            action: action.code().into(),
             object_type: object_type.into(),
             object_id: object_id.into(),
             outcome: "ok".into(),

@@ -2,8 +2,11 @@
 //! each of which they can end (C4).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::Role;
 
 use crate::AppState;
@@ -11,6 +14,15 @@ use crate::auth::{RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::views::{Chrome, jst, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/account", get(page))
+        .route("/account/sessions/{id}/revoke", post(revoke))
+        .route("/account/sessions/revoke-others", post(revoke_others))
+}
 
 /// Everyone's start page: the operator's and admins' screens, or a member's rooms.
 pub async fn home(SignedIn(auth): SignedIn) -> Response {
@@ -113,7 +125,10 @@ pub async fn revoke(
     if !state.store.revoke_session(&auth.identity.id, &id, now).await? {
         return Err(AppError::NotFound("ログイン中の端末"));
     }
-    state.store.append_audit(&auth.audit(&meta, now, "auth.session_revoked", "session", &id)).await?;
+    state
+        .store
+        .append_audit(&auth.audit(&meta, now, AuditAction::AuthSessionRevoked, "session", &id))
+        .await?;
     let target = if id == auth.session.id { "/login?out=1" } else { "/account?revoked=1" };
     Ok(Redirect::to(target).into_response())
 }
@@ -125,7 +140,7 @@ pub async fn revoke_others(
 ) -> Result<Response, AppError> {
     let now = state.clock.now_ms();
     let n = state.store.revoke_sessions(&auth.identity.id, Some(&auth.session.id), now).await?;
-    let mut audit = auth.audit(&meta, now, "auth.sessions_revoked", "identity", &auth.identity.id);
+    let mut audit = auth.audit(&meta, now, AuditAction::AuthSessionsRevoked, "identity", &auth.identity.id);
     audit.detail = format!("count={n}");
     state.store.append_audit(&audit).await?;
     Ok(Redirect::to("/account?revoked=1").into_response())

@@ -3,12 +3,15 @@
 //! itself recorded).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use std::collections::BTreeMap;
 
 use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::time_jp::{format_iso_jst, jst_day_start_ms};
 use renraku_store::{AuditFilter, AuditRecord};
 
@@ -20,6 +23,15 @@ use crate::error::AppError;
 use crate::forms::{FormState, parse_urlencoded};
 use crate::views::{Chrome, jst, render};
 
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operator/audit", get(operator_page))
+        .route("/operator/audit.csv", get(operator_csv))
+        .route("/admin/audit", get(admin_page))
+        .route("/admin/audit.csv", get(admin_csv))
+}
+
 const PAGE_LIMIT: i64 = 500;
 const EXPORT_LIMIT: i64 = 1_000_000;
 
@@ -28,7 +40,10 @@ struct Row {
     at: String,
     actor: String,
     ip: String,
+    /// The stable code, searched by the filter and exported in the CSV.
     action: String,
+    /// What the code means, in Japanese (empty for a code this version does not know).
+    label: &'static str,
     object: String,
     outcome: String,
     detail: String,
@@ -91,6 +106,7 @@ fn row(r: AuditRecord) -> Row {
         at: jst(f.at_ms),
         actor: f.actor_login,
         ip: f.ip,
+        label: AuditAction::from_code(&f.action).map(AuditAction::label).unwrap_or(""),
         action: f.action,
         object: if f.object_id.is_empty() {
             f.object_type
@@ -234,7 +250,7 @@ async fn csv(
     }
     let body = out.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let now = state.clock.now_ms();
-    let mut audit = auth.audit(meta, now, "audit.export", "audit_log", chain);
+    let mut audit = auth.audit(meta, now, AuditAction::AuditExport, "audit_log", chain);
     audit.detail = format!("rows={}", records.len());
     state.store.append_audit(&audit).await?;
     // A byte-order mark, so that Excel opens the UTF-8 file with the right encoding.

@@ -8,13 +8,17 @@
 use std::io::Read as _;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use renraku_careplan::check::{FileReport, NotChecked, check, not_checked};
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::{Format, Kind};
 use renraku_careplan::sets::{SetKind, Transmission};
+use renraku_domain::audit_action::AuditAction;
 use renraku_store::{
     CareplanFileData, CareplanSetSummary, CareplanSubject, Facility, NewCareplanSet, StoreError,
 };
@@ -22,9 +26,19 @@ use renraku_store::{
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::uploads::{FormWithFiles, Upload};
 use crate::views::{Chrome, jst, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/careplan", get(index).post(upload).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)))
+        .route("/careplan/sets/{id}", get(show))
+        .route("/careplan/sets/{id}/send", post(send))
+        .route("/careplan/sets/{id}/ack", post(acknowledge))
+        .route("/careplan/sets/{id}/files/{position}", get(download))
+}
 
 /// Files per upload (a ZIP counts as one; its contents count below).
 const MAX_UPLOAD_FILES: usize = 20;
@@ -37,6 +51,24 @@ const MAX_ZIP_ENTRIES: usize = 200;
 const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
 
 /// The signed-in user's facility, if they may use the exchange.
+/// Every care-plan page's start: a signed-in user with the careplan flag, and their facility
+/// (the sets they see are its own, or sent to it). Anyone else is refused before the handler runs.
+pub struct CareplanUser {
+    pub auth: Auth,
+    pub facility: Facility,
+}
+
+impl FromRequestParts<AppState> for CareplanUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let SignedIn(auth) =
+            SignedIn::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let facility = my_facility(state, &auth).await.map_err(IntoResponse::into_response)?;
+        Ok(CareplanUser { auth, facility })
+    }
+}
+
 async fn my_facility(state: &AppState, auth: &Auth) -> Result<Facility, AppError> {
     let forbidden = AppError::Forbidden(
         "ケアプランデータ連携の利用者として登録されていません（様式2で申請してください）。",
@@ -130,7 +162,8 @@ async fn index_page(
     checked: Vec<String>,
 ) -> Result<IndexPage, AppError> {
     let sets = state.store.careplan_sets(&facility.id).await?;
-    let mut audit = auth.audit(meta, state.clock.now_ms(), "careplan.list_viewed", "facility", &facility.id);
+    let mut audit =
+        auth.audit(meta, state.clock.now_ms(), AuditAction::CareplanListViewed, "facility", &facility.id);
     audit.detail = format!("sets={}", sets.len());
     state.store.append_audit(&audit).await?;
     let (outgoing, incoming): (Vec<_>, Vec<_>) =
@@ -151,9 +184,8 @@ pub async fn index(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
     Ok(render(index_page(&state, &meta, &csrf, &auth, &facility, vec![], vec![]).await?)?.into_response())
 }
 
@@ -306,16 +338,16 @@ pub async fn upload(
     State(state): State<AppState>,
     csrf: CsrfToken,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     upload: FormWithFiles<MAX_UPLOAD_FILES>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
     let refuse = |problems: Vec<ProblemLine>, checked: Vec<String>| async {
         let page = index_page(&state, &meta, &csrf, &auth, &facility, problems, checked).await?;
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
     let refused_audit = |detail: String| {
-        let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.upload", "careplan_set", "");
+        let mut audit =
+            auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanUpload, "careplan_set", "");
         audit.outcome = "refused".into();
         audit.detail = detail;
         audit
@@ -460,7 +492,7 @@ pub async fn upload(
     }
     let mut created = Vec::new();
     for new in &new_sets {
-        let mut audit = auth.audit(&meta, now, "careplan.upload", "careplan_set", "");
+        let mut audit = auth.audit(&meta, now, AuditAction::CareplanUpload, "careplan_set", "");
         audit.detail = format!(
             "stamp={} kind={} files={} people={}",
             new.stamp,
@@ -618,15 +650,11 @@ pub async fn show(
     State(state): State<AppState>,
     csrf: CsrfToken,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
-    let set = match state.store.careplan_set(&facility.id, &id).await {
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
-        other => other?,
-    };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.read", "careplan_set", &id);
+    let set = found(state.store.careplan_set(&facility.id, &id).await, "送信単位")?;
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanRead, "careplan_set", &id);
     audit.detail = format!("stamp={} people={}", set.summary.stamp, people(&set.summary.subjects).len());
     state.store.append_audit(&audit).await?;
     // A link to the person's 連絡帳 where the viewer is a member of it.
@@ -682,11 +710,10 @@ pub async fn show(
 pub async fn send(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
-    let audit = auth.audit(&meta, state.clock.now_ms(), "careplan.send", "careplan_set", &id);
+    let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanSend, "careplan_set", &id);
     match state.store.send_careplan_set(&facility.id, &id, audit.at_ms, &audit).await {
         Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
         Err(StoreError::NotAllowed) => Err(AppError::Forbidden("この送信単位は送信済みです。")),
@@ -700,11 +727,11 @@ pub async fn send(
 pub async fn acknowledge(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
-    let audit = auth.audit(&meta, state.clock.now_ms(), "careplan.acknowledge", "careplan_set", &id);
+    let audit =
+        auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanAcknowledge, "careplan_set", &id);
     match state.store.acknowledge_careplan_set(&facility.id, &id, &auth.account.id, audit.at_ms, &audit).await
     {
         Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
@@ -719,16 +746,13 @@ pub async fn acknowledge(
 pub async fn download(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(auth): SignedIn,
+    CareplanUser { auth, facility }: CareplanUser,
     Path((id, position)): Path<(String, usize)>,
 ) -> Result<Response, AppError> {
-    let facility = my_facility(&state, &auth).await?;
-    let set = match state.store.careplan_set(&facility.id, &id).await {
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("送信単位")),
-        other => other?,
-    };
+    let set = found(state.store.careplan_set(&facility.id, &id).await, "送信単位")?;
     let file = set.files.into_iter().nth(position).ok_or(AppError::NotFound("ファイル"))?;
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), "careplan.download", "careplan_set", &id);
+    let mut audit =
+        auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanDownload, "careplan_set", &id);
     audit.detail = format!("file={}", file.name);
     state.store.append_audit(&audit).await?;
     // Names are ASCII by the standard (checked at upload); the 家族構成 image is a JPEG.

@@ -1,10 +1,20 @@
 //! Liveness, metrics and the stylesheet: reachable without signing in, with no personal data.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use axum::routing::get;
 
 use crate::AppState;
+
+/// The health probe and the static files: answered before any session is looked up.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
+}
 
 /// 200 when the database answers and a write through the writer commits (`ok sqlite` /
 /// `writer: ok`); 503 otherwise, saying which part fails. A load balancer or monitor sees a

@@ -4,11 +4,14 @@
 //! it is checked; every attempt goes to the audit trail.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::AccountStatus;
 use renraku_domain::text::normalize;
 use renraku_store::{Account, AuditDraft, MunicipalitySettings, NewSession, new_id};
@@ -23,6 +26,15 @@ use crate::forms::{Form, FormState};
 use crate::secrets::{random_token, sha256_hex};
 use crate::views::{Chrome, render};
 use crate::{AppState, metrics};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(form).post(submit))
+        .route("/login/totp", get(second_factor_form).post(second_factor))
+        .route("/totp/enrol", get(enrol_form).post(enrol))
+        .route("/logout", post(logout))
+}
 
 const LOCKED: &str =
     "ログインの失敗が続いたため、一時的にログインできません。15分ほど待ってからもう一度お試しください。";
@@ -88,7 +100,7 @@ fn login_audit(
         actor_account_id: None,
         actor_login: login.chars().take(64).collect(),
         ip: meta.ip.clone(),
-        action: "auth.login".into(),
+        action: AuditAction::AuthLogin.code().into(),
         object_type: "session".into(),
         object_id: String::new(),
         outcome: outcome.into(),
@@ -176,7 +188,7 @@ pub async fn submit(
     let factor_key = auth::second_factor_key(&identity.id);
     if identity.totp_secret.is_some() && state.store.throttle(&factor_key, now).await?.is_locked(now) {
         let mut audit = login_audit(chain, &login, &meta, now, "locked", "");
-        audit.action = "auth.second_factor".into();
+        audit.action = AuditAction::AuthSecondFactor.code().into();
         audit.actor_account_id = Some(account.id.clone());
         state.store.append_audit(&audit).await?;
         metrics::sign_in("locked");
@@ -202,7 +214,7 @@ pub async fn submit(
     };
     state.store.create_session(&session).await?;
     let mut audit = login_audit(account.municipality_id.clone(), &login, &meta, now, "ok", "password");
-    audit.action = "auth.password".into();
+    audit.action = AuditAction::AuthPassword.code().into();
     audit.actor_account_id = Some(account.id.clone());
     audit.object_id = session.id.clone();
     state.store.append_audit(&audit).await?;
@@ -276,7 +288,7 @@ pub async fn second_factor(
     };
     let how = if recovery_code.is_empty() { "totp" } else { "recovery_code" };
     if !accepted {
-        let mut audit = auth.audit(&meta, now, "auth.second_factor", "session", &auth.session.id);
+        let mut audit = auth.audit(&meta, now, AuditAction::AuthSecondFactor, "session", &auth.session.id);
         audit.outcome = "failure".into();
         audit.detail = how.into();
         state.store.append_audit(&audit).await?;
@@ -300,7 +312,7 @@ pub async fn second_factor(
     }
     state.store.complete_second_factor(&auth.session.id, now).await?;
     state.store.clear_failures(&factor_key).await?;
-    let mut audit = auth.audit(&meta, now, "auth.login", "session", &auth.session.id);
+    let mut audit = auth.audit(&meta, now, AuditAction::AuthLogin, "session", &auth.session.id);
     audit.detail = how.into();
     state.store.append_audit(&audit).await?;
     metrics::sign_in("success");
@@ -317,7 +329,7 @@ async fn end_locked(
     now: i64,
 ) -> Result<Response, AppError> {
     state.store.revoke_session(&auth.identity.id, &auth.session.id, now).await?;
-    let mut audit = auth.audit(meta, now, "auth.second_factor", "session", &auth.session.id);
+    let mut audit = auth.audit(meta, now, AuditAction::AuthSecondFactor, "session", &auth.session.id);
     audit.outcome = "locked".into();
     state.store.append_audit(&audit).await?;
     metrics::sign_in("locked");
@@ -413,11 +425,11 @@ pub async fn enrol(
     let hashes: Vec<String> =
         codes.iter().map(|c| totp::recovery_code_hash(&state.secrets.recovery_key, c)).collect();
     let sealed = totp::seal(&state.secrets.totp_key, &secret).map_err(AppError::Internal)?;
-    let audit = auth.audit(&meta, now, "auth.totp_enrolled", "identity", &auth.identity.id);
+    let audit = auth.audit(&meta, now, AuditAction::AuthTotpEnrolled, "identity", &auth.identity.id);
     state.store.set_second_factor(&auth.identity.id, Some(&sealed), &hashes, &audit).await?;
     state.store.accept_totp_step(&auth.identity.id, step).await?;
     state.store.complete_second_factor(&auth.session.id, now).await?;
-    let mut login = auth.audit(&meta, now, "auth.login", "session", &auth.session.id);
+    let mut login = auth.audit(&meta, now, AuditAction::AuthLogin, "session", &auth.session.id);
     login.detail = "totp_enrolment".into();
     state.store.append_audit(&login).await?;
     metrics::sign_in("success");
@@ -433,7 +445,10 @@ pub async fn logout(
     if let Some(Partial(auth)) = auth {
         let now = state.clock.now_ms();
         state.store.revoke_session(&auth.identity.id, &auth.session.id, now).await?;
-        state.store.append_audit(&auth.audit(&meta, now, "auth.logout", "session", &auth.session.id)).await?;
+        state
+            .store
+            .append_audit(&auth.audit(&meta, now, AuditAction::AuthLogout, "session", &auth.session.id))
+            .await?;
     }
     let mut response = Redirect::to("/login?out=1").into_response();
     response.headers_mut().insert(header::SET_COOKIE, auth::session_cookie(&state, None));

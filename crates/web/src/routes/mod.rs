@@ -1,4 +1,5 @@
-//! The route table: one module per feature, one function per page and verb.
+//! The application's router: one module per feature, each with its own `routes()` table and one
+//! function per page and verb, merged here under the layers every request passes.
 
 mod account;
 mod admin;
@@ -16,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
@@ -24,49 +25,17 @@ use crate::{AppState, auth, csrf};
 
 pub fn router(state: AppState) -> Router {
     crate::metrics::install();
+    // Every page and form, each feature's table in its own module.
     let pages = Router::new()
-        .route("/", get(account::home))
-        .route("/setup/{token}", get(onboarding::setup_form).post(onboarding::setup))
-        .route("/activate/{token}", get(onboarding::activate_form).post(onboarding::activate))
-        .route("/login", get(login::form).post(login::submit))
-        .route("/login/totp", get(login::second_factor_form).post(login::second_factor))
-        .route("/totp/enrol", get(login::enrol_form).post(login::enrol))
-        .route("/logout", post(login::logout))
-        .route("/password", get(password::form).post(password::change))
-        .route("/account", get(account::page))
-        .route(
-            "/careplan",
-            get(careplan::index).post(careplan::upload).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
-        )
-        .route("/careplan/sets/{id}", get(careplan::show))
-        .route("/careplan/sets/{id}/send", post(careplan::send))
-        .route("/careplan/sets/{id}/ack", post(careplan::acknowledge))
-        .route("/careplan/sets/{id}/files/{position}", get(careplan::download))
-        .route("/rooms", get(rooms::list))
-        .route("/rooms/{id}", get(rooms::show))
-        .route("/rooms/{id}/posts", post(rooms::create).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)))
-        .route("/rooms/{id}/files/{file}", get(rooms::file))
-        .route("/rooms/{id}/files/{file}/thumb", get(rooms::thumbnail))
-        .route("/rooms/{id}/vitals", get(rooms::vitals))
-        .route("/rooms/{id}/events", get(rooms::events))
-        .route("/rooms/{id}/requests", get(rooms::request_form).post(rooms::request))
-        .route("/rooms/{id}/read", post(rooms::mark_all_read))
-        .route("/rooms/{id}/posts/{post}/replies", post(rooms::reply))
-        .route("/rooms/{id}/posts/{post}/ack", post(rooms::acknowledge))
-        .route("/rooms/{id}/posts/{post}/readers", get(rooms::readers))
-        .route("/rooms/{id}/posts/{post}/edit", get(rooms::edit_form).post(rooms::edit))
-        .route("/rooms/{id}/posts/{post}/delete", post(rooms::delete))
-        .route("/account/sessions/{id}/revoke", post(account::revoke))
-        .route("/account/sessions/revoke-others", post(account::revoke_others))
-        .route("/operator", get(operator::home))
-        .route("/operator/municipalities/new", get(operator::new_form).post(operator::create))
-        .route("/operator/municipalities/{id}", get(operator::show))
-        .route("/operator/municipalities/{id}/admins", post(operator::create_admin))
-        .route("/operator/audit", get(audit::operator_page))
-        .route("/operator/audit.csv", get(audit::operator_csv))
+        .merge(account::routes())
+        .merge(onboarding::routes())
+        .merge(login::routes())
+        .merge(password::routes())
+        .merge(careplan::routes())
+        .merge(rooms::routes())
+        .merge(operator::routes())
         .merge(admin::routes())
-        .route("/admin/audit", get(audit::admin_page))
-        .route("/admin/audit.csv", get(audit::admin_csv))
+        .merge(audit::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth::load_session))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
@@ -76,9 +45,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ));
     let app = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/static/app.css", get(health::stylesheet))
-        .route("/static/app.js", get(health::script))
+        .merge(health::routes())
         .merge(pages)
         .layer(middleware::from_fn(count))
         // A handler may set a stricter policy (files are served with `sandbox`).

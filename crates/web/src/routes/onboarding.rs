@@ -3,9 +3,12 @@
 //! second factor is enrolled at their first sign-in.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, KanaName, LoginId, Name, Profession, Role};
 use renraku_domain::password::PasswordPolicy;
 use renraku_store::{AuditDraft, NewAccount, Profile, StoreError, TokenPurpose};
@@ -17,6 +20,13 @@ use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::secrets::sha256_hex;
 use crate::views::{Chrome, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/setup/{token}", get(setup_form).post(setup))
+        .route("/activate/{token}", get(activate_form).post(activate))
+}
 
 #[derive(Template)]
 #[template(path = "setup.html")]
@@ -122,7 +132,7 @@ pub async fn setup(
         at_ms: now,
         actor_login: login_id.to_string(),
         ip: meta.ip,
-        action: "setup.operator_created".into(),
+        action: AuditAction::SetupOperatorCreated.code().into(),
         object_type: "account".into(),
         outcome: "ok".into(),
         ..AuditDraft::default()
@@ -211,7 +221,7 @@ pub async fn activate(
         at_ms: now,
         actor_account_id: account.map(|a| a.id),
         ip: meta.ip,
-        action: "account.activated".into(),
+        action: AuditAction::AccountActivated.code().into(),
         object_type: "identity".into(),
         outcome: "ok".into(),
         ..AuditDraft::default()

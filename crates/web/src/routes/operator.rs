@@ -1,10 +1,13 @@
 //! The operator's screens (A1, H5): municipalities and their first admins.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{LoginId, MunicipalityCode, Name, Profession, Role};
 use renraku_store::{
     Account, Municipality, MunicipalitySettings, NewAccount, NewMunicipality, Profile, StoreError,
@@ -15,9 +18,18 @@ use crate::accounts::create_with_link;
 use crate::auth::{Operator, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::directory::parse_person;
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
 use crate::views::{Chrome, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operator", get(home))
+        .route("/operator/municipalities/new", get(new_form).post(create))
+        .route("/operator/municipalities/{id}", get(show))
+        .route("/operator/municipalities/{id}/admins", post(create_admin))
+}
 
 #[derive(Template)]
 #[template(path = "operator/home.html")]
@@ -65,7 +77,7 @@ pub async fn create(
     let (Some(code), Some(name)) = (code, name) else { return again(echo, StatusCode::UNPROCESSABLE_ENTITY) };
     let now = state.clock.now_ms();
     let new = NewMunicipality { code, name, settings: MunicipalitySettings::default() };
-    let audit = auth.audit(&meta, now, "municipality.create", "municipality", "");
+    let audit = auth.audit(&meta, now, AuditAction::MunicipalityCreate, "municipality", "");
     match state.store.create_municipality(&new, &audit).await {
         Ok(m) => Ok(Redirect::to(&format!("/operator/municipalities/{}", m.id)).into_response()),
         Err(StoreError::Taken(_)) => {
@@ -92,10 +104,7 @@ async fn municipality_page(
     id: &str,
     form: FormState,
 ) -> Result<MunicipalityPage, AppError> {
-    let municipality = match state.store.municipality(id).await {
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("市区町村")),
-        other => other?,
-    };
+    let municipality = found(state.store.municipality(id).await, "市区町村")?;
     let admins =
         state.store.accounts(id, None).await?.into_iter().filter(|a| a.role == Role::Admin).collect();
     let chrome = Chrome::new(format!("{}（{}）", municipality.name, municipality.code), csrf, Some(auth));
@@ -158,7 +167,7 @@ pub async fn create_admin(
     };
     let now = state.clock.now_ms();
     // The new admin belongs to the municipality, so the act is recorded in its chain too.
-    let mut audit = auth.audit(&meta, now, "admin.create", "account", "");
+    let mut audit = auth.audit(&meta, now, AuditAction::AdminCreate, "account", "");
     audit.municipality_id = Some(municipality.id.clone());
     match create_with_link(&state, &new, &audit).await {
         Ok((account, link)) => {

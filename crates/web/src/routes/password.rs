@@ -2,10 +2,13 @@
 //! age (the page is open to a [`Partial`] session for that reason). Other sessions end.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::password::PasswordPolicy;
 
 use super::onboarding::check_new_password;
@@ -15,6 +18,11 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::views::{Chrome, render};
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/password", get(form).post(change))
+}
 
 #[derive(Template)]
 #[template(path = "password.html")]
@@ -81,7 +89,8 @@ pub async fn change(
             "password",
             "パスワードの誤りが続いたため、15分ほど確認できません。時間をおいてからもう一度お試しください。",
         ));
-        let mut audit = auth.audit(&meta, now, "auth.password_changed", "identity", &auth.identity.id);
+        let mut audit =
+            auth.audit(&meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
         audit.outcome = "locked".into();
         state.store.append_audit(&audit).await?;
         return Ok((StatusCode::TOO_MANY_REQUESTS, render(page(&csrf, &auth, echo, policy))?).into_response());
@@ -97,7 +106,8 @@ pub async fn change(
         state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
     } else {
         echo.error(FieldError::new("password", "現在のパスワードが正しくありません。"));
-        let mut audit = auth.audit(&meta, now, "auth.password_changed", "identity", &auth.identity.id);
+        let mut audit =
+            auth.audit(&meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
         audit.outcome = "failure".into();
         audit.detail = "current_password".into();
         state.store.append_audit(&audit).await?;
@@ -112,7 +122,7 @@ pub async fn change(
         );
     };
     let hash = password::hash(&new).await?;
-    let audit = auth.audit(&meta, now, "auth.password_changed", "identity", &auth.identity.id);
+    let audit = auth.audit(&meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
     state.store.set_password(&auth.identity.id, &hash, now, &audit).await?;
     state.store.revoke_sessions(&auth.identity.id, Some(&auth.session.id), now).await?;
     Ok(Redirect::to("/account?password=1").into_response())

@@ -79,15 +79,7 @@ async fn office(
 }
 
 pub async fn upload(b: &Browser, files: Vec<(String, Vec<u8>)>) -> Page {
-    let token = b.get("/careplan").await.csrf();
-    let mut form = reqwest::multipart::Form::new();
-    for (name, bytes) in files {
-        form = form.part("files", reqwest::multipart::Part::bytes(bytes).file_name(name));
-    }
-    let r = b.client.post(format!("{}/careplan?_csrf={token}", b.base)).multipart(form).send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    Page { status, headers, body: r.text().await.unwrap() }
+    b.upload("/careplan", "/careplan", &[], files).await
 }
 
 fn zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {

@@ -9,7 +9,7 @@ use renraku_domain::audit::AuditSealer;
 use renraku_store::Store;
 use renraku_store_postgres::PostgresStore;
 use renraku_store_sqlite::SqliteStore;
-use renraku_web::{AppState, Clock, Secrets, WebConfig};
+use renraku_web::{App, AppParts, AppState, Clock, Secrets, WebConfig};
 
 pub const MASTER_SECRET: &[u8] = b"integration-tests-master-secret-0123456789";
 
@@ -41,16 +41,16 @@ pub struct TestApp {
     _anchors: Option<tempfile::TempDir>,
 }
 
-/// Serves `state` on `listener` the way `renraku serve` does, until the returned sender fires.
+/// Serves `app` on `listener` the way `renraku serve` does, until the returned sender fires.
 fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState,
+    app: App,
 ) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         // The job queue's worker runs beside the server, as in `renraku serve`.
-        let jobs = renraku_web::jobs::spawn(state.clone());
-        let _ = renraku_web::serve_until(listener, state, async move {
+        let jobs = renraku_web::jobs::spawn(app.state.clone());
+        let _ = renraku_web::serve_until(listener, &app, async move {
             let _ = rx.await;
         })
         .await;
@@ -145,29 +145,29 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
         let files_dir = tempfile::tempdir().expect("files dir");
         let anchors_dir = tempfile::tempdir().expect("anchors dir");
-        let state = AppState {
-            store: store.clone(),
-            config: Arc::new(WebConfig {
-                public_base_url: public_base_url.unwrap_or(&base).parse().expect("url"),
-                trust_forwarded_for: false,
-                audit_anchor_path: anchors_dir.path().join("audit-anchors.log"),
-            }),
-            secrets: Arc::new(secrets),
-            clock: Clock::default(),
-            events: renraku_web::Events::start(store.clone()).await.expect("events"),
-            blobs: match blobs {
-                Some(blobs) => blobs,
-                None => Arc::new(
-                    renraku_attachments::blobs::EncryptedDir::new(
-                        files_dir.path().to_path_buf(),
-                        &Secrets::derive(MASTER_SECRET).files_key,
-                    )
-                    .expect("blob dir"),
-                ),
-            },
-            writer_probe: Default::default(),
+        let blobs = match blobs {
+            Some(blobs) => blobs,
+            None => Arc::new(
+                renraku_attachments::blobs::EncryptedDir::new(
+                    files_dir.path().to_path_buf(),
+                    &secrets.files_key,
+                )
+                .expect("blob dir"),
+            ),
         };
-        let (shutdown, server) = serve(listener, state.clone());
+        let config = WebConfig {
+            public_base_url: public_base_url.unwrap_or(&base).parse().expect("url"),
+            trust_forwarded_for: false,
+            audit_anchor_path: anchors_dir.path().join("audit-anchors.log"),
+        };
+        // Built as `renraku serve` builds it. The server's periodic work (`App::spawn_background`:
+        // audit checkpoints, the orphan sweep) is not started: the tests that need it run it
+        // themselves, at the moment they choose.
+        let app = App::build(AppParts { store, blobs, config, secrets, clock: Clock::default() })
+            .await
+            .expect("app");
+        let state = app.state.clone();
+        let (shutdown, server) = serve(listener, app);
         TestApp {
             base,
             state,
@@ -197,21 +197,16 @@ impl TestApp {
         let s = Arc::new(store);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-        let store: Arc<dyn Store> = s.clone();
-        let state = AppState {
-            store: store.clone(),
-            config: Arc::new(WebConfig {
-                public_base_url: base.parse().expect("url"),
-                trust_forwarded_for: false,
-                audit_anchor_path: self.state.config.audit_anchor_path.clone(),
-            }),
-            secrets: Arc::new(secrets),
-            clock: self.state.clock.clone(),
-            events: renraku_web::Events::start(store).await.expect("events"),
-            blobs,
-            writer_probe: Default::default(),
+        let config = WebConfig {
+            public_base_url: base.parse().expect("url"),
+            trust_forwarded_for: false,
+            audit_anchor_path: self.state.config.audit_anchor_path.clone(),
         };
-        let (shutdown, server) = serve(listener, state.clone());
+        let clock = self.state.clock.clone();
+        let app =
+            App::build(AppParts { store: s.clone(), blobs, config, secrets, clock }).await.expect("app");
+        let state = app.state.clone();
+        let (shutdown, server) = serve(listener, app);
         Some(TestApp {
             base,
             state,
@@ -475,6 +470,28 @@ impl Browser {
         let mut all: Vec<(&str, &str)> = vec![("_csrf", &token)];
         all.extend_from_slice(fields);
         let r = self.client.post(format!("{}{action}", self.base)).form(&all).send().await.expect("POST");
+        Self::page(r).await
+    }
+
+    /// Opens `page` to get its CSRF token, then posts `fields` and `files` (each under the
+    /// name `files`) to `action` as multipart, the token in the action's URL as the form has it.
+    pub async fn upload(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        files: Vec<(impl Into<String>, Vec<u8>)>,
+    ) -> Page {
+        let token = self.get(page).await.csrf();
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (name, bytes) in files {
+            form = form.part("files", reqwest::multipart::Part::bytes(bytes).file_name(name.into()));
+        }
+        let url = format!("{}{action}?_csrf={token}", self.base);
+        let r = self.client.post(url).multipart(form).send().await.expect("POST");
         Self::page(r).await
     }
 

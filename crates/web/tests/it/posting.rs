@@ -25,24 +25,7 @@ both!(
 
 /// The post form as a browser sends it with files: multipart, the token in the action URL.
 async fn multipart(b: &Browser, room: &str, fields: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> Page {
-    let token = b.get(&format!("/rooms/{room}")).await.csrf();
-    let mut form = reqwest::multipart::Form::new();
-    for (name, value) in fields {
-        form = form.text(name.to_string(), value.to_string());
-    }
-    for (name, bytes) in files {
-        form = form.part("files", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
-    }
-    let r = b
-        .client
-        .post(format!("{}/rooms/{room}/posts?_csrf={token}", b.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    Page { status, headers, body: r.text().await.unwrap() }
+    b.upload(&format!("/rooms/{room}"), &format!("/rooms/{room}/posts"), fields, files).await
 }
 
 async fn timeline(b: &Browser, room: &str) -> Page {

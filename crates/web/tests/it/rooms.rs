@@ -695,22 +695,10 @@ pub(crate) fn jpeg_with_gps() -> Vec<u8> {
     out
 }
 
+/// A post in 皮膚・褥瘡 with `files`.
 async fn upload(b: &Browser, room: &str, body: &str, files: Vec<(&str, Vec<u8>)>) -> Page {
-    let token = b.get(&format!("/rooms/{room}")).await.csrf();
-    let mut form = reqwest::multipart::Form::new().text("category", "skin").text("body", body.to_string());
-    for (name, bytes) in files {
-        form = form.part("files", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
-    }
-    let r = b
-        .client
-        .post(format!("{}/rooms/{room}/posts?_csrf={token}", b.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    Page { status, headers, body: r.text().await.unwrap() }
+    let fields = [("category", "skin"), ("body", body)];
+    b.upload(&format!("/rooms/{room}"), &format!("/rooms/{room}/posts"), &fields, files).await
 }
 
 async fn a_photo_loses_its_location_and_files_reach_members_only(app: TestApp) {

@@ -4,22 +4,22 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use renraku_domain::audit_action::AuditAction;
 use renraku_store::{Account, Facility, FacilityInfo, StoreError};
+
+use renraku_domain::directory::ServiceCategory;
 
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::directory::{CARE_PROVIDER_NO_HELD, parse_facility};
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
-use crate::views::{Choice, Chrome, render, service_categories};
+use crate::views::{Choice, Chrome, choices, render};
 
 /// Looks a facility up in the admin's own municipality.
 pub async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Facility, AppError> {
-    match state.store.facility(&admin.municipality.id, id).await {
-        Err(StoreError::NotFound) => Err(AppError::NotFound("事業所")),
-        other => Ok(other?),
-    }
+    found(state.store.facility(&admin.municipality.id, id).await, "事業所")
 }
 
 #[derive(Template)]
@@ -53,7 +53,7 @@ fn form_page(csrf: &CsrfToken, admin: &Admin, title: &str, action: String, form:
         chrome: Chrome::new(title, csrf, Some(&admin.auth)),
         form,
         action,
-        categories: service_categories(),
+        categories: choices::<ServiceCategory>(),
     }
 }
 
@@ -101,7 +101,7 @@ pub async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
         }
     };
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "facility.create", "facility", "");
+    let audit = admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::FacilityCreate, "facility", "");
     match state.store.create_facility(&admin.municipality.id, &info, &audit).await {
         Ok(facility) => Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response()),
         Err(StoreError::Taken("care_provider_no")) => {
@@ -167,7 +167,8 @@ pub async fn update(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
         }
     };
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "facility.update", "facility", &facility.id);
+    let audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::FacilityUpdate, "facility", &facility.id);
     match state.store.update_facility(&admin.municipality.id, &facility.id, &info, &audit).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/facilities/{}", facility.id)).into_response()),
         Err(StoreError::Taken("care_provider_no")) => {

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::AccountStatus;
 use renraku_domain::password::PasswordPolicy;
 use renraku_domain::text::digits_only;
@@ -189,7 +190,8 @@ async fn save_settings(
         care_manager_may_invite: form.checked("care_manager_may_invite"),
     };
     let now = state.clock.now_ms();
-    let mut audit = admin.auth.audit(&meta, now, "settings.update", "municipality", &admin.municipality.id);
+    let mut audit =
+        admin.auth.audit(&meta, now, AuditAction::SettingsUpdate, "municipality", &admin.municipality.id);
     audit.detail = format!(
         "min_length={} max_age_days={} idle_secs={} absolute_secs={} care_manager_may_invite={}",
         policy.min_length,

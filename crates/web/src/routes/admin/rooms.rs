@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, InsuredNo, InsurerNo, KanaName, Name, PhoneNumber, Role};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_domain::text::normalize;
@@ -17,16 +18,13 @@ use renraku_store::{
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
-use crate::error::AppError;
+use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
-use crate::routes::rooms::{Choice, room_page};
-use crate::views::{Chrome, jst, render};
+use crate::routes::rooms::room_page;
+use crate::views::{Choice, Chrome, choices, jst, render};
 
 async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Room, AppError> {
-    match state.store.room(&admin.municipality.id, id).await {
-        Err(StoreError::NotFound) => Err(AppError::NotFound("部屋")),
-        other => Ok(other?),
-    }
+    found(state.store.room(&admin.municipality.id, id).await, "部屋")
 }
 
 #[derive(Template)]
@@ -44,7 +42,8 @@ pub async fn list(
     admin: Admin,
 ) -> Result<Response, AppError> {
     let rooms = state.store.rooms(&admin.municipality.id).await?;
-    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "room.list_viewed", "room_list", "");
+    let mut audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
     audit.detail = format!("rooms={}", rooms.len());
     state.store.append_audit(&audit).await?;
     Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&admin.auth)), rooms })?.into_response())
@@ -63,8 +62,8 @@ fn new_page(csrf: &CsrfToken, admin: &Admin, form: FormState) -> NewPage {
     NewPage {
         chrome: Chrome::new("部屋を開く（利用対象者と同意書の登録）", csrf, Some(&admin.auth)),
         form,
-        sexes: Sex::ALL.iter().map(|s| Choice { value: s.code(), label: s.label() }).collect(),
-        care_levels: CareLevel::ALL.iter().map(|c| Choice { value: c.code(), label: c.label() }).collect(),
+        sexes: choices::<Sex>(),
+        care_levels: choices::<CareLevel>(),
     }
 }
 
@@ -191,7 +190,7 @@ pub async fn create(
             );
         }
     };
-    let audit = admin.auth.audit(&meta, now, "room.open", "room", "");
+    let audit = admin.auth.audit(&meta, now, AuditAction::RoomOpen, "room", "");
     let room = state.store.open_room(&admin.municipality.id, &patient, &consent, &audit).await?;
     Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
 }
@@ -240,7 +239,13 @@ async fn show_page(
     let room = find(state, admin, id).await?;
     state
         .store
-        .append_audit(&admin.auth.audit(meta, state.clock.now_ms(), "patient.read", "room", &room.id))
+        .append_audit(&admin.auth.audit(
+            meta,
+            state.clock.now_ms(),
+            AuditAction::PatientRead,
+            "room",
+            &room.id,
+        ))
         .await?;
     let m = &admin.municipality.id;
     let patient = state.store.patient(m, &room.patient_id).await?;
@@ -299,7 +304,8 @@ pub async fn add_member(
 ) -> Result<Response, AppError> {
     let room = find(&state, &admin, &id).await?;
     let account = form.get("account_id");
-    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "room.member_add", "room", &room.id);
+    let mut audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMemberAdd, "room", &room.id);
     audit.detail = format!("account={account}");
     match state.store.add_member(&admin.municipality.id, &room.id, account, &audit).await {
         Ok(()) | Err(StoreError::Taken(_)) => {
@@ -317,7 +323,8 @@ pub async fn remove_member(
     Path((id, account)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let room = find(&state, &admin, &id).await?;
-    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "room.member_remove", "room", &room.id);
+    let mut audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMemberRemove, "room", &room.id);
     audit.detail = format!("account={account}");
     match state.store.remove_member(&admin.municipality.id, &room.id, &account, &audit).await {
         Err(StoreError::NotFound) => Err(AppError::NotFound("参加者")),
@@ -335,8 +342,13 @@ pub async fn withdraw_consent(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let room = find(&state, &admin, &id).await?;
-    let audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), "consent.withdraw", "patient", &room.patient_id);
+    let audit = admin.auth.audit(
+        &meta,
+        state.clock.now_ms(),
+        AuditAction::ConsentWithdraw,
+        "patient",
+        &room.patient_id,
+    );
     match state.store.withdraw_consent(&admin.municipality.id, &room.patient_id, &audit).await {
         Ok(()) | Err(StoreError::NotFound) => {
             Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
@@ -365,7 +377,8 @@ pub async fn oversee(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     }
     let room = find(&state, &admin, &id).await?;
-    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "room.oversight_read", "room", &room.id);
+    let mut audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomOversightRead, "room", &room.id);
     audit.detail = format!("reason={reason}");
     let access =
         state.store.oversee_room(&admin.municipality.id, &admin.auth.account.id, &room.id, &audit).await?;
@@ -390,8 +403,13 @@ pub async fn requests(
     admin: Admin,
 ) -> Result<Response, AppError> {
     let requests = rows(state.store.room_requests(&admin.municipality.id, None, true).await?);
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), "room_request.list_viewed", "room_request_list", "");
+    let mut audit = admin.auth.audit(
+        &meta,
+        state.clock.now_ms(),
+        AuditAction::RoomRequestListViewed,
+        "room_request_list",
+        "",
+    );
     audit.detail = format!("requests={}", requests.len());
     state.store.append_audit(&audit).await?;
     Ok(render(RequestsPage {
@@ -433,7 +451,7 @@ pub async fn decide(
         }
     };
     let note = normalize(form.get("note"));
-    let action = if approve { "room.request_approve" } else { "room.request_reject" };
+    let action = if approve { AuditAction::RoomRequestApprove } else { AuditAction::RoomRequestReject };
     let audit = admin.auth.audit(&meta, state.clock.now_ms(), action, "room_request", &id);
     match state.store.decide_request(&admin.municipality.id, &id, approve, &note, &audit).await {
         Ok(()) => {}

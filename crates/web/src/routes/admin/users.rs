@@ -9,7 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::directory::{AccountStatus, LoginId, Role};
+use renraku_domain::audit_action::AuditAction;
+use renraku_domain::directory::{AccountStatus, LoginId, Occupation, Role};
 use renraku_store::{Account, AccountUpdate, Facility, NewAccount, StoreError};
 
 use super::facilities::find;
@@ -21,7 +22,7 @@ use crate::directory::parse_member as parse;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::routes::operator::LinkIssuedPage;
-use crate::views::{Choice, Chrome, jst, occupations, render};
+use crate::views::{Choice, Chrome, choices, jst, render};
 
 const LAST_MANAGER: &str = "この事業所のシステム利用管理担当者がいなくなるため、変更できません。先に別の利用者を利用管理担当者に指定してください。";
 
@@ -107,16 +108,20 @@ pub async fn new_form(
     Path(facility_id): Path<String>,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &facility_id).await?;
-    let page = FormPage {
-        chrome: Chrome::new(format!("利用者の登録（{}）", facility.info.name), &csrf, Some(&admin.auth)),
-        form: FormState::default(),
-        action: format!("/admin/facilities/{facility_id}/users/new"),
+    Ok(render(new_page(&csrf, &admin, &facility, FormState::default()))?.into_response())
+}
+
+/// The form for a new user of `facility`, with what was typed.
+fn new_page(csrf: &CsrfToken, admin: &Admin, facility: &Facility, form: FormState) -> FormPage {
+    FormPage {
+        chrome: Chrome::new(format!("利用者の登録（{}）", facility.info.name), csrf, Some(&admin.auth)),
+        form,
+        action: format!("/admin/facilities/{}/users/new", facility.id),
         new: true,
-        occupations: occupations(),
+        occupations: choices::<Occupation>(),
         facilities: vec![],
         message: "",
-    };
-    Ok(render(page)?.into_response())
+    }
 }
 
 pub async fn create(
@@ -132,16 +137,7 @@ pub async fn create(
     let login_id = echo.take(LoginId::parse("login_id", form.get("login_id")));
     let parsed = parse(&form, &mut echo);
     let again = |echo: FormState, status: StatusCode| -> Result<Response, AppError> {
-        let page = FormPage {
-            chrome: Chrome::new(format!("利用者の登録（{}）", facility.info.name), &csrf, Some(&admin.auth)),
-            form: echo,
-            action: format!("/admin/facilities/{facility_id}/users/new"),
-            new: true,
-            occupations: occupations(),
-            facilities: vec![],
-            message: "",
-        };
-        Ok((status, render(page)?).into_response())
+        Ok((status, render(new_page(&csrf, &admin, &facility, echo))?).into_response())
     };
     let (Some(login_id), Some(parsed)) = (login_id, parsed) else {
         return again(echo, StatusCode::UNPROCESSABLE_ENTITY);
@@ -155,7 +151,7 @@ pub async fn create(
         is_manager: parsed.is_manager,
         careplan: parsed.careplan,
     };
-    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "user.create", "account", "");
+    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::UserCreate, "account", "");
     audit.detail = format!("facility={} manager={} careplan={}", facility.id, new.is_manager, new.careplan);
     match create_with_link(&state, &new, &audit).await {
         Ok((account, link)) => {
@@ -209,7 +205,7 @@ async fn edit_page(
         form,
         action: format!("/admin/users/{}/edit", user.id),
         new: false,
-        occupations: occupations(),
+        occupations: choices::<Occupation>(),
         facilities: state.store.facilities(&admin.municipality.id).await?,
         message,
     })
@@ -251,7 +247,8 @@ pub async fn update(
         is_manager: parsed.is_manager,
         careplan: parsed.careplan,
     };
-    let mut audit = admin.auth.audit(&meta, state.clock.now_ms(), "user.update", "account", &user.id);
+    let mut audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::UserUpdate, "account", &user.id);
     audit.detail = format!(
         "facility={} manager={} careplan={}",
         update.facility_id.as_deref().unwrap_or(""),
@@ -288,9 +285,11 @@ pub async fn set_status(
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
     let (status, action) = match form.get("status") {
-        "suspended" => (AccountStatus::Suspended, "user.suspend"),
-        "deleted" => (AccountStatus::Deleted, "user.delete"),
-        "active" if user.status != AccountStatus::Pending => (AccountStatus::Active, "user.reactivate"),
+        "suspended" => (AccountStatus::Suspended, AuditAction::UserSuspend),
+        "deleted" => (AccountStatus::Deleted, AuditAction::UserDelete),
+        "active" if user.status != AccountStatus::Pending => {
+            (AccountStatus::Active, AuditAction::UserReactivate)
+        }
         _ => return Err(AppError::BadRequest("変更後の状態を選択してください。".into())),
     };
     let audit = admin.auth.audit(&meta, state.clock.now_ms(), action, "account", &user.id);
@@ -325,8 +324,13 @@ pub async fn reset_second_factor(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
-    let audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), "user.reset_second_factor", "account", &user.id);
+    let audit = admin.auth.audit(
+        &meta,
+        state.clock.now_ms(),
+        AuditAction::UserResetSecondFactor,
+        "account",
+        &user.id,
+    );
     state.store.set_second_factor(&user.identity_id, None, &[], &audit).await?;
     let page = DonePage {
         chrome: Chrome::new("二段階認証のリセット", &csrf, Some(&admin.auth)),
@@ -350,7 +354,13 @@ pub async fn reissue_link(
     if user.status != AccountStatus::Pending {
         return Err(AppError::BadRequest("この利用者は既に有効化されています。".into()));
     }
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "user.reissue_activation", "account", &user.id);
+    let audit = admin.auth.audit(
+        &meta,
+        state.clock.now_ms(),
+        AuditAction::UserReissueActivation,
+        "account",
+        &user.id,
+    );
     let link = reissue(&state, &user, &audit).await?;
     let page = LinkIssuedPage {
         chrome: Chrome::new("有効化リンクの再発行", &csrf, Some(&admin.auth)),
@@ -372,7 +382,8 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), "account.unlock", "account", &user.id);
+    let audit =
+        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::AccountUnlock, "account", &user.id);
     state.store.release_sign_in_locks(&user.identity_id, &audit).await?;
     let page = DonePage {
         chrome: Chrome::new("ロックの解除", &csrf, Some(&admin.auth)),

@@ -1,0 +1,332 @@
+//! The 連絡帳 for members (D3–D5): the room list with unread counts, the timeline, posting,
+//! replies, read receipts, acknowledgements, edits with history, deletion and the vitals chart.
+//! Every handler of a room takes [`InRoom`], which holds the [`RoomAccess`] from [`access`]:
+//! current members only (the municipality reads through its own oversight page). Every read and
+//! write is audited. One file per part: `posts`, `files`, `vitals`, `requests`, `live`.
+
+mod files;
+mod live;
+mod posts;
+mod requests;
+mod vitals;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams, RawQuery, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use renraku_domain::audit_action::AuditAction;
+use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, VITALS, Vitals, format_scaled};
+use renraku_store::{PostView, RoomAccess, RoomSummary, StoreError};
+
+use crate::AppState;
+use crate::auth::{Auth, RequestMeta, SignedIn};
+use crate::csrf::CsrfToken;
+use crate::error::AppError;
+use crate::forms::FormState;
+use crate::views::{Choice, Chrome, choices, jst, render};
+
+use files::{file, thumbnail};
+use live::events;
+use posts::{acknowledge, create, delete, edit, edit_form, readers, reply};
+use requests::{request, request_form};
+use vitals::vitals;
+
+/// The routes of this feature, merged into the application by [`super::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/rooms", get(list))
+        .route("/rooms/{id}", get(show))
+        .route("/rooms/{id}/posts", post(create).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)))
+        .route("/rooms/{id}/files/{file}", get(file))
+        .route("/rooms/{id}/files/{file}/thumb", get(thumbnail))
+        .route("/rooms/{id}/vitals", get(vitals))
+        .route("/rooms/{id}/events", get(events))
+        .route("/rooms/{id}/requests", get(request_form).post(request))
+        .route("/rooms/{id}/read", post(mark_all_read))
+        .route("/rooms/{id}/posts/{post}/replies", post(reply))
+        .route("/rooms/{id}/posts/{post}/ack", post(acknowledge))
+        .route("/rooms/{id}/posts/{post}/readers", get(readers))
+        .route("/rooms/{id}/posts/{post}/edit", get(edit_form).post(edit))
+        .route("/rooms/{id}/posts/{post}/delete", post(delete))
+}
+
+/// Posts per timeline page.
+pub const PAGE: i64 = 30;
+
+/// The proof that the signed-in member may read this room, or "not found" (a non-member learns
+/// nothing, not even that the room exists).
+pub async fn access(state: &AppState, auth: &Auth, room_id: &str) -> Result<RoomAccess, AppError> {
+    state.store.authorize_room(&auth.account.id, room_id).await?.ok_or(AppError::NotFound("部屋"))
+}
+
+/// Every room page's start: the signed-in member, and the proof that they may read the room of
+/// the path's `{id}`, found before the handler runs (a non-member gets "not found").
+pub struct InRoom {
+    pub auth: Auth,
+    pub access: RoomAccess,
+    /// The room's id, as in the path.
+    pub room_id: String,
+}
+
+impl FromRequestParts<AppState> for InRoom {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let SignedIn(auth) =
+            SignedIn::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let params =
+            RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let room_id = params
+            .iter()
+            .find_map(|(name, value)| (name == "id").then(|| value.to_string()))
+            .ok_or_else(|| AppError::NotFound("部屋").into_response())?;
+        let access = access(state, &auth, &room_id).await.map_err(IntoResponse::into_response)?;
+        Ok(InRoom { auth, access, room_id })
+    }
+}
+
+fn not_allowed(e: StoreError) -> AppError {
+    match e {
+        StoreError::NotAllowed => {
+            AppError::Forbidden("この部屋には書き込めません（閲覧のみ、または投稿者本人ではありません）。")
+        }
+        StoreError::NotFound => AppError::NotFound("投稿"),
+        StoreError::NotMember => AppError::BadRequest(LEFT_THE_ROOM.into()),
+        e => e.into(),
+    }
+}
+
+const LEFT_THE_ROOM: &str = "お知らせする相手に、今はこの部屋の参加者でない人（部屋を離れた人）が含まれています。相手を選び直して、もう一度投稿してください。";
+
+/// The one-time key a post form carries (see [`NewPost::idempotency_key`]); a malformed one is
+/// treated as none.
+fn idempotency_key(key: &str) -> Option<String> {
+    ((16..=100).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| key.to_string())
+}
+
+#[derive(Template)]
+#[template(path = "rooms/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    rooms: Vec<RoomSummary>,
+    total_unread: i64,
+}
+
+/// The member's rooms, named after their patients: each view is audited.
+pub async fn list(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    SignedIn(auth): SignedIn,
+) -> Result<Response, AppError> {
+    let rooms = state.store.my_rooms(&auth.account.id).await?;
+    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
+    audit.detail = format!("rooms={}", rooms.len());
+    state.store.append_audit(&audit).await?;
+    let total_unread = rooms.iter().map(|r| r.unread).sum();
+    Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&auth)), rooms, total_unread })?
+        .into_response())
+}
+
+/// A post ready for the page: its text already escaped, its vitals formatted.
+pub struct PostItem {
+    pub post: PostView,
+    pub html: String,
+    pub at: String,
+    pub edited: String,
+    pub vitals: Vec<(&'static str, String, &'static str)>,
+    pub mine: bool,
+    pub replies: Vec<PostItem>,
+}
+
+fn vitals_rows(v: &Vitals) -> Vec<(&'static str, String, &'static str)> {
+    VITALS
+        .iter()
+        .zip(v.values())
+        .filter_map(|(spec, value)| value.map(|x| (spec.label, format_scaled(x, spec.decimals), spec.unit)))
+        .collect()
+}
+
+pub fn item(post: PostView, me: &str, replies: Vec<PostItem>) -> PostItem {
+    PostItem {
+        html: post.text.to_html(),
+        at: jst(post.created_at_ms),
+        edited: post.edited_at_ms.map(jst).unwrap_or_default(),
+        vitals: vitals_rows(&post.vitals),
+        mine: post.author_account_id == me,
+        replies,
+        post,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rooms/room.html")]
+pub struct RoomPage {
+    pub chrome: Chrome,
+    pub room_id: String,
+    pub writable: bool,
+    pub oversight: bool,
+    pub read_only_reason: &'static str,
+    pub posts: Vec<PostItem>,
+    pub older: Option<String>,
+    pub form: FormState,
+    pub categories: Vec<Choice>,
+    pub importances: Vec<Choice>,
+    pub vitals_fields: Vec<(&'static str, &'static str, &'static str)>,
+    /// Members who can be mentioned (everyone current but oneself).
+    pub mentionable: Vec<(String, String)>,
+    /// The posts and replies on the page, whose reading is recorded by the caller.
+    pub shown: Vec<String>,
+    pub notice: &'static str,
+    /// When the page was made, so live updates can catch up on what came after.
+    pub rendered_at_ms: i64,
+    /// The post form's one-time key (kept when the form comes back with an error); each reply
+    /// form's is this with the post's id.
+    pub idempotency_key: String,
+    pub max_chars: usize,
+}
+
+/// The timeline page for `access`, newest first from `before`, with replies under each post.
+pub async fn room_page(
+    state: &AppState,
+    csrf: &CsrfToken,
+    auth: &Auth,
+    access: &RoomAccess,
+    before: Option<&str>,
+    form: FormState,
+) -> Result<RoomPage, AppError> {
+    // Taken before reading, so that a change racing with this page is never lost to live updates.
+    let rendered_at_ms = state.clock.now_ms();
+    let posts = state.store.timeline(access, before, PAGE + 1).await?;
+    let older = (posts.len() as i64 > PAGE).then(|| posts[PAGE as usize - 1].id.clone());
+    let posts: Vec<PostView> = posts.into_iter().take(PAGE as usize).collect();
+    let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+    let replies = state.store.replies(access, &ids).await?;
+    let mut shown: Vec<String> = ids.clone();
+    shown.extend(replies.iter().map(|r| r.id.clone()));
+    let me = access.account_id();
+    let items = posts
+        .into_iter()
+        .map(|p| {
+            let mine: Vec<PostItem> = replies
+                .iter()
+                .filter(|r| r.parent_id.as_deref() == Some(&p.id))
+                .cloned()
+                .map(|r| item(r, me, vec![]))
+                .collect();
+            item(p, me, mine)
+        })
+        .collect();
+    let room = access.room();
+    let oversight = access.kind() == renraku_store::AccessKind::Oversight;
+    let idempotency_key =
+        idempotency_key(form.v("idempotency_key")).unwrap_or_else(crate::secrets::random_token);
+    let current = if access.can_write() { current_members(state, room).await? } else { vec![] };
+    let mentionable = current.iter().filter(|(id, _)| id != me).cloned().collect();
+    Ok(RoomPage {
+        mentionable,
+        chrome: Chrome::new(
+            if oversight { format!("{}（監督閲覧）", room.name) } else { room.name.clone() },
+            csrf,
+            Some(auth),
+        ),
+        room_id: room.id.clone(),
+        writable: access.can_write(),
+        oversight,
+        read_only_reason: if room.status == renraku_store::RoomStatus::Open {
+            ""
+        } else {
+            "この部屋は閲覧のみです（同意の撤回または終了）。"
+        },
+        posts: items,
+        older,
+        form,
+        categories: choices::<PostCategory>(),
+        importances: choices::<Importance>(),
+        vitals_fields: VITALS.iter().map(|v| (v.field, v.label, v.unit)).collect(),
+        shown,
+        notice: "",
+        rendered_at_ms,
+        idempotency_key,
+        max_chars: MAX_POST_CHARS,
+    })
+}
+
+/// The room's current members as (account id, "name（職種・事業所）").
+async fn current_members(
+    state: &AppState,
+    room: &renraku_store::Room,
+) -> Result<Vec<(String, String)>, AppError> {
+    let members = state.store.members(&room.municipality_id, &room.id).await?;
+    Ok(members
+        .into_iter()
+        .filter(|m| m.left_at_ms.is_none())
+        .map(|m| (m.account_id, format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
+        .collect())
+}
+
+/// `done=requested` or `done=applied` after a request.
+fn query_flag(query: &str) -> Option<&str> {
+    query.split('&').find_map(|kv| kv.strip_prefix("done="))
+}
+
+fn before_of(query: Option<String>) -> Option<String> {
+    let query = query?;
+    let form = crate::forms::parse_urlencoded(query.as_bytes()).ok()?;
+    let before = form.get("before");
+    (!before.is_empty() && before.len() <= 64).then(|| before.to_string())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    InRoom { auth, access, .. }: InRoom,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let query_text = query.clone().unwrap_or_default();
+    let before = before_of(query);
+    let mut page = room_page(&state, &csrf, &auth, &access, before.as_deref(), FormState::default()).await?;
+    page.notice = match query_flag(&query_text) {
+        Some("requested") => "依頼を送りました。市区町村の確認後に反映されます。",
+        Some("applied") => "参加者を追加しました。",
+        _ => "",
+    };
+    seen(&state, &meta, &auth, &access, &page).await?;
+    Ok(render(page)?.into_response())
+}
+
+/// What the member is about to see on `page` is read (the receipts show from the next view on),
+/// recorded with the audit entry of the read in one write; the room's other open pages learn of
+/// new receipts. Every path that sends a member the timeline goes through here.
+async fn seen(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    page: &RoomPage,
+) -> Result<(), AppError> {
+    let room_id = &access.room().id;
+    let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomRead, "room", room_id);
+    if state.store.record_read(access, &page.shown, &audit).await? > 0 {
+        state.events.room_changed(room_id).await;
+    }
+    Ok(())
+}
+
+/// "Mark all read" for one room, from the room list.
+pub async fn mark_all_read(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    InRoom { auth, access, room_id }: InRoom,
+) -> Result<Response, AppError> {
+    let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMarkRead, "room", &room_id);
+    if state.store.mark_room_read(&access, &audit).await? > 0 {
+        state.events.room_changed(&room_id).await;
+    }
+    Ok(Redirect::to("/rooms").into_response())
+}
