@@ -78,9 +78,12 @@ pub async fn a_multi_set_upload_is_stored_all_or_nothing(store: &dyn Store) {
 
 /// The sets the upload entries of a municipality's chain name, sorted.
 async fn upload_entries(store: &dyn Store, municipality_id: &str) -> Vec<String> {
-    let filter = AuditFilter { action_prefix: Some("careplan.upload".into()), limit: 100, ..Default::default() };
-    let mut ids: Vec<_> =
-        ok(store.audit_entries(municipality_id, &filter).await).into_iter().map(|r| r.facts.object_id).collect();
+    let filter =
+        AuditFilter { action_prefix: Some("careplan.upload".into()), limit: 100, ..Default::default() };
+    let mut ids: Vec<_> = ok(store.audit_entries(municipality_id, &filter).await)
+        .into_iter()
+        .map(|r| r.facts.object_id)
+        .collect();
     ids.sort();
     ids
 }
@@ -142,10 +145,7 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
 
     let plan = careplan_set("plan", "20261101090000", &sender, &receiver, &manager);
     let id = ok(upload(store, &plan, &m.id).await);
-    assert!(matches!(
-        upload(store, &plan, &m.id).await,
-        Err(StoreError::Taken(_))
-    ));
+    assert!(matches!(upload(store, &plan, &m.id).await, Err(StoreError::Taken(_))));
     // Drafts are the sender's alone.
     let mine = ok(store.careplan_set(&sender.id, &id).await);
     assert_eq!(mine.files, plan.files, "the original bytes come back unchanged");
@@ -211,8 +211,7 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
     let mut other_person = careplan_set("plan_deletion", "20261102090000", &sender, &receiver, &manager);
     other_person.subjects[0].insured_no = "0000999999".into();
-    let other_person =
-        ok(upload(store, &other_person, &m.id).await);
+    let other_person = ok(upload(store, &other_person, &m.id).await);
     ok(store
         .send_careplan_set(&sender.id, &other_person, T0 + 11, &audit(Some(&m.id), "careplan.send"))
         .await);

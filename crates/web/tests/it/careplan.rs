@@ -455,10 +455,15 @@ async fn a_multi_set_upload_is_stored_all_or_nothing(app: TestApp) {
     let facility = app.store().account(&cm_account).await.unwrap().facility_id.unwrap();
     let stored = || async { app.store().careplan_sets(&facility).await.unwrap().len() };
     let both = [golden("_20261120093000"), golden("_20261120093100")].concat();
-    let index = "CREATE UNIQUE INDEX careplan_sets_one_per_upload ON careplan_sets (uploaded_by, uploaded_at_ms)";
+    let index =
+        "CREATE UNIQUE INDEX careplan_sets_one_per_upload ON careplan_sets (uploaded_by, uploaded_at_ms)";
     app.raw.execute(index, index).await;
     let refused = upload(&cm, both.clone()).await.expect_status(422);
-    assert!(refused.body.contains("このアップロードの送信単位は、どれも読み込んでいません"), "{}", refused.body);
+    assert!(
+        refused.body.contains("このアップロードの送信単位は、どれも読み込んでいません"),
+        "{}",
+        refused.body
+    );
     assert_eq!(stored().await, 0, "neither set is stored");
     let drop = "DROP INDEX careplan_sets_one_per_upload";
     app.raw.execute(drop, drop).await;

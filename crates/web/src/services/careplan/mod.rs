@@ -63,7 +63,8 @@ pub async fn upload_careplan_sets(
         Ok::<Result<Uploaded, Refused>, AppError>(Err(Refused { problems, checked }))
     };
     if uploads.is_empty() {
-        let problem = ProblemLine { file: String::new(), text: "ファイルを選んでください".into() };
+        let problem =
+            ProblemLine { file: String::new(), text: "ファイルを選んでください".into() };
         return refused("files=0".into(), vec![problem], vec![]).await;
     }
     // Unpacking and checking are CPU work: off the async workers, two uploads at a time.
@@ -107,7 +108,10 @@ pub async fn upload_careplan_sets(
         match route(&set.receiver.number, &registered) {
             Ok(receiver) => {
                 if uploaded_already(&existing, &set.stamp, set.kind.code(), &receiver.id) {
-                    problems.push(set_problem(&set.stamp, "この送信単位（同じ連番・送信先）はアップロード済みです".into()));
+                    problems.push(set_problem(
+                        &set.stamp,
+                        "この送信単位（同じ連番・送信先）はアップロード済みです".into(),
+                    ));
                 }
                 routed.push((set, receiver.clone()));
             }
@@ -149,12 +153,18 @@ pub async fn upload_careplan_sets(
                 .filter(|new| uploaded_already(&existing, &new.stamp, &new.kind, &new.receiver_facility_id))
                 .map(|new| new.stamp.as_str())
                 .collect();
-            let none_stored =
-                if new_sets.len() > 1 { "（このアップロードの送信単位は、どれも読み込んでいません）" } else { "" };
+            let none_stored = if new_sets.len() > 1 {
+                "（このアップロードの送信単位は、どれも読み込んでいません）"
+            } else {
+                ""
+            };
             let mut problems: Vec<ProblemLine> = taken
                 .iter()
                 .map(|stamp| {
-                    set_problem(stamp, format!("この送信単位（同じ連番・送信先）はアップロード済みです{none_stored}"))
+                    set_problem(
+                        stamp,
+                        format!("この送信単位（同じ連番・送信先）はアップロード済みです{none_stored}"),
+                    )
                 })
                 .collect();
             if problems.is_empty() {
@@ -193,13 +203,18 @@ fn new_set(
             continue;
         };
         // The checker has read every file already.
-        let parsed = reports.iter().find(|f| f.file_name.as_ref() == Some(name)).and_then(|f| f.file.as_ref());
+        let parsed =
+            reports.iter().find(|f| f.file_name.as_ref() == Some(name)).and_then(|f| f.file.as_ref());
         if main_file.is_none() {
             main_file = parsed;
         } else if name.kind == Kind::Uphosoku {
             supplement = parsed;
         }
-        stored.push(CareplanFileData { name: text, kind: name.kind.prefix().to_string(), bytes: bytes.clone() });
+        stored.push(CareplanFileData {
+            name: text,
+            kind: name.kind.prefix().to_string(),
+            bytes: bytes.clone(),
+        });
     }
     NewCareplanSet {
         kind: set.kind.code().to_string(),
