@@ -98,6 +98,66 @@ impl SqlStore {
             .collect()
     }
 
+    /// Writes one set with its files and subjects inside `tx`; its id.
+    async fn insert_careplan_set(tx: &mut Tx, new: &NewCareplanSet) -> StoreResult<String> {
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO careplan_sets (id, kind, stamp, month, sender_facility_id, receiver_facility_id, \
+             sender_office, receiver_office, uploaded_by, uploaded_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&id)
+        .bind(&new.kind)
+        .bind(&new.stamp)
+        .bind(&new.month)
+        .bind(&new.sender_facility_id)
+        .bind(&new.receiver_facility_id)
+        .bind(&new.sender_office)
+        .bind(&new.receiver_office)
+        .bind(&new.uploaded_by)
+        .bind(new.uploaded_at_ms)
+        .execute(&mut **tx)
+        .await
+        .map_err(taken("careplan_set"))?;
+        for (position, file) in new.files.iter().enumerate() {
+            sqlx::query("INSERT INTO careplan_files (set_id, position, name, kind, bytes) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&id)
+                .bind(position as i64)
+                .bind(&file.name)
+                .bind(&file.kind)
+                .bind(&file.bytes)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for subject in &new.subjects {
+            let patient: Option<String> = sqlx::query_scalar(
+                "SELECT p.id FROM patients p WHERE p.insurer_no = $1 AND p.insured_no = $2 AND p.municipality_id IN \
+                 (SELECT municipality_id FROM facilities WHERE id = $3 OR id = $4) ORDER BY p.created_at_ms LIMIT 1",
+            )
+            .bind(&subject.insurer_no)
+            .bind(&subject.insured_no)
+            .bind(&new.sender_facility_id)
+            .bind(&new.receiver_facility_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            sqlx::query(
+                "INSERT INTO careplan_subjects (set_id, insurer_no, insured_no, record_key, name, patient_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(&id)
+            .bind(&subject.insurer_no)
+            .bind(&subject.insured_no)
+            .bind(&subject.record_key)
+            .bind(&subject.name)
+            .bind(patient)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        Ok(id)
+    }
+
     /// Marks the subjects (person and record key) that deletion set `id` names in the earlier
     /// sent sets of `target` kind between the same facilities as withdrawn by it, and each such
     /// set as a whole once none of its subjects is left.
@@ -151,67 +211,23 @@ impl CareplanStore for SqlStore {
         rows.iter().map(facility_from).collect()
     }
 
-    async fn create_careplan_set(&self, new: &NewCareplanSet, audit: &AuditDraft) -> StoreResult<String> {
-        let id = uuid::Uuid::now_v7().to_string();
+    async fn create_careplan_sets(&self, sets: &[(NewCareplanSet, AuditDraft)]) -> StoreResult<Vec<String>> {
+        let Some(((last, last_audit), rest)) = sets.split_last() else {
+            return Ok(Vec::new());
+        };
+        // One transaction for the whole upload: a set taken already (`Taken`) returns before
+        // the commit, and dropping `tx` rolls back every set and audit entry written so far.
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO careplan_sets (id, kind, stamp, month, sender_facility_id, receiver_facility_id, \
-             sender_office, receiver_office, uploaded_by, uploaded_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&id)
-        .bind(&new.kind)
-        .bind(&new.stamp)
-        .bind(&new.month)
-        .bind(&new.sender_facility_id)
-        .bind(&new.receiver_facility_id)
-        .bind(&new.sender_office)
-        .bind(&new.receiver_office)
-        .bind(&new.uploaded_by)
-        .bind(new.uploaded_at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(taken("careplan_set"))?;
-        for (position, file) in new.files.iter().enumerate() {
-            sqlx::query("INSERT INTO careplan_files (set_id, position, name, kind, bytes) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&id)
-                .bind(position as i64)
-                .bind(&file.name)
-                .bind(&file.kind)
-                .bind(&file.bytes)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        let mut ids = Vec::with_capacity(sets.len());
+        for (new, audit) in rest {
+            let id = Self::insert_careplan_set(&mut tx, new).await?;
+            self.append(&mut tx, &AuditDraft { object_id: id.clone(), ..audit.clone() }).await?;
+            ids.push(id);
         }
-        for subject in &new.subjects {
-            let patient: Option<String> = sqlx::query_scalar(
-                "SELECT p.id FROM patients p WHERE p.insurer_no = $1 AND p.insured_no = $2 AND p.municipality_id IN \
-                 (SELECT municipality_id FROM facilities WHERE id = $3 OR id = $4) ORDER BY p.created_at_ms LIMIT 1",
-            )
-            .bind(&subject.insurer_no)
-            .bind(&subject.insured_no)
-            .bind(&new.sender_facility_id)
-            .bind(&new.receiver_facility_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            sqlx::query(
-                "INSERT INTO careplan_subjects (set_id, insurer_no, insured_no, record_key, name, patient_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            )
-            .bind(&id)
-            .bind(&subject.insurer_no)
-            .bind(&subject.insured_no)
-            .bind(&subject.record_key)
-            .bind(&subject.name)
-            .bind(patient)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-        let mut audit = audit.clone();
-        audit.object_id = id.clone();
-        self.commit_with(tx, &audit).await?;
-        Ok(id)
+        let id = Self::insert_careplan_set(&mut tx, last).await?;
+        self.commit_with(tx, &AuditDraft { object_id: id.clone(), ..last_audit.clone() }).await?;
+        ids.push(id);
+        Ok(ids)
     }
 
     async fn careplan_sets(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>> {

@@ -12,8 +12,11 @@ pub trait CareplanStore: Send + Sync + 'static {
     /// The facilities registered with this 介護事業所番号, at most two: the exchange routes only
     /// to a number that exactly one facility on the server holds.
     async fn facilities_by_care_provider_no(&self, care_provider_no: &str) -> StoreResult<Vec<Facility>>;
-    /// Stores an uploaded set (not yet sent), matching its subjects to patients.
-    async fn create_careplan_set(&self, new: &NewCareplanSet, audit: &AuditDraft) -> StoreResult<String>;
+    /// Stores the sets of one upload (not yet sent), matching their subjects to patients, each
+    /// with its audit entry (its `object_id` is the new set's id): all of them in one
+    /// transaction, or none (`Taken` when one is there already, by stamp, sender, receiver and
+    /// kind). Their ids, in order.
+    async fn create_careplan_sets(&self, sets: &[(NewCareplanSet, AuditDraft)]) -> StoreResult<Vec<String>>;
     /// The sets a facility sent or drafted, and those sent to it; newest stamp first.
     async fn careplan_sets(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>>;
     /// One set as `facility_id` may see it: its sender always, its receiver once it is sent.

@@ -1,5 +1,6 @@
 //! Renraku's web server: the only crate that knows HTTP and HTML. Handlers parse input into
-//! domain values, call the [`Store`], and render askama templates; they never see SQL.
+//! domain values, call the [`Store`] (or, for a workflow, one use case in `services`), and
+//! render askama templates; they never see SQL.
 //!
 //! A request passes, in order: the body limit, [`csrf::guard`] (which also parses and checks
 //! form bodies), [`auth::load_session`] (which finds the signed-in person, if any), then the
@@ -26,6 +27,7 @@ pub mod orphans;
 mod routes;
 mod secrets;
 mod server;
+mod services;
 mod uploads;
 mod views;
 mod writer_probe;

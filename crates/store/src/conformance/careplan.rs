@@ -35,6 +35,59 @@ fn careplan_set(
     }
 }
 
+/// Uploads one set alone.
+async fn upload(store: &dyn Store, set: &NewCareplanSet, municipality_id: &str) -> StoreResult<String> {
+    let audit = audit(Some(municipality_id), "careplan.upload");
+    store.create_careplan_sets(&[(set.clone(), audit)]).await.map(|mut ids| ids.remove(0))
+}
+
+/// A multi-set upload is stored all or nothing (issue 11, item 3): one set of it taken already
+/// leaves none of its sets, and no audit entry for them.
+pub async fn a_multi_set_upload_is_stored_all_or_nothing(store: &dyn Store) {
+    let (m, _room, [manager, ..]) = room_with_members(store).await;
+    let other = municipality(store, "122173").await;
+    let mut info = sample_facility("かしわ訪問看護");
+    info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
+    let receiver =
+        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), "facility.create")).await);
+    let sender = ok(store
+        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+        .await);
+    let set = |kind: &str, stamp: &str| {
+        (careplan_set(kind, stamp, &sender, &receiver, &manager), audit(Some(&m.id), "careplan.upload"))
+    };
+    let first = ok(store.create_careplan_sets(&[set("plan", "20261101090000")]).await);
+    assert_eq!(upload_entries(store, &m.id).await, first);
+    // New sets before and after the one taken already.
+    let second =
+        [set("provision", "20261101090000"), set("plan", "20261101090000"), set("plan", "20261102090000")];
+    assert!(matches!(store.create_careplan_sets(&second).await, Err(StoreError::Taken(_))));
+    let stored: Vec<_> =
+        ok(store.careplan_sets(&sender.id).await).into_iter().map(|s| (s.kind, s.stamp)).collect();
+    assert_eq!(stored, [("plan".to_string(), "20261101090000".to_string())], "none of the second upload");
+    assert_eq!(upload_entries(store, &m.id).await, first, "no audit entry for sets not stored");
+    // Without the taken set, the upload is stored whole, each set with its entry.
+    let third = [set("provision", "20261101090000"), set("plan", "20261102090000")];
+    let ids = ok(store.create_careplan_sets(&third).await);
+    assert_eq!(ok(store.careplan_sets(&sender.id).await).len(), 3);
+    let mut expected = [first, ids].concat();
+    expected.sort();
+    assert_eq!(upload_entries(store, &m.id).await, expected, "each set's entry names it");
+    assert!(ok(store.create_careplan_sets(&[]).await).is_empty());
+}
+
+/// The sets the upload entries of a municipality's chain name, sorted.
+async fn upload_entries(store: &dyn Store, municipality_id: &str) -> Vec<String> {
+    let filter =
+        AuditFilter { action_prefix: Some("careplan.upload".into()), limit: 100, ..Default::default() };
+    let mut ids: Vec<_> = ok(store.audit_entries(municipality_id, &filter).await)
+        .into_iter()
+        .map(|r| r.facts.object_id)
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// 介護予防 (仕様 3.3, 3.4): a 介護予防サービス・支援計画書_削除 withdraws the plan, also where it
 /// travelled with a 利用者基本情報; a 利用者基本情報_削除 withdraws the 利用者基本情報 sent alone
 /// and leaves a plan standing.
@@ -51,7 +104,7 @@ pub async fn yobo_deletions_withdraw_their_own_sets(store: &dyn Store) {
         set.subjects[0].record_key = key.into();
         let (store, m, sender) = (store, m.clone(), sender.clone());
         async move {
-            let id = ok(store.create_careplan_set(&set, &audit(Some(&m.id), "careplan.upload")).await);
+            let id = ok(upload(store, &set, &m.id).await);
             ok(store.send_careplan_set(&sender.id, &id, T0, &audit(Some(&m.id), "careplan.send")).await);
             id
         }
@@ -91,11 +144,8 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     assert!(ok(store.facilities_by_care_provider_no("9999999999").await).is_empty());
 
     let plan = careplan_set("plan", "20261101090000", &sender, &receiver, &manager);
-    let id = ok(store.create_careplan_set(&plan, &audit(Some(&m.id), "careplan.upload")).await);
-    assert!(matches!(
-        store.create_careplan_set(&plan, &audit(Some(&m.id), "careplan.upload")).await,
-        Err(StoreError::Taken(_))
-    ));
+    let id = ok(upload(store, &plan, &m.id).await);
+    assert!(matches!(upload(store, &plan, &m.id).await, Err(StoreError::Taken(_))));
     // Drafts are the sender's alone.
     let mine = ok(store.careplan_set(&sender.id, &id).await);
     assert_eq!(mine.files, plan.files, "the original bytes come back unchanged");
@@ -156,31 +206,30 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     // A later deletion for the same person and plan date withdraws the plan; an earlier one
     // (applied in stamp order) does not.
     let early = careplan_set("plan_deletion", "20261031090000", &sender, &receiver, &manager);
-    let early = ok(store.create_careplan_set(&early, &audit(Some(&m.id), "careplan.upload")).await);
+    let early = ok(upload(store, &early, &m.id).await);
     ok(store.send_careplan_set(&sender.id, &early, T0 + 10, &audit(Some(&m.id), "careplan.send")).await);
     assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
     let mut other_person = careplan_set("plan_deletion", "20261102090000", &sender, &receiver, &manager);
     other_person.subjects[0].insured_no = "0000999999".into();
-    let other_person =
-        ok(store.create_careplan_set(&other_person, &audit(Some(&m.id), "careplan.upload")).await);
+    let other_person = ok(upload(store, &other_person, &m.id).await);
     ok(store
         .send_careplan_set(&sender.id, &other_person, T0 + 11, &audit(Some(&m.id), "careplan.send"))
         .await);
     assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
     let deletion = careplan_set("plan_deletion", "20261103090000", &sender, &receiver, &manager);
-    let deletion = ok(store.create_careplan_set(&deletion, &audit(Some(&m.id), "careplan.upload")).await);
+    let deletion = ok(upload(store, &deletion, &m.id).await);
     ok(store.send_careplan_set(&sender.id, &deletion, T0 + 12, &audit(Some(&m.id), "careplan.send")).await);
     assert_eq!(ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by, Some(deletion.clone()));
     // Sent late, a plan whose stamp comes before that deletion's arrives withdrawn.
     let late = careplan_set("plan", "20261102120000", &sender, &receiver, &manager);
-    let late = ok(store.create_careplan_set(&late, &audit(Some(&m.id), "careplan.upload")).await);
+    let late = ok(upload(store, &late, &m.id).await);
     ok(store.send_careplan_set(&sender.id, &late, T0 + 13, &audit(Some(&m.id), "careplan.send")).await);
     assert_eq!(
         ok(store.careplan_set(&receiver.id, &late).await).summary.withdrawn_by,
         Some(deletion.clone())
     );
     let later = careplan_set("plan", "20261104090000", &sender, &receiver, &manager);
-    let later = ok(store.create_careplan_set(&later, &audit(Some(&m.id), "careplan.upload")).await);
+    let later = ok(upload(store, &later, &m.id).await);
     ok(store.send_careplan_set(&sender.id, &later, T0 + 14, &audit(Some(&m.id), "careplan.send")).await);
     assert_eq!(ok(store.careplan_set(&receiver.id, &later).await).summary.withdrawn_by, None);
     let listed: Vec<_> = ok(store.careplan_sets(&receiver.id).await).into_iter().map(|s| s.stamp).collect();
@@ -220,7 +269,7 @@ pub async fn a_deletion_withdraws_only_the_people_and_service_types_it_names(sto
     };
     let (m_id, sender_id, receiver_id) = (&m.id, &sender.id, &receiver.id);
     let send = move |set: NewCareplanSet| async move {
-        let id = ok(store.create_careplan_set(&set, &audit(Some(m_id), "careplan.upload")).await);
+        let id = ok(upload(store, &set, m_id).await);
         ok(store.send_careplan_set(sender_id, &id, T0, &audit(Some(m_id), "careplan.send")).await);
         id
     };

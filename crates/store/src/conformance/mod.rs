@@ -63,6 +63,7 @@ macro_rules! conformance_tests {
             attachments_belong_to_their_post_and_room,
             a_form_sent_twice_writes_one_post,
             careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw,
+            a_multi_set_upload_is_stored_all_or_nothing,
             a_deletion_withdraws_only_the_people_and_service_types_it_names,
             yobo_deletions_withdraw_their_own_sets,
             a_care_provider_number_is_held_by_one_facility_on_the_server,

@@ -5,8 +5,6 @@
 //! this server. Receivers see what was sent to them, acknowledge receipt and download the
 //! original files unchanged. Every step is audited.
 
-use std::io::Read as _;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
@@ -14,20 +12,20 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use renraku_careplan::check::{FileReport, NotChecked, check, not_checked};
+use renraku_careplan::check::{NotChecked, not_checked};
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::{Format, Kind};
-use renraku_careplan::sets::{SetKind, Transmission};
+use renraku_careplan::sets::SetKind;
 use renraku_domain::audit_action::AuditAction;
-use renraku_store::{
-    CareplanFileData, CareplanSetSummary, CareplanSubject, Facility, NewCareplanSet, StoreError,
-};
+use renraku_store::{CareplanSetSummary, CareplanSubject, Facility, StoreError};
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::{AppError, found};
-use crate::uploads::{FormWithFiles, Upload};
+use crate::services::careplan::rules::people;
+use crate::services::careplan::{ProblemLine, Refused, Uploaded, upload_careplan_sets};
+use crate::uploads::FormWithFiles;
 use crate::views::{Chrome, jst, render};
 
 /// The routes of this feature, merged into the application by [`super::router`].
@@ -40,16 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/careplan/sets/{id}/files/{position}", get(download))
 }
 
-/// Files per upload (a ZIP counts as one; its contents count below).
+/// Files per upload (a ZIP counts as one; the use case limits its contents).
 const MAX_UPLOAD_FILES: usize = 20;
-/// People in one set (a care manager has a few dozen; a large provider a few hundred).
-const MAX_SUBJECTS: usize = 2_000;
-/// Uploads checked at the same time: checking is CPU work, done off the async workers.
-static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-/// Files inside the ZIPs of one upload, and their total size once unpacked.
-const MAX_ZIP_ENTRIES: usize = 200;
-const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
-
 /// The signed-in user's facility, if they may use the exchange.
 /// Every care-plan page's start: a signed-in user with the careplan flag, and their facility
 /// (the sets they see are its own, or sent to it). Anyone else is refused before the handler runs.
@@ -124,12 +114,6 @@ fn row(set: &CareplanSetSummary, incoming: bool) -> SetRow {
     }
 }
 
-/// A problem line as the upload page shows it.
-pub struct ProblemLine {
-    pub file: String,
-    pub text: String,
-}
-
 #[derive(Template)]
 #[template(path = "careplan/index.html")]
 struct IndexPage {
@@ -189,151 +173,7 @@ pub async fn index(
     Ok(render(index_page(&state, &meta, &csrf, &auth, &facility, vec![], vec![]).await?)?.into_response())
 }
 
-/// The CSV files of an upload, ZIPs unpacked (with limits, so a small ZIP cannot unpack into
-/// gigabytes).
-fn unpack(uploads: Vec<Upload>) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let mut files = Vec::new();
-    let mut entries = 0usize;
-    let mut unpacked = 0u64;
-    for upload in uploads {
-        if !upload.bytes.starts_with(b"PK\x03\x04") {
-            unpacked += upload.bytes.len() as u64;
-            files.push((upload.name, upload.bytes));
-            continue;
-        }
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(upload.bytes))
-            .map_err(|_| format!("{}: ZIP ファイルとして読めません", upload.name))?;
-        if zip.len() > MAX_ZIP_ENTRIES {
-            return Err(format!("ZIP の中のファイルは{MAX_ZIP_ENTRIES}個までです"));
-        }
-        for i in 0..zip.len() {
-            let mut entry =
-                zip.by_index(i).map_err(|_| format!("{}: ZIP の中身を読めません", upload.name))?;
-            if entry.is_dir() {
-                continue;
-            }
-            entries += 1;
-            if entries > MAX_ZIP_ENTRIES {
-                return Err(format!("ZIP の中のファイルは{MAX_ZIP_ENTRIES}個までです"));
-            }
-            // Folders inside the ZIP do not matter; the file name does.
-            let name = entry
-                .name()
-                .map_err(|_| format!("{}: ZIP の中のファイル名を読めません", upload.name))?
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let mut bytes = Vec::new();
-            let limit = MAX_UNPACKED_BYTES.saturating_sub(unpacked) + 1;
-            (&mut entry)
-                .take(limit)
-                .read_to_end(&mut bytes)
-                .map_err(|_| format!("{}: ZIP の中の {name} を読めません", upload.name))?;
-            unpacked += bytes.len() as u64;
-            if unpacked > MAX_UNPACKED_BYTES {
-                return Err(format!("ZIP を展開すると {} MB を超えます", MAX_UNPACKED_BYTES / 1024 / 1024));
-            }
-            files.push((name, bytes));
-        }
-    }
-    Ok(files)
-}
-
-fn problem_lines(files: &[FileReport], sets: &[Transmission]) -> Vec<ProblemLine> {
-    // Each file's problems are capped by the checker; the page shows at most this many.
-    const SHOWN: usize = 500;
-    let mut lines = Vec::new();
-    for file in files {
-        for problem in &file.problems {
-            lines.push(ProblemLine { file: file.name.clone(), text: problem.to_string() });
-        }
-    }
-    for set in sets {
-        for problem in &set.problems {
-            lines.push(ProblemLine { file: format!("送信単位 {}", set.stamp), text: problem.clone() });
-        }
-    }
-    if lines.len() > SHOWN {
-        let more = lines.len() - SHOWN;
-        lines.truncate(SHOWN);
-        lines.push(ProblemLine { file: String::new(), text: format!("ほかに{more}件あります") });
-    }
-    lines
-}
-
-/// The key item that ties a person's records together in each kind: 介護予防 (仕様 3.3) keys
-/// 利用者基本情報 by 相談日 and the 介護予防サービス・支援計画書 by 計画作成(変更)日, and so do their
-/// deletions (a set of both is keyed by its plan, its main file).
-const KEY_ITEMS: [&str; 5] =
-    ["居宅サービス計画作成（変更）日", "対象年月", "削除対象年月", "相談日", "計画作成(変更)日"];
-
-/// What a record is about besides its person, as deletions match it: the plan date or month,
-/// and for 実績 also サービス事業者コード and サービス種類コード (仕様 3.3: 「実績情報　削除」 is keyed
-/// by 削除対象年月, サービス事業者コード and サービス種類コード — 「削除はサービス種類毎に行う」), so a
-/// 福祉用具 deletion never withdraws the same office's 訪問介護 実績.
-fn record_key(record: &Record<'_>) -> String {
-    let key = KEY_ITEMS.iter().find_map(|k| record.get(k)).unwrap_or_default();
-    let service_type = match record.kind {
-        Kind::Upjsk => record.get("サービスコード").and_then(|c| c.get(..2)),
-        Kind::Dltjsk => record.get("サービス種類コード"),
-        _ => return key.to_string(),
-    };
-    let office = record.get("サービス事業者コード").unwrap_or_default();
-    format!("{key} {office} {}", service_type.unwrap_or_default())
-}
-
-/// Each person once (a 実績 set has a subject per service type), in order of first appearance.
-fn people(subjects: &[CareplanSubject]) -> Vec<&CareplanSubject> {
-    let mut out: Vec<&CareplanSubject> = Vec::new();
-    for subject in subjects {
-        if !out.iter().any(|s| (&s.insurer_no, &s.insured_no) == (&subject.insurer_no, &subject.insured_no)) {
-            out.push(subject);
-        }
-    }
-    out
-}
-
-/// The people a set is about, from its main file; names from its 利用者補足情報 where the main
-/// file carries none (第1表 does not).
-fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<CareplanSubject> {
-    let name_in_supplement = |insurer: &str, insured: &str| {
-        supplement?.records().find_map(|r| {
-            (r.get("保険者番号") == Some(insurer) && r.get("被保険者番号") == Some(insured))
-                .then(|| r.get("利用者氏名"))
-                .flatten()
-        })
-    };
-    let mut out: Vec<CareplanSubject> = Vec::new();
-    for record in file.records() {
-        let insurer = record.get("保険者番号").unwrap_or_default();
-        let insured = record.get("被保険者番号").unwrap_or_default();
-        let key = record_key(&record);
-        // A person has many rows (one per service day on 第6表): look the name up once.
-        if out.iter().any(|s| {
-            (s.insurer_no.as_str(), s.insured_no.as_str(), s.record_key.as_str()) == (insurer, insured, &key)
-        }) {
-            continue;
-        }
-        out.push(CareplanSubject {
-            insurer_no: insurer.to_string(),
-            insured_no: insured.to_string(),
-            record_key: key,
-            // 介護予防サービス・支援計画書 calls it 利用者名.
-            name: record
-                .get("利用者氏名")
-                .or_else(|| record.get("利用者名"))
-                .or_else(|| name_in_supplement(insurer, insured))
-                .filter(|n| !n.is_empty())
-                .unwrap_or("（氏名なし）")
-                .to_string(),
-            patient_id: None,
-            withdrawn_by: None,
-        });
-    }
-    out
-}
-
+/// An upload: the use case stores it whole, or says why not on the list page (422).
 pub async fn upload(
     State(state): State<AppState>,
     csrf: CsrfToken,
@@ -341,192 +181,19 @@ pub async fn upload(
     CareplanUser { auth, facility }: CareplanUser,
     upload: FormWithFiles<MAX_UPLOAD_FILES>,
 ) -> Result<Response, AppError> {
-    let refuse = |problems: Vec<ProblemLine>, checked: Vec<String>| async {
-        let page = index_page(&state, &meta, &csrf, &auth, &facility, problems, checked).await?;
-        Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
-    };
-    let refused_audit = |detail: String| {
-        let mut audit =
-            auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanUpload, "careplan_set", "");
-        audit.outcome = "refused".into();
-        audit.detail = detail;
-        audit
-    };
-    if upload.files.is_empty() {
-        state.store.append_audit(&refused_audit("files=0".into())).await?;
-        return refuse(
-            vec![ProblemLine { file: String::new(), text: "ファイルを選んでください".into() }],
-            vec![],
-        )
-        .await;
-    }
-    // Unpacking and checking are CPU work: off the async workers, two uploads at a time.
-    let permit = CHECKS.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
-    let uploads = upload.files;
-    let checked_upload = tokio::task::spawn_blocking(move || {
-        unpack(uploads).map(|files| {
-            let report = check(&files);
-            (files, report)
-        })
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
-    drop(permit);
-    let (files, report) = match checked_upload {
-        Ok(done) => done,
-        Err(message) => {
-            state.store.append_audit(&refused_audit("unpack".into())).await?;
-            return refuse(vec![ProblemLine { file: String::new(), text: message }], vec![]).await;
-        }
-    };
-    let checked: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
-    let mut problems = problem_lines(&report.files, &report.sets);
-    let my_office = facility.info.care_provider_no.as_ref().map(|n| n.to_string()).unwrap_or_default();
-    let set_problem = |stamp: &str, text: String| ProblemLine { file: format!("送信単位 {stamp}"), text };
-    // The exchange routes by 介護事業所番号, so a number must name exactly one facility here:
-    // the sender's must be this facility alone, the receiver's one facility.
-    let mine_alone = !my_office.is_empty()
-        && state
-            .store
-            .facilities_by_care_provider_no(&my_office)
-            .await?
-            .iter()
-            .map(|f| &f.id)
-            .eq([&facility.id]);
-    let existing = state.store.careplan_sets(&facility.id).await?;
-    let mut receivers = Vec::new();
-    for set in &report.sets {
-        if set.sender.number != my_office {
-            problems.push(set_problem(
-                &set.stamp,
-                format!(
-                    "送信元の事業所番号 {} がこの事業所（{}）の介護事業所番号と違います",
-                    set.sender.number,
-                    if my_office.is_empty() { "未登録" } else { &my_office }
-                ),
-            ));
-        } else if !mine_alone {
-            problems.push(set_problem(
-                &set.stamp,
-                format!(
-                    "介護事業所番号 {my_office} は Renraku の複数の事業所に登録されています。市区町村の担当課に確認してください"
-                ),
-            ));
-        }
-        match state.store.facilities_by_care_provider_no(&set.receiver.number).await?.as_slice() {
-            [receiver] => {
-                if existing.iter().any(|e| {
-                    e.stamp == set.stamp && e.kind == set.kind.code() && e.receiver_facility_id == receiver.id
-                }) {
-                    problems.push(set_problem(&set.stamp, "この送信単位（同じ連番・送信先）はアップロード済みです".into()));
-                }
-                receivers.push(receiver.clone());
-            }
-            [] => problems.push(set_problem(
-                &set.stamp,
-                format!("送信先の事業所番号 {} の事業所は Renraku に登録されていません", set.receiver.number),
-            )),
-            _ => problems.push(set_problem(
-                &set.stamp,
-                format!(
-                    "送信先の事業所番号 {} は Renraku の複数の事業所に登録されているため、送信先を決められません。市区町村の担当課に確認してください",
-                    set.receiver.number
-                ),
-            )),
-        }
-    }
-    // The sets as they will be stored, with the people they are about.
-    let now = state.clock.now_ms();
-    let mut new_sets = Vec::new();
-    for (set, receiver) in report.sets.iter().zip(&receivers) {
-        let mut stored = Vec::new();
-        let mut main_file = None;
-        let mut supplement = None;
-        for name in &set.files {
-            let text = name.to_string();
-            let Some((_, bytes)) = files.iter().find(|(n, _)| n.eq_ignore_ascii_case(&text)) else {
-                continue;
+    match upload_careplan_sets(&state, &meta, &auth, &facility, upload.files).await? {
+        Ok(Uploaded { ids }) => {
+            let target = match ids.as_slice() {
+                [one] => format!("/careplan/sets/{one}"),
+                _ => "/careplan".to_string(),
             };
-            // The checker has read every file already.
-            let parsed = report
-                .files
-                .iter()
-                .find(|f| f.file_name.as_ref() == Some(name))
-                .and_then(|f| f.file.as_ref());
-            if main_file.is_none() {
-                main_file = parsed;
-            } else if name.kind == Kind::Uphosoku {
-                supplement = parsed;
-            }
-            stored.push(CareplanFileData {
-                name: text,
-                kind: name.kind.prefix().to_string(),
-                bytes: bytes.clone(),
-            });
+            Ok(Redirect::to(&target).into_response())
         }
-        let subjects = main_file.map(|f| subjects(f, supplement)).unwrap_or_default();
-        if people(&subjects).len() > MAX_SUBJECTS {
-            problems
-                .push(set_problem(&set.stamp, format!("1つの送信単位の利用者は{MAX_SUBJECTS}人までです")));
-        }
-        new_sets.push(NewCareplanSet {
-            kind: set.kind.code().to_string(),
-            stamp: set.stamp.clone(),
-            month: set.files.iter().find_map(|f| f.month.clone()).filter(|m| m != "000000"),
-            sender_facility_id: facility.id.clone(),
-            receiver_facility_id: receiver.id.clone(),
-            sender_office: format!("{}-{}", set.sender.number, set.sender.service_type),
-            receiver_office: format!("{}-{}", set.receiver.number, set.receiver.service_type),
-            uploaded_by: auth.account.id.clone(),
-            uploaded_at_ms: now,
-            files: stored,
-            subjects,
-        });
-    }
-    if !problems.is_empty() {
-        state
-            .store
-            .append_audit(&refused_audit(format!("files={} problems={}", files.len(), problems.len())))
-            .await?;
-        return refuse(problems, checked).await;
-    }
-    let mut created = Vec::new();
-    for new in &new_sets {
-        let mut audit = auth.audit(&meta, now, AuditAction::CareplanUpload, "careplan_set", "");
-        audit.detail = format!(
-            "stamp={} kind={} files={} people={}",
-            new.stamp,
-            new.kind,
-            new.files.len(),
-            people(&new.subjects).len()
-        );
-        match state.store.create_careplan_set(new, &audit).await {
-            Ok(id) => created.push(id),
-            // Uploaded at the same moment by someone else of this facility.
-            Err(StoreError::Taken(_)) => {
-                state.store.append_audit(&refused_audit(format!("duplicate stamp={}", new.stamp))).await?;
-                let stored = if created.is_empty() {
-                    String::new()
-                } else {
-                    format!("（このアップロードのほかの送信単位 {}件は読み込みました）", created.len())
-                };
-                return refuse(
-                    vec![set_problem(
-                        &new.stamp,
-                        format!("この送信単位（同じ連番・送信先）はアップロード済みです{stored}"),
-                    )],
-                    checked,
-                )
-                .await;
-            }
-            Err(e) => return Err(e.into()),
+        Err(Refused { problems, checked }) => {
+            let page = index_page(&state, &meta, &csrf, &auth, &facility, problems, checked).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
         }
     }
-    let target = match created.as_slice() {
-        [one] => format!("/careplan/sets/{one}"),
-        _ => "/careplan".to_string(),
-    };
-    Ok(Redirect::to(&target).into_response())
 }
 
 /// One file kind as a table: one row per record, or (for records with many items) one item
