@@ -11,21 +11,16 @@ use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, InsuredNo, InsurerNo, KanaName, Name, PhoneNumber, Role};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_domain::text::normalize;
-use renraku_store::{
-    Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest, StoreError,
-};
+use renraku_store::{Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest};
 
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
-use crate::error::{AppError, found};
+use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::routes::rooms::room_page;
+use crate::services::rooms;
 use crate::views::{Choice, Chrome, choices, jst, render};
-
-async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Room, AppError> {
-    found(state.store.room(&admin.municipality.id, id).await, "部屋")
-}
 
 #[derive(Template)]
 #[template(path = "admin/rooms.html")]
@@ -190,8 +185,7 @@ pub async fn create(
             );
         }
     };
-    let audit = admin.auth.audit(&meta, now, AuditAction::RoomOpen, "room", "");
-    let room = state.store.open_room(&admin.municipality.id, &patient, &consent, &audit).await?;
+    let room = rooms::open_room(&state, &meta, &admin, &patient, &consent).await?;
     Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
 }
 
@@ -236,7 +230,7 @@ async fn show_page(
     id: &str,
     form: FormState,
 ) -> Result<ShowPage, AppError> {
-    let room = find(state, admin, id).await?;
+    let room = rooms::find(state, admin, id).await?;
     state
         .store
         .append_audit(&admin.auth.audit(
@@ -302,18 +296,8 @@ pub async fn add_member(
     Path(id): Path<String>,
     form: Form,
 ) -> Result<Response, AppError> {
-    let room = find(&state, &admin, &id).await?;
-    let account = form.get("account_id");
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMemberAdd, "room", &room.id);
-    audit.detail = format!("account={account}");
-    match state.store.add_member(&admin.municipality.id, &room.id, account, &audit).await {
-        Ok(()) | Err(StoreError::Taken(_)) => {
-            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
-        }
-        Err(StoreError::NotFound) => Err(AppError::BadRequest("招待できる利用者を選択してください。".into())),
-        Err(e) => Err(e.into()),
-    }
+    rooms::add_member(&state, &meta, &admin, &id, form.get("account_id")).await?;
+    Ok(Redirect::to(&format!("/admin/rooms/{id}")).into_response())
 }
 
 pub async fn remove_member(
@@ -322,17 +306,8 @@ pub async fn remove_member(
     admin: Admin,
     Path((id, account)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let room = find(&state, &admin, &id).await?;
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMemberRemove, "room", &room.id);
-    audit.detail = format!("account={account}");
-    match state.store.remove_member(&admin.municipality.id, &room.id, &account, &audit).await {
-        Err(StoreError::NotFound) => Err(AppError::NotFound("参加者")),
-        other => {
-            other?;
-            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
-        }
-    }
+    rooms::remove_member(&state, &meta, &admin, &id, &account).await?;
+    Ok(Redirect::to(&format!("/admin/rooms/{id}")).into_response())
 }
 
 pub async fn withdraw_consent(
@@ -341,20 +316,8 @@ pub async fn withdraw_consent(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let room = find(&state, &admin, &id).await?;
-    let audit = admin.auth.audit(
-        &meta,
-        state.clock.now_ms(),
-        AuditAction::ConsentWithdraw,
-        "patient",
-        &room.patient_id,
-    );
-    match state.store.withdraw_consent(&admin.municipality.id, &room.patient_id, &audit).await {
-        Ok(()) | Err(StoreError::NotFound) => {
-            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    rooms::withdraw_consent(&state, &meta, &admin, &id).await?;
+    Ok(Redirect::to(&format!("/admin/rooms/{id}")).into_response())
 }
 
 /// Oversight (G2): the room, read-only, after a reason that goes to the audit trail.
@@ -376,12 +339,7 @@ pub async fn oversee(
         let page = show_page(&state, &meta, &csrf, &admin, &id, echo).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     }
-    let room = find(&state, &admin, &id).await?;
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomOversightRead, "room", &room.id);
-    audit.detail = format!("reason={reason}");
-    let access =
-        state.store.oversee_room(&admin.municipality.id, &admin.auth.account.id, &room.id, &audit).await?;
+    let access = rooms::oversee(&state, &meta, &admin, &id, &reason).await?;
     let page = room_page(&state, &csrf, &admin.auth, &access, None, FormState::default()).await?;
     Ok(render(page)?.into_response())
 }
@@ -451,15 +409,6 @@ pub async fn decide(
         }
     };
     let note = normalize(form.get("note"));
-    let action = if approve { AuditAction::RoomRequestApprove } else { AuditAction::RoomRequestReject };
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), action, "room_request", &id);
-    match state.store.decide_request(&admin.municipality.id, &id, approve, &note, &audit).await {
-        Ok(()) => {}
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("承認待ちの依頼")),
-        Err(StoreError::Taken(_)) => {
-            return Err(AppError::BadRequest("その利用者は既に参加しています。却下してください。".into()));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    rooms::decide_request(&state, &meta, &admin, &id, approve, &note).await?;
     Ok(Redirect::to(&back).into_response())
 }

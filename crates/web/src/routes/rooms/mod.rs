@@ -18,13 +18,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, VITALS, Vitals, format_scaled};
-use renraku_store::{PostView, RoomAccess, RoomSummary, StoreError};
+use renraku_store::{PostView, RoomAccess, RoomSummary};
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::FormState;
+use crate::services::posts::{mark_room_read, mark_seen};
 use crate::views::{Choice, Chrome, choices, jst, render};
 
 use files::{file, thumbnail};
@@ -86,19 +87,6 @@ impl FromRequestParts<AppState> for InRoom {
         Ok(InRoom { auth, access, room_id })
     }
 }
-
-fn not_allowed(e: StoreError) -> AppError {
-    match e {
-        StoreError::NotAllowed => {
-            AppError::Forbidden("この部屋には書き込めません（閲覧のみ、または投稿者本人ではありません）。")
-        }
-        StoreError::NotFound => AppError::NotFound("投稿"),
-        StoreError::NotMember => AppError::BadRequest(LEFT_THE_ROOM.into()),
-        e => e.into(),
-    }
-}
-
-const LEFT_THE_ROOM: &str = "お知らせする相手に、今はこの部屋の参加者でない人（部屋を離れた人）が含まれています。相手を選び直して、もう一度投稿してください。";
 
 /// The one-time key a post form carries (see [`NewPost::idempotency_key`]); a malformed one is
 /// treated as none.
@@ -296,37 +284,16 @@ pub async fn show(
         Some("applied") => "参加者を追加しました。",
         _ => "",
     };
-    seen(&state, &meta, &auth, &access, &page).await?;
+    mark_seen(&state, &meta, &auth, &access, &page.shown).await?;
     Ok(render(page)?.into_response())
-}
-
-/// What the member is about to see on `page` is read (the receipts show from the next view on),
-/// recorded with the audit entry of the read in one write; the room's other open pages learn of
-/// new receipts. Every path that sends a member the timeline goes through here.
-async fn seen(
-    state: &AppState,
-    meta: &RequestMeta,
-    auth: &Auth,
-    access: &RoomAccess,
-    page: &RoomPage,
-) -> Result<(), AppError> {
-    let room_id = &access.room().id;
-    let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomRead, "room", room_id);
-    if state.store.record_read(access, &page.shown, &audit).await? > 0 {
-        state.events.room_changed(room_id).await;
-    }
-    Ok(())
 }
 
 /// "Mark all read" for one room, from the room list.
 pub async fn mark_all_read(
     State(state): State<AppState>,
     meta: RequestMeta,
-    InRoom { auth, access, room_id }: InRoom,
+    InRoom { auth, access, .. }: InRoom,
 ) -> Result<Response, AppError> {
-    let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMarkRead, "room", &room_id);
-    if state.store.mark_room_read(&access, &audit).await? > 0 {
-        state.events.room_changed(&room_id).await;
-    }
+    mark_room_read(&state, &meta, &auth, &access).await?;
     Ok(Redirect::to("/rooms").into_response())
 }

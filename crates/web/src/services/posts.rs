@@ -1,0 +1,199 @@
+//! Writing in a room (D4, D5): a post with its files, a reply, an acknowledgement (確認), an
+//! edit with its history kept, a deletion, and the read receipts. Each use case's store call
+//! commits the change with its audit entry; its room's open pages learn of it only afterwards
+//! ([`Effects`]).
+
+use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
+use renraku_domain::rooms::PostText;
+use renraku_store::{AuditDraft, NewPost, RoomAccess, StoreError};
+
+use super::attachments::{discard, store_files};
+use super::{Effects, ServiceError};
+use crate::AppState;
+use crate::auth::{Auth, RequestMeta};
+use crate::uploads::Upload;
+
+/// What a post form says when it mentions someone who has left the room.
+pub const LEFT_THE_ROOM: &str = "お知らせする相手に、今はこの部屋の参加者でない人（部屋を離れた人）が含まれています。相手を選び直して、もう一度投稿してください。";
+
+/// A store refusal of a room's write or read, as the page says it.
+pub fn in_room(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::NotAllowed => ServiceError::ReadOnly,
+        StoreError::NotFound => ServiceError::NotFound("投稿"),
+        StoreError::NotMember => ServiceError::Refused(LEFT_THE_ROOM.into()),
+        e => ServiceError::Store(e),
+    }
+}
+
+/// A post with its files (D4). The files are checked and stored first; the post then commits
+/// with its audit entry. The files of a post the store refuses, or of a form sent twice (the
+/// first sending's post is returned, holding the first sending's files), are removed again.
+/// A file refused, or a mention of someone who left, is a [`ServiceError::Field`].
+pub async fn post_to_room(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    mut post: NewPost,
+    files: Vec<Upload>,
+) -> Result<(), ServiceError> {
+    if !access.can_write() {
+        return Err(ServiceError::ReadOnly);
+    }
+    match store_files(state, files).await? {
+        Ok(attachments) => post.attachments = attachments,
+        Err(message) => return Err(ServiceError::Field(FieldError::new("files", message))),
+    }
+    let room_id = &access.room().id;
+    let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::PostCreate, "room", room_id);
+    audit.object_type = "post".into();
+    audit.detail = format!(
+        "room={room_id} category={} importance={} files={}",
+        post.category.code(),
+        post.importance.code(),
+        post.attachments.len()
+    );
+    match state.store.create_post(access, &post, &audit).await {
+        // Files of a form sent again are not the post's: the first sending's are.
+        Ok(written) => discard(state, &post.attachments, &written.attachments).await,
+        Err(e) => {
+            // Only a refusal says nothing was written. Any other error may have come after the
+            // commit (the database gone at COMMIT): the post may exist and hold these files, so
+            // they stay; the form sent again finds that post by its key and removes its own.
+            if refused(&e) {
+                discard(state, &post.attachments, &[]).await;
+            }
+            if matches!(e, StoreError::NotMember) {
+                return Err(ServiceError::Field(FieldError::new("mention", LEFT_THE_ROOM)));
+            }
+            return Err(in_room(e));
+        }
+    }
+    Effects::default().room_changed(room_id).publish(state).await;
+    Ok(())
+}
+
+/// Whether a store error is a refusal, given before anything was written (the transaction
+/// rolled back), rather than a failure whose outcome is unknown.
+fn refused(e: &StoreError) -> bool {
+    match e {
+        StoreError::NotFound
+        | StoreError::Taken(_)
+        | StoreError::LastManager
+        | StoreError::TokenInvalid
+        | StoreError::NotAllowed
+        | StoreError::NotMember => true,
+        StoreError::Other(_) => false,
+    }
+}
+
+/// A reply (`reply.parent_id` set) to `post_id`.
+pub async fn reply(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    post_id: &str,
+    reply: &NewPost,
+) -> Result<(), ServiceError> {
+    let room_id = &access.room().id;
+    let audit = post_audit(state, meta, auth, AuditAction::PostReply, room_id, post_id);
+    state.store.create_post(access, reply, &audit).await.map_err(in_room)?;
+    Effects::default().room_changed(room_id).publish(state).await;
+    Ok(())
+}
+
+/// 確認: the member acknowledges a post that asked for it.
+pub async fn acknowledge(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    post_id: &str,
+) -> Result<(), ServiceError> {
+    let room_id = &access.room().id;
+    let audit = post_audit(state, meta, auth, AuditAction::PostAcknowledge, room_id, post_id);
+    state.store.acknowledge(access, post_id, &audit).await.map_err(in_room)?;
+    Effects::default().room_changed(room_id).publish(state).await;
+    Ok(())
+}
+
+/// The author replaces the text of their post; the store keeps the former text as a version.
+pub async fn edit_post(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    post_id: &str,
+    text: &PostText,
+) -> Result<(), ServiceError> {
+    let room_id = &access.room().id;
+    let audit = post_audit(state, meta, auth, AuditAction::PostEdit, room_id, post_id);
+    state.store.edit_post(access, post_id, text, &audit).await.map_err(in_room)?;
+    Effects::default().room_changed(room_id).publish(state).await;
+    Ok(())
+}
+
+/// The author deletes their post.
+pub async fn delete_post(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    post_id: &str,
+) -> Result<(), ServiceError> {
+    let room_id = &access.room().id;
+    let audit = post_audit(state, meta, auth, AuditAction::PostDelete, room_id, post_id);
+    state.store.delete_post(access, post_id, &audit).await.map_err(in_room)?;
+    Effects::default().room_changed(room_id).publish(state).await;
+    Ok(())
+}
+
+/// What the member is about to see (`shown`, the posts of a timeline page) is read, recorded
+/// with the audit entry of the read in one write; the room's other open pages learn of new
+/// receipts. Every path that sends a member the timeline goes through here.
+pub async fn mark_seen(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    shown: &[String],
+) -> Result<(), ServiceError> {
+    let room_id = &access.room().id;
+    let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomRead, "room", room_id);
+    if state.store.record_read(access, shown, &audit).await? > 0 {
+        Effects::default().room_changed(room_id).publish(state).await;
+    }
+    Ok(())
+}
+
+/// "Mark all read" for one room, from the room list.
+pub async fn mark_room_read(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+) -> Result<(), ServiceError> {
+    let room_id = &access.room().id;
+    let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomMarkRead, "room", room_id);
+    if state.store.mark_room_read(access, &audit).await? > 0 {
+        Effects::default().room_changed(room_id).publish(state).await;
+    }
+    Ok(())
+}
+
+/// An audit entry of `action` on one post, naming its room.
+pub fn post_audit(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    action: AuditAction,
+    room_id: &str,
+    post_id: &str,
+) -> AuditDraft {
+    let mut audit = auth.audit(meta, state.clock.now_ms(), action, "post", post_id);
+    audit.detail = format!("room={room_id}");
+    audit
+}

@@ -1,0 +1,171 @@
+//! Rooms and their members (D1–D3, D6, D7, G2): the municipality opens a room with the
+//! patient and the consent (様式4 and 同意書), adds and removes members, records a withdrawal of
+//! consent, decides members' requests, and reads a room for oversight; a member asks for
+//! someone to be added or removed, or for the room to be closed. The request's state
+//! transitions are pure rules in `renraku_domain::rooms` ([`RequestStatus`]), which the store
+//! applies inside its transaction.
+
+use renraku_domain::FieldError;
+use renraku_domain::audit_action::AuditAction;
+use renraku_store::{ConsentInfo, NewRoomRequest, PatientInfo, RequestStatus, Room, RoomAccess, StoreError};
+
+use super::posts::in_room;
+use super::{Effects, ServiceError};
+use crate::AppState;
+use crate::auth::{Admin, Auth, RequestMeta};
+
+/// The admin's municipality's room `id`, or "not found".
+pub async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Room, ServiceError> {
+    match state.store.room(&admin.municipality.id, id).await {
+        Err(StoreError::NotFound) => Err(ServiceError::NotFound("部屋")),
+        other => Ok(other?),
+    }
+}
+
+/// 様式4: records the patient and their consent and opens their room, in one transaction
+/// with its audit entry.
+pub async fn open_room(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+    patient: &PatientInfo,
+    consent: &ConsentInfo,
+) -> Result<Room, ServiceError> {
+    let audit = admin.auth.audit(meta, state.clock.now_ms(), AuditAction::RoomOpen, "room", "");
+    Ok(state.store.open_room(&admin.municipality.id, patient, consent, &audit).await?)
+}
+
+/// Adds `account_id` to the room. Someone who is a member already stays one (no error); an
+/// account that cannot be added is the form's mistake.
+pub async fn add_member(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+    room_id: &str,
+    account_id: &str,
+) -> Result<(), ServiceError> {
+    let room = find(state, admin, room_id).await?;
+    let mut audit =
+        admin.auth.audit(meta, state.clock.now_ms(), AuditAction::RoomMemberAdd, "room", &room.id);
+    audit.detail = format!("account={account_id}");
+    match state.store.add_member(&admin.municipality.id, &room.id, account_id, &audit).await {
+        Ok(()) | Err(StoreError::Taken(_)) => Ok(()),
+        Err(StoreError::NotFound) => {
+            Err(ServiceError::Refused("招待できる利用者を選択してください。".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends `account_id`'s membership now; they lose access at once.
+pub async fn remove_member(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+    room_id: &str,
+    account_id: &str,
+) -> Result<(), ServiceError> {
+    let room = find(state, admin, room_id).await?;
+    let mut audit =
+        admin.auth.audit(meta, state.clock.now_ms(), AuditAction::RoomMemberRemove, "room", &room.id);
+    audit.detail = format!("account={account_id}");
+    match state.store.remove_member(&admin.municipality.id, &room.id, account_id, &audit).await {
+        Err(StoreError::NotFound) => Err(ServiceError::NotFound("参加者")),
+        other => Ok(other?),
+    }
+}
+
+/// The patient withdrew their consent: every room of theirs becomes read-only at once. A
+/// consent withdrawn already stays so (no error).
+pub async fn withdraw_consent(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+    room_id: &str,
+) -> Result<(), ServiceError> {
+    let room = find(state, admin, room_id).await?;
+    let audit = admin.auth.audit(
+        meta,
+        state.clock.now_ms(),
+        AuditAction::ConsentWithdraw,
+        "patient",
+        &room.patient_id,
+    );
+    match state.store.withdraw_consent(&admin.municipality.id, &room.patient_id, &audit).await {
+        Ok(()) | Err(StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Oversight (G2): read-only access to the room, granted with its audit entry and the reason
+/// the admin gave.
+pub async fn oversee(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+    room_id: &str,
+    reason: &str,
+) -> Result<RoomAccess, ServiceError> {
+    let room = find(state, admin, room_id).await?;
+    let mut audit =
+        admin.auth.audit(meta, state.clock.now_ms(), AuditAction::RoomOversightRead, "room", &room.id);
+    audit.detail = format!("reason={reason}");
+    Ok(state.store.oversee_room(&admin.municipality.id, &admin.auth.account.id, &room.id, &audit).await?)
+}
+
+/// The municipality approves (and applies) or rejects a pending request, in one transaction
+/// with its audit entry ([`RequestStatus::decide`]).
+pub async fn decide_request(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+    request_id: &str,
+    approve: bool,
+    note: &str,
+) -> Result<(), ServiceError> {
+    let action = if approve { AuditAction::RoomRequestApprove } else { AuditAction::RoomRequestReject };
+    let audit = admin.auth.audit(meta, state.clock.now_ms(), action, "room_request", request_id);
+    match state.store.decide_request(&admin.municipality.id, request_id, approve, note, &audit).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::NotFound) => Err(ServiceError::NotFound("承認待ちの依頼")),
+        Err(StoreError::Taken(_)) => {
+            Err(ServiceError::Refused("その利用者は既に参加しています。却下してください。".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A member's request (D6, D7), stored with its audit entry; an add request of the room's
+/// care manager may apply at once ([`RequestStatus::on_request`]), and then the room's open
+/// pages learn of the new member. A target who cannot be added or removed is the form's
+/// mistake (`account_id`).
+pub async fn request(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    request: &NewRoomRequest,
+) -> Result<RequestStatus, ServiceError> {
+    let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomRequest, "room_request", "");
+    audit.detail = format!("kind={}", request.kind.code());
+    let status = match state.store.request(access, request, &audit).await {
+        Ok(status) => status,
+        Err(StoreError::Taken(_)) => {
+            return Err(ServiceError::Field(FieldError::new(
+                "account_id",
+                "その利用者は既に参加しているか、参加していません。",
+            )));
+        }
+        Err(StoreError::NotFound) => {
+            return Err(ServiceError::Field(FieldError::new(
+                "account_id",
+                "対象の利用者を選択してください。",
+            )));
+        }
+        Err(e) => return Err(in_room(e)),
+    };
+    if status.applies() {
+        Effects::default().room_changed(&access.room().id).publish(state).await;
+    }
+    Ok(status)
+}
