@@ -7,7 +7,11 @@
 
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
-use renraku_store::{ConsentInfo, NewRoomRequest, PatientInfo, RequestStatus, Room, RoomAccess, StoreError};
+use renraku_domain::directory::{AccountStatus, Role};
+use renraku_store::{
+    Account, Consent, ConsentInfo, Member, NewRoomRequest, Patient, PatientInfo, RequestStatus, Room,
+    RoomAccess, RoomRequest, StoreError,
+};
 
 use super::posts::in_room;
 use super::{Effects, ServiceError};
@@ -168,4 +172,89 @@ pub async fn request(
         Effects::default().room_changed(&access.room().id).publish(state).await;
     }
     Ok(status)
+}
+
+/// The municipality's rooms, named after their patients: the view is audited.
+pub async fn list_rooms(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+) -> Result<Vec<Room>, ServiceError> {
+    let rooms = state.store.rooms(&admin.municipality.id).await?;
+    let mut audit =
+        admin.auth.audit(meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
+    audit.detail = format!("rooms={}", rooms.len());
+    state.store.append_audit(&audit).await?;
+    Ok(rooms)
+}
+
+/// A room as the municipality's page shows it.
+pub struct RoomRecord {
+    pub room: Room,
+    pub patient: Patient,
+    pub consent: Consent,
+    /// Every membership period, current and past.
+    pub members: Vec<Member>,
+    /// Active member accounts of the municipality not in the room now.
+    pub candidates: Vec<Account>,
+    /// The room's requests, newest first.
+    pub requests: Vec<RoomRequest>,
+}
+
+/// The room's record for the municipality. It holds the patient's record, so reading it is a
+/// read of patient data and is audited.
+pub async fn room_record(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+    room_id: &str,
+) -> Result<RoomRecord, ServiceError> {
+    let room = find(state, admin, room_id).await?;
+    state
+        .store
+        .append_audit(&admin.auth.audit(
+            meta,
+            state.clock.now_ms(),
+            AuditAction::PatientRead,
+            "room",
+            &room.id,
+        ))
+        .await?;
+    let m = &admin.municipality.id;
+    let patient = state.store.patient(m, &room.patient_id).await?;
+    let consent = state.store.consent_of(m, &room.patient_id).await?;
+    let members = state.store.members(m, &room.id).await?;
+    let current: Vec<&str> =
+        members.iter().filter(|x| x.left_at_ms.is_none()).map(|x| x.account_id.as_str()).collect();
+    let candidates = state
+        .store
+        .accounts(m, None)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            a.role == Role::Member && a.status == AccountStatus::Active && !current.contains(&a.id.as_str())
+        })
+        .collect();
+    let requests = state.store.room_requests(m, Some(&room.id), false).await?;
+    Ok(RoomRecord { room, patient, consent, members, candidates, requests })
+}
+
+/// The municipality's queue of pending requests (each names its room's patient and the people
+/// concerned): the view is audited.
+pub async fn pending_requests(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &Admin,
+) -> Result<Vec<RoomRequest>, ServiceError> {
+    let requests = state.store.room_requests(&admin.municipality.id, None, true).await?;
+    let mut audit = admin.auth.audit(
+        meta,
+        state.clock.now_ms(),
+        AuditAction::RoomRequestListViewed,
+        "room_request_list",
+        "",
+    );
+    audit.detail = format!("requests={}", requests.len());
+    state.store.append_audit(&audit).await?;
+    Ok(requests)
 }

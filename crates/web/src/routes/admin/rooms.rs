@@ -7,8 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::audit_action::AuditAction;
-use renraku_domain::directory::{AccountStatus, InsuredNo, InsurerNo, KanaName, Name, PhoneNumber, Role};
+use renraku_domain::directory::{InsuredNo, InsurerNo, KanaName, Name, PhoneNumber};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_domain::text::normalize;
 use renraku_store::{Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest};
@@ -19,7 +18,7 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::routes::rooms::room_page;
-use crate::services::rooms;
+use crate::services::rooms::{self, RoomRecord};
 use crate::views::{Choice, Chrome, choices, jst, render};
 
 #[derive(Template)]
@@ -36,11 +35,7 @@ pub async fn list(
     csrf: CsrfToken,
     admin: Admin,
 ) -> Result<Response, AppError> {
-    let rooms = state.store.rooms(&admin.municipality.id).await?;
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
-    audit.detail = format!("rooms={}", rooms.len());
-    state.store.append_audit(&audit).await?;
+    let rooms = rooms::list_rooms(&state, &meta, &admin).await?;
     Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&admin.auth)), rooms })?.into_response())
 }
 
@@ -220,8 +215,9 @@ fn rows(requests: Vec<RoomRequest>) -> Vec<RequestRow> {
     requests.into_iter().map(|request| RequestRow { at: jst(request.created_at_ms), request }).collect()
 }
 
-/// The room's page for the municipality. It shows the patient's record, so making it is a read
-/// of patient data and is audited, whether the page comes as asked or back with a form error.
+/// The room's page for the municipality. It shows the patient's record, so making it is an
+/// audited read ([`rooms::room_record`]), whether the page comes as asked or back with a form
+/// error.
 async fn show_page(
     state: &AppState,
     meta: &RequestMeta,
@@ -230,33 +226,9 @@ async fn show_page(
     id: &str,
     form: FormState,
 ) -> Result<ShowPage, AppError> {
-    let room = rooms::find(state, admin, id).await?;
-    state
-        .store
-        .append_audit(&admin.auth.audit(
-            meta,
-            state.clock.now_ms(),
-            AuditAction::PatientRead,
-            "room",
-            &room.id,
-        ))
-        .await?;
-    let m = &admin.municipality.id;
-    let patient = state.store.patient(m, &room.patient_id).await?;
-    let consent = state.store.consent_of(m, &room.patient_id).await?;
-    let members = state.store.members(m, &room.id).await?;
-    let current: Vec<&str> =
-        members.iter().filter(|x| x.left_at_ms.is_none()).map(|x| x.account_id.as_str()).collect();
-    let candidates = state
-        .store
-        .accounts(m, None)
-        .await?
-        .into_iter()
-        .filter(|a| {
-            a.role == Role::Member && a.status == AccountStatus::Active && !current.contains(&a.id.as_str())
-        })
-        .collect();
-    let requests = rows(state.store.room_requests(m, Some(&room.id), false).await?);
+    let RoomRecord { room, patient, consent, members, candidates, requests } =
+        rooms::room_record(state, meta, admin, id).await?;
+    let requests = rows(requests);
     Ok(ShowPage {
         requests,
         back: format!("/admin/rooms/{}", room.id),
@@ -360,16 +332,7 @@ pub async fn requests(
     csrf: CsrfToken,
     admin: Admin,
 ) -> Result<Response, AppError> {
-    let requests = rows(state.store.room_requests(&admin.municipality.id, None, true).await?);
-    let mut audit = admin.auth.audit(
-        &meta,
-        state.clock.now_ms(),
-        AuditAction::RoomRequestListViewed,
-        "room_request_list",
-        "",
-    );
-    audit.detail = format!("requests={}", requests.len());
-    state.store.append_audit(&audit).await?;
+    let requests = rows(rooms::pending_requests(&state, &meta, &admin).await?);
     Ok(render(RequestsPage {
         chrome: Chrome::new("部屋への依頼", &csrf, Some(&admin.auth)),
         requests,
