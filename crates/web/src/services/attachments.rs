@@ -2,10 +2,12 @@
 //! and removed again when the post is not written (see [`super::posts::post_to_room`]).
 
 use renraku_attachments::inspect;
-use renraku_store::Attachment;
+use renraku_domain::audit_action::AuditAction;
+use renraku_store::{Attachment, RoomAccess, StoreError};
 
 use super::ServiceError;
 use crate::AppState;
+use crate::auth::{Auth, RequestMeta};
 use crate::uploads::Upload;
 
 /// Memory for decoding photos at the same time, in MiB: the largest photo accepted alone (one
@@ -110,4 +112,37 @@ async fn clean(bytes: Vec<u8>) -> Result<Result<inspect::Processed, inspect::Ref
     })
     .await
     .map_err(blocking)
+}
+
+/// A file of a post (or its thumbnail), read by a member: the record, its kind and its bytes.
+/// An audited read.
+pub async fn read_file(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    file_id: &str,
+    thumb: bool,
+) -> Result<(Attachment, inspect::Kind, Vec<u8>), ServiceError> {
+    let attachment = match state.store.attachment(access, file_id).await {
+        Err(StoreError::NotFound) => return Err(ServiceError::NotFound("ファイル")),
+        other => other?,
+    };
+    let kind = inspect::Kind::from_code(&attachment.kind).ok_or(ServiceError::NotFound("ファイル"))?;
+    let key = if thumb {
+        attachment.thumb_key.clone().ok_or(ServiceError::NotFound("縮小画像"))?
+    } else {
+        attachment.content_key.clone()
+    };
+    let bytes = state.blobs.get(&key).await.map_err(ServiceError::Internal)?;
+    let mut audit = auth.audit(
+        meta,
+        state.clock.now_ms(),
+        if thumb { AuditAction::FileThumbnailRead } else { AuditAction::FileRead },
+        "attachment",
+        file_id,
+    );
+    audit.detail = format!("room={}", access.room().id);
+    state.store.append_audit(&audit).await?;
+    Ok((attachment, kind, bytes))
 }

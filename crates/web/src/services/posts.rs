@@ -6,7 +6,9 @@
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::PostText;
-use renraku_store::{AuditDraft, NewPost, RoomAccess, StoreError};
+use renraku_store::{
+    AuditDraft, NewPost, PostVersion, PostView, Reader, RoomAccess, StoreError, VitalsPoint,
+};
 
 use super::attachments::{discard, store_files};
 use super::{Effects, ServiceError};
@@ -185,7 +187,7 @@ pub async fn mark_room_read(
 }
 
 /// An audit entry of `action` on one post, naming its room.
-pub fn post_audit(
+fn post_audit(
     state: &AppState,
     meta: &RequestMeta,
     auth: &Auth,
@@ -196,4 +198,76 @@ pub fn post_audit(
     let mut audit = auth.audit(meta, state.clock.now_ms(), action, "post", post_id);
     audit.detail = format!("room={room_id}");
     audit
+}
+
+/// One post of the room, read: an audited read.
+pub async fn read_post(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    post_id: &str,
+) -> Result<PostView, ServiceError> {
+    let post = state.store.post(access, post_id).await.map_err(in_room)?;
+    let audit = post_audit(state, meta, auth, AuditAction::PostRead, &access.room().id, post_id);
+    state.store.append_audit(&audit).await?;
+    Ok(post)
+}
+
+/// The member's own post, to edit: only its author, while it is not deleted and the room is
+/// writable. The form shows its text: an audited read.
+pub async fn post_to_edit(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    post_id: &str,
+) -> Result<PostView, ServiceError> {
+    let post = state.store.post(access, post_id).await.map_err(in_room)?;
+    if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
+        return Err(ServiceError::ReadOnly);
+    }
+    let audit = post_audit(state, meta, auth, AuditAction::PostRead, &access.room().id, post_id);
+    state.store.append_audit(&audit).await?;
+    Ok(post)
+}
+
+/// A post with who read it (既読), who acknowledged it, and its former versions.
+pub struct PostHistory {
+    pub post: PostView,
+    pub readers: Vec<Reader>,
+    pub acknowledgers: Vec<Reader>,
+    pub versions: Vec<PostVersion>,
+}
+
+/// A post's receipts and history: an audited read.
+pub async fn post_history(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+    post_id: &str,
+) -> Result<PostHistory, ServiceError> {
+    let post = state.store.post(access, post_id).await.map_err(in_room)?;
+    let readers = state.store.readers(access, post_id).await?;
+    let acknowledgers = state.store.acknowledgers(access, post_id).await?;
+    let versions = state.store.post_versions(access, post_id).await?;
+    let audit = post_audit(state, meta, auth, AuditAction::PostRead, &access.room().id, post_id);
+    state.store.append_audit(&audit).await?;
+    Ok(PostHistory { post, readers, acknowledgers, versions })
+}
+
+/// The room's vital signs, oldest first: an audited read.
+pub async fn read_vitals(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+) -> Result<Vec<VitalsPoint>, ServiceError> {
+    let points = state.store.vitals(access).await?;
+    let mut audit =
+        auth.audit(meta, state.clock.now_ms(), AuditAction::VitalsRead, "room", &access.room().id);
+    audit.detail = format!("points={}", points.len());
+    state.store.append_audit(&audit).await?;
+    Ok(points)
 }

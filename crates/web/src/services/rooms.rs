@@ -10,7 +10,7 @@ use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, Role};
 use renraku_store::{
     Account, Consent, ConsentInfo, Member, NewRoomRequest, Patient, PatientInfo, RequestStatus, Room,
-    RoomAccess, RoomRequest, StoreError,
+    RoomAccess, RoomRequest, RoomSummary, StoreError,
 };
 
 use super::posts::in_room;
@@ -257,4 +257,63 @@ pub async fn pending_requests(
     audit.detail = format!("requests={}", requests.len());
     state.store.append_audit(&audit).await?;
     Ok(requests)
+}
+
+/// The room's current members as (account id, "name（職種・事業所）").
+pub async fn current_members(
+    state: &AppState,
+    room: &renraku_store::Room,
+) -> Result<Vec<(String, String)>, ServiceError> {
+    let members = state.store.members(&room.municipality_id, &room.id).await?;
+    Ok(members
+        .into_iter()
+        .filter(|m| m.left_at_ms.is_none())
+        .map(|m| (m.account_id, format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
+        .collect())
+}
+
+/// The rooms `auth` is a current member of, with unread counts: the view is audited.
+pub async fn my_rooms(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+) -> Result<Vec<RoomSummary>, ServiceError> {
+    let rooms = state.store.my_rooms(&auth.account.id).await?;
+    let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
+    audit.detail = format!("rooms={}", rooms.len());
+    state.store.append_audit(&audit).await?;
+    Ok(rooms)
+}
+
+/// Whom a member may ask to add or remove: the room's current members as (account id,
+/// "name（職種・事業所）"), and the municipality's active member accounts not in the room. Only a
+/// member who can write asks; the list names the patient (the room's name) and the care team,
+/// so it is an audited read.
+pub async fn request_choices(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    access: &RoomAccess,
+) -> Result<(Vec<(String, String)>, Vec<Account>), ServiceError> {
+    if !access.can_write() {
+        return Err(ServiceError::ReadOnly);
+    }
+    let room = access.room();
+    state
+        .store
+        .append_audit(&auth.audit(meta, state.clock.now_ms(), AuditAction::RoomMembersRead, "room", &room.id))
+        .await?;
+    let current = current_members(state, room).await?;
+    let candidates = state
+        .store
+        .accounts(&room.municipality_id, None)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            a.role == Role::Member
+                && a.status == AccountStatus::Active
+                && !current.iter().any(|(id, _)| *id == a.id)
+        })
+        .collect();
+    Ok((current, candidates))
 }

@@ -5,12 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use renraku_attachments::inspect;
-use renraku_domain::audit_action::AuditAction;
 
 use super::InRoom;
 use crate::AppState;
 use crate::auth::RequestMeta;
-use crate::error::{AppError, found};
+use crate::error::AppError;
+use crate::services::attachments::read_file;
 
 /// A file of a post, to members only. Photos show inline (they were re-encoded, so they are
 /// only pixels); PDFs always download. Neither can run script in our origin (`sandbox`).
@@ -35,27 +35,11 @@ pub async fn thumbnail(
 async fn serve_file(
     state: &AppState,
     meta: &RequestMeta,
-    InRoom { auth, access, room_id }: &InRoom,
+    InRoom { auth, access, .. }: &InRoom,
     file_id: &str,
     thumb: bool,
 ) -> Result<Response, AppError> {
-    let attachment = found(state.store.attachment(access, file_id).await, "ファイル")?;
-    let kind = inspect::Kind::from_code(&attachment.kind).ok_or(AppError::NotFound("ファイル"))?;
-    let key = if thumb {
-        attachment.thumb_key.clone().ok_or(AppError::NotFound("縮小画像"))?
-    } else {
-        attachment.content_key.clone()
-    };
-    let bytes = state.blobs.get(&key).await.map_err(AppError::Internal)?;
-    let mut audit = auth.audit(
-        meta,
-        state.clock.now_ms(),
-        if thumb { AuditAction::FileThumbnailRead } else { AuditAction::FileRead },
-        "attachment",
-        file_id,
-    );
-    audit.detail = format!("room={room_id}");
-    state.store.append_audit(&audit).await?;
+    let (attachment, kind, bytes) = read_file(state, meta, auth, access, file_id, thumb).await?;
     let disposition = match kind {
         inspect::Kind::Photo => "inline",
         inspect::Kind::Pdf => "attachment",

@@ -16,7 +16,6 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams, RawQuery,
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, VITALS, Vitals, format_scaled};
 use renraku_store::{PostView, RoomAccess, RoomSummary};
 
@@ -26,6 +25,7 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::FormState;
 use crate::services::posts::{mark_room_read, mark_seen};
+use crate::services::rooms::{current_members, my_rooms};
 use crate::views::{Choice, Chrome, choices, jst, render};
 
 use files::{file, thumbnail};
@@ -111,10 +111,7 @@ pub async fn list(
     csrf: CsrfToken,
     SignedIn(auth): SignedIn,
 ) -> Result<Response, AppError> {
-    let rooms = state.store.my_rooms(&auth.account.id).await?;
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
-    audit.detail = format!("rooms={}", rooms.len());
-    state.store.append_audit(&audit).await?;
+    let rooms = my_rooms(&state, &meta, &auth).await?;
     let total_unread = rooms.iter().map(|r| r.unread).sum();
     Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&auth)), rooms, total_unread })?
         .into_response())
@@ -242,19 +239,6 @@ pub async fn room_page(
         idempotency_key,
         max_chars: MAX_POST_CHARS,
     })
-}
-
-/// The room's current members as (account id, "name（職種・事業所）").
-async fn current_members(
-    state: &AppState,
-    room: &renraku_store::Room,
-) -> Result<Vec<(String, String)>, AppError> {
-    let members = state.store.members(&room.municipality_id, &room.id).await?;
-    Ok(members
-        .into_iter()
-        .filter(|m| m.left_at_ms.is_none())
-        .map(|m| (m.account_id, format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
-        .collect())
 }
 
 /// `done=requested` or `done=applied` after a request.

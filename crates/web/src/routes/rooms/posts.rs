@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, PostText, Vitals};
 use renraku_store::{NewPost, RoomAccess};
 
@@ -17,7 +16,7 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::services::ServiceError;
-use crate::services::posts::{self, in_room, post_audit};
+use crate::services::posts::{self, PostHistory};
 use crate::uploads::FormWithFiles;
 use crate::views::{Chrome, jst, render};
 
@@ -136,10 +135,8 @@ async fn reply_again(
     post_id: &str,
     form: FormState,
 ) -> Result<Response, AppError> {
-    let post = state.store.post(access, post_id).await.map_err(in_room)?;
+    let post = posts::read_post(state, meta, auth, access, post_id).await?;
     let room_id = access.room().id.clone();
-    let audit = post_audit(state, meta, auth, AuditAction::PostRead, &room_id, post_id);
-    state.store.append_audit(&audit).await?;
     let page = ReplyPage {
         chrome: Chrome::new("返信", csrf, Some(auth)),
         room_id,
@@ -185,19 +182,13 @@ pub async fn readers(
     InRoom { auth, access, room_id }: InRoom,
     Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let post = state.store.post(&access, &post_id).await.map_err(in_room)?;
+    let PostHistory { post, readers, acknowledgers, versions } =
+        posts::post_history(&state, &meta, &auth, &access, &post_id).await?;
     let pairs = |rs: Vec<renraku_store::Reader>| rs.into_iter().map(|r| (r.name, jst(r.at_ms))).collect();
-    let readers = pairs(state.store.readers(&access, &post_id).await?);
-    let acknowledgers = pairs(state.store.acknowledgers(&access, &post_id).await?);
-    let versions = state
-        .store
-        .post_versions(&access, &post_id)
-        .await?
-        .into_iter()
-        .map(|v| (v.version, v.text.to_html(), jst(v.replaced_at_ms)))
-        .collect();
-    let audit = post_audit(&state, &meta, &auth, AuditAction::PostRead, &room_id, &post_id);
-    state.store.append_audit(&audit).await?;
+    let readers = pairs(readers);
+    let acknowledgers = pairs(acknowledgers);
+    let versions =
+        versions.into_iter().map(|v| (v.version, v.text.to_html(), jst(v.replaced_at_ms))).collect();
     let page = ReadersPage {
         chrome: Chrome::new("既読と履歴", &csrf, Some(&auth)),
         room_id,
@@ -226,13 +217,7 @@ pub async fn edit_form(
     InRoom { auth, access, room_id }: InRoom,
     Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let post = state.store.post(&access, &post_id).await.map_err(in_room)?;
-    if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
-        return Err(ServiceError::ReadOnly.into());
-    }
-    // The form shows the post's text: a read.
-    let audit = post_audit(&state, &meta, &auth, AuditAction::PostRead, &room_id, &post_id);
-    state.store.append_audit(&audit).await?;
+    let post = posts::post_to_edit(&state, &meta, &auth, &access, &post_id).await?;
     let form = FormState::with([("body", post.text.as_str().to_string())]);
     let page = EditPage {
         chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)),

@@ -5,10 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::audit_action::AuditAction;
 use renraku_store::{ClosingReason, NewRoomRequest, RequestKind, RequestStatus, RoomAccess};
 
-use super::{InRoom, current_members};
+use super::InRoom;
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta};
 use crate::csrf::CsrfToken;
@@ -103,28 +102,12 @@ async fn request_page(
     access: &RoomAccess,
     form: FormState,
 ) -> Result<RequestFormPage, AppError> {
-    if !access.can_write() {
-        return Err(ServiceError::ReadOnly.into());
-    }
-    let room = access.room();
-    // The page names the patient (the room's name) and lists the care team: a read.
-    state
-        .store
-        .append_audit(&auth.audit(meta, state.clock.now_ms(), AuditAction::RoomMembersRead, "room", &room.id))
-        .await?;
-    let current = current_members(state, room).await?;
-    let candidates = state
-        .store
-        .accounts(&room.municipality_id, None)
-        .await?
+    let (current, candidates) = rooms::request_choices(state, meta, auth, access).await?;
+    let candidates = candidates
         .into_iter()
-        .filter(|a| {
-            a.role == renraku_domain::directory::Role::Member
-                && a.status == renraku_domain::directory::AccountStatus::Active
-                && !current.iter().any(|(id, _)| *id == a.id)
-        })
         .map(|a| (a.id.clone(), format!("{}（{}）", a.profile.name, a.profile.profession.label())))
         .collect();
+    let room = access.room();
     Ok(RequestFormPage {
         chrome: Chrome::new(format!("{} への依頼", room.name), csrf, Some(auth)),
         room_id: room.id.clone(),
