@@ -271,3 +271,33 @@ pub async fn read_vitals(
     state.store.append_audit(&audit).await?;
     Ok(points)
 }
+
+/// Posts per timeline page.
+pub const PAGE: i64 = 30;
+
+/// A page of the timeline: its posts, newest first, and their replies.
+pub struct Timeline {
+    pub posts: Vec<PostView>,
+    pub replies: Vec<PostView>,
+    /// The id to page on from (`before=`), when there are older posts.
+    pub older: Option<String>,
+    /// The posts and replies on the page, whose reading [`mark_seen`] records once shown.
+    pub shown: Vec<String>,
+}
+
+/// The timeline newest first from `before` (the last post already shown), [`PAGE`] posts with
+/// their replies.
+pub async fn timeline(
+    state: &AppState,
+    access: &RoomAccess,
+    before: Option<&str>,
+) -> Result<Timeline, ServiceError> {
+    let posts = state.store.timeline(access, before, PAGE + 1).await?;
+    let older = (posts.len() as i64 > PAGE).then(|| posts[PAGE as usize - 1].id.clone());
+    let posts: Vec<PostView> = posts.into_iter().take(PAGE as usize).collect();
+    let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+    let replies = state.store.replies(access, &ids).await?;
+    let mut shown: Vec<String> = ids;
+    shown.extend(replies.iter().map(|r| r.id.clone()));
+    Ok(Timeline { posts, replies, older, shown })
+}

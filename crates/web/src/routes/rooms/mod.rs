@@ -24,7 +24,7 @@ use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::FormState;
-use crate::services::posts::{mark_room_read, mark_seen};
+use crate::services::posts::{Timeline, mark_room_read, mark_seen, timeline};
 use crate::services::rooms::{current_members, my_rooms};
 use crate::views::{Choice, Chrome, choices, jst, render};
 
@@ -52,9 +52,6 @@ pub fn routes() -> Router<AppState> {
         .route("/rooms/{id}/posts/{post}/edit", get(edit_form).post(edit))
         .route("/rooms/{id}/posts/{post}/delete", post(delete))
 }
-
-/// Posts per timeline page.
-pub const PAGE: i64 = 30;
 
 /// The proof that the signed-in member may read this room, or "not found" (a non-member learns
 /// nothing, not even that the room exists).
@@ -186,13 +183,7 @@ pub async fn room_page(
 ) -> Result<RoomPage, AppError> {
     // Taken before reading, so that a change racing with this page is never lost to live updates.
     let rendered_at_ms = state.clock.now_ms();
-    let posts = state.store.timeline(access, before, PAGE + 1).await?;
-    let older = (posts.len() as i64 > PAGE).then(|| posts[PAGE as usize - 1].id.clone());
-    let posts: Vec<PostView> = posts.into_iter().take(PAGE as usize).collect();
-    let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
-    let replies = state.store.replies(access, &ids).await?;
-    let mut shown: Vec<String> = ids.clone();
-    shown.extend(replies.iter().map(|r| r.id.clone()));
+    let Timeline { posts, replies, older, shown } = timeline(state, access, before).await?;
     let me = access.account_id();
     let items = posts
         .into_iter()
