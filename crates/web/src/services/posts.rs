@@ -301,3 +301,22 @@ pub async fn timeline(
     shown.extend(replies.iter().map(|r| r.id.clone()));
     Ok(Timeline { posts, replies, older, shown })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_in_a_room_says_what_the_page_said() {
+        assert!(matches!(in_room(StoreError::NotAllowed), ServiceError::ReadOnly));
+        assert!(matches!(in_room(StoreError::NotFound), ServiceError::NotFound("投稿")));
+        assert!(matches!(in_room(StoreError::NotMember), ServiceError::Refused(m) if m == LEFT_THE_ROOM));
+        assert!(matches!(in_room(StoreError::Taken("member")), ServiceError::Store(StoreError::Taken(_))));
+    }
+
+    #[test]
+    fn only_a_refusal_means_nothing_was_written() {
+        assert!(refused(&StoreError::NotMember) && refused(&StoreError::NotAllowed));
+        assert!(!refused(&StoreError::Other(anyhow::anyhow!("gone at COMMIT"))));
+    }
+}
