@@ -247,7 +247,7 @@ impl SessionStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn create_session(&self, s: &NewSession) -> StoreResult<()> {
+    async fn create_session(&self, s: &NewSession, audit: &AuditDraft) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, identity_id, account_id, municipality_id, created_at_ms, \
@@ -266,7 +266,7 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        self.commit_with(tx, audit).await
     }
 
     async fn session(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<Session>> {
@@ -336,7 +336,7 @@ impl SessionStore for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn complete_second_factor(&self, id: &str, now_ms: i64) -> StoreResult<()> {
+    async fn complete_second_factor(&self, id: &str, now_ms: i64, audit: &AuditDraft) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE sessions SET second_factor_done = TRUE, last_seen_at_ms = $2 WHERE id = $1")
             .bind(id)
@@ -344,7 +344,7 @@ impl SessionStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        self.commit_with(tx, audit).await
     }
 
     async fn sessions_of_identity(&self, identity_id: &str, now_ms: i64) -> StoreResult<Vec<Session>> {
@@ -360,7 +360,13 @@ impl SessionStore for SqlStore {
         rows.iter().map(session_from).collect()
     }
 
-    async fn revoke_session(&self, identity_id: &str, id: &str, now_ms: i64) -> StoreResult<bool> {
+    async fn revoke_session(
+        &self,
+        identity_id: &str,
+        id: &str,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND id = $2 AND revoked_at_ms IS NULL",
@@ -371,11 +377,20 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.commit_with(tx, audit).await?;
+        Ok(true)
     }
 
-    async fn revoke_sessions(&self, identity_id: &str, keep: Option<&str>, now_ms: i64) -> StoreResult<u64> {
+    async fn revoke_sessions(
+        &self,
+        identity_id: &str,
+        keep: Option<&str>,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND revoked_at_ms IS NULL \
@@ -387,7 +402,10 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected())
+        let count = done.rows_affected();
+        let mut audit = audit.clone();
+        audit.detail = [audit.detail.as_str(), &format!("count={count}")].join(" ").trim().to_string();
+        self.commit_with(tx, &audit).await?;
+        Ok(count)
     }
 }

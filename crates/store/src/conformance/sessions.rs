@@ -91,12 +91,16 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
         ip: "192.0.2.1".into(),
         user_agent: "test".into(),
     };
-    ok(store.create_session(&new("s1")).await);
-    ok(store.create_session(&new("s2")).await);
-    ok(store.create_session(&new("s3")).await);
+    let entries = async || ok(store.audit_chain(&m.id).await);
+    let before = entries().await.len();
+    for id in ["s1", "s2", "s3"] {
+        ok(store.create_session(&new(id), &audit(Some(&m.id), "auth.password")).await);
+    }
     let s = ok(store.session("hash-s1", T0 + 1).await).map(|s| s.second_factor_done);
     assert_eq!(s, Some(false));
-    ok(store.complete_second_factor("s1", T0 + 1_000).await);
+    ok(store.complete_second_factor("s1", T0 + 1_000, &audit(Some(&m.id), "auth.login")).await);
+    // Each step of a sign-in commits with its audit entry.
+    assert_eq!(entries().await.len(), before + 4);
     assert_eq!(ok(store.session("hash-s1", T0 + 2_000).await).map(|s| s.second_factor_done), Some(true));
     // Idle for 30 minutes: gone. Touched in time: alive until the absolute limit.
     assert_eq!(ok(store.session("hash-s2", T0 + 1_800_001).await), None);
@@ -107,12 +111,47 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
     }
     assert_eq!(ok(store.session("hash-s1", T0 + 43_200_000).await), None);
     assert_eq!(ok(store.sessions_of_identity(&a.identity_id, T0 + 10).await).len(), 3);
-    assert!(ok(store.revoke_session(&a.identity_id, "s3", T0 + 20).await));
-    assert!(!ok(store.revoke_session("someone-else", "s2", T0 + 20).await));
+    let revoked = audit(Some(&m.id), "auth.session_revoked");
+    assert!(ok(store.revoke_session(&a.identity_id, "s3", T0 + 20, &revoked).await));
+    // Someone else's session: nothing revoked, nothing recorded.
+    assert!(!ok(store.revoke_session("someone-else", "s2", T0 + 20, &revoked).await));
+    assert_eq!(entries().await.len(), before + 5);
     assert_eq!(ok(store.session("hash-s3", T0 + 30).await), None);
-    assert_eq!(ok(store.revoke_sessions(&a.identity_id, Some("s1"), T0 + 40).await), 1);
+    let others = audit(Some(&m.id), "auth.sessions_revoked");
+    assert_eq!(ok(store.revoke_sessions(&a.identity_id, Some("s1"), T0 + 40, &others).await), 1);
+    let last = entries().await.pop().map(|e| e.facts.detail);
+    assert_eq!(last.as_deref(), Some("count=1"));
     assert!(ok(store.session("hash-s1", T0 + 50).await).is_some());
     assert_eq!(ok(store.session("hash-s2", T0 + 50).await), None);
+}
+
+/// A new password signs the person out everywhere but where they changed it, in the same
+/// transaction as the change: no session opened with the old password outlives it.
+pub async fn a_new_password_ends_every_other_session(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let a = member(store, "nurse01", &m.id, None, false).await;
+    let b = member(store, "nurse02", &m.id, None, false).await;
+    let new = |id: &str, who: &Account| NewSession {
+        id: id.into(),
+        token_hash: format!("hash-{id}"),
+        identity_id: who.identity_id.clone(),
+        account_id: who.id.clone(),
+        created_at_ms: T0,
+        idle_timeout_ms: 1_800_000,
+        expires_at_ms: T0 + 43_200_000,
+        ip: "192.0.2.1".into(),
+        user_agent: "test".into(),
+    };
+    for (id, who) in [("here", &a), ("phone", &a), ("pc", &a), ("theirs", &b)] {
+        ok(store.create_session(&new(id, who), &audit(Some(&m.id), "auth.password")).await);
+    }
+    let changed = audit(Some(&m.id), "auth.password_changed");
+    ok(store.set_password(&a.identity_id, "$argon2id$new", T0 + 10, "here", &changed).await);
+    assert!(ok(store.session("hash-here", T0 + 20).await).is_some());
+    assert_eq!(ok(store.session("hash-phone", T0 + 20).await), None);
+    assert_eq!(ok(store.session("hash-pc", T0 + 20).await), None);
+    assert!(ok(store.session("hash-theirs", T0 + 20).await).is_some(), "another person's session");
+    assert_eq!(ok(store.identity(&a.identity_id).await).password_hash.as_deref(), Some("$argon2id$new"));
 }
 
 /// Every signed-in request reads its session, account, identity and municipality: one query
@@ -135,7 +174,7 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
         ip: "192.0.2.1".into(),
         user_agent: "test".into(),
     };
-    ok(store.create_session(&session).await);
+    ok(store.create_session(&session, &audit(Some(&m.id), "auth.password")).await);
     let context =
         ok(store.session_context("hash-s1", T0 + 1).await).unwrap_or_else(|| panic!("a live session"));
     assert_eq!(Some(&context.session), ok(store.session("hash-s1", T0 + 1).await).as_ref());
@@ -146,7 +185,7 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
     // Not live: unknown, idle too long, revoked.
     assert_eq!(ok(store.session_context("hash-unknown", T0 + 1).await), None);
     assert_eq!(ok(store.session_context("hash-s1", T0 + 1_800_001).await), None);
-    assert!(ok(store.revoke_session(&a.identity_id, "s1", T0 + 2).await));
+    assert!(ok(store.revoke_session(&a.identity_id, "s1", T0 + 2, &audit(Some(&m.id), "auth.logout")).await));
     assert_eq!(ok(store.session_context("hash-s1", T0 + 3).await), None);
     // The operator has no municipality.
     ok(store.create_token(&token("setup", TokenPurpose::Setup), &audit(None, "setup.link")).await);
@@ -158,13 +197,16 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
     let op =
         ok(store.complete_setup("setup", &operator, "$argon2id$x", T0, &audit(None, "setup.complete")).await);
     ok(store
-        .create_session(&NewSession {
-            id: "s2".into(),
-            token_hash: "hash-s2".into(),
-            identity_id: op.identity_id.clone(),
-            account_id: op.id.clone(),
-            ..session
-        })
+        .create_session(
+            &NewSession {
+                id: "s2".into(),
+                token_hash: "hash-s2".into(),
+                identity_id: op.identity_id.clone(),
+                account_id: op.id.clone(),
+                ..session
+            },
+            &audit(None, "auth.password"),
+        )
         .await);
     let context = ok(store.session_context("hash-s2", T0 + 1).await)
         .unwrap_or_else(|| panic!("the operator's session"));
@@ -207,7 +249,7 @@ pub async fn a_recovery_code_works_once(store: &dyn Store) {
         ip: String::new(),
         user_agent: String::new(),
     };
-    ok(store.create_session(&s).await);
+    ok(store.create_session(&s, &audit(Some(&m.id), "auth.password")).await);
     ok(store.set_second_factor(&a.identity_id, None, &[], &audit(Some(&m.id), "totp.reset")).await);
     assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 0);
     assert_eq!(ok(store.identity(&a.identity_id).await).totp_secret, None);

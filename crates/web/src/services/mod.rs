@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod careplan;
 pub mod posts;
 pub mod rooms;
+pub mod sign_in;
 
 use renraku_domain::FieldError;
 use renraku_store::StoreError;
