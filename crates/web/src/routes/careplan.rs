@@ -16,15 +16,14 @@ use renraku_careplan::check::{NotChecked, not_checked};
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::{Format, Kind};
 use renraku_careplan::sets::SetKind;
-use renraku_domain::audit_action::AuditAction;
-use renraku_store::{CareplanSetSummary, CareplanSubject, Facility, StoreError};
+use renraku_store::{CareplanSetSummary, CareplanSubject, Facility};
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
-use crate::error::{AppError, found};
+use crate::error::AppError;
 use crate::services::careplan::rules::people;
-use crate::services::careplan::{ProblemLine, Refused, Uploaded, upload_careplan_sets};
+use crate::services::careplan::{ProblemLine, Refused, Uploaded, exchange, upload_careplan_sets};
 use crate::uploads::FormWithFiles;
 use crate::views::{Chrome, jst, render};
 
@@ -145,11 +144,7 @@ async fn index_page(
     problems: Vec<ProblemLine>,
     checked: Vec<String>,
 ) -> Result<IndexPage, AppError> {
-    let sets = state.store.careplan_sets(&facility.id).await?;
-    let mut audit =
-        auth.audit(meta, state.clock.now_ms(), AuditAction::CareplanListViewed, "facility", &facility.id);
-    audit.detail = format!("sets={}", sets.len());
-    state.store.append_audit(&audit).await?;
+    let sets = exchange::list_sets(state, meta, auth, facility).await?;
     let (outgoing, incoming): (Vec<_>, Vec<_>) =
         sets.iter().partition(|s| s.sender_facility_id == facility.id);
     Ok(IndexPage {
@@ -320,12 +315,8 @@ pub async fn show(
     CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let set = found(state.store.careplan_set(&facility.id, &id).await, "送信単位")?;
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanRead, "careplan_set", &id);
-    audit.detail = format!("stamp={} people={}", set.summary.stamp, people(&set.summary.subjects).len());
-    state.store.append_audit(&audit).await?;
-    // A link to the person's 連絡帳 where the viewer is a member of it.
-    let rooms = state.store.my_rooms(&auth.account.id).await?;
+    // With a link to the person's 連絡帳 where the viewer is a member of it.
+    let (set, rooms) = exchange::read_set(&state, &meta, &auth, &facility, &id).await?;
     let subjects = &set.summary.subjects;
     let people = people(subjects)
         .into_iter()
@@ -380,15 +371,8 @@ pub async fn send(
     CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanSend, "careplan_set", &id);
-    match state.store.send_careplan_set(&facility.id, &id, audit.at_ms, &audit).await {
-        Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
-        Err(StoreError::NotAllowed) => Err(AppError::Forbidden("この送信単位は送信済みです。")),
-        other => {
-            other?;
-            Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
-        }
-    }
+    exchange::send_set(&state, &meta, &auth, &facility, &id).await?;
+    Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
 }
 
 pub async fn acknowledge(
@@ -397,16 +381,8 @@ pub async fn acknowledge(
     CareplanUser { auth, facility }: CareplanUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let audit =
-        auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanAcknowledge, "careplan_set", &id);
-    match state.store.acknowledge_careplan_set(&facility.id, &id, &auth.account.id, audit.at_ms, &audit).await
-    {
-        Err(StoreError::NotFound) => Err(AppError::NotFound("送信単位")),
-        other => {
-            other?;
-            Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
-        }
-    }
+    exchange::acknowledge_set(&state, &meta, &auth, &facility, &id).await?;
+    Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
 }
 
 /// The original file, byte for byte, for the care software or the national system.
@@ -416,12 +392,7 @@ pub async fn download(
     CareplanUser { auth, facility }: CareplanUser,
     Path((id, position)): Path<(String, usize)>,
 ) -> Result<Response, AppError> {
-    let set = found(state.store.careplan_set(&facility.id, &id).await, "送信単位")?;
-    let file = set.files.into_iter().nth(position).ok_or(AppError::NotFound("ファイル"))?;
-    let mut audit =
-        auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanDownload, "careplan_set", &id);
-    audit.detail = format!("file={}", file.name);
-    state.store.append_audit(&audit).await?;
+    let file = exchange::download_file(&state, &meta, &auth, &facility, &id, position).await?;
     // Names are ASCII by the standard (checked at upload); the 家族構成 image is a JPEG.
     let image = Kind::from_prefix(&file.kind).is_some_and(Kind::is_image);
     let content_type = if image { "image/jpeg" } else { "text/csv; charset=Shift_JIS" };

@@ -8,15 +8,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use renraku_domain::FieldError;
-use renraku_domain::audit_action::AuditAction;
 use renraku_domain::password::PasswordPolicy;
 
 use super::onboarding::check_new_password;
 use crate::AppState;
-use crate::auth::{self, AuthRedirect, LOGIN_THROTTLE, Partial, RequestMeta, password};
+use crate::auth::{AuthRedirect, Partial, RequestMeta, password};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
+use crate::services::sign_in::{self, CurrentPassword};
 use crate::views::{Chrome, render};
 
 /// The routes of this feature, merged into the application by [`super::router`].
@@ -79,38 +79,19 @@ pub async fn change(
     }
     let policy = policy_of(&state, &auth.identity.id).await?;
     let mut echo = form.echo();
-    // Someone holding a stolen session must not be able to guess the password here either: the
-    // check counts against the same lock as sign-in, before the password is checked.
-    let now = state.clock.now_ms();
-    let login_key = auth::login_key(auth.identity.login_id.as_str());
-    let attempt = state.store.claim_attempt(&login_key, now, &LOGIN_THROTTLE).await?;
-    if !attempt.allowed {
-        echo.error(FieldError::new(
-            "password",
-            "パスワードの誤りが続いたため、15分ほど確認できません。時間をおいてからもう一度お試しください。",
-        ));
-        let mut audit =
-            auth.audit(&meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
-        audit.outcome = "locked".into();
-        state.store.append_audit(&audit).await?;
-        return Ok((StatusCode::TOO_MANY_REQUESTS, render(page(&csrf, &auth, echo, policy))?).into_response());
-    }
-    let current_ok = match password::verify(auth.identity.password_hash.clone(), form.get("password")).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
-            return Err(e);
+    match sign_in::check_current_password(&state, &meta, &auth, form.get("password")).await? {
+        CurrentPassword::Right => {}
+        CurrentPassword::Wrong => {
+            echo.error(FieldError::new("password", "現在のパスワードが正しくありません。"));
         }
-    };
-    if current_ok {
-        state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
-    } else {
-        echo.error(FieldError::new("password", "現在のパスワードが正しくありません。"));
-        let mut audit =
-            auth.audit(&meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
-        audit.outcome = "failure".into();
-        audit.detail = "current_password".into();
-        state.store.append_audit(&audit).await?;
+        CurrentPassword::Locked => {
+            echo.error(FieldError::new(
+                "password",
+                "パスワードの誤りが続いたため、15分ほど確認できません。時間をおいてからもう一度お試しください。",
+            ));
+            let page = render(page(&csrf, &auth, echo, policy))?;
+            return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+        }
     }
     let new = check_new_password(&form, &mut echo, &policy, auth.identity.login_id.as_str());
     if new.as_deref().is_some_and(|n| n == password::normalize_password(form.get("password"))) {
@@ -121,8 +102,6 @@ pub async fn change(
             (StatusCode::UNPROCESSABLE_ENTITY, render(page(&csrf, &auth, echo, policy))?).into_response()
         );
     };
-    let hash = password::hash(&new).await?;
-    let audit = auth.audit(&meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
-    state.store.set_password(&auth.identity.id, &hash, now, &auth.session.id, &audit).await?;
+    sign_in::change_password(&state, &meta, &auth, &new).await?;
     Ok(Redirect::to("/account?password=1").into_response())
 }

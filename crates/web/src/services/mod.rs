@@ -25,12 +25,16 @@ pub enum ServiceError {
     NotFound(&'static str),
     /// The room cannot be written in by this user: read-only, oversight, or not the author.
     ReadOnly,
+    /// Not allowed to this user, said as it is.
+    Forbidden(&'static str),
     /// A refusal that belongs next to one field of the form.
     Field(FieldError),
     /// A refusal of the whole request, said as it is.
     Refused(String),
     /// Any other store outcome, shown as the store's errors are everywhere.
     Store(StoreError),
+    /// The server is too busy to do it now (password hashing at its limit); try again.
+    Busy,
     /// The server failed (the blob store, the blocking pool).
     Internal(anyhow::Error),
 }
@@ -49,9 +53,11 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::NotFound(what) => AppError::NotFound(what),
             ServiceError::ReadOnly => AppError::Forbidden(READ_ONLY),
+            ServiceError::Forbidden(message) => AppError::Forbidden(message),
             ServiceError::Field(e) => AppError::BadRequest(e.message),
             ServiceError::Refused(message) => AppError::BadRequest(message),
             ServiceError::Store(e) => e.into(),
+            ServiceError::Busy => AppError::Busy,
             ServiceError::Internal(e) => AppError::Internal(e),
         }
     }

@@ -102,13 +102,12 @@ pub async fn sign_in_with_password(
             // Never checked (the server is busy): the attempt does not count.
             state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
             state.store.forgive_attempt(&address_key, &ADDRESS_THROTTLE).await?;
-            return match e {
-                AppError::Busy => {
+            return match unchecked(e) {
+                ServiceError::Busy => {
                     metrics::sign_in("busy");
                     Ok(PasswordOutcome::Busy)
                 }
-                AppError::Internal(e) => Err(ServiceError::Internal(e)),
-                e => Err(ServiceError::Internal(anyhow::anyhow!("password check: {e:?}"))),
+                e => Err(e),
             };
         }
     };
@@ -159,6 +158,15 @@ pub async fn sign_in_with_password(
     state.store.create_session(&session, &audit).await?;
     let next = if identity.totp_secret.is_some() { "/login/totp" } else { "/totp/enrol" };
     Ok(PasswordOutcome::Started { token, next })
+}
+
+/// A password check that did not happen.
+fn unchecked(e: AppError) -> ServiceError {
+    match e {
+        AppError::Busy => ServiceError::Busy,
+        AppError::Internal(e) => ServiceError::Internal(e),
+        e => ServiceError::Internal(anyhow::anyhow!("password check: {e:?}")),
+    }
 }
 
 fn first_active(accounts: Vec<Account>) -> Option<Account> {
@@ -328,4 +336,66 @@ pub async fn end_other_sessions(
     let now = state.clock.now_ms();
     let audit = auth.audit(meta, now, AuditAction::AuthSessionsRevoked, "identity", &auth.identity.id);
     Ok(state.store.revoke_sessions(&auth.identity.id, Some(&auth.session.id), now, &audit).await?)
+}
+
+/// The signed-in person's current password, as checked before a change.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CurrentPassword {
+    Right,
+    Wrong,
+    /// Too many wrong passwords (here or at sign-in): not checked.
+    Locked,
+}
+
+/// Checks the current password before a change. Someone holding a stolen session must not be
+/// able to guess it here either: the check counts against the same lock as sign-in, before the
+/// password is checked; a wrong or locked attempt is audited.
+pub async fn check_current_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    typed: &str,
+) -> Result<CurrentPassword, ServiceError> {
+    let now = state.clock.now_ms();
+    let login_key = auth::login_key(auth.identity.login_id.as_str());
+    let refused = async |outcome: &str, detail: &str| {
+        let mut audit =
+            auth.audit(meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
+        audit.outcome = outcome.into();
+        audit.detail = detail.into();
+        state.store.append_audit(&audit).await
+    };
+    if !state.store.claim_attempt(&login_key, now, &LOGIN_THROTTLE).await?.allowed {
+        refused("locked", "").await?;
+        return Ok(CurrentPassword::Locked);
+    }
+    let right = match password::verify(auth.identity.password_hash.clone(), typed).await {
+        Ok(right) => right,
+        Err(e) => {
+            state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
+            return Err(unchecked(e));
+        }
+    };
+    if right {
+        state.store.forgive_attempt(&login_key, &LOGIN_THROTTLE).await?;
+        Ok(CurrentPassword::Right)
+    } else {
+        refused("failure", "current_password").await?;
+        Ok(CurrentPassword::Wrong)
+    }
+}
+
+/// Sets `new` (checked against the policy by the caller) as the password; every other session
+/// of the person ends in the same transaction.
+pub async fn change_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    new: &str,
+) -> Result<(), ServiceError> {
+    let hash = password::hash(new).await.map_err(unchecked)?;
+    let now = state.clock.now_ms();
+    let audit = auth.audit(meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
+    state.store.set_password(&auth.identity.id, &hash, now, &auth.session.id, &audit).await?;
+    Ok(())
 }

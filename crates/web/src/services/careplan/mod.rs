@@ -3,6 +3,7 @@
 //! is routed to its receiver facility, and the sets are stored all or nothing, each with its
 //! audit entry. A refused upload leaves its own audit entry and nothing else.
 
+pub mod exchange;
 pub mod rules;
 
 use std::io::Read as _;
