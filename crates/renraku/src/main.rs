@@ -448,7 +448,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 careplan: false,
             };
             let audit = cli_audit(Some(m.id.clone()), AuditAction::AdminCreate, "account", "");
-            let (account, link) = renraku_web::accounts::create_with_link(&state, &new, &audit).await?;
+            let (account, link) =
+                renraku_web::services::accounts::create_with_link(&state, &new, &audit).await?;
             println!(
                 "created admin {} of {}; activation link (valid 24 h, single use):\n{link}",
                 account.login_id, m.name
@@ -588,8 +589,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 careplan: member.careplan,
             };
             let audit = cli_audit(Some(m.id.clone()), AuditAction::UserCreate, "account", "");
-            let (account, link) =
-                renraku_web::accounts::create_with_link(&state, &new, &audit).await.map_err(|e| match e {
+            let (account, link) = renraku_web::services::accounts::create_with_link(&state, &new, &audit)
+                .await
+                .map_err(|e| match e {
                     renraku_store::StoreError::NotFound => anyhow::anyhow!("no such facility in {}", m.name),
                     e => e.into(),
                 })?;

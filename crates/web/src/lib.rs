@@ -9,7 +9,6 @@
 //! membership of the room in the path). [`App::build`] assembles it all, for the server, the
 //! command line and the tests alike.
 
-pub mod accounts;
 mod app;
 pub mod audit_trail;
 pub mod auth;
@@ -27,7 +26,7 @@ pub mod orphans;
 mod routes;
 mod secrets;
 mod server;
-mod services;
+pub mod services;
 mod uploads;
 mod views;
 mod writer_probe;

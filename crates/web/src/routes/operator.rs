@@ -14,12 +14,12 @@ use renraku_store::{
 };
 
 use crate::AppState;
-use crate::accounts::create_with_link;
 use crate::auth::{Operator, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::directory::parse_person;
 use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
+use crate::services::accounts::create_with_link;
 use crate::views::{Chrome, render};
 
 /// The routes of this feature, merged into the application by [`super::router`].

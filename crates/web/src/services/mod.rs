@@ -6,6 +6,7 @@
 //! A use case refuses with a [`ServiceError`], which a handler turns into its page (a field
 //! error next to the field) or, with `?`, into the error page.
 
+pub mod accounts;
 pub mod attachments;
 pub mod careplan;
 pub mod posts;

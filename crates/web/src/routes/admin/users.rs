@@ -15,13 +15,13 @@ use renraku_store::{Account, AccountUpdate, Facility, NewAccount, StoreError};
 
 use super::facilities::find;
 use crate::AppState;
-use crate::accounts::{create_with_link, reissue_link as reissue};
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::directory::parse_member as parse;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::routes::operator::LinkIssuedPage;
+use crate::services::accounts::{create_with_link, reissue_link as reissue};
 use crate::views::{Choice, Chrome, choices, jst, render};
 
 const LAST_MANAGER: &str = "この事業所のシステム利用管理担当者がいなくなるため、変更できません。先に別の利用者を利用管理担当者に指定してください。";
