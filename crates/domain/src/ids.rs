@@ -88,6 +88,16 @@ macro_rules! typed_id {
             }
         }
 
+        /// Read as its text where text is wanted (a bound SQL parameter, a chain name, a URL);
+        /// the other way round, text becomes an id only through `parse` or `from_stored`.
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0

@@ -198,7 +198,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut tasks = vec![];
     for vu in 0..args.concurrency {
         let user = vu % data.users.len();
-        let rooms = data.users[user].2.clone();
+        let rooms: Vec<String> = data.users[user].2.iter().map(ToString::to_string).collect();
         let token = tokens[user].clone();
         let base = base.clone();
         let think = args.think_ms;

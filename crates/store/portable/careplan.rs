@@ -211,7 +211,10 @@ impl CareplanStore for SqlStore {
         rows.iter().map(facility_from).collect()
     }
 
-    async fn create_careplan_sets(&self, sets: &[(NewCareplanSet, AuditDraft)]) -> StoreResult<Vec<CareplanSetId>> {
+    async fn create_careplan_sets(
+        &self,
+        sets: &[(NewCareplanSet, AuditDraft)],
+    ) -> StoreResult<Vec<CareplanSetId>> {
         let Some(((last, last_audit), rest)) = sets.split_last() else {
             return Ok(Vec::new());
         };

@@ -508,12 +508,19 @@ impl DirectoryStore for SqlStore {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN identities i ON i.id = a.identity_id WHERE a.id = $1"
         );
-        let row =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_str()).fetch_one(self.reader()).await.map_err(db_err)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_one(self.reader())
+            .await
+            .map_err(db_err)?;
         account_from(&row)
     }
 
-    async fn accounts(&self, municipality_id: &MunicipalityId, facility_id: Option<&FacilityId>) -> StoreResult<Vec<Account>> {
+    async fn accounts(
+        &self,
+        municipality_id: &MunicipalityId,
+        facility_id: Option<&FacilityId>,
+    ) -> StoreResult<Vec<Account>> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN identities i ON i.id = a.identity_id \
              WHERE a.municipality_id = $1 AND ($2 IS NULL OR a.facility_id = $2) ORDER BY a.kana, a.id"

@@ -118,7 +118,8 @@ impl SqlStore {
         let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
         for row in &rows {
             let post_id: String = get(row, "post_id")?;
-            if let Some(p) = posts.iter_mut().find(|p| p.id.as_str() == post_id && p.deleted_at_ms.is_none()) {
+            if let Some(p) = posts.iter_mut().find(|p| p.id.as_str() == post_id && p.deleted_at_ms.is_none())
+            {
                 p.attachments.push(attachment_from(row)?);
             }
         }
@@ -426,7 +427,12 @@ impl PostStore for SqlStore {
         rows.iter().map(reader_from).collect()
     }
 
-    async fn acknowledge(&self, access: &RoomAccess, post_id: &PostId, audit: &AuditDraft) -> StoreResult<()> {
+    async fn acknowledge(
+        &self,
+        access: &RoomAccess,
+        post_id: &PostId,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         Self::writable(&mut tx, access).await?;
         let done = sqlx::query(
@@ -483,7 +489,12 @@ impl PostStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn delete_post(&self, access: &RoomAccess, post_id: &PostId, audit: &AuditDraft) -> StoreResult<()> {
+    async fn delete_post(
+        &self,
+        access: &RoomAccess,
+        post_id: &PostId,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         Self::writable(&mut tx, access).await?;
         Self::own_post(&mut tx, access, post_id).await?;

@@ -262,7 +262,11 @@ impl RoomStore for SqlStore {
         })
     }
 
-    async fn consent_of(&self, municipality_id: &MunicipalityId, patient_id: &PatientId) -> StoreResult<Consent> {
+    async fn consent_of(
+        &self,
+        municipality_id: &MunicipalityId,
+        patient_id: &PatientId,
+    ) -> StoreResult<Consent> {
         let row = sqlx::query(
             "SELECT * FROM consents WHERE patient_id = $1 AND municipality_id = $2 ORDER BY recorded_at_ms DESC LIMIT 1",
         )
@@ -436,7 +440,11 @@ impl RoomStore for SqlStore {
             .collect()
     }
 
-    async fn authorize_room(&self, account_id: &AccountId, room_id: &RoomId) -> StoreResult<Option<RoomAccess>> {
+    async fn authorize_room(
+        &self,
+        account_id: &AccountId,
+        room_id: &RoomId,
+    ) -> StoreResult<Option<RoomAccess>> {
         let sql = format!(
             "SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id \
              JOIN accounts a ON a.id = m.account_id \
@@ -448,10 +456,8 @@ impl RoomStore for SqlStore {
             .fetch_optional(self.reader())
             .await
             .map_err(db_err)?;
-        row.map(|r| {
-            Ok(RoomAccess::granted_by_store(room_from(&r)?, account_id.clone(), AccessKind::Member))
-        })
-        .transpose()
+        row.map(|r| Ok(RoomAccess::granted_by_store(room_from(&r)?, account_id.clone(), AccessKind::Member)))
+            .transpose()
     }
 
     async fn oversee_room(

@@ -63,7 +63,8 @@ impl SqlStore {
         let m = self.create_municipality(&new, &audit).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let mid = m.id.clone();
 
-        let facilities: Vec<String> = (0..spec.users.div_ceil(10)).map(|_| new_id::<FacilityId>().to_string()).collect();
+        let facilities: Vec<String> =
+            (0..spec.users.div_ceil(10)).map(|_| new_id::<FacilityId>().to_string()).collect();
         self.bulk(
             "INSERT INTO facilities (id, municipality_id, corp_name, corp_kana, corp_representative, corp_postal_code, \
              corp_address, corp_phone, name, kana, postal_code, address, phone, service_category, administrator, \
@@ -82,10 +83,15 @@ impl SqlStore {
         )
         .await?;
 
-        let people: Vec<(String, String, String)> =
-            (0..spec.users)
-                .map(|i| (new_id::<AccountId>().to_string(), new_id::<IdentityId>().to_string(), format!("bench{i:05}")))
-                .collect();
+        let people: Vec<(String, String, String)> = (0..spec.users)
+            .map(|i| {
+                (
+                    new_id::<AccountId>().to_string(),
+                    new_id::<IdentityId>().to_string(),
+                    format!("bench{i:05}"),
+                )
+            })
+            .collect();
         self.bulk(
             "INSERT INTO identities (id, login_id, password_hash, password_changed_at_ms, totp_secret, created_at_ms) ",
             &people,
@@ -122,7 +128,9 @@ impl SqlStore {
         )
         .await?;
 
-        let rooms: Vec<(String, String)> = (0..spec.rooms).map(|_| (new_id::<RoomId>().to_string(), new_id::<PatientId>().to_string())).collect();
+        let rooms: Vec<(String, String)> = (0..spec.rooms)
+            .map(|_| (new_id::<RoomId>().to_string(), new_id::<PatientId>().to_string()))
+            .collect();
         self.bulk(
             "INSERT INTO patients (id, municipality_id, name, kana, birth_date, sex, address, care_level, contacts, created_at_ms) ",
             &rooms,
@@ -268,11 +276,16 @@ impl SqlStore {
             .await?;
         tx.commit().await?;
 
-        let mut users: Vec<(String, String, Vec<String>)> =
-            people.iter().map(|(account, identity, _)| (account.clone(), identity.clone(), vec![])).collect();
+        // Ids this function has just written: trusted as stored.
+        let mut users: Vec<(AccountId, IdentityId, Vec<RoomId>)> = people
+            .iter()
+            .map(|(account, identity, _)| {
+                (AccountId::from_stored(account.clone()), IdentityId::from_stored(identity.clone()), vec![])
+            })
+            .collect();
         for (r, u) in memberships {
-            users[u].2.push(rooms[r].0.clone());
+            users[u].2.push(RoomId::from_stored(rooms[r].0.clone()));
         }
-        Ok(BenchData { municipality_id: mid.to_string(), users })
+        Ok(BenchData { municipality_id: mid, users })
     }
 }

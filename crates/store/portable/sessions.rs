@@ -99,7 +99,12 @@ impl SessionStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn use_recovery_code(&self, identity_id: &IdentityId, code_hash: &str, at_ms: i64) -> StoreResult<bool> {
+    async fn use_recovery_code(
+        &self,
+        identity_id: &IdentityId,
+        code_hash: &str,
+        at_ms: i64,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE recovery_codes SET used_at_ms = $3 WHERE identity_id = $1 AND code_hash = $2 AND used_at_ms IS NULL",
@@ -207,7 +212,11 @@ impl SessionStore for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn sign_in_locks(&self, municipality_id: &MunicipalityId, now_ms: i64) -> StoreResult<Vec<SignInLock>> {
+    async fn sign_in_locks(
+        &self,
+        municipality_id: &MunicipalityId,
+        now_ms: i64,
+    ) -> StoreResult<Vec<SignInLock>> {
         let rows = sqlx::query(
             "SELECT a.id AS account_id, t.key, t.locked_until_ms FROM accounts a \
              JOIN identities i ON i.id = a.identity_id \
@@ -360,7 +369,12 @@ impl SessionStore for SqlStore {
         rows.iter().map(session_from).collect()
     }
 
-    async fn revoke_session(&self, identity_id: &IdentityId, id: &SessionId, now_ms: i64) -> StoreResult<bool> {
+    async fn revoke_session(
+        &self,
+        identity_id: &IdentityId,
+        id: &SessionId,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND id = $2 AND revoked_at_ms IS NULL",
@@ -375,7 +389,12 @@ impl SessionStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn revoke_sessions(&self, identity_id: &IdentityId, keep: Option<&SessionId>, now_ms: i64) -> StoreResult<u64> {
+    async fn revoke_sessions(
+        &self,
+        identity_id: &IdentityId,
+        keep: Option<&SessionId>,
+        now_ms: i64,
+    ) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND revoked_at_ms IS NULL \

@@ -17,7 +17,10 @@ pub trait CareplanStore: Send + Sync + 'static {
     /// with its audit entry (its `object_id` is the new set's id): all of them in one
     /// transaction, or none (`Taken` when one is there already, by stamp, sender, receiver and
     /// kind). Their ids, in order.
-    async fn create_careplan_sets(&self, sets: &[(NewCareplanSet, AuditDraft)]) -> StoreResult<Vec<CareplanSetId>>;
+    async fn create_careplan_sets(
+        &self,
+        sets: &[(NewCareplanSet, AuditDraft)],
+    ) -> StoreResult<Vec<CareplanSetId>>;
     /// The sets a facility sent or drafted, and those sent to it; newest stamp first.
     async fn careplan_sets(&self, facility_id: &FacilityId) -> StoreResult<Vec<CareplanSetSummary>>;
     /// One set as `facility_id` may see it: its sender always, its receiver once it is sent.

@@ -68,7 +68,11 @@ pub trait DirectoryStore: Send + Sync + 'static {
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     async fn account(&self, id: &AccountId) -> StoreResult<Account>;
-    async fn accounts(&self, municipality_id: &MunicipalityId, facility_id: Option<&FacilityId>) -> StoreResult<Vec<Account>>;
+    async fn accounts(
+        &self,
+        municipality_id: &MunicipalityId,
+        facility_id: Option<&FacilityId>,
+    ) -> StoreResult<Vec<Account>>;
     async fn accounts_of_identity(&self, identity_id: &IdentityId) -> StoreResult<Vec<Account>>;
     async fn identity(&self, id: &IdentityId) -> StoreResult<Identity>;
     async fn identity_by_login(&self, login_id: &str) -> StoreResult<Option<Identity>>;

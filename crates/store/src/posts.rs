@@ -133,7 +133,8 @@ pub trait PostStore: Send + Sync + 'static {
     async fn mark_room_read(&self, access: &RoomAccess, audit: &AuditDraft) -> StoreResult<u64>;
     async fn readers(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<Reader>>;
     async fn acknowledgers(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<Reader>>;
-    async fn acknowledge(&self, access: &RoomAccess, post_id: &PostId, audit: &AuditDraft) -> StoreResult<()>;
+    async fn acknowledge(&self, access: &RoomAccess, post_id: &PostId, audit: &AuditDraft)
+    -> StoreResult<()>;
     /// Replaces the text of the caller's own post, keeping the former text as a version.
     async fn edit_post(
         &self,
@@ -143,7 +144,8 @@ pub trait PostStore: Send + Sync + 'static {
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     /// Hides the caller's own post; the text is kept for the audit trail and disclosure.
-    async fn delete_post(&self, access: &RoomAccess, post_id: &PostId, audit: &AuditDraft) -> StoreResult<()>;
+    async fn delete_post(&self, access: &RoomAccess, post_id: &PostId, audit: &AuditDraft)
+    -> StoreResult<()>;
     async fn post_versions(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<PostVersion>>;
     /// Whether anything a page shows (posts, edits, deletions, receipts, acknowledgements)
     /// changed after `since_ms`, so a page that just connected for live updates catches up.

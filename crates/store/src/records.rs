@@ -2,11 +2,11 @@
 
 use renraku_domain::audit::AuditFacts;
 use renraku_domain::audit_action::AuditAction;
-use renraku_domain::ids::{AccountId, FacilityId, IdentityId, MunicipalityId, SessionId};
 use renraku_domain::directory::{
     AccountStatus, Email, FacilityNumber, KanaName, LoginId, MunicipalityCode, Name, PhoneNumber, PostalCode,
     Profession, Role, ServiceCategory,
 };
+use renraku_domain::ids::{AccountId, FacilityId, IdentityId, MunicipalityId, SessionId};
 use renraku_domain::password::PasswordPolicy;
 
 /// A municipality (市区町村): one tenant, with its own admins, settings and data.

@@ -2,9 +2,9 @@
 //! [`RoomAccess`], the proof that a room may be read.
 
 use async_trait::async_trait;
+use renraku_domain::dates::BirthDate;
 use renraku_domain::directory::{InsuredNo, InsurerNo};
 use renraku_domain::ids::{AccountId, ConsentId, MunicipalityId, PatientId, RequestId, RoomId};
-use renraku_domain::dates::BirthDate;
 use renraku_domain::rooms::{CareLevel, Sex};
 
 use crate::*;
@@ -22,7 +22,11 @@ pub trait RoomStore: Send + Sync + 'static {
         audit: &AuditDraft,
     ) -> StoreResult<Room>;
     async fn patient(&self, municipality_id: &MunicipalityId, id: &PatientId) -> StoreResult<Patient>;
-    async fn consent_of(&self, municipality_id: &MunicipalityId, patient_id: &PatientId) -> StoreResult<Consent>;
+    async fn consent_of(
+        &self,
+        municipality_id: &MunicipalityId,
+        patient_id: &PatientId,
+    ) -> StoreResult<Consent>;
     /// Withdrawal of consent: every room of the patient becomes read-only at once.
     async fn withdraw_consent(
         &self,
@@ -53,7 +57,11 @@ pub trait RoomStore: Send + Sync + 'static {
     /// The rooms `account_id` is a current member of, with unread counts, newest activity first.
     async fn my_rooms(&self, account_id: &AccountId) -> StoreResult<Vec<RoomSummary>>;
     /// Access for a current member of the room; `None` for anyone else.
-    async fn authorize_room(&self, account_id: &AccountId, room_id: &RoomId) -> StoreResult<Option<RoomAccess>>;
+    async fn authorize_room(
+        &self,
+        account_id: &AccountId,
+        room_id: &RoomId,
+    ) -> StoreResult<Option<RoomAccess>>;
     /// Read-only access for the municipality's oversight (G2), recorded with its reason.
     async fn oversee_room(
         &self,

@@ -23,7 +23,12 @@ pub trait SessionStore: Send + Sync + 'static {
     /// one) was already used, so a code cannot be replayed.
     async fn accept_totp_step(&self, identity_id: &IdentityId, step: i64) -> StoreResult<bool>;
     /// Marks a recovery code used; false if it is unknown or used.
-    async fn use_recovery_code(&self, identity_id: &IdentityId, code_hash: &str, at_ms: i64) -> StoreResult<bool>;
+    async fn use_recovery_code(
+        &self,
+        identity_id: &IdentityId,
+        code_hash: &str,
+        at_ms: i64,
+    ) -> StoreResult<bool>;
     async fn unused_recovery_codes(&self, identity_id: &IdentityId) -> StoreResult<i64>;
     // Sign-in throttling, keyed by login ID (`login:…`, whether or not it exists), by address
     // (`ip:…`) and, for the second factor, by identity (`second_factor:<identity id>`).
@@ -38,7 +43,11 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn clear_failures(&self, key: &str) -> StoreResult<()>;
     /// The sign-in locks in force at `now_ms` on the municipality's accounts (password locks of
     /// their login IDs and second-factor locks of their identities).
-    async fn sign_in_locks(&self, municipality_id: &MunicipalityId, now_ms: i64) -> StoreResult<Vec<SignInLock>>;
+    async fn sign_in_locks(
+        &self,
+        municipality_id: &MunicipalityId,
+        now_ms: i64,
+    ) -> StoreResult<Vec<SignInLock>>;
     /// Lifts both locks of an identity (its login ID's and its second factor's), with the audit
     /// entry that records who did it.
     async fn release_sign_in_locks(&self, identity_id: &IdentityId, audit: &AuditDraft) -> StoreResult<()>;
@@ -53,7 +62,17 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn complete_second_factor(&self, id: &SessionId, now_ms: i64) -> StoreResult<()>;
     async fn sessions_of_identity(&self, identity_id: &IdentityId, now_ms: i64) -> StoreResult<Vec<Session>>;
     /// Revokes one session of this identity; false if there was no such live session.
-    async fn revoke_session(&self, identity_id: &IdentityId, id: &SessionId, now_ms: i64) -> StoreResult<bool>;
+    async fn revoke_session(
+        &self,
+        identity_id: &IdentityId,
+        id: &SessionId,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
     /// Revokes every session of the identity except `keep`.
-    async fn revoke_sessions(&self, identity_id: &IdentityId, keep: Option<&SessionId>, now_ms: i64) -> StoreResult<u64>;
+    async fn revoke_sessions(
+        &self,
+        identity_id: &IdentityId,
+        keep: Option<&SessionId>,
+        now_ms: i64,
+    ) -> StoreResult<u64>;
 }

@@ -15,7 +15,11 @@ pub async fn every_change_is_sealed_into_its_chain(store: &dyn Store) {
     let chain = ok(store.audit_chain(&m.id).await);
     assert_eq!(chain.len(), 3);
     assert_eq!(sealer.verify(chain.iter().map(|r| (&r.facts, r.seal.as_str()))), Ok(3));
-    assert_eq!(chain[0].facts.action, AuditAction::AuditChainOpened.code(), "the municipality opens its own chain");
+    assert_eq!(
+        chain[0].facts.action,
+        AuditAction::AuditChainOpened.code(),
+        "the municipality opens its own chain"
+    );
     let operator = ok(store.audit_chain(OPERATOR_CHAIN).await);
     assert_eq!(operator.len(), 1, "the municipality's creation is an operator event");
     assert_eq!(operator[0].facts.detail, CHAIN_OPENED_DETAIL);

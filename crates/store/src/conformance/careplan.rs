@@ -52,13 +52,15 @@ pub async fn a_multi_set_upload_is_stored_all_or_nothing(store: &dyn Store) {
     let other = municipality(store, "122173").await;
     let mut info = sample_facility("かしわ訪問看護");
     info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
-    let receiver =
-        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate)).await);
-    let sender = ok(store
-        .facility(&m.id, &facility_of(&ok(store.account(&manager.id).await)))
+    let receiver = ok(store
+        .create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate))
         .await);
+    let sender = ok(store.facility(&m.id, &facility_of(&ok(store.account(&manager.id).await))).await);
     let set = |kind: &str, stamp: &str| {
-        (careplan_set(kind, stamp, &sender, &receiver, &manager), audit(Some(&m.id), AuditAction::CareplanUpload))
+        (
+            careplan_set(kind, stamp, &sender, &receiver, &manager),
+            audit(Some(&m.id), AuditAction::CareplanUpload),
+        )
     };
     let first = ok(store.create_careplan_sets(&[set("plan", "20261101090000")]).await);
     assert_eq!(upload_entries(store, &m.id).await, first);
@@ -99,17 +101,18 @@ pub async fn yobo_deletions_withdraw_their_own_sets(store: &dyn Store) {
     let (m, _room, [manager, ..]) = room_with_members(store).await;
     let mut info = sample_facility("ながれやま通所");
     info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
-    let receiver = ok(store.create_facility(&m.id, &info, &audit(Some(&m.id), AuditAction::FacilityCreate)).await);
-    let sender = ok(store
-        .facility(&m.id, &facility_of(&ok(store.account(&manager.id).await)))
-        .await);
+    let receiver =
+        ok(store.create_facility(&m.id, &info, &audit(Some(&m.id), AuditAction::FacilityCreate)).await);
+    let sender = ok(store.facility(&m.id, &facility_of(&ok(store.account(&manager.id).await))).await);
     let send = |kind: &'static str, stamp: &'static str, key: &'static str| {
         let mut set = careplan_set(kind, stamp, &sender, &receiver, &manager);
         set.subjects[0].record_key = key.into();
         let (store, m, sender) = (store, m.clone(), sender.clone());
         async move {
             let id = ok(upload(store, &set, &m.id).await);
-            ok(store.send_careplan_set(&sender.id, &id, T0, &audit(Some(&m.id), AuditAction::CareplanSend)).await);
+            ok(store
+                .send_careplan_set(&sender.id, &id, T0, &audit(Some(&m.id), AuditAction::CareplanSend))
+                .await);
             id
         }
     };
@@ -137,11 +140,10 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     let other = municipality(store, "122173").await;
     let mut info = sample_facility("かしわ訪問看護");
     info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
-    let receiver =
-        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate)).await);
-    let sender = ok(store
-        .facility(&m.id, &facility_of(&ok(store.account(&manager.id).await)))
+    let receiver = ok(store
+        .create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate))
         .await);
+    let sender = ok(store.facility(&m.id, &facility_of(&ok(store.account(&manager.id).await))).await);
     let found = ok(store.facilities_by_care_provider_no("2234567890").await);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id, receiver.id);
@@ -175,12 +177,18 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     ));
     // Only the sender sends, once.
     assert!(matches!(
-        store.send_careplan_set(&receiver.id, &id, T0, &audit(Some(&other.id), AuditAction::CareplanSend)).await,
+        store
+            .send_careplan_set(&receiver.id, &id, T0, &audit(Some(&other.id), AuditAction::CareplanSend))
+            .await,
         Err(StoreError::NotFound)
     ));
-    ok(store.send_careplan_set(&sender.id, &id, T0 + 1, &audit(Some(&m.id), AuditAction::CareplanSend)).await);
+    ok(store
+        .send_careplan_set(&sender.id, &id, T0 + 1, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert!(matches!(
-        store.send_careplan_set(&sender.id, &id, T0 + 2, &audit(Some(&m.id), AuditAction::CareplanSend)).await,
+        store
+            .send_careplan_set(&sender.id, &id, T0 + 2, &audit(Some(&m.id), AuditAction::CareplanSend))
+            .await,
         Err(StoreError::NotAllowed)
     ));
     let inbox = ok(store.careplan_sets(&receiver.id).await);
@@ -211,7 +219,9 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     // (applied in stamp order) does not.
     let early = careplan_set("plan_deletion", "20261031090000", &sender, &receiver, &manager);
     let early = ok(upload(store, &early, &m.id).await);
-    ok(store.send_careplan_set(&sender.id, &early, T0 + 10, &audit(Some(&m.id), AuditAction::CareplanSend)).await);
+    ok(store
+        .send_careplan_set(&sender.id, &early, T0 + 10, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
     let mut other_person = careplan_set("plan_deletion", "20261102090000", &sender, &receiver, &manager);
     other_person.subjects[0].insured_no = "0000999999".into();
@@ -222,19 +232,25 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
     let deletion = careplan_set("plan_deletion", "20261103090000", &sender, &receiver, &manager);
     let deletion = ok(upload(store, &deletion, &m.id).await);
-    ok(store.send_careplan_set(&sender.id, &deletion, T0 + 12, &audit(Some(&m.id), AuditAction::CareplanSend)).await);
+    ok(store
+        .send_careplan_set(&sender.id, &deletion, T0 + 12, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert_eq!(ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by, Some(deletion.clone()));
     // Sent late, a plan whose stamp comes before that deletion's arrives withdrawn.
     let late = careplan_set("plan", "20261102120000", &sender, &receiver, &manager);
     let late = ok(upload(store, &late, &m.id).await);
-    ok(store.send_careplan_set(&sender.id, &late, T0 + 13, &audit(Some(&m.id), AuditAction::CareplanSend)).await);
+    ok(store
+        .send_careplan_set(&sender.id, &late, T0 + 13, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert_eq!(
         ok(store.careplan_set(&receiver.id, &late).await).summary.withdrawn_by,
         Some(deletion.clone())
     );
     let later = careplan_set("plan", "20261104090000", &sender, &receiver, &manager);
     let later = ok(upload(store, &later, &m.id).await);
-    ok(store.send_careplan_set(&sender.id, &later, T0 + 14, &audit(Some(&m.id), AuditAction::CareplanSend)).await);
+    ok(store
+        .send_careplan_set(&sender.id, &later, T0 + 14, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert_eq!(ok(store.careplan_set(&receiver.id, &later).await).summary.withdrawn_by, None);
     let listed: Vec<_> = ok(store.careplan_sets(&receiver.id).await).into_iter().map(|s| s.stamp).collect();
     assert_eq!(
@@ -258,11 +274,10 @@ pub async fn a_deletion_withdraws_only_the_people_and_service_types_it_names(sto
     let other = municipality(store, "122173").await;
     let mut info = sample_facility("かしわ福祉用具");
     info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
-    let receiver =
-        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate)).await);
-    let sender = ok(store
-        .facility(&m.id, &facility_of(&ok(store.account(&manager.id).await)))
+    let receiver = ok(store
+        .create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate))
         .await);
+    let sender = ok(store.facility(&m.id, &facility_of(&ok(store.account(&manager.id).await))).await);
     let subject = |insured: &str, key: &str| CareplanSubject {
         insurer_no: "122203".into(),
         insured_no: insured.into(),

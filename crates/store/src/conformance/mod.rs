@@ -238,12 +238,18 @@ async fn room_with_members(store: &dyn Store) -> (Municipality, Room, [Account; 
     for login in ["member_a", "member_b", "outsider"] {
         let a = member(store, login, &m.id, Some(&f.id), true).await;
         ok(store
-            .activate(&format!("t-{login}"), "$argon2id$h", T0, &audit(Some(&m.id), AuditAction::AccountActivated))
+            .activate(
+                &format!("t-{login}"),
+                "$argon2id$h",
+                T0,
+                &audit(Some(&m.id), AuditAction::AccountActivated),
+            )
             .await);
         accounts.push(a);
     }
     let (patient, consent) = sample_patient();
-    let room = ok(store.open_room(&m.id, &patient, &consent, &audit(Some(&m.id), AuditAction::RoomOpen)).await);
+    let room =
+        ok(store.open_room(&m.id, &patient, &consent, &audit(Some(&m.id), AuditAction::RoomOpen)).await);
     for a in &accounts[..2] {
         ok(store.add_member(&m.id, &room.id, &a.id, &audit(Some(&m.id), AuditAction::RoomMemberAdd)).await);
     }

@@ -6,7 +6,9 @@ pub async fn the_timeline_pages_newest_first_by_cursor(store: &dyn Store) {
     let (m, room, [a, _, _]) = room_with_members(store).await;
     let access = access(store, &a, &room).await;
     for i in 0..7 {
-        ok(store.create_post(&access, &post(&format!("訪問 {i}")), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+        ok(store
+            .create_post(&access, &post(&format!("訪問 {i}")), &audit(Some(&m.id), AuditAction::PostCreate))
+            .await);
     }
     let first = ok(store.timeline(&access, None, 3).await);
     let texts = |page: &[PostView]| page.iter().map(|p| p.text.as_str().to_string()).collect::<Vec<_>>();
@@ -33,8 +35,10 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     let (m, room, [a, b, _]) = room_with_members(store).await;
     let a_access = access(store, &a, &room).await;
     let b_access = access(store, &b, &room).await;
-    let p1 = ok(store.create_post(&a_access, &post("一つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
-    let p2 = ok(store.create_post(&a_access, &post("二つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    let p1 =
+        ok(store.create_post(&a_access, &post("一つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    let p2 =
+        ok(store.create_post(&a_access, &post("二つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
     let unread = |rooms: Vec<RoomSummary>| rooms.iter().map(|r| r.unread).collect::<Vec<_>>();
     assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [2]);
     assert_eq!(unread(ok(store.my_rooms(&a.id).await)), [0], "one's own posts are never unread");
@@ -51,16 +55,22 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     );
     // Reading a page records its receipts and its audit entry together.
     let before = ok(store.audit_chain(&m.id).await).len();
-    let p4 = ok(store.create_post(&a_access, &post("四つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    let p4 =
+        ok(store.create_post(&a_access, &post("四つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
     assert_eq!(
         ok(store
-            .record_read(&b_access, &[p4.id.clone(), p1.id.clone()], &audit(Some(&m.id), AuditAction::RoomRead))
+            .record_read(
+                &b_access,
+                &[p4.id.clone(), p1.id.clone()],
+                &audit(Some(&m.id), AuditAction::RoomRead)
+            )
             .await),
         1
     );
     assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 2);
     // "Mark all read" covers the rest, once.
-    let p3 = ok(store.create_post(&a_access, &post("三つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    let p3 =
+        ok(store.create_post(&a_access, &post("三つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
     let before = ok(store.audit_chain(&m.id).await).len();
     assert_eq!(ok(store.mark_room_read(&b_access, &read_at(&m, T0 + 25)).await), 1);
     assert_eq!(ok(store.mark_room_read(&b_access, &read_at(&m, T0 + 26)).await), 0);
@@ -77,7 +87,9 @@ pub async fn edits_keep_every_version_and_deletes_hide_the_text(store: &dyn Stor
     let (m, room, [a, b, _]) = room_with_members(store).await;
     let a_access = access(store, &a, &room).await;
     let b_access = access(store, &b, &room).await;
-    let p = ok(store.create_post(&a_access, &post("体温 37.8"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    let p = ok(store
+        .create_post(&a_access, &post("体温 37.8"), &audit(Some(&m.id), AuditAction::PostCreate))
+        .await);
     let fixed = ok(PostText::parse("body", "体温 36.8", false));
     let r = store.edit_post(&b_access, &p.id, &fixed, &audit(Some(&m.id), AuditAction::PostEdit)).await;
     assert!(matches!(r, Err(StoreError::NotAllowed)), "only the author edits: {r:?}");
@@ -176,7 +188,8 @@ pub async fn attachments_belong_to_their_post_and_room(store: &dyn Store) {
     assert_eq!(ok(store.attachment(&b_access, &photo.id).await), photo);
     // Not through another room, and not once the post is deleted.
     let (patient, consent) = sample_patient();
-    let other = ok(store.open_room(&m.id, &patient, &consent, &audit(Some(&m.id), AuditAction::RoomOpen)).await);
+    let other =
+        ok(store.open_room(&m.id, &patient, &consent, &audit(Some(&m.id), AuditAction::RoomOpen)).await);
     ok(store.add_member(&m.id, &other.id, &b.id, &audit(Some(&m.id), AuditAction::RoomMemberAdd)).await);
     let elsewhere = access(store, &b, &other).await;
     assert!(matches!(store.attachment(&elsewhere, &photo.id).await, Err(StoreError::NotFound)));

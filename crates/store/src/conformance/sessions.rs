@@ -108,7 +108,9 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
     assert_eq!(ok(store.session("hash-s1", T0 + 43_200_000).await), None);
     assert_eq!(ok(store.sessions_of_identity(&a.identity_id, T0 + 10).await).len(), 3);
     assert!(ok(store.revoke_session(&a.identity_id, &sid("s3"), T0 + 20).await));
-    assert!(!ok(store.revoke_session(&IdentityId::from_stored("someone-else".into()), &sid("s2"), T0 + 20).await));
+    assert!(!ok(store
+        .revoke_session(&IdentityId::from_stored("someone-else".into()), &sid("s2"), T0 + 20)
+        .await));
     assert_eq!(ok(store.session("hash-s3", T0 + 30).await), None);
     assert_eq!(ok(store.revoke_sessions(&a.identity_id, Some(&sid("s1")), T0 + 40).await), 1);
     assert!(ok(store.session("hash-s1", T0 + 50).await).is_some());
@@ -120,10 +122,17 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
 /// live.
 pub async fn a_request_loads_its_session_with_account_identity_and_municipality_at_once(store: &dyn Store) {
     let m = municipality(store, "122203").await;
-    let f =
-        ok(store.create_facility(&m.id, &sample_facility("さくら訪問看護"), &audit(Some(&m.id), AuditAction::FacilityCreate)).await);
+    let f = ok(store
+        .create_facility(
+            &m.id,
+            &sample_facility("さくら訪問看護"),
+            &audit(Some(&m.id), AuditAction::FacilityCreate),
+        )
+        .await);
     let a = member(store, "nurse01", &m.id, Some(&f.id), true).await;
-    ok(store.activate("t-nurse01", "$argon2id$x", T0, &audit(Some(&m.id), AuditAction::AccountActivated)).await);
+    ok(store
+        .activate("t-nurse01", "$argon2id$x", T0, &audit(Some(&m.id), AuditAction::AccountActivated))
+        .await);
     let session = NewSession {
         id: sid("s1"),
         token_hash: "hash-s1".into(),
@@ -149,14 +158,23 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
     assert!(ok(store.revoke_session(&a.identity_id, &sid("s1"), T0 + 2).await));
     assert_eq!(ok(store.session_context("hash-s1", T0 + 3).await), None);
     // The operator has no municipality.
-    ok(store.create_token(&token("setup", TokenPurpose::Setup), &audit(None, AuditAction::SetupLinkIssued)).await);
+    ok(store
+        .create_token(&token("setup", TokenPurpose::Setup), &audit(None, AuditAction::SetupLinkIssued))
+        .await);
     let operator = NewAccount {
         role: Role::Operator,
         municipality_id: None,
         ..sample_member("operator", &MunicipalityId::from_stored(String::new()), None, false)
     };
-    let op =
-        ok(store.complete_setup("setup", &operator, "$argon2id$x", T0, &audit(None, AuditAction::SetupOperatorCreated)).await);
+    let op = ok(store
+        .complete_setup(
+            "setup",
+            &operator,
+            "$argon2id$x",
+            T0,
+            &audit(None, AuditAction::SetupOperatorCreated),
+        )
+        .await);
     ok(store
         .create_session(&NewSession {
             id: sid("s2"),
@@ -176,7 +194,12 @@ pub async fn a_totp_step_is_accepted_once(store: &dyn Store) {
     let m = municipality(store, "122203").await;
     let a = member(store, "nurse01", &m.id, None, false).await;
     ok(store
-        .set_second_factor(&a.identity_id, Some(b"sealed"), &[], &audit(Some(&m.id), AuditAction::AuthTotpEnrolled))
+        .set_second_factor(
+            &a.identity_id,
+            Some(b"sealed"),
+            &[],
+            &audit(Some(&m.id), AuditAction::AuthTotpEnrolled),
+        )
         .await);
     assert_eq!(ok(store.identity(&a.identity_id).await).totp_secret.as_deref(), Some(&b"sealed"[..]));
     assert!(ok(store.accept_totp_step(&a.identity_id, 10).await));
@@ -189,7 +212,14 @@ pub async fn a_recovery_code_works_once(store: &dyn Store) {
     let m = municipality(store, "122203").await;
     let a = member(store, "nurse01", &m.id, None, false).await;
     let codes = vec!["h1".to_string(), "h2".to_string()];
-    ok(store.set_second_factor(&a.identity_id, Some(b"s"), &codes, &audit(Some(&m.id), AuditAction::AuthTotpEnrolled)).await);
+    ok(store
+        .set_second_factor(
+            &a.identity_id,
+            Some(b"s"),
+            &codes,
+            &audit(Some(&m.id), AuditAction::AuthTotpEnrolled),
+        )
+        .await);
     assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 2);
     assert!(ok(store.use_recovery_code(&a.identity_id, "h1", T0).await));
     assert!(!ok(store.use_recovery_code(&a.identity_id, "h1", T0).await));
@@ -208,7 +238,9 @@ pub async fn a_recovery_code_works_once(store: &dyn Store) {
         user_agent: String::new(),
     };
     ok(store.create_session(&s).await);
-    ok(store.set_second_factor(&a.identity_id, None, &[], &audit(Some(&m.id), AuditAction::UserResetSecondFactor)).await);
+    ok(store
+        .set_second_factor(&a.identity_id, None, &[], &audit(Some(&m.id), AuditAction::UserResetSecondFactor))
+        .await);
     assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 0);
     assert_eq!(ok(store.identity(&a.identity_id).await).totp_secret, None);
     assert_eq!(ok(store.session("h", T0 + 1).await), None);

@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,12 +17,15 @@ use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::{Format, Kind};
 use renraku_careplan::sets::SetKind;
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::ids::CareplanSetId;
+use renraku_domain::ids::RoomId;
 use renraku_store::{CareplanSetSummary, CareplanSubject, Facility, StoreError};
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::{AppError, found};
+use crate::path_ids::IdPath;
 use crate::services::careplan::rules::people;
 use crate::services::careplan::{ProblemLine, Refused, Uploaded, upload_careplan_sets};
 use crate::uploads::FormWithFiles;
@@ -89,7 +92,7 @@ fn stamp_label(stamp: &str) -> String {
 }
 
 pub struct SetRow {
-    pub id: String,
+    pub id: CareplanSetId,
     pub kind: &'static str,
     pub stamp: String,
     pub other: String,
@@ -293,7 +296,7 @@ struct SetPage {
 /// of it, and which of their records later deletions withdrew.
 struct PersonView {
     subject: CareplanSubject,
-    room: Option<String>,
+    room: Option<RoomId>,
     withdrawn: Vec<String>,
 }
 
@@ -318,7 +321,7 @@ pub async fn show(
     csrf: CsrfToken,
     meta: RequestMeta,
     CareplanUser { auth, facility }: CareplanUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CareplanSetId>,
 ) -> Result<Response, AppError> {
     let set = found(state.store.careplan_set(&facility.id, &id).await, "送信単位")?;
     let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanRead, "careplan_set", &id);
@@ -378,7 +381,7 @@ pub async fn send(
     State(state): State<AppState>,
     meta: RequestMeta,
     CareplanUser { auth, facility }: CareplanUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CareplanSetId>,
 ) -> Result<Response, AppError> {
     let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanSend, "careplan_set", &id);
     match state.store.send_careplan_set(&facility.id, &id, audit.at_ms, &audit).await {
@@ -395,7 +398,7 @@ pub async fn acknowledge(
     State(state): State<AppState>,
     meta: RequestMeta,
     CareplanUser { auth, facility }: CareplanUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CareplanSetId>,
 ) -> Result<Response, AppError> {
     let audit =
         auth.audit(&meta, state.clock.now_ms(), AuditAction::CareplanAcknowledge, "careplan_set", &id);
@@ -414,7 +417,7 @@ pub async fn download(
     State(state): State<AppState>,
     meta: RequestMeta,
     CareplanUser { auth, facility }: CareplanUser,
-    Path((id, position)): Path<(String, usize)>,
+    IdPath((id, position)): IdPath<(CareplanSetId, usize)>,
 ) -> Result<Response, AppError> {
     let set = found(state.store.careplan_set(&facility.id, &id).await, "送信単位")?;
     let file = set.files.into_iter().nth(position).ok_or(AppError::NotFound("ファイル"))?;

@@ -3,12 +3,14 @@
 //! removing members, withdrawing consent, and reading a room for oversight after giving a reason.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::dates::{BirthDate, parse_past_date};
 use renraku_domain::directory::{AccountStatus, InsuredNo, InsurerNo, KanaName, Name, PhoneNumber, Role};
+use renraku_domain::ids::{AccountId, RequestId, RoomId};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_domain::text::normalize;
 use renraku_store::{
@@ -20,10 +22,11 @@ use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
+use crate::path_ids::IdPath;
 use crate::routes::rooms::room_page;
 use crate::views::{Choice, Chrome, choices, jst, render};
 
-async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Room, AppError> {
+async fn find(state: &AppState, admin: &Admin, id: &RoomId) -> Result<Room, AppError> {
     found(state.store.room(&admin.municipality.id, id).await, "部屋")
 }
 
@@ -71,26 +74,11 @@ pub async fn new_form(csrf: CsrfToken, admin: Admin) -> Result<Response, AppErro
     Ok(render(new_page(&csrf, &admin, FormState::default()))?.into_response())
 }
 
-/// `2026-11-23`, `2026/11/23` or full-width forms of them, not in the future of `today`.
-fn date(echo: &mut FormState, field: &'static str, input: &str, today: time::Date) -> Option<String> {
-    let v = normalize(input).replace('/', "-");
-    let format = time::macros::format_description!("[year]-[month padding:none]-[day padding:none]");
-    match time::Date::parse(&v, format) {
-        Ok(d) if d <= today && d.year() >= 1900 => {
-            Some(format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
-        }
-        _ => {
-            echo.error(FieldError::new(field, "日付は 2026-11-23 の形で、今日以前の日を入力してください。"));
-            None
-        }
-    }
-}
-
 fn parse(form: &Form, today: time::Date) -> Result<(PatientInfo, ConsentInfo), FormState> {
     let mut echo = form.echo();
     let name = echo.take(Name::parse("name", form.get("name")));
     let kana = echo.take(KanaName::parse("kana", form.get("kana")));
-    let birth_date = date(&mut echo, "birth_date", form.get("birth_date"), today);
+    let birth_date = echo.take(BirthDate::parse("birth_date", form.get("birth_date"), today));
     let sex = Sex::from_code(form.get("sex"));
     if sex.is_none() {
         echo.error(FieldError::new("sex", "性別を選択してください。"));
@@ -102,18 +90,18 @@ fn parse(form: &Form, today: time::Date) -> Result<(PatientInfo, ConsentInfo), F
     };
     let insurer_no = match form.get("insurer_no").trim() {
         "" => Some(None),
-        typed => echo.take(InsurerNo::parse("insurer_no", typed)).map(|n| Some(n.to_string())),
+        typed => echo.take(InsurerNo::parse("insurer_no", typed)).map(Some),
     };
     let insured_no = match form.get("insured_no").trim() {
         "" => Some(None),
-        typed => echo.take(InsuredNo::parse("insured_no", typed)).map(|n| Some(n.to_string())),
+        typed => echo.take(InsuredNo::parse("insured_no", typed)).map(Some),
     };
     let care_level = CareLevel::from_code(form.get("care_level"));
     if care_level.is_none() {
         echo.error(FieldError::new("care_level", "要介護度を選択してください。"));
     }
     let contacts = normalize(form.get("contacts"));
-    let consented_on = date(&mut echo, "consented_on", form.get("consented_on"), today);
+    let consented_on = echo.take(parse_past_date("consented_on", form.get("consented_on"), today));
     let proxy = if form.get("signer") == "proxy" {
         let n = echo.take(Name::parse("proxy_name", form.get("proxy_name")));
         let r = echo.take(Name::parse("proxy_relation", form.get("proxy_relation")));
@@ -233,7 +221,7 @@ async fn show_page(
     meta: &RequestMeta,
     csrf: &CsrfToken,
     admin: &Admin,
-    id: &str,
+    id: &RoomId,
     form: FormState,
 ) -> Result<ShowPage, AppError> {
     let room = find(state, admin, id).await?;
@@ -289,7 +277,7 @@ pub async fn show(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RoomId>,
 ) -> Result<Response, AppError> {
     let page = show_page(&state, &meta, &csrf, &admin, &id, FormState::default()).await?;
     Ok(render(page)?.into_response())
@@ -299,7 +287,7 @@ pub async fn add_member(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RoomId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let room = find(&state, &admin, &id).await?;
@@ -307,7 +295,12 @@ pub async fn add_member(
     let mut audit =
         admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMemberAdd, "room", &room.id);
     audit.detail = format!("account={account}");
-    match state.store.add_member(&admin.municipality.id, &room.id, account, &audit).await {
+    // A value that is no account id names nobody: the same answer as an unknown account.
+    let answer = match AccountId::parse(account) {
+        Some(account) => state.store.add_member(&admin.municipality.id, &room.id, &account, &audit).await,
+        None => Err(StoreError::NotFound),
+    };
+    match answer {
         Ok(()) | Err(StoreError::Taken(_)) => {
             Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
         }
@@ -320,7 +313,7 @@ pub async fn remove_member(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    Path((id, account)): Path<(String, String)>,
+    IdPath((id, account)): IdPath<(RoomId, AccountId)>,
 ) -> Result<Response, AppError> {
     let room = find(&state, &admin, &id).await?;
     let mut audit =
@@ -339,7 +332,7 @@ pub async fn withdraw_consent(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RoomId>,
 ) -> Result<Response, AppError> {
     let room = find(&state, &admin, &id).await?;
     let audit = admin.auth.audit(
@@ -363,7 +356,7 @@ pub async fn oversee(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RoomId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let reason = normalize(form.get("reason"));
@@ -425,7 +418,7 @@ pub async fn decide(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let approve = match form.get("decision") {

@@ -1,17 +1,19 @@
 //! A post's files: checked and cleaned (`inspect`) within a memory budget, stored encrypted,
 //! removed again when the post is not written, and served to members only.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use renraku_attachments::inspect;
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::ids::{AttachmentId, RoomId};
 use renraku_store::Attachment;
 
 use super::InRoom;
 use crate::AppState;
 use crate::auth::RequestMeta;
 use crate::error::{AppError, found};
+use crate::path_ids::IdPath;
 use crate::uploads::Upload;
 
 /// Memory for decoding photos at the same time, in MiB: the largest photo accepted alone (one
@@ -59,14 +61,14 @@ pub(super) async fn store_files(
     }
     let mut attachments = vec![];
     for (name, processed) in checked {
-        let id = renraku_store::new_id();
+        let id: AttachmentId = renraku_store::new_id();
         let attachment = Attachment {
             name: inspect::clean_name(&name, processed.kind),
             kind: processed.kind.code().to_string(),
             size: processed.content.len() as i64,
             width: i64::from(processed.width),
             height: i64::from(processed.height),
-            content_key: id.clone(),
+            content_key: id.to_string(),
             thumb_key: processed.thumbnail.as_ref().map(|_| format!("{id}-thumb")),
             id,
         };
@@ -124,7 +126,7 @@ pub async fn file(
     State(state): State<AppState>,
     meta: RequestMeta,
     room: InRoom,
-    Path((_, file_id)): Path<(String, String)>,
+    IdPath((_, file_id)): IdPath<(RoomId, AttachmentId)>,
 ) -> Result<Response, AppError> {
     serve_file(&state, &meta, &room, &file_id, false).await
 }
@@ -133,7 +135,7 @@ pub async fn thumbnail(
     State(state): State<AppState>,
     meta: RequestMeta,
     room: InRoom,
-    Path((_, file_id)): Path<(String, String)>,
+    IdPath((_, file_id)): IdPath<(RoomId, AttachmentId)>,
 ) -> Result<Response, AppError> {
     serve_file(&state, &meta, &room, &file_id, true).await
 }
@@ -142,7 +144,7 @@ async fn serve_file(
     state: &AppState,
     meta: &RequestMeta,
     InRoom { auth, access, room_id }: &InRoom,
-    file_id: &str,
+    file_id: &AttachmentId,
     thumb: bool,
 ) -> Result<Response, AppError> {
     let attachment = found(state.store.attachment(access, file_id).await, "ファイル")?;

@@ -2,11 +2,13 @@
 //! its history kept, a deletion; and the page of who read a post.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::ids::AccountId;
+use renraku_domain::ids::{PostId, RoomId};
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, PostText, Vitals};
 use renraku_store::{AuditDraft, NewPost, RoomAccess, StoreError};
 
@@ -16,13 +18,14 @@ use crate::auth::{Auth, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
+use crate::path_ids::IdPath;
 use crate::uploads::FormWithFiles;
 use crate::views::{Chrome, jst, render};
 
 use super::files::{discard, store_files};
 
 /// Reads the post form; errors go next to their fields.
-fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormState> {
+fn parse_post(form: &Form, parent_id: Option<PostId>) -> Result<NewPost, FormState> {
     let mut echo = form.echo();
     let category = PostCategory::from_code(form.get("category"));
     if category.is_none() {
@@ -43,20 +46,30 @@ fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormSta
             None
         }
     };
+    // A mention that is no account id names no current member, like one who left the room.
+    let mentions: Option<Vec<AccountId>> =
+        form.all("mention").into_iter().filter(|m| !m.is_empty()).map(AccountId::parse).collect();
+    if mentions.is_none() {
+        echo.error(FieldError::new("mention", LEFT_THE_ROOM));
+    }
     let may_be_empty = vitals.is_some_and(|v| !v.is_empty());
     let text = echo.take(PostText::parse("body", form.get("body"), may_be_empty));
-    match (category, importance, vitals, text) {
-        (Some(category), Some(importance), Some(vitals), Some(text)) if !echo.has_errors() => Ok(NewPost {
-            parent_id,
-            category,
-            importance,
-            text,
-            ack_requested: form.checked("ack_requested"),
-            vitals,
-            mentions: form.all("mention").into_iter().filter(|m| !m.is_empty()).map(str::to_string).collect(),
-            attachments: vec![],
-            idempotency_key: idempotency_key(form.get("idempotency_key")),
-        }),
+    match (category, importance, vitals, text, mentions) {
+        (Some(category), Some(importance), Some(vitals), Some(text), Some(mentions))
+            if !echo.has_errors() =>
+        {
+            Ok(NewPost {
+                parent_id,
+                category,
+                importance,
+                text,
+                ack_requested: form.checked("ack_requested"),
+                vitals,
+                mentions,
+                attachments: vec![],
+                idempotency_key: idempotency_key(form.get("idempotency_key")),
+            })
+        }
         _ => Err(echo),
     }
 }
@@ -138,7 +151,7 @@ pub async fn reply(
     meta: RequestMeta,
     csrf: CsrfToken,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     form: Form,
 ) -> Result<Response, AppError> {
     let mut fields = form.clone();
@@ -163,7 +176,7 @@ pub async fn reply(
 #[template(path = "rooms/reply.html")]
 struct ReplyPage {
     chrome: Chrome,
-    room_id: String,
+    room_id: RoomId,
     post: PostItem,
     form: FormState,
     /// Errors of fields the reply page does not show (only a forged form has them).
@@ -179,7 +192,7 @@ async fn reply_again(
     csrf: &CsrfToken,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
     form: FormState,
 ) -> Result<Response, AppError> {
     let post = state.store.post(access, post_id).await.map_err(not_allowed)?;
@@ -206,7 +219,7 @@ pub async fn acknowledge(
     State(state): State<AppState>,
     meta: RequestMeta,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
 ) -> Result<Response, AppError> {
     let audit = post_audit(&state, &meta, &auth, AuditAction::PostAcknowledge, &room_id, &post_id);
     state.store.acknowledge(&access, &post_id, &audit).await.map_err(not_allowed)?;
@@ -218,7 +231,7 @@ pub async fn acknowledge(
 #[template(path = "rooms/readers.html")]
 struct ReadersPage {
     chrome: Chrome,
-    room_id: String,
+    room_id: RoomId,
     post: PostItem,
     readers: Vec<(String, String)>,
     acknowledgers: Vec<(String, String)>,
@@ -231,7 +244,7 @@ pub async fn readers(
     meta: RequestMeta,
     csrf: CsrfToken,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
 ) -> Result<Response, AppError> {
     let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
     let pairs = |rs: Vec<renraku_store::Reader>| rs.into_iter().map(|r| (r.name, jst(r.at_ms))).collect();
@@ -261,8 +274,8 @@ pub async fn readers(
 #[template(path = "rooms/edit.html")]
 struct EditPage {
     chrome: Chrome,
-    room_id: String,
-    post_id: String,
+    room_id: RoomId,
+    post_id: PostId,
     form: FormState,
     max_chars: usize,
 }
@@ -272,7 +285,7 @@ pub async fn edit_form(
     meta: RequestMeta,
     csrf: CsrfToken,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
 ) -> Result<Response, AppError> {
     let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
     if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
@@ -297,7 +310,7 @@ pub async fn edit(
     meta: RequestMeta,
     csrf: CsrfToken,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     form: Form,
 ) -> Result<Response, AppError> {
     let mut echo = form.echo();
@@ -321,7 +334,7 @@ pub async fn delete(
     State(state): State<AppState>,
     meta: RequestMeta,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
 ) -> Result<Response, AppError> {
     let audit = post_audit(&state, &meta, &auth, AuditAction::PostDelete, &room_id, &post_id);
     state.store.delete_post(&access, &post_id, &audit).await.map_err(not_allowed)?;
