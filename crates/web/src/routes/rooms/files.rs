@@ -125,8 +125,8 @@ async fn clean(bytes: Vec<u8>) -> Result<Result<inspect::Processed, inspect::Ref
 pub async fn file(
     State(state): State<AppState>,
     meta: RequestMeta,
-    room: InRoom,
     IdPath((_, file_id)): IdPath<(RoomId, AttachmentId)>,
+    room: InRoom,
 ) -> Result<Response, AppError> {
     serve_file(&state, &meta, &room, &file_id, false).await
 }
@@ -134,8 +134,8 @@ pub async fn file(
 pub async fn thumbnail(
     State(state): State<AppState>,
     meta: RequestMeta,
-    room: InRoom,
     IdPath((_, file_id)): IdPath<(RoomId, AttachmentId)>,
+    room: InRoom,
 ) -> Result<Response, AppError> {
     serve_file(&state, &meta, &room, &file_id, true).await
 }

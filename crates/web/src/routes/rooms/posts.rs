@@ -150,8 +150,8 @@ pub async fn reply(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    InRoom { auth, access, room_id }: InRoom,
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
+    InRoom { auth, access, room_id }: InRoom,
     form: Form,
 ) -> Result<Response, AppError> {
     let mut fields = form.clone();
@@ -218,8 +218,8 @@ async fn reply_again(
 pub async fn acknowledge(
     State(state): State<AppState>,
     meta: RequestMeta,
-    InRoom { auth, access, room_id }: InRoom,
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
+    InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
     let audit = post_audit(&state, &meta, &auth, AuditAction::PostAcknowledge, &room_id, &post_id);
     state.store.acknowledge(&access, &post_id, &audit).await.map_err(not_allowed)?;
@@ -243,8 +243,8 @@ pub async fn readers(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    InRoom { auth, access, room_id }: InRoom,
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
+    InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
     let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
     let pairs = |rs: Vec<renraku_store::Reader>| rs.into_iter().map(|r| (r.name, jst(r.at_ms))).collect();
@@ -284,8 +284,8 @@ pub async fn edit_form(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    InRoom { auth, access, room_id }: InRoom,
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
+    InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
     let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
     if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
@@ -309,8 +309,8 @@ pub async fn edit(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
-    InRoom { auth, access, room_id }: InRoom,
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
+    InRoom { auth, access, room_id }: InRoom,
     form: Form,
 ) -> Result<Response, AppError> {
     let mut echo = form.echo();
@@ -333,8 +333,8 @@ pub async fn edit(
 pub async fn delete(
     State(state): State<AppState>,
     meta: RequestMeta,
-    InRoom { auth, access, room_id }: InRoom,
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
+    InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
     let audit = post_audit(&state, &meta, &auth, AuditAction::PostDelete, &room_id, &post_id);
     state.store.delete_post(&access, &post_id, &audit).await.map_err(not_allowed)?;
