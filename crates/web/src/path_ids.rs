@@ -50,6 +50,17 @@ path_param! {
     SessionId => "ログイン中の端末";
 }
 
+/// A room member's account in a path (`/admin/rooms/{id}/members/{account}/remove`): not found,
+/// it is the 参加者 that is missing.
+pub struct MemberAccount(pub AccountId);
+
+impl PathParam for MemberAccount {
+    const WHAT: &'static str = "参加者";
+    fn parse_param(text: &str) -> Option<Self> {
+        AccountId::parse(text).map(MemberAccount)
+    }
+}
+
 /// A file's place in a care-plan set (`/careplan/sets/{id}/files/{position}`).
 impl PathParam for usize {
     const WHAT: &'static str = "ファイル";

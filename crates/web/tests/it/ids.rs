@@ -54,7 +54,7 @@ fn member_posts(room: &str) -> Vec<(String, Vec<(&'static str, &'static str)>, &
 fn admin_room_paths(room: &str) -> Vec<(String, Vec<(&'static str, &'static str)>, &'static str)> {
     vec![
         ("/admin/rooms/not-a-uuid/members".into(), vec![("account_id", NOTHING)], "部屋"),
-        (format!("/admin/rooms/{room}/members/not-a-uuid/remove"), vec![], "利用者"),
+        (format!("/admin/rooms/{room}/members/not-a-uuid/remove"), vec![], "参加者"),
         ("/admin/rooms/zzz/withdraw-consent".into(), vec![], "部屋"),
         ("/admin/rooms/zzz/oversight".into(), vec![("reason", "確認のため")], "部屋"),
         ("/admin/requests/xyz".into(), vec![("decision", "approve")], "承認待ちの依頼"),

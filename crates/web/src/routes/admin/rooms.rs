@@ -22,7 +22,7 @@ use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
-use crate::path_ids::IdPath;
+use crate::path_ids::{IdPath, MemberAccount};
 use crate::routes::rooms::room_page;
 use crate::views::{Choice, Chrome, choices, jst, render};
 
@@ -313,7 +313,7 @@ pub async fn remove_member(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    IdPath((id, account)): IdPath<(RoomId, AccountId)>,
+    IdPath((id, MemberAccount(account))): IdPath<(RoomId, MemberAccount)>,
 ) -> Result<Response, AppError> {
     let room = find(&state, &admin, &id).await?;
     let mut audit =
