@@ -35,8 +35,11 @@ fn member_gets(room: &str) -> Vec<(String, &'static str)> {
     ]
 }
 
-/// (path, fields, what is not found), sent with POST by the member.
-fn member_posts(room: &str) -> Vec<(String, Vec<(&'static str, &'static str)>, &'static str)> {
+/// (path, fields, what is not found), sent with POST.
+type Post = (String, Vec<(&'static str, &'static str)>, &'static str);
+
+/// What the member sends.
+fn member_posts(room: &str) -> Vec<Post> {
     vec![
         ("/rooms/zzz/read".into(), vec![], "部屋"),
         ("/rooms/zzz/posts".into(), vec![("category", "visit"), ("body", "x")], "部屋"),
@@ -51,7 +54,7 @@ fn member_posts(room: &str) -> Vec<(String, Vec<(&'static str, &'static str)>, &
 }
 
 /// The municipality's pages about rooms and requests.
-fn admin_room_paths(room: &str) -> Vec<(String, Vec<(&'static str, &'static str)>, &'static str)> {
+fn admin_room_paths(room: &str) -> Vec<Post> {
     vec![
         ("/admin/rooms/not-a-uuid/members".into(), vec![("account_id", NOTHING)], "部屋"),
         (format!("/admin/rooms/{room}/members/not-a-uuid/remove"), vec![], "参加者"),
