@@ -52,6 +52,82 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// Whether a room can be written in. Consent withdrawn or the room closed: everyone reads,
+    /// nobody writes.
+    RoomStatus {
+        Open => "open", "利用中";
+        ReadOnly => "read_only", "閲覧のみ";
+    }
+);
+
+code_enum!(
+    /// What a member asks the municipality to do with a room (D6, D7).
+    RequestKind {
+        AddMember => "add_member", "参加者の追加";
+        RemoveMember => "remove_member", "参加者の削除";
+        Close => "close", "部屋の終了";
+    }
+);
+
+code_enum!(
+    /// Why a room closes (D7).
+    ClosingReason {
+        Death => "death", "死亡";
+        Admission => "admission", "入所・入院";
+        ServiceEnd => "service_end", "サービス終了";
+        Other => "other", "その他";
+    }
+);
+
+code_enum!(
+    /// Where a request stands: pending until the municipality decides, or applied at once (see
+    /// [`RequestStatus::on_request`]).
+    RequestStatus {
+        Pending => "pending", "承認待ち";
+        Approved => "approved", "承認";
+        Rejected => "rejected", "却下";
+    }
+);
+
+/// A decision on a request that was decided already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotPending;
+
+impl RequestStatus {
+    /// The status of a request as it is made: an add request by the room's care manager
+    /// (介護支援専門員 or 主任介護支援専門員) is approved, and applied, at once when the
+    /// municipality lets care managers invite; every other request waits for the municipality.
+    pub fn on_request(
+        kind: RequestKind,
+        care_manager_may_invite: bool,
+        requester: Option<crate::directory::Occupation>,
+    ) -> RequestStatus {
+        use crate::directory::Occupation;
+        let care_manager = matches!(requester, Some(Occupation::CareManager | Occupation::ChiefCareManager));
+        if kind == RequestKind::AddMember && care_manager_may_invite && care_manager {
+            RequestStatus::Approved
+        } else {
+            RequestStatus::Pending
+        }
+    }
+
+    /// The municipality's decision: only a pending request can be approved (and then applied)
+    /// or rejected.
+    pub fn decide(self, approve: bool) -> Result<RequestStatus, NotPending> {
+        match self {
+            RequestStatus::Pending if approve => Ok(RequestStatus::Approved),
+            RequestStatus::Pending => Ok(RequestStatus::Rejected),
+            RequestStatus::Approved | RequestStatus::Rejected => Err(NotPending),
+        }
+    }
+
+    /// Whether the request's change is made (it is, once approved).
+    pub fn applies(self) -> bool {
+        self == RequestStatus::Approved
+    }
+}
+
 pub const MAX_POST_CHARS: usize = 10_000;
 
 /// The text of a post: line endings unified, trailing space trimmed, at most
@@ -346,5 +422,49 @@ mod tests {
         assert_eq!(format_scaled(52, 0), "52");
         assert_eq!(parse_scaled("-1", 0), None);
         assert_eq!(parse_scaled("1e3", 0), None);
+    }
+
+    #[test]
+    fn stored_codes_of_rooms_and_requests_stay_as_they_are() {
+        assert_eq!(RoomStatus::ALL.iter().map(|s| s.code()).collect::<Vec<_>>(), ["open", "read_only"]);
+        assert_eq!(
+            RequestKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>(),
+            ["add_member", "remove_member", "close"]
+        );
+        assert_eq!(
+            ClosingReason::ALL.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            ["death", "admission", "service_end", "other"]
+        );
+        assert_eq!(
+            RequestStatus::ALL.iter().map(|s| s.code()).collect::<Vec<_>>(),
+            ["pending", "approved", "rejected"]
+        );
+        assert_eq!(RequestStatus::Pending.label(), "承認待ち");
+    }
+
+    #[test]
+    fn only_a_pending_request_is_decided() {
+        assert_eq!(RequestStatus::Pending.decide(true), Ok(RequestStatus::Approved));
+        assert_eq!(RequestStatus::Pending.decide(false), Ok(RequestStatus::Rejected));
+        for decided in [RequestStatus::Approved, RequestStatus::Rejected] {
+            assert_eq!(decided.decide(true), Err(NotPending));
+            assert_eq!(decided.decide(false), Err(NotPending));
+        }
+        assert!(RequestStatus::Approved.applies());
+        assert!(!RequestStatus::Rejected.applies() && !RequestStatus::Pending.applies());
+    }
+
+    #[test]
+    fn only_a_care_managers_add_request_applies_at_once_and_only_when_allowed() {
+        use crate::directory::Occupation;
+        let on = RequestStatus::on_request;
+        for cm in [Occupation::CareManager, Occupation::ChiefCareManager] {
+            assert_eq!(on(RequestKind::AddMember, true, Some(cm)), RequestStatus::Approved);
+            assert_eq!(on(RequestKind::AddMember, false, Some(cm)), RequestStatus::Pending);
+            assert_eq!(on(RequestKind::RemoveMember, true, Some(cm)), RequestStatus::Pending);
+            assert_eq!(on(RequestKind::Close, true, Some(cm)), RequestStatus::Pending);
+        }
+        assert_eq!(on(RequestKind::AddMember, true, Some(Occupation::Nurse)), RequestStatus::Pending);
+        assert_eq!(on(RequestKind::AddMember, true, None), RequestStatus::Pending);
     }
 }

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use renraku_domain::audit::AuditSealer;
+use renraku_domain::audit_action::AuditAction;
 use renraku_store::bench::{BenchData, BenchSpec, JAPANESE_NOTES, Rng};
-use renraku_store::{NewSession, Store, new_id};
+use renraku_store::{AuditDraft, NewSession, Store, new_id};
 use renraku_web::{Clock, Secrets};
 use sha2::Digest as _;
 
@@ -162,8 +163,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             ip: "127.0.0.1".into(),
             user_agent: "renraku-bench".into(),
         };
-        store.create_session(&session).await?;
-        store.complete_second_factor(&session.id, now).await?;
+        let audit = |action: AuditAction| AuditDraft {
+            municipality_id: Some(data.municipality_id.clone()),
+            at_ms: now,
+            actor_account_id: Some(account.clone()),
+            actor_login: "bench".into(),
+            ip: "127.0.0.1".into(),
+            action,
+            object_type: "session".into(),
+            object_id: session.id.to_string(),
+            outcome: "ok".into(),
+            detail: String::new(),
+        };
+        store.create_session(&session, &audit(AuditAction::AuthPassword)).await?;
+        store.complete_second_factor(&session.id, now, &audit(AuditAction::AuthLogin)).await?;
         tokens.push(token);
     }
 

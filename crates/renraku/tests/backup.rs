@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use renraku_attachments::blobs::{BlobStore as _, EncryptedDir};
 use renraku_domain::audit::AuditSealer;
+use renraku_domain::audit_action::AuditAction;
+use renraku_store::AuditDraft;
 use renraku_store::bench::BenchSpec;
 use renraku_store::prelude::*;
 use renraku_web::Secrets;
@@ -152,8 +154,20 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_post_with_i
                 ip: "127.0.0.1".into(),
                 user_agent: "backup-test".into(),
             };
-            store.create_session(&session).await.unwrap();
-            store.complete_second_factor(&session.id, now).await.unwrap();
+            let audit = |action: AuditAction| AuditDraft {
+                municipality_id: Some(seeded.municipality_id.clone()),
+                at_ms: now,
+                actor_account_id: Some(account.clone()),
+                actor_login: "backup-test".into(),
+                ip: "127.0.0.1".into(),
+                action,
+                object_type: "session".into(),
+                object_id: session.id.to_string(),
+                outcome: "ok".into(),
+                detail: String::new(),
+            };
+            store.create_session(&session, &audit(AuditAction::AuthPassword)).await.unwrap();
+            store.complete_second_factor(&session.id, now, &audit(AuditAction::AuthLogin)).await.unwrap();
             tokens.push(token);
         }
         (seeded, tokens)

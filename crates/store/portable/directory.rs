@@ -570,6 +570,7 @@ impl DirectoryStore for SqlStore {
         identity_id: &IdentityId,
         hash: &str,
         at_ms: i64,
+        keep_session: &str,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
@@ -585,6 +586,14 @@ impl DirectoryStore for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // Whoever knew the old password is signed out with it, in the same step.
+        sqlx::query("UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND id <> $2 AND revoked_at_ms IS NULL")
+            .bind(identity_id.as_str())
+            .bind(keep_session)
+            .bind(at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         self.commit_with(tx, audit).await
     }
 

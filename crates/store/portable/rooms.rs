@@ -5,7 +5,7 @@
 use anyhow::anyhow;
 use async_trait::async_trait;
 use renraku_domain::dates::BirthDate;
-use renraku_domain::directory::{InsuredNo, InsurerNo};
+use renraku_domain::directory::{InsuredNo, InsurerNo, Occupation};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_store::*;
 
@@ -43,11 +43,7 @@ const REQUEST_COLUMNS: &str = "q.id, q.room_id, r.name AS room_name, q.kind, q.r
     q.target_account_id, t.name AS target_name, q.closing_reason, q.note, q.status, q.decision_note, q.created_at_ms";
 
 fn request_from(row: &DbRow) -> StoreResult<RoomRequest> {
-    let status = match get::<String>(row, "status")?.as_str() {
-        "approved" => RequestStatus::Approved,
-        "rejected" => RequestStatus::Rejected,
-        _ => RequestStatus::Pending,
-    };
+    let status = RequestStatus::from_code(&get::<String>(row, "status")?).unwrap_or(RequestStatus::Pending);
     let reason: Option<String> = get(row, "closing_reason")?;
     Ok(RoomRequest {
         id: get_id(row, "id")?,
@@ -535,10 +531,8 @@ impl RoomStore for SqlStore {
         .map_err(db_err)?;
         let allowed: bool = get(&row, "care_manager_may_invite")?;
         let occupation: String = get(&row, "occupation")?;
-        let direct = request.kind == RequestKind::AddMember
-            && allowed
-            && matches!(occupation.as_str(), "care_manager" | "chief_care_manager");
-        let status = if direct { RequestStatus::Approved } else { RequestStatus::Pending };
+        let status = RequestStatus::on_request(request.kind, allowed, Occupation::from_code(&occupation));
+        let direct = status.applies();
         if direct {
             Self::apply_request(&mut tx, &room.municipality_id, &room.id, request, audit.at_ms).await?;
         }
@@ -555,7 +549,7 @@ impl RoomStore for SqlStore {
         .bind(request.target_account_id.as_deref())
         .bind(request.closing_reason.map(ClosingReason::code))
         .bind(&request.note)
-        .bind(if direct { "approved" } else { "pending" })
+        .bind(status.code())
         .bind(direct.then(|| access.account_id().to_string()))
         .bind(direct.then_some(audit.at_ms))
         .bind(audit.at_ms)
@@ -564,12 +558,7 @@ impl RoomStore for SqlStore {
         .map_err(db_err)?;
         let mut audit = audit.clone();
         audit.object_id = id;
-        audit.detail = format!(
-            "{} room={} status={}",
-            audit.detail,
-            room.id,
-            if direct { "approved" } else { "pending" }
-        );
+        audit.detail = format!("{} room={} status={}", audit.detail, room.id, status.code());
         self.commit_with(tx, &audit).await?;
         Ok(status)
     }
@@ -606,8 +595,8 @@ impl RoomStore for SqlStore {
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
-            "SELECT room_id, kind, target_account_id, closing_reason, note FROM room_requests \
-             WHERE id = $1 AND municipality_id = $2 AND status = 'pending'",
+            "SELECT room_id, kind, target_account_id, closing_reason, note, status FROM room_requests \
+             WHERE id = $1 AND municipality_id = $2",
         )
         .bind(request_id.as_str())
         .bind(municipality_id.as_str())
@@ -622,14 +611,18 @@ impl RoomStore for SqlStore {
             closing_reason: reason.and_then(|r| ClosingReason::from_code(&r)),
             note: get(&row, "note")?,
         };
-        if approve {
+        // A request decided already is, for this decision, not there.
+        let status = code(get(&row, "status")?, RequestStatus::from_code)?
+            .decide(approve)
+            .map_err(|NotPending| StoreError::NotFound)?;
+        if status.applies() {
             Self::apply_request(&mut tx, municipality_id, &room_id, &request, audit.at_ms).await?;
         }
         sqlx::query(
             "UPDATE room_requests SET status = $2, decided_by = $3, decided_at_ms = $4, decision_note = $5 WHERE id = $1",
         )
         .bind(request_id.as_str())
-        .bind(if approve { "approved" } else { "rejected" })
+        .bind(status.code())
         .bind(audit.actor_account_id.as_deref())
         .bind(audit.at_ms)
         .bind(note)

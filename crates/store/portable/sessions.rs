@@ -256,7 +256,7 @@ impl SessionStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn create_session(&self, s: &NewSession) -> StoreResult<()> {
+    async fn create_session(&self, s: &NewSession, audit: &AuditDraft) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, identity_id, account_id, municipality_id, created_at_ms, \
@@ -275,7 +275,7 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        self.commit_with(tx, audit).await
     }
 
     async fn session(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<Session>> {
@@ -345,7 +345,12 @@ impl SessionStore for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn complete_second_factor(&self, id: &SessionId, now_ms: i64) -> StoreResult<()> {
+    async fn complete_second_factor(
+        &self,
+        id: &SessionId,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE sessions SET second_factor_done = TRUE, last_seen_at_ms = $2 WHERE id = $1")
             .bind(id.as_str())
@@ -353,7 +358,7 @@ impl SessionStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        self.commit_with(tx, audit).await
     }
 
     async fn sessions_of_identity(&self, identity_id: &IdentityId, now_ms: i64) -> StoreResult<Vec<Session>> {
@@ -374,6 +379,7 @@ impl SessionStore for SqlStore {
         identity_id: &IdentityId,
         id: &SessionId,
         now_ms: i64,
+        audit: &AuditDraft,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
@@ -385,8 +391,11 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.commit_with(tx, audit).await?;
+        Ok(true)
     }
 
     async fn revoke_sessions(
@@ -394,6 +403,7 @@ impl SessionStore for SqlStore {
         identity_id: &IdentityId,
         keep: Option<&SessionId>,
         now_ms: i64,
+        audit: &AuditDraft,
     ) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
@@ -406,7 +416,10 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected())
+        let count = done.rows_affected();
+        let mut audit = audit.clone();
+        audit.detail = [audit.detail.as_str(), &format!("count={count}")].join(" ").trim().to_string();
+        self.commit_with(tx, &audit).await?;
+        Ok(count)
     }
 }

@@ -76,11 +76,14 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn accounts_of_identity(&self, identity_id: &IdentityId) -> StoreResult<Vec<Account>>;
     async fn identity(&self, id: &IdentityId) -> StoreResult<Identity>;
     async fn identity_by_login(&self, login_id: &str) -> StoreResult<Option<Identity>>;
+    /// Sets a new password and signs the person out everywhere but `keep_session` (the session
+    /// that changed it), with its audit entry, in one transaction.
     async fn set_password(
         &self,
         identity_id: &IdentityId,
         hash: &str,
         at_ms: i64,
+        keep_session: &str,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     // One-time links (setup, activation).

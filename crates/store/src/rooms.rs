@@ -6,6 +6,8 @@ use renraku_domain::dates::BirthDate;
 use renraku_domain::directory::{InsuredNo, InsurerNo};
 use renraku_domain::ids::{AccountId, ConsentId, MunicipalityId, PatientId, RequestId, RoomId};
 use renraku_domain::rooms::{CareLevel, Sex};
+// The request's state transitions are pure rules, kept with their codes in the domain.
+pub use renraku_domain::rooms::{ClosingReason, NotPending, RequestKind, RequestStatus, RoomStatus};
 
 use crate::*;
 
@@ -144,22 +146,6 @@ pub struct Consent {
     pub withdrawn_at_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoomStatus {
-    Open,
-    /// Consent withdrawn or room closed: everyone reads, nobody writes.
-    ReadOnly,
-}
-
-impl RoomStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            RoomStatus::Open => "open",
-            RoomStatus::ReadOnly => "read_only",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Room {
     pub id: RoomId,
@@ -235,100 +221,12 @@ impl RoomAccess {
     }
 }
 
-/// What a member asks the municipality to do with a room (D6, D7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestKind {
-    AddMember,
-    RemoveMember,
-    Close,
-}
-
-impl RequestKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            RequestKind::AddMember => "add_member",
-            RequestKind::RemoveMember => "remove_member",
-            RequestKind::Close => "close",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RequestKind::AddMember => "参加者の追加",
-            RequestKind::RemoveMember => "参加者の削除",
-            RequestKind::Close => "部屋の終了",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "add_member" => Some(RequestKind::AddMember),
-            "remove_member" => Some(RequestKind::RemoveMember),
-            "close" => Some(RequestKind::Close),
-            _ => None,
-        }
-    }
-}
-
-/// Why a room closes (D7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClosingReason {
-    Death,
-    Admission,
-    ServiceEnd,
-    Other,
-}
-
-impl ClosingReason {
-    pub const ALL: [ClosingReason; 4] =
-        [ClosingReason::Death, ClosingReason::Admission, ClosingReason::ServiceEnd, ClosingReason::Other];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            ClosingReason::Death => "death",
-            ClosingReason::Admission => "admission",
-            ClosingReason::ServiceEnd => "service_end",
-            ClosingReason::Other => "other",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ClosingReason::Death => "死亡",
-            ClosingReason::Admission => "入所・入院",
-            ClosingReason::ServiceEnd => "サービス終了",
-            ClosingReason::Other => "その他",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.code() == code)
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRoomRequest {
     pub kind: RequestKind,
     pub target_account_id: Option<AccountId>,
     pub closing_reason: Option<ClosingReason>,
     pub note: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-impl RequestStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "承認待ち",
-            RequestStatus::Approved => "承認",
-            RequestStatus::Rejected => "却下",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

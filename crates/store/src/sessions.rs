@@ -52,27 +52,38 @@ pub trait SessionStore: Send + Sync + 'static {
     /// entry that records who did it.
     async fn release_sign_in_locks(&self, identity_id: &IdentityId, audit: &AuditDraft) -> StoreResult<()>;
     // Sessions (C4).
-    async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
+    /// Starts a session, with the audit entry of the sign-in that started it.
+    async fn create_session(&self, session: &NewSession, audit: &AuditDraft) -> StoreResult<()>;
     /// The live session with this token hash; expired and revoked ones are not returned.
     async fn session(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<Session>>;
     /// [`SessionStore::session`] with its account, identity and municipality, in one round
     /// trip: the check every signed-in request makes.
     async fn session_context(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<SessionContext>>;
     async fn touch_session(&self, id: &SessionId, now_ms: i64) -> StoreResult<()>;
-    async fn complete_second_factor(&self, id: &SessionId, now_ms: i64) -> StoreResult<()>;
+    /// The session passed its second factor, with the audit entry of the sign-in.
+    async fn complete_second_factor(
+        &self,
+        id: &SessionId,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
     async fn sessions_of_identity(&self, identity_id: &IdentityId, now_ms: i64) -> StoreResult<Vec<Session>>;
-    /// Revokes one session of this identity; false if there was no such live session.
+    /// Revokes one session of this identity, with its audit entry; false (and nothing written)
+    /// if there was no such live session.
     async fn revoke_session(
         &self,
         identity_id: &IdentityId,
         id: &SessionId,
         now_ms: i64,
+        audit: &AuditDraft,
     ) -> StoreResult<bool>;
-    /// Revokes every session of the identity except `keep`.
+    /// Revokes every session of the identity except `keep`, with its audit entry, whose detail
+    /// gets `count=N` (how many were revoked).
     async fn revoke_sessions(
         &self,
         identity_id: &IdentityId,
         keep: Option<&SessionId>,
         now_ms: i64,
+        audit: &AuditDraft,
     ) -> StoreResult<u64>;
 }

@@ -47,6 +47,7 @@ macro_rules! conformance_tests {
             a_reissued_activation_link_retires_the_old_one,
             an_activation_link_never_acts_on_an_active_person,
             sessions_expire_when_idle_and_can_be_revoked,
+            a_new_password_ends_every_other_session,
             a_request_loads_its_session_with_account_identity_and_municipality_at_once,
             a_totp_step_is_accepted_once,
             a_recovery_code_works_once,

@@ -91,12 +91,18 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
         ip: "192.0.2.1".into(),
         user_agent: "test".into(),
     };
-    ok(store.create_session(&new("s1")).await);
-    ok(store.create_session(&new("s2")).await);
-    ok(store.create_session(&new("s3")).await);
+    let entries = async || ok(store.audit_chain(&m.id).await);
+    let before = entries().await.len();
+    for id in ["s1", "s2", "s3"] {
+        ok(store.create_session(&new(id), &audit(Some(&m.id), AuditAction::AuthPassword)).await);
+    }
     let s = ok(store.session("hash-s1", T0 + 1).await).map(|s| s.second_factor_done);
     assert_eq!(s, Some(false));
-    ok(store.complete_second_factor(&sid("s1"), T0 + 1_000).await);
+    ok(store
+        .complete_second_factor(&sid("s1"), T0 + 1_000, &audit(Some(&m.id), AuditAction::AuthLogin))
+        .await);
+    // Each step of a sign-in commits with its audit entry.
+    assert_eq!(entries().await.len(), before + 4);
     assert_eq!(ok(store.session("hash-s1", T0 + 2_000).await).map(|s| s.second_factor_done), Some(true));
     // Idle for 30 minutes: gone. Touched in time: alive until the absolute limit.
     assert_eq!(ok(store.session("hash-s2", T0 + 1_800_001).await), None);
@@ -107,14 +113,49 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
     }
     assert_eq!(ok(store.session("hash-s1", T0 + 43_200_000).await), None);
     assert_eq!(ok(store.sessions_of_identity(&a.identity_id, T0 + 10).await).len(), 3);
-    assert!(ok(store.revoke_session(&a.identity_id, &sid("s3"), T0 + 20).await));
+    let revoked = audit(Some(&m.id), AuditAction::AuthSessionRevoked);
+    assert!(ok(store.revoke_session(&a.identity_id, &sid("s3"), T0 + 20, &revoked).await));
+    // Someone else's session: nothing revoked, nothing recorded.
     assert!(!ok(store
-        .revoke_session(&IdentityId::from_stored("someone-else".into()), &sid("s2"), T0 + 20)
+        .revoke_session(&IdentityId::from_stored("someone-else".into()), &sid("s2"), T0 + 20, &revoked)
         .await));
+    assert_eq!(entries().await.len(), before + 5);
     assert_eq!(ok(store.session("hash-s3", T0 + 30).await), None);
-    assert_eq!(ok(store.revoke_sessions(&a.identity_id, Some(&sid("s1")), T0 + 40).await), 1);
+    let others = audit(Some(&m.id), AuditAction::AuthSessionsRevoked);
+    assert_eq!(ok(store.revoke_sessions(&a.identity_id, Some(&sid("s1")), T0 + 40, &others).await), 1);
+    let last = entries().await.pop().map(|e| e.facts.detail);
+    assert_eq!(last.as_deref(), Some("count=1"));
     assert!(ok(store.session("hash-s1", T0 + 50).await).is_some());
     assert_eq!(ok(store.session("hash-s2", T0 + 50).await), None);
+}
+
+/// A new password signs the person out everywhere but where they changed it, in the same
+/// transaction as the change: no session opened with the old password outlives it.
+pub async fn a_new_password_ends_every_other_session(store: &dyn Store) {
+    let m = municipality(store, "122203").await;
+    let a = member(store, "nurse01", &m.id, None, false).await;
+    let b = member(store, "nurse02", &m.id, None, false).await;
+    let new = |id: &str, who: &Account| NewSession {
+        id: sid(id),
+        token_hash: format!("hash-{id}"),
+        identity_id: who.identity_id.clone(),
+        account_id: who.id.clone(),
+        created_at_ms: T0,
+        idle_timeout_ms: 1_800_000,
+        expires_at_ms: T0 + 43_200_000,
+        ip: "192.0.2.1".into(),
+        user_agent: "test".into(),
+    };
+    for (id, who) in [("here", &a), ("phone", &a), ("pc", &a), ("theirs", &b)] {
+        ok(store.create_session(&new(id, who), &audit(Some(&m.id), AuditAction::AuthPassword)).await);
+    }
+    let changed = audit(Some(&m.id), AuditAction::AuthPasswordChanged);
+    ok(store.set_password(&a.identity_id, "$argon2id$new", T0 + 10, "here", &changed).await);
+    assert!(ok(store.session("hash-here", T0 + 20).await).is_some());
+    assert_eq!(ok(store.session("hash-phone", T0 + 20).await), None);
+    assert_eq!(ok(store.session("hash-pc", T0 + 20).await), None);
+    assert!(ok(store.session("hash-theirs", T0 + 20).await).is_some(), "another person's session");
+    assert_eq!(ok(store.identity(&a.identity_id).await).password_hash.as_deref(), Some("$argon2id$new"));
 }
 
 /// Every signed-in request reads its session, account, identity and municipality: one query
@@ -144,7 +185,7 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
         ip: "192.0.2.1".into(),
         user_agent: "test".into(),
     };
-    ok(store.create_session(&session).await);
+    ok(store.create_session(&session, &audit(Some(&m.id), AuditAction::AuthPassword)).await);
     let context =
         ok(store.session_context("hash-s1", T0 + 1).await).unwrap_or_else(|| panic!("a live session"));
     assert_eq!(Some(&context.session), ok(store.session("hash-s1", T0 + 1).await).as_ref());
@@ -155,7 +196,9 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
     // Not live: unknown, idle too long, revoked.
     assert_eq!(ok(store.session_context("hash-unknown", T0 + 1).await), None);
     assert_eq!(ok(store.session_context("hash-s1", T0 + 1_800_001).await), None);
-    assert!(ok(store.revoke_session(&a.identity_id, &sid("s1"), T0 + 2).await));
+    assert!(ok(store
+        .revoke_session(&a.identity_id, &sid("s1"), T0 + 2, &audit(Some(&m.id), AuditAction::AuthLogout))
+        .await));
     assert_eq!(ok(store.session_context("hash-s1", T0 + 3).await), None);
     // The operator has no municipality.
     ok(store
@@ -176,13 +219,16 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
         )
         .await);
     ok(store
-        .create_session(&NewSession {
-            id: sid("s2"),
-            token_hash: "hash-s2".into(),
-            identity_id: op.identity_id.clone(),
-            account_id: op.id.clone(),
-            ..session
-        })
+        .create_session(
+            &NewSession {
+                id: sid("s2"),
+                token_hash: "hash-s2".into(),
+                identity_id: op.identity_id.clone(),
+                account_id: op.id.clone(),
+                ..session
+            },
+            &audit(None, AuditAction::AuthPassword),
+        )
         .await);
     let context = ok(store.session_context("hash-s2", T0 + 1).await)
         .unwrap_or_else(|| panic!("the operator's session"));
@@ -237,7 +283,7 @@ pub async fn a_recovery_code_works_once(store: &dyn Store) {
         ip: String::new(),
         user_agent: String::new(),
     };
-    ok(store.create_session(&s).await);
+    ok(store.create_session(&s, &audit(Some(&m.id), AuditAction::AuthPassword)).await);
     ok(store
         .set_second_factor(&a.identity_id, None, &[], &audit(Some(&m.id), AuditAction::UserResetSecondFactor))
         .await);

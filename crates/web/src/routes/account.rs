@@ -6,7 +6,6 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::Role;
 
 use crate::AppState;
@@ -14,6 +13,7 @@ use crate::auth::{RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::path_ids::IdPath;
+use crate::services::sign_in;
 use crate::views::{Chrome, jst, render};
 use renraku_domain::ids::SessionId;
 
@@ -123,14 +123,7 @@ pub async fn revoke(
     SignedIn(auth): SignedIn,
     IdPath(id): IdPath<SessionId>,
 ) -> Result<Response, AppError> {
-    let now = state.clock.now_ms();
-    if !state.store.revoke_session(&auth.identity.id, &id, now).await? {
-        return Err(AppError::NotFound("ログイン中の端末"));
-    }
-    state
-        .store
-        .append_audit(&auth.audit(&meta, now, AuditAction::AuthSessionRevoked, "session", &id))
-        .await?;
+    sign_in::end_session(&state, &meta, &auth, &id).await?;
     let target = if id == auth.session.id { "/login?out=1" } else { "/account?revoked=1" };
     Ok(Redirect::to(target).into_response())
 }
@@ -140,10 +133,6 @@ pub async fn revoke_others(
     meta: RequestMeta,
     SignedIn(auth): SignedIn,
 ) -> Result<Response, AppError> {
-    let now = state.clock.now_ms();
-    let n = state.store.revoke_sessions(&auth.identity.id, Some(&auth.session.id), now).await?;
-    let mut audit = auth.audit(&meta, now, AuditAction::AuthSessionsRevoked, "identity", &auth.identity.id);
-    audit.detail = format!("count={n}");
-    state.store.append_audit(&audit).await?;
+    sign_in::end_other_sessions(&state, &meta, &auth).await?;
     Ok(Redirect::to("/account?revoked=1").into_response())
 }

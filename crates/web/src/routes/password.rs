@@ -124,7 +124,6 @@ pub async fn change(
     };
     let hash = password::hash(&new).await?;
     let audit = auth.audit(&meta, now, AuditAction::AuthPasswordChanged, "identity", &auth.identity.id);
-    state.store.set_password(&auth.identity.id, &hash, now, &audit).await?;
-    state.store.revoke_sessions(&auth.identity.id, Some(&auth.session.id), now).await?;
+    state.store.set_password(&auth.identity.id, &hash, now, &auth.session.id, &audit).await?;
     Ok(Redirect::to("/account?password=1").into_response())
 }

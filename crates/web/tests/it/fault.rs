@@ -23,3 +23,8 @@ pub fn lose_the_next_post_answer(app: &TestApp) {
 pub fn lose_the_next_post_unwritten(app: &TestApp) {
     faults(app).arm("post.create", CommitFault::BeforeCommit);
 }
+
+/// The next write recorded as `action` fails without being written (gone before COMMIT).
+pub fn lose_the_next_unwritten(app: &TestApp, action: &str) {
+    faults(app).arm(action, CommitFault::BeforeCommit);
+}

@@ -20,6 +20,7 @@ both!(
     parallel_wrong_passwords_are_checked_at_most_five_times,
     common_passwords_are_refused_wherever_a_password_is_chosen,
     the_current_password_cannot_be_guessed_from_a_signed_in_session,
+    a_session_is_opened_and_ended_only_with_its_audit_entry,
 );
 
 #[tokio::test]
@@ -627,4 +628,39 @@ async fn identity_chain(app: &TestApp, login: &str) -> String {
     let identity = app.store().identity_by_login(login).await.unwrap().unwrap();
     let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
     account.municipality_id.unwrap().to_string()
+}
+
+/// A session and the audit entry of the step that opened, completed or ended it commit
+/// together: when the entry cannot be written, the session does not change either.
+async fn a_session_is_opened_and_ended_only_with_its_audit_entry(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (_, admin, secret) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let identity = app.store().identity_by_login("admin01").await.unwrap().unwrap();
+    let live =
+        async || app.store().sessions_of_identity(&identity.id, app.state.clock.now_ms()).await.unwrap();
+    assert_eq!(live().await.len(), 1);
+
+    // The password step: no audit entry, no session.
+    crate::fault::lose_the_next_unwritten(&app, "auth.password");
+    let b = app.browser();
+    let refused =
+        b.submit("/login", "/login", &[("login_id", "admin01"), ("password", "Admin-pass-2026")]).await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert_eq!(live().await.len(), 1, "a session without its audit entry");
+
+    // The code step: the session stays half-open.
+    b.submit("/login", "/login", &[("login_id", "admin01"), ("password", "Admin-pass-2026")])
+        .await
+        .expect_redirect("/login/totp");
+    crate::fault::lose_the_next_unwritten(&app, "auth.login");
+    let code = app.next_code(&secret);
+    let refused = b.submit("/login/totp", "/login/totp", &[("code", &code)]).await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    b.get("/").await.expect_redirect("/login/totp");
+
+    // Signing out: the session stays open.
+    crate::fault::lose_the_next_unwritten(&app, "auth.logout");
+    let refused = admin.submit("/account", "/logout", &[]).await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    admin.get("/account").await.expect_status(200);
 }

@@ -7,28 +7,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::audit_action::AuditAction;
 use renraku_domain::dates::{BirthDate, parse_past_date};
-use renraku_domain::directory::{AccountStatus, InsuredNo, InsurerNo, KanaName, Name, PhoneNumber, Role};
-use renraku_domain::ids::{AccountId, RequestId, RoomId};
+use renraku_domain::directory::{InsuredNo, InsurerNo, KanaName, Name, PhoneNumber};
+use renraku_domain::ids::{RequestId, RoomId};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_domain::text::normalize;
-use renraku_store::{
-    Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest, StoreError,
-};
+use renraku_store::{Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest};
 
 use crate::AppState;
 use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
-use crate::error::{AppError, found};
+use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::path_ids::{IdPath, MemberAccount};
 use crate::routes::rooms::room_page;
+use crate::services::rooms::{self, RoomRecord};
 use crate::views::{Choice, Chrome, choices, jst, render};
-
-async fn find(state: &AppState, admin: &Admin, id: &RoomId) -> Result<Room, AppError> {
-    found(state.store.room(&admin.municipality.id, id).await, "部屋")
-}
 
 #[derive(Template)]
 #[template(path = "admin/rooms.html")]
@@ -44,11 +38,7 @@ pub async fn list(
     csrf: CsrfToken,
     admin: Admin,
 ) -> Result<Response, AppError> {
-    let rooms = state.store.rooms(&admin.municipality.id).await?;
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
-    audit.detail = format!("rooms={}", rooms.len());
-    state.store.append_audit(&audit).await?;
+    let rooms = rooms::list_rooms(&state, &meta, &admin).await?;
     Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&admin.auth)), rooms })?.into_response())
 }
 
@@ -178,8 +168,7 @@ pub async fn create(
             );
         }
     };
-    let audit = admin.auth.audit(&meta, now, AuditAction::RoomOpen, "room", "");
-    let room = state.store.open_room(&admin.municipality.id, &patient, &consent, &audit).await?;
+    let room = rooms::open_room(&state, &meta, &admin, &patient, &consent).await?;
     Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
 }
 
@@ -214,8 +203,9 @@ fn rows(requests: Vec<RoomRequest>) -> Vec<RequestRow> {
     requests.into_iter().map(|request| RequestRow { at: jst(request.created_at_ms), request }).collect()
 }
 
-/// The room's page for the municipality. It shows the patient's record, so making it is a read
-/// of patient data and is audited, whether the page comes as asked or back with a form error.
+/// The room's page for the municipality. It shows the patient's record, so making it is an
+/// audited read ([`rooms::room_record`]), whether the page comes as asked or back with a form
+/// error.
 async fn show_page(
     state: &AppState,
     meta: &RequestMeta,
@@ -224,33 +214,9 @@ async fn show_page(
     id: &RoomId,
     form: FormState,
 ) -> Result<ShowPage, AppError> {
-    let room = find(state, admin, id).await?;
-    state
-        .store
-        .append_audit(&admin.auth.audit(
-            meta,
-            state.clock.now_ms(),
-            AuditAction::PatientRead,
-            "room",
-            &room.id,
-        ))
-        .await?;
-    let m = &admin.municipality.id;
-    let patient = state.store.patient(m, &room.patient_id).await?;
-    let consent = state.store.consent_of(m, &room.patient_id).await?;
-    let members = state.store.members(m, &room.id).await?;
-    let current: Vec<&str> =
-        members.iter().filter(|x| x.left_at_ms.is_none()).map(|x| x.account_id.as_str()).collect();
-    let candidates = state
-        .store
-        .accounts(m, None)
-        .await?
-        .into_iter()
-        .filter(|a| {
-            a.role == Role::Member && a.status == AccountStatus::Active && !current.contains(&a.id.as_str())
-        })
-        .collect();
-    let requests = rows(state.store.room_requests(m, Some(&room.id), false).await?);
+    let RoomRecord { room, patient, consent, members, candidates, requests } =
+        rooms::room_record(state, meta, admin, id).await?;
+    let requests = rows(requests);
     Ok(ShowPage {
         requests,
         back: format!("/admin/rooms/{}", room.id),
@@ -290,23 +256,8 @@ pub async fn add_member(
     IdPath(id): IdPath<RoomId>,
     form: Form,
 ) -> Result<Response, AppError> {
-    let room = find(&state, &admin, &id).await?;
-    let account = form.get("account_id");
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMemberAdd, "room", &room.id);
-    audit.detail = format!("account={account}");
-    // A value that is no account id names nobody: the same answer as an unknown account.
-    let answer = match AccountId::parse(account) {
-        Some(account) => state.store.add_member(&admin.municipality.id, &room.id, &account, &audit).await,
-        None => Err(StoreError::NotFound),
-    };
-    match answer {
-        Ok(()) | Err(StoreError::Taken(_)) => {
-            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
-        }
-        Err(StoreError::NotFound) => Err(AppError::BadRequest("招待できる利用者を選択してください。".into())),
-        Err(e) => Err(e.into()),
-    }
+    rooms::add_member(&state, &meta, &admin, &id, form.get("account_id")).await?;
+    Ok(Redirect::to(&format!("/admin/rooms/{id}")).into_response())
 }
 
 pub async fn remove_member(
@@ -315,17 +266,8 @@ pub async fn remove_member(
     admin: Admin,
     IdPath((id, MemberAccount(account))): IdPath<(RoomId, MemberAccount)>,
 ) -> Result<Response, AppError> {
-    let room = find(&state, &admin, &id).await?;
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMemberRemove, "room", &room.id);
-    audit.detail = format!("account={account}");
-    match state.store.remove_member(&admin.municipality.id, &room.id, &account, &audit).await {
-        Err(StoreError::NotFound) => Err(AppError::NotFound("参加者")),
-        other => {
-            other?;
-            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
-        }
-    }
+    rooms::remove_member(&state, &meta, &admin, &id, &account).await?;
+    Ok(Redirect::to(&format!("/admin/rooms/{id}")).into_response())
 }
 
 pub async fn withdraw_consent(
@@ -334,20 +276,8 @@ pub async fn withdraw_consent(
     admin: Admin,
     IdPath(id): IdPath<RoomId>,
 ) -> Result<Response, AppError> {
-    let room = find(&state, &admin, &id).await?;
-    let audit = admin.auth.audit(
-        &meta,
-        state.clock.now_ms(),
-        AuditAction::ConsentWithdraw,
-        "patient",
-        &room.patient_id,
-    );
-    match state.store.withdraw_consent(&admin.municipality.id, &room.patient_id, &audit).await {
-        Ok(()) | Err(StoreError::NotFound) => {
-            Ok(Redirect::to(&format!("/admin/rooms/{}", room.id)).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    rooms::withdraw_consent(&state, &meta, &admin, &id).await?;
+    Ok(Redirect::to(&format!("/admin/rooms/{id}")).into_response())
 }
 
 /// Oversight (G2): the room, read-only, after a reason that goes to the audit trail.
@@ -369,12 +299,7 @@ pub async fn oversee(
         let page = show_page(&state, &meta, &csrf, &admin, &id, echo).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     }
-    let room = find(&state, &admin, &id).await?;
-    let mut audit =
-        admin.auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomOversightRead, "room", &room.id);
-    audit.detail = format!("reason={reason}");
-    let access =
-        state.store.oversee_room(&admin.municipality.id, &admin.auth.account.id, &room.id, &audit).await?;
+    let access = rooms::oversee(&state, &meta, &admin, &id, &reason).await?;
     let page = room_page(&state, &csrf, &admin.auth, &access, None, FormState::default()).await?;
     Ok(render(page)?.into_response())
 }
@@ -395,16 +320,7 @@ pub async fn requests(
     csrf: CsrfToken,
     admin: Admin,
 ) -> Result<Response, AppError> {
-    let requests = rows(state.store.room_requests(&admin.municipality.id, None, true).await?);
-    let mut audit = admin.auth.audit(
-        &meta,
-        state.clock.now_ms(),
-        AuditAction::RoomRequestListViewed,
-        "room_request_list",
-        "",
-    );
-    audit.detail = format!("requests={}", requests.len());
-    state.store.append_audit(&audit).await?;
+    let requests = rows(rooms::pending_requests(&state, &meta, &admin).await?);
     Ok(render(RequestsPage {
         chrome: Chrome::new("部屋への依頼", &csrf, Some(&admin.auth)),
         requests,
@@ -444,15 +360,6 @@ pub async fn decide(
         }
     };
     let note = normalize(form.get("note"));
-    let action = if approve { AuditAction::RoomRequestApprove } else { AuditAction::RoomRequestReject };
-    let audit = admin.auth.audit(&meta, state.clock.now_ms(), action, "room_request", &id);
-    match state.store.decide_request(&admin.municipality.id, &id, approve, &note, &audit).await {
-        Ok(()) => {}
-        Err(StoreError::NotFound) => return Err(AppError::NotFound("承認待ちの依頼")),
-        Err(StoreError::Taken(_)) => {
-            return Err(AppError::BadRequest("その利用者は既に参加しています。却下してください。".into()));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    rooms::decide_request(&state, &meta, &admin, &id, approve, &note).await?;
     Ok(Redirect::to(&back).into_response())
 }

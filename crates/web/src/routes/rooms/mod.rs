@@ -16,11 +16,9 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams, RawQuery,
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use renraku_domain::audit_action::AuditAction;
-use renraku_domain::ids::AccountId;
-use renraku_domain::ids::PostId;
+use renraku_domain::ids::{AccountId, PostId};
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, VITALS, Vitals, format_scaled};
-use renraku_store::{PostView, RoomAccess, RoomId, RoomSummary, StoreError};
+use renraku_store::{PostView, RoomAccess, RoomId, RoomSummary};
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
@@ -28,6 +26,8 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::FormState;
 use crate::path_ids;
+use crate::services::posts::{Timeline, mark_room_read, mark_seen, timeline};
+use crate::services::rooms::{current_members, my_rooms};
 use crate::views::{Choice, Chrome, choices, jst, render};
 
 use files::{file, thumbnail};
@@ -54,9 +54,6 @@ pub fn routes() -> Router<AppState> {
         .route("/rooms/{id}/posts/{post}/edit", get(edit_form).post(edit))
         .route("/rooms/{id}/posts/{post}/delete", post(delete))
 }
-
-/// Posts per timeline page.
-pub const PAGE: i64 = 30;
 
 /// The proof that the signed-in member may read this room, or "not found" (a non-member learns
 /// nothing, not even that the room exists).
@@ -88,19 +85,6 @@ impl FromRequestParts<AppState> for InRoom {
     }
 }
 
-fn not_allowed(e: StoreError) -> AppError {
-    match e {
-        StoreError::NotAllowed => {
-            AppError::Forbidden("この部屋には書き込めません（閲覧のみ、または投稿者本人ではありません）。")
-        }
-        StoreError::NotFound => AppError::NotFound("投稿"),
-        StoreError::NotMember => AppError::BadRequest(LEFT_THE_ROOM.into()),
-        e => e.into(),
-    }
-}
-
-const LEFT_THE_ROOM: &str = "お知らせする相手に、今はこの部屋の参加者でない人（部屋を離れた人）が含まれています。相手を選び直して、もう一度投稿してください。";
-
 /// The one-time key a post form carries (see [`NewPost::idempotency_key`]); a malformed one is
 /// treated as none.
 fn idempotency_key(key: &str) -> Option<String> {
@@ -124,10 +108,7 @@ pub async fn list(
     csrf: CsrfToken,
     SignedIn(auth): SignedIn,
 ) -> Result<Response, AppError> {
-    let rooms = state.store.my_rooms(&auth.account.id).await?;
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
-    audit.detail = format!("rooms={}", rooms.len());
-    state.store.append_audit(&audit).await?;
+    let rooms = my_rooms(&state, &meta, &auth).await?;
     let total_unread = rooms.iter().map(|r| r.unread).sum();
     Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&auth)), rooms, total_unread })?
         .into_response())
@@ -202,13 +183,7 @@ pub async fn room_page(
 ) -> Result<RoomPage, AppError> {
     // Taken before reading, so that a change racing with this page is never lost to live updates.
     let rendered_at_ms = state.clock.now_ms();
-    let posts = state.store.timeline(access, before, PAGE + 1).await?;
-    let older = (posts.len() as i64 > PAGE).then(|| posts[PAGE as usize - 1].id.clone());
-    let posts: Vec<PostView> = posts.into_iter().take(PAGE as usize).collect();
-    let ids: Vec<PostId> = posts.iter().map(|p| p.id.clone()).collect();
-    let replies = state.store.replies(access, &ids).await?;
-    let mut shown: Vec<PostId> = ids.clone();
-    shown.extend(replies.iter().map(|r| r.id.clone()));
+    let Timeline { posts, replies, older, shown } = timeline(state, access, before).await?;
     let me = access.account_id();
     let items = posts
         .into_iter()
@@ -257,19 +232,6 @@ pub async fn room_page(
     })
 }
 
-/// The room's current members as (account id, "name（職種・事業所）").
-async fn current_members(
-    state: &AppState,
-    room: &renraku_store::Room,
-) -> Result<Vec<(AccountId, String)>, AppError> {
-    let members = state.store.members(&room.municipality_id, &room.id).await?;
-    Ok(members
-        .into_iter()
-        .filter(|m| m.left_at_ms.is_none())
-        .map(|m| (m.account_id, format!("{}（{}・{}）", m.name, m.occupation, m.facility)))
-        .collect())
-}
-
 /// `done=requested` or `done=applied` after a request.
 fn query_flag(query: &str) -> Option<&str> {
     query.split('&').find_map(|kv| kv.strip_prefix("done="))
@@ -297,37 +259,16 @@ pub async fn show(
         Some("applied") => "参加者を追加しました。",
         _ => "",
     };
-    seen(&state, &meta, &auth, &access, &page).await?;
+    mark_seen(&state, &meta, &auth, &access, &page.shown).await?;
     Ok(render(page)?.into_response())
-}
-
-/// What the member is about to see on `page` is read (the receipts show from the next view on),
-/// recorded with the audit entry of the read in one write; the room's other open pages learn of
-/// new receipts. Every path that sends a member the timeline goes through here.
-async fn seen(
-    state: &AppState,
-    meta: &RequestMeta,
-    auth: &Auth,
-    access: &RoomAccess,
-    page: &RoomPage,
-) -> Result<(), AppError> {
-    let room_id = &access.room().id;
-    let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomRead, "room", room_id);
-    if state.store.record_read(access, &page.shown, &audit).await? > 0 {
-        state.events.room_changed(room_id).await;
-    }
-    Ok(())
 }
 
 /// "Mark all read" for one room, from the room list.
 pub async fn mark_all_read(
     State(state): State<AppState>,
     meta: RequestMeta,
-    InRoom { auth, access, room_id }: InRoom,
+    InRoom { auth, access, .. }: InRoom,
 ) -> Result<Response, AppError> {
-    let audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomMarkRead, "room", &room_id);
-    if state.store.mark_room_read(&access, &audit).await? > 0 {
-        state.events.room_changed(&room_id).await;
-    }
+    mark_room_read(&state, &meta, &auth, &access).await?;
     Ok(Redirect::to("/rooms").into_response())
 }

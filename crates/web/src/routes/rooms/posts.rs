@@ -6,23 +6,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::audit_action::AuditAction;
 use renraku_domain::ids::AccountId;
 use renraku_domain::ids::{PostId, RoomId};
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, PostText, Vitals};
-use renraku_store::{AuditDraft, NewPost, RoomAccess, StoreError};
+use renraku_store::{NewPost, RoomAccess};
 
-use super::{InRoom, LEFT_THE_ROOM, PostItem, idempotency_key, item, not_allowed, room_page, seen};
+use super::{InRoom, PostItem, idempotency_key, item, room_page};
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::path_ids::IdPath;
+use crate::services::ServiceError;
+use crate::services::posts::{self, PostHistory};
 use crate::uploads::FormWithFiles;
 use crate::views::{Chrome, jst, render};
-
-use super::files::{discard, store_files};
 
 /// Reads the post form; errors go next to their fields.
 fn parse_post(form: &Form, parent_id: Option<PostId>) -> Result<NewPost, FormState> {
@@ -50,7 +49,7 @@ fn parse_post(form: &Form, parent_id: Option<PostId>) -> Result<NewPost, FormSta
     let mentions: Option<Vec<AccountId>> =
         form.all("mention").into_iter().filter(|m| !m.is_empty()).map(AccountId::parse).collect();
     if mentions.is_none() {
-        echo.error(FieldError::new("mention", LEFT_THE_ROOM));
+        echo.error(FieldError::new("mention", posts::LEFT_THE_ROOM));
     }
     let may_be_empty = vitals.is_some_and(|v| !v.is_empty());
     let text = echo.take(PostText::parse("body", form.get("body"), may_be_empty));
@@ -84,65 +83,21 @@ pub async fn create(
     // A form error sends the timeline back with what was typed: a read like any other.
     let again = |echo: FormState| async {
         let page = room_page(&state, &csrf, &auth, &access, None, echo).await?;
-        seen(&state, &meta, &auth, &access, &page).await?;
+        posts::mark_seen(&state, &meta, &auth, &access, &page.shown).await?;
         Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
-    let mut post = match parse_post(&upload.form, None) {
+    let post = match parse_post(&upload.form, None) {
         Ok(p) => p,
         Err(echo) => return again(echo).await,
     };
-    if !access.can_write() {
-        return Err(not_allowed(StoreError::NotAllowed));
-    }
-    match store_files(&state, upload.files).await? {
-        Ok(attachments) => post.attachments = attachments,
-        Err(message) => {
+    match posts::post_to_room(&state, &meta, &auth, &access, post, upload.files).await {
+        Ok(()) => Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response()),
+        Err(ServiceError::Field(e)) => {
             let mut echo = upload.form.echo();
-            echo.error(FieldError::new("files", message));
-            return again(echo).await;
+            echo.error(e);
+            again(echo).await
         }
-    }
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::PostCreate, "room", &room_id);
-    audit.object_type = "post".into();
-    audit.detail = format!(
-        "room={room_id} category={} importance={} files={}",
-        post.category.code(),
-        post.importance.code(),
-        post.attachments.len()
-    );
-    match state.store.create_post(&access, &post, &audit).await {
-        // Files of a form sent again are not the post's: the first sending's are.
-        Ok(written) => discard(&state, &post.attachments, &written.attachments).await,
-        Err(e) => {
-            // Only a refusal says nothing was written. Any other error may have come after the
-            // commit (the database gone at COMMIT): the post may exist and hold these files, so
-            // they stay; the form sent again finds that post by its key and removes its own.
-            if refused(&e) {
-                discard(&state, &post.attachments, &[]).await;
-            }
-            if matches!(e, StoreError::NotMember) {
-                let mut echo = upload.form.echo();
-                echo.error(FieldError::new("mention", LEFT_THE_ROOM));
-                return again(echo).await;
-            }
-            return Err(not_allowed(e));
-        }
-    }
-    state.events.room_changed(&room_id).await;
-    Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
-}
-
-/// Whether a store error is a refusal, given before anything was written (the transaction
-/// rolled back), rather than a failure whose outcome is unknown.
-fn refused(e: &StoreError) -> bool {
-    match e {
-        StoreError::NotFound
-        | StoreError::Taken(_)
-        | StoreError::LastManager
-        | StoreError::TokenInvalid
-        | StoreError::NotAllowed
-        | StoreError::NotMember => true,
-        StoreError::Other(_) => false,
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -166,9 +121,7 @@ pub async fn reply(
         Ok(post) => post,
         Err(echo) => return reply_again(&state, &meta, &csrf, &auth, &access, &post_id, echo).await,
     };
-    let audit = post_audit(&state, &meta, &auth, AuditAction::PostReply, &room_id, &post_id);
-    state.store.create_post(&access, &post, &audit).await.map_err(not_allowed)?;
-    state.events.room_changed(&room_id).await;
+    posts::reply(&state, &meta, &auth, &access, &post_id, &post).await?;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
 }
 
@@ -195,10 +148,8 @@ async fn reply_again(
     post_id: &PostId,
     form: FormState,
 ) -> Result<Response, AppError> {
-    let post = state.store.post(access, post_id).await.map_err(not_allowed)?;
+    let post = posts::read_post(state, meta, auth, access, post_id).await?;
     let room_id = access.room().id.clone();
-    let audit = post_audit(state, meta, auth, AuditAction::PostRead, &room_id, post_id);
-    state.store.append_audit(&audit).await?;
     let page = ReplyPage {
         chrome: Chrome::new("返信", csrf, Some(auth)),
         room_id,
@@ -221,9 +172,7 @@ pub async fn acknowledge(
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
-    let audit = post_audit(&state, &meta, &auth, AuditAction::PostAcknowledge, &room_id, &post_id);
-    state.store.acknowledge(&access, &post_id, &audit).await.map_err(not_allowed)?;
-    state.events.room_changed(&room_id).await;
+    posts::acknowledge(&state, &meta, &auth, &access, &post_id).await?;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
 }
 
@@ -246,19 +195,13 @@ pub async fn readers(
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
-    let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
+    let PostHistory { post, readers, acknowledgers, versions } =
+        posts::post_history(&state, &meta, &auth, &access, &post_id).await?;
     let pairs = |rs: Vec<renraku_store::Reader>| rs.into_iter().map(|r| (r.name, jst(r.at_ms))).collect();
-    let readers = pairs(state.store.readers(&access, &post_id).await?);
-    let acknowledgers = pairs(state.store.acknowledgers(&access, &post_id).await?);
-    let versions = state
-        .store
-        .post_versions(&access, &post_id)
-        .await?
-        .into_iter()
-        .map(|v| (v.version, v.text.to_html(), jst(v.replaced_at_ms)))
-        .collect();
-    let audit = post_audit(&state, &meta, &auth, AuditAction::PostRead, &room_id, &post_id);
-    state.store.append_audit(&audit).await?;
+    let readers = pairs(readers);
+    let acknowledgers = pairs(acknowledgers);
+    let versions =
+        versions.into_iter().map(|v| (v.version, v.text.to_html(), jst(v.replaced_at_ms))).collect();
     let page = ReadersPage {
         chrome: Chrome::new("既読と履歴", &csrf, Some(&auth)),
         room_id,
@@ -287,13 +230,7 @@ pub async fn edit_form(
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
-    let post = state.store.post(&access, &post_id).await.map_err(not_allowed)?;
-    if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
-        return Err(not_allowed(StoreError::NotAllowed));
-    }
-    // The form shows the post's text: a read.
-    let audit = post_audit(&state, &meta, &auth, AuditAction::PostRead, &room_id, &post_id);
-    state.store.append_audit(&audit).await?;
+    let post = posts::post_to_edit(&state, &meta, &auth, &access, &post_id).await?;
     let form = FormState::with([("body", post.text.as_str().to_string())]);
     let page = EditPage {
         chrome: Chrome::new("投稿の編集", &csrf, Some(&auth)),
@@ -324,9 +261,7 @@ pub async fn edit(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
     };
-    let audit = post_audit(&state, &meta, &auth, AuditAction::PostEdit, &room_id, &post_id);
-    state.store.edit_post(&access, &post_id, &text, &audit).await.map_err(not_allowed)?;
-    state.events.room_changed(&room_id).await;
+    posts::edit_post(&state, &meta, &auth, &access, &post_id, &text).await?;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
 }
 
@@ -336,22 +271,6 @@ pub async fn delete(
     IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
-    let audit = post_audit(&state, &meta, &auth, AuditAction::PostDelete, &room_id, &post_id);
-    state.store.delete_post(&access, &post_id, &audit).await.map_err(not_allowed)?;
-    state.events.room_changed(&room_id).await;
+    posts::delete_post(&state, &meta, &auth, &access, &post_id).await?;
     Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())
-}
-
-/// An audit entry of `action` on one post, naming its room.
-fn post_audit(
-    state: &AppState,
-    meta: &RequestMeta,
-    auth: &Auth,
-    action: AuditAction,
-    room_id: &str,
-    post_id: &str,
-) -> AuditDraft {
-    let mut audit = auth.audit(meta, state.clock.now_ms(), action, "post", post_id);
-    audit.detail = format!("room={room_id}");
-    audit
 }

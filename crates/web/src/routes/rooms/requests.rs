@@ -5,17 +5,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
-use renraku_domain::audit_action::AuditAction;
 use renraku_domain::ids::{AccountId, RoomId};
-use renraku_store::{ClosingReason, NewRoomRequest, RequestKind, RequestStatus, RoomAccess, StoreError};
+use renraku_store::{ClosingReason, NewRoomRequest, RequestKind, RequestStatus, RoomAccess};
 
-use super::{InRoom, current_members, not_allowed};
+use super::InRoom;
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
-use crate::views::{Choice, Chrome, render};
+use crate::services::{ServiceError, rooms};
+use crate::views::{Choice, Chrome, choices, render};
 
 /// Longest 補足 of a request.
 const MAX_NOTE_CHARS: usize = 500;
@@ -66,23 +66,14 @@ pub async fn request(
         return again(echo).await;
     }
     let request = NewRoomRequest { kind, target_account_id, closing_reason, note };
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::RoomRequest, "room_request", "");
-    audit.detail = format!("kind={}", kind.code());
-    let done = match state.store.request(&access, &request, &audit).await {
-        Ok(RequestStatus::Approved) => {
-            state.events.room_changed(&room_id).await;
-            "applied"
-        }
+    let done = match rooms::request(&state, &meta, &auth, &access, &request).await {
+        Ok(RequestStatus::Approved) => "applied",
         Ok(_) => "requested",
-        Err(StoreError::Taken(_)) => {
-            echo.error(FieldError::new("account_id", "その利用者は既に参加しているか、参加していません。"));
+        Err(ServiceError::Field(e)) => {
+            echo.error(e);
             return again(echo).await;
         }
-        Err(StoreError::NotFound) => {
-            echo.error(FieldError::new("account_id", "対象の利用者を選択してください。"));
-            return again(echo).await;
-        }
-        Err(e) => return Err(not_allowed(e)),
+        Err(e) => return Err(e.into()),
     };
     Ok(Redirect::to(&format!("/rooms/{room_id}?done={done}")).into_response())
 }
@@ -119,38 +110,18 @@ async fn request_page(
     access: &RoomAccess,
     form: FormState,
 ) -> Result<RequestFormPage, AppError> {
-    if !access.can_write() {
-        return Err(not_allowed(StoreError::NotAllowed));
-    }
-    let room = access.room();
-    // The page names the patient (the room's name) and lists the care team: a read.
-    state
-        .store
-        .append_audit(&auth.audit(meta, state.clock.now_ms(), AuditAction::RoomMembersRead, "room", &room.id))
-        .await?;
-    let current = current_members(state, room).await?;
-    let candidates = state
-        .store
-        .accounts(&room.municipality_id, None)
-        .await?
+    let (current, candidates) = rooms::request_choices(state, meta, auth, access).await?;
+    let candidates = candidates
         .into_iter()
-        .filter(|a| {
-            a.role == renraku_domain::directory::Role::Member
-                && a.status == renraku_domain::directory::AccountStatus::Active
-                && !current.iter().any(|(id, _)| *id == a.id)
-        })
         .map(|a| (a.id.clone(), format!("{}（{}）", a.profile.name, a.profile.profession.label())))
         .collect();
+    let room = access.room();
     Ok(RequestFormPage {
         chrome: Chrome::new(format!("{} への依頼", room.name), csrf, Some(auth)),
         room_id: room.id.clone(),
         candidates,
         current,
-        // Hand-written in the store crate, not a `code_enum!` list (yet).
-        closing_reasons: ClosingReason::ALL
-            .iter()
-            .map(|r| Choice { value: r.code(), label: r.label() })
-            .collect(),
+        closing_reasons: choices::<ClosingReason>(),
         form,
         max_note_chars: MAX_NOTE_CHARS,
     })

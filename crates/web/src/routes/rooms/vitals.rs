@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use renraku_domain::audit_action::AuditAction;
 use renraku_domain::rooms::{VITALS, format_scaled};
 
 use super::InRoom;
@@ -11,6 +10,7 @@ use crate::AppState;
 use crate::auth::RequestMeta;
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
+use crate::services::posts::read_vitals;
 use crate::views::{Chrome, jst, render};
 use renraku_domain::ids::RoomId;
 
@@ -30,7 +30,7 @@ pub async fn vitals(
     csrf: CsrfToken,
     InRoom { auth, access, room_id }: InRoom,
 ) -> Result<Response, AppError> {
-    let points = state.store.vitals(&access).await?;
+    let points = read_vitals(&state, &meta, &auth, &access).await?;
     let charts = crate::charts::vitals_charts(&points);
     let headers = VITALS.iter().map(|v| format!("{}（{}）", v.label, v.unit)).collect();
     let rows = points
@@ -45,9 +45,6 @@ pub async fn vitals(
             (jst(p.at_ms), cells)
         })
         .collect();
-    let mut audit = auth.audit(&meta, state.clock.now_ms(), AuditAction::VitalsRead, "room", &room_id);
-    audit.detail = format!("points={}", points.len());
-    state.store.append_audit(&audit).await?;
     let page = VitalsPage {
         chrome: Chrome::new(format!("{} バイタル", access.room().name), &csrf, Some(&auth)),
         room_id,

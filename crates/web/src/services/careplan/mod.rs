@@ -15,9 +15,9 @@ use renraku_domain::ids::CareplanSetId;
 use renraku_store::{CareplanFileData, Facility, NewCareplanSet, StoreError};
 
 use self::rules::{people, route, sender_problem, subjects, uploaded_already};
+use super::ServiceError;
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta};
-use crate::error::AppError;
 use crate::uploads::Upload;
 
 /// People in one set (a care manager has a few dozen; a large provider a few hundred).
@@ -54,14 +54,14 @@ pub async fn upload_careplan_sets(
     auth: &Auth,
     facility: &Facility,
     uploads: Vec<Upload>,
-) -> Result<Result<Uploaded, Refused>, AppError> {
+) -> Result<Result<Uploaded, Refused>, ServiceError> {
     let refused = |detail: String, problems: Vec<ProblemLine>, checked: Vec<String>| async move {
         let mut audit =
             auth.audit(meta, state.clock.now_ms(), AuditAction::CareplanUpload, "careplan_set", "");
         audit.outcome = "refused".into();
         audit.detail = detail;
         state.store.append_audit(&audit).await?;
-        Ok::<Result<Uploaded, Refused>, AppError>(Err(Refused { problems, checked }))
+        Ok::<Result<Uploaded, Refused>, ServiceError>(Err(Refused { problems, checked }))
     };
     if uploads.is_empty() {
         let problem =
@@ -69,7 +69,7 @@ pub async fn upload_careplan_sets(
         return refused("files=0".into(), vec![problem], vec![]).await;
     }
     // Unpacking and checking are CPU work: off the async workers, two uploads at a time.
-    let permit = CHECKS.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+    let permit = CHECKS.acquire().await.map_err(|e| ServiceError::Internal(e.into()))?;
     let checked_upload = tokio::task::spawn_blocking(move || {
         unpack(uploads).map(|files| {
             let report = check(&files);
@@ -77,7 +77,7 @@ pub async fn upload_careplan_sets(
         })
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+    .map_err(|e| ServiceError::Internal(e.into()))?;
     drop(permit);
     let (files, report) = match checked_upload {
         Ok(done) => done,
