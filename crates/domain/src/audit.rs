@@ -12,10 +12,6 @@ pub const OPERATOR_CHAIN: &str = "operator";
 /// The seal before the first entry of every chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The action of the first entry of every municipality's chain, written in the same transaction
-/// as the municipality: a chain that starts otherwise lost its beginning.
-pub const CHAIN_OPENED: &str = "audit.chain_opened";
-
 /// What the operator chain's `municipality.create` entry carries in its detail when the
 /// municipality's own chain was opened with it (municipalities created before chains were opened
 /// this way have chains that start with any entry).

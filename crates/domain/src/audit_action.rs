@@ -7,6 +7,8 @@ code_enum!(
         AccountActivated => "account.activated", "利用開始（アカウントの有効化）";
         AccountUnlock => "account.unlock", "ロックの解除";
         AdminCreate => "admin.create", "管理者の登録";
+        // The first entry of every municipality's chain, written in the same transaction as
+        // the municipality: a chain that starts otherwise lost its beginning.
         AuditChainOpened => "audit.chain_opened", "監査記録の開始";
         AuditExport => "audit.export", "監査記録の出力";
         AuditReanchored => "audit.reanchored", "監査チェックポイントの作り直し";
@@ -20,6 +22,7 @@ code_enum!(
         AuthTotpEnrolled => "auth.totp_enrolled", "二要素認証の登録";
         BackupCreate => "backup.create", "バックアップの作成";
         BackupRestore => "backup.restore", "バックアップからの復元";
+        BenchSeed => "bench.seed", "ベンチマーク用データの作成";
         CareplanAcknowledge => "careplan.acknowledge", "ケアプランの受領確認";
         CareplanDownload => "careplan.download", "ケアプランのファイルの取得";
         CareplanListViewed => "careplan.list_viewed", "ケアプラン一覧の閲覧";
@@ -79,6 +82,6 @@ mod tests {
         for a in AuditAction::ALL {
             assert_eq!(AuditAction::from_code(a.code()), Some(*a));
         }
-        assert_eq!(AuditAction::from_code(crate::audit::CHAIN_OPENED), Some(AuditAction::AuditChainOpened));
+        assert_eq!(AuditAction::from_code("audit.chain_opened"), Some(AuditAction::AuditChainOpened));
     }
 }

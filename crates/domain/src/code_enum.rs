@@ -21,7 +21,7 @@ macro_rules! code_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
 
             /// The stable code stored in the database.
-            pub fn code(self) -> &'static str {
+            pub const fn code(self) -> &'static str {
                 match self { $($name::$variant => $code),* }
             }
 

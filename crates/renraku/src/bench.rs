@@ -169,9 +169,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             actor_account_id: Some(account.clone()),
             actor_login: "bench".into(),
             ip: "127.0.0.1".into(),
-            action: action.code().into(),
+            action,
             object_type: "session".into(),
-            object_id: session.id.clone(),
+            object_id: session.id.to_string(),
             outcome: "ok".into(),
             detail: String::new(),
         };
@@ -211,7 +211,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut tasks = vec![];
     for vu in 0..args.concurrency {
         let user = vu % data.users.len();
-        let rooms = data.users[user].2.clone();
+        let rooms: Vec<String> = data.users[user].2.iter().map(ToString::to_string).collect();
         let token = tokens[user].clone();
         let base = base.clone();
         let think = args.think_ms;

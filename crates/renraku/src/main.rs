@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use renraku_domain::audit::{AuditSealer, OPERATOR_CHAIN};
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{KanaName, LoginId, MunicipalityCode, Name, Profession, Role};
+use renraku_domain::ids::{FacilityId, MunicipalityId};
 use renraku_store::{AuditDraft, MunicipalitySettings, NewAccount, NewMunicipality, Profile, Store};
 use renraku_web::{App, AppParts, AppState, Clock, Secrets, WebConfig, audit_trail};
 
@@ -328,7 +329,7 @@ async fn open_app(config: &Config, master_secret: &[u8]) -> anyhow::Result<App> 
 
 /// Audit entries for what the operator does at the command line.
 fn cli_audit(
-    municipality_id: Option<String>,
+    municipality_id: Option<MunicipalityId>,
     action: AuditAction,
     object_type: &str,
     object_id: &str,
@@ -338,11 +339,10 @@ fn cli_audit(
         at_ms: Clock::default().now_ms(),
         actor_login: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
         ip: "local".into(),
-        action: action.code().into(),
         object_type: object_type.into(),
         object_id: object_id.into(),
         outcome: "ok".into(),
-        ..AuditDraft::default()
+        ..AuditDraft::new(action)
     }
 }
 
@@ -514,6 +514,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Facility(FacilityCommand::ReleaseCareProviderNo { municipality: code, facility }) => {
             let state = open(&config).await?;
             let m = municipality(&state, &code).await?;
+            let facility = FacilityId::parse(&facility)
+                .ok_or_else(|| anyhow::anyhow!("no such facility in {}", m.name))?;
             let f = state.store.facility(&m.id, &facility).await.map_err(|e| match e {
                 renraku_store::StoreError::NotFound => anyhow::anyhow!("no such facility in {}", m.name),
                 e => e.into(),
@@ -579,6 +581,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (Some(login), Some(member), false) = (login, member, echo.has_errors()) else {
                 return Err(form_errors(echo));
             };
+            let facility = FacilityId::parse(&facility)
+                .ok_or_else(|| anyhow::anyhow!("no such facility in {}", m.name))?;
             let new = NewAccount {
                 login_id: login,
                 municipality_id: Some(m.id.clone()),
@@ -707,14 +711,23 @@ async fn verify_chains(
         None => None,
         Some(OPERATOR_CHAIN) => Some(OPERATOR_CHAIN.to_string()),
         Some(code) => Some(
-            store.municipality_by_code(code).await.with_context(|| format!("no municipality {code}"))?.id,
+            store
+                .municipality_by_code(code)
+                .await
+                .with_context(|| format!("no municipality {code}"))?
+                .id
+                .to_string(),
         ),
     };
     let scope = chain.as_deref().map_or(audit_trail::Scope::All, audit_trail::Scope::Chain);
     let sealer = AuditSealer::new(&secrets.audit_key);
     let report = audit_trail::verify_trail(store, &sealer, anchors, scope).await?;
-    let names: std::collections::BTreeMap<String, String> =
-        store.municipalities().await?.into_iter().map(|m| (m.id, format!("{} {}", m.code, m.name))).collect();
+    let names: std::collections::BTreeMap<String, String> = store
+        .municipalities()
+        .await?
+        .into_iter()
+        .map(|m| (m.id.to_string(), format!("{} {}", m.code, m.name)))
+        .collect();
     for chain in &report.chains {
         let label = match names.get(&chain.chain) {
             Some(name) => name.clone(),

@@ -160,9 +160,9 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_post_with_i
                 actor_account_id: Some(account.clone()),
                 actor_login: "backup-test".into(),
                 ip: "127.0.0.1".into(),
-                action: action.code().into(),
+                action,
                 object_type: "session".into(),
-                object_id: session.id.clone(),
+                object_id: session.id.to_string(),
                 outcome: "ok".into(),
                 detail: String::new(),
             };
@@ -199,7 +199,7 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_post_with_i
     let stop = Arc::new(AtomicBool::new(false));
     let mut load = vec![];
     for (who, ((_, _, rooms), token)) in seeded.users.iter().zip(&tokens).enumerate() {
-        let room = rooms[who % rooms.len()].clone();
+        let room = rooms[who % rooms.len()].to_string();
         load.push(tokio::spawn(poster(base.clone(), token.clone(), room, who, stop.clone())));
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;

@@ -58,10 +58,10 @@ pub(crate) async fn lock_throttle(tx: &mut Tx, key: &str) -> StoreResult<DbRow> 
 impl LiveUpdates for SqlStore {
     /// `NOTIFY` on the rooms channel, with the room id as payload; PostgreSQL delivers it to
     /// every listening instance, this one included.
-    async fn announce(&self, room_id: &str) -> StoreResult<bool> {
+    async fn announce(&self, room_id: &renraku_store::RoomId) -> StoreResult<bool> {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(self.channel())
-            .bind(room_id)
+            .bind(room_id.as_str())
             .execute(&self.pool)
             .await
             .map_err(|e| StoreError::Other(e.into()))?;

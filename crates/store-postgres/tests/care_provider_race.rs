@@ -5,19 +5,19 @@
 
 use std::sync::Arc;
 
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{FacilityNumber, MunicipalityCode, Name};
 use renraku_store::conformance::{TEST_AUDIT_KEY, sample_facility};
 use renraku_store::prelude::*;
-use renraku_store::{AuditDraft, MunicipalitySettings, NewMunicipality, StoreError};
+use renraku_store::{AuditDraft, MunicipalityId, MunicipalitySettings, NewMunicipality, StoreError};
 
-fn audit(municipality_id: Option<&str>) -> AuditDraft {
+fn audit(municipality_id: Option<&MunicipalityId>) -> AuditDraft {
     AuditDraft {
-        municipality_id: municipality_id.map(str::to_string),
+        municipality_id: municipality_id.cloned(),
         at_ms: 1_795_000_000_000,
         actor_login: "tester".into(),
-        action: "facility.create".into(),
         outcome: "ok".into(),
-        ..AuditDraft::default()
+        ..AuditDraft::new(AuditAction::FacilityCreate)
     }
 }
 

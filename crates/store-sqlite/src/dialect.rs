@@ -44,7 +44,7 @@ pub(crate) async fn lock_throttle(tx: &mut Tx, key: &str) -> StoreResult<DbRow> 
 /// own listeners.
 #[async_trait]
 impl LiveUpdates for SqlStore {
-    async fn announce(&self, _room_id: &str) -> StoreResult<bool> {
+    async fn announce(&self, _room_id: &renraku_store::RoomId) -> StoreResult<bool> {
         Ok(false)
     }
 

@@ -47,10 +47,10 @@ impl SqlStore {
             chain: chain.to_string(),
             seq: prev_seq + 1,
             at_ms: draft.at_ms,
-            actor_account_id: draft.actor_account_id.clone(),
+            actor_account_id: draft.actor_account_id.as_ref().map(ToString::to_string),
             actor_login: draft.actor_login.clone(),
             ip: draft.ip.clone(),
-            action: draft.action.clone(),
+            action: draft.action.code().to_string(),
             object_type: draft.object_type.clone(),
             object_id: draft.object_id.clone(),
             outcome: draft.outcome.clone(),
@@ -89,7 +89,7 @@ impl SqlStore {
     /// Commits `tx` after appending `audit` to it.
     pub(crate) async fn commit_with(&self, mut tx: Tx, audit: &AuditDraft) -> StoreResult<()> {
         self.append(&mut tx, audit).await?;
-        let fault = self.faults().take(&audit.action);
+        let fault = self.faults().take(audit.action.code());
         if fault == Some(CommitFault::BeforeCommit) {
             // `tx` is dropped uncommitted: rolled back, as a lost connection would leave it.
             return Err(StoreError::Other(anyhow!("connection closed before COMMIT")));

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use renraku_store::*;
 
 use super::directory::{FACILITY_COLUMNS, facility_from};
-use super::{Tx, db_err, get, taken};
+use super::{Tx, db_err, get, get_id, get_opt_id, taken};
 use crate::{Db, DbRow, SqlStore};
 
 const SET_COLUMNS: &str = "s.id, s.kind, s.stamp, s.month, s.sender_facility_id, sf.name AS sender_facility_name, \
@@ -20,13 +20,13 @@ const VISIBLE: &str =
 
 fn summary_from(row: &DbRow) -> StoreResult<CareplanSetSummary> {
     Ok(CareplanSetSummary {
-        id: get(row, "id")?,
+        id: get_id(row, "id")?,
         kind: get(row, "kind")?,
         stamp: get(row, "stamp")?,
         month: get(row, "month")?,
-        sender_facility_id: get(row, "sender_facility_id")?,
+        sender_facility_id: get_id(row, "sender_facility_id")?,
         sender_facility_name: get(row, "sender_facility_name")?,
-        receiver_facility_id: get(row, "receiver_facility_id")?,
+        receiver_facility_id: get_id(row, "receiver_facility_id")?,
         receiver_facility_name: get(row, "receiver_facility_name")?,
         sender_office: get(row, "sender_office")?,
         receiver_office: get(row, "receiver_office")?,
@@ -34,7 +34,7 @@ fn summary_from(row: &DbRow) -> StoreResult<CareplanSetSummary> {
         sent_at_ms: get(row, "sent_at_ms")?,
         acknowledged_at_ms: get(row, "acknowledged_at_ms")?,
         acknowledged_by_name: get(row, "acknowledged_by_name")?,
-        withdrawn_by: get(row, "withdrawn_by")?,
+        withdrawn_by: get_opt_id(row, "withdrawn_by")?,
         subjects: Vec::new(),
     })
 }
@@ -90,8 +90,8 @@ impl SqlStore {
                         insured_no: get(row, "insured_no")?,
                         record_key: get(row, "record_key")?,
                         name: get(row, "name")?,
-                        patient_id: get(row, "patient_id")?,
-                        withdrawn_by: get(row, "withdrawn_by")?,
+                        patient_id: get_opt_id(row, "patient_id")?,
+                        withdrawn_by: get_opt_id(row, "withdrawn_by")?,
                     },
                 ))
             })
@@ -99,28 +99,28 @@ impl SqlStore {
     }
 
     /// Writes one set with its files and subjects inside `tx`; its id.
-    async fn insert_careplan_set(tx: &mut Tx, new: &NewCareplanSet) -> StoreResult<String> {
-        let id = uuid::Uuid::now_v7().to_string();
+    async fn insert_careplan_set(tx: &mut Tx, new: &NewCareplanSet) -> StoreResult<CareplanSetId> {
+        let id: CareplanSetId = new_id();
         sqlx::query(
             "INSERT INTO careplan_sets (id, kind, stamp, month, sender_facility_id, receiver_facility_id, \
              sender_office, receiver_office, uploaded_by, uploaded_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(&id)
+        .bind(id.as_str())
         .bind(&new.kind)
         .bind(&new.stamp)
         .bind(&new.month)
-        .bind(&new.sender_facility_id)
-        .bind(&new.receiver_facility_id)
+        .bind(new.sender_facility_id.as_str())
+        .bind(new.receiver_facility_id.as_str())
         .bind(&new.sender_office)
         .bind(&new.receiver_office)
-        .bind(&new.uploaded_by)
+        .bind(new.uploaded_by.as_str())
         .bind(new.uploaded_at_ms)
         .execute(&mut **tx)
         .await
         .map_err(taken("careplan_set"))?;
         for (position, file) in new.files.iter().enumerate() {
             sqlx::query("INSERT INTO careplan_files (set_id, position, name, kind, bytes) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&id)
+                .bind(id.as_str())
                 .bind(position as i64)
                 .bind(&file.name)
                 .bind(&file.kind)
@@ -136,8 +136,8 @@ impl SqlStore {
             )
             .bind(&subject.insurer_no)
             .bind(&subject.insured_no)
-            .bind(&new.sender_facility_id)
-            .bind(&new.receiver_facility_id)
+            .bind(new.sender_facility_id.as_str())
+            .bind(new.receiver_facility_id.as_str())
             .fetch_optional(&mut **tx)
             .await
             .map_err(db_err)?;
@@ -145,7 +145,7 @@ impl SqlStore {
                 "INSERT INTO careplan_subjects (set_id, insurer_no, insured_no, record_key, name, patient_id) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )
-            .bind(&id)
+            .bind(id.as_str())
             .bind(&subject.insurer_no)
             .bind(&subject.insured_no)
             .bind(&subject.record_key)
@@ -211,7 +211,10 @@ impl CareplanStore for SqlStore {
         rows.iter().map(facility_from).collect()
     }
 
-    async fn create_careplan_sets(&self, sets: &[(NewCareplanSet, AuditDraft)]) -> StoreResult<Vec<String>> {
+    async fn create_careplan_sets(
+        &self,
+        sets: &[(NewCareplanSet, AuditDraft)],
+    ) -> StoreResult<Vec<CareplanSetId>> {
         let Some(((last, last_audit), rest)) = sets.split_last() else {
             return Ok(Vec::new());
         };
@@ -221,37 +224,37 @@ impl CareplanStore for SqlStore {
         let mut ids = Vec::with_capacity(sets.len());
         for (new, audit) in rest {
             let id = Self::insert_careplan_set(&mut tx, new).await?;
-            self.append(&mut tx, &AuditDraft { object_id: id.clone(), ..audit.clone() }).await?;
+            self.append(&mut tx, &AuditDraft { object_id: id.to_string(), ..audit.clone() }).await?;
             ids.push(id);
         }
         let id = Self::insert_careplan_set(&mut tx, last).await?;
-        self.commit_with(tx, &AuditDraft { object_id: id.clone(), ..last_audit.clone() }).await?;
+        self.commit_with(tx, &AuditDraft { object_id: id.to_string(), ..last_audit.clone() }).await?;
         ids.push(id);
         Ok(ids)
     }
 
-    async fn careplan_sets(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>> {
+    async fn careplan_sets(&self, facility_id: &FacilityId) -> StoreResult<Vec<CareplanSetSummary>> {
         let sql = format!("SELECT {SET_COLUMNS} WHERE {VISIBLE} ORDER BY s.stamp DESC, s.id LIMIT 500");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(facility_id)
+            .bind(facility_id.as_str())
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
         let mut sets = rows.iter().map(summary_from).collect::<StoreResult<Vec<_>>>()?;
-        let ids: Vec<String> = sets.iter().map(|s| s.id.clone()).collect();
+        let ids: Vec<String> = sets.iter().map(|s| s.id.to_string()).collect();
         for (set_id, subject) in self.careplan_subjects(&ids).await? {
-            if let Some(set) = sets.iter_mut().find(|s| s.id == set_id) {
+            if let Some(set) = sets.iter_mut().find(|s| s.id.as_str() == set_id) {
                 set.subjects.push(subject);
             }
         }
         Ok(sets)
     }
 
-    async fn careplan_set(&self, facility_id: &str, id: &str) -> StoreResult<CareplanSet> {
+    async fn careplan_set(&self, facility_id: &FacilityId, id: &CareplanSetId) -> StoreResult<CareplanSet> {
         let sql = format!("SELECT {SET_COLUMNS} WHERE {VISIBLE} AND s.id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(facility_id)
-            .bind(id)
+            .bind(facility_id.as_str())
+            .bind(id.as_str())
             .fetch_one(self.reader())
             .await
             .map_err(db_err)?;
@@ -260,7 +263,7 @@ impl CareplanStore for SqlStore {
             self.careplan_subjects(&[id.to_string()]).await?.into_iter().map(|(_, s)| s).collect();
         let files =
             sqlx::query("SELECT name, kind, bytes FROM careplan_files WHERE set_id = $1 ORDER BY position")
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_all(self.reader())
                 .await
                 .map_err(db_err)?
@@ -278,8 +281,8 @@ impl CareplanStore for SqlStore {
 
     async fn send_careplan_set(
         &self,
-        facility_id: &str,
-        id: &str,
+        facility_id: &FacilityId,
+        id: &CareplanSetId,
         at_ms: i64,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
@@ -287,8 +290,8 @@ impl CareplanStore for SqlStore {
         let row = sqlx::query(
             "SELECT kind, stamp, receiver_facility_id, sent_at_ms FROM careplan_sets WHERE id = $1 AND sender_facility_id = $2",
         )
-        .bind(id)
-        .bind(facility_id)
+        .bind(id.as_str())
+        .bind(facility_id.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -298,7 +301,7 @@ impl CareplanStore for SqlStore {
         let kind: String = get(&row, "kind")?;
         sqlx::query("UPDATE careplan_sets SET sent_at_ms = $1 WHERE id = $2")
             .bind(at_ms)
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -313,10 +316,10 @@ impl CareplanStore for SqlStore {
                  AND x.insurer_no = careplan_subjects.insurer_no AND x.insured_no = careplan_subjects.insured_no \
                  AND x.record_key = careplan_subjects.record_key ORDER BY d.stamp LIMIT 1) WHERE set_id = $1",
             )
-            .bind(id)
+            .bind(id.as_str())
             .bind(deletion)
             .bind(get::<String>(&row, "stamp")?)
-            .bind(facility_id)
+            .bind(facility_id.as_str())
             .bind(get::<String>(&row, "receiver_facility_id")?)
             .execute(&mut *tx)
             .await
@@ -327,7 +330,7 @@ impl CareplanStore for SqlStore {
                  JOIN careplan_sets d ON d.id = o.withdrawn_by WHERE o.set_id = $1 ORDER BY d.stamp DESC LIMIT 1) \
                  WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM careplan_subjects o WHERE o.set_id = $1 AND o.withdrawn_by IS NULL)",
             )
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -348,9 +351,9 @@ impl CareplanStore for SqlStore {
 
     async fn acknowledge_careplan_set(
         &self,
-        facility_id: &str,
-        id: &str,
-        account_id: &str,
+        facility_id: &FacilityId,
+        id: &CareplanSetId,
+        account_id: &AccountId,
         at_ms: i64,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
@@ -359,10 +362,10 @@ impl CareplanStore for SqlStore {
             "UPDATE careplan_sets SET acknowledged_by = $1, acknowledged_at_ms = $2 WHERE id = $3 \
              AND receiver_facility_id = $4 AND sent_at_ms IS NOT NULL AND acknowledged_at_ms IS NULL",
         )
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(at_ms)
-        .bind(id)
-        .bind(facility_id)
+        .bind(id.as_str())
+        .bind(facility_id.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -371,8 +374,8 @@ impl CareplanStore for SqlStore {
             let seen: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM careplan_sets WHERE id = $1 AND receiver_facility_id = $2 AND sent_at_ms IS NOT NULL",
             )
-            .bind(id)
-            .bind(facility_id)
+            .bind(id.as_str())
+            .bind(facility_id.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -5,13 +5,14 @@
 pub(crate) mod rows;
 
 use async_trait::async_trait;
-use renraku_domain::audit::{CHAIN_OPENED, CHAIN_OPENED_DETAIL};
+use renraku_domain::audit::CHAIN_OPENED_DETAIL;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, Email, FacilityNumber, PhoneNumber};
 use renraku_store::*;
 
 use self::rows::{ACCOUNT_COLUMNS, account_from, bind_facility, identity_from, municipality_from};
 pub(crate) use self::rows::{FACILITY_COLUMNS, facility_from};
-use super::{Tx, db_err, get, taken};
+use super::{Tx, db_err, get, get_opt_id, taken};
 use crate::{SqlStore, dialect};
 
 impl SqlStore {
@@ -77,12 +78,12 @@ impl SqlStore {
         password_hash: Option<&str>,
         now_ms: i64,
     ) -> StoreResult<Account> {
-        let identity_id = new_id();
+        let identity_id: IdentityId = new_id();
         sqlx::query(
             "INSERT INTO identities (id, login_id, password_hash, password_changed_at_ms, created_at_ms) \
              VALUES ($1, $2, $3, $4, $4)",
         )
-        .bind(&identity_id)
+        .bind(identity_id.as_str())
         .bind(new.login_id.as_str())
         .bind(password_hash)
         .bind(now_ms)
@@ -109,10 +110,10 @@ impl SqlStore {
              occupation_other, email, phone, is_manager, careplan, status, created_at_ms, updated_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
         )
-        .bind(&account.id)
-        .bind(&account.identity_id)
-        .bind(&account.municipality_id)
-        .bind(&account.facility_id)
+        .bind(account.id.as_str())
+        .bind(account.identity_id.as_str())
+        .bind(account.municipality_id.as_deref())
+        .bind(account.facility_id.as_deref())
         .bind(account.role.code())
         .bind(p.name.as_str())
         .bind(p.kana.as_str())
@@ -137,7 +138,7 @@ impl SqlStore {
         )
         .bind(&token.hash)
         .bind(token.purpose.code())
-        .bind(&token.identity_id)
+        .bind(token.identity_id.as_deref())
         .bind(municipality_id)
         .bind(token.expires_at_ms)
         .execute(&mut **tx)
@@ -201,7 +202,7 @@ impl DirectoryStore for SqlStore {
             "INSERT INTO municipalities (id, code, name, pw_min_length, pw_max_age_days, idle_timeout_secs, \
              absolute_timeout_secs, created_at_ms, care_manager_may_invite) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(&m.id)
+        .bind(m.id.as_str())
         .bind(m.code.as_str())
         .bind(m.name.as_str())
         .bind(i64::from(m.settings.password_policy.min_length))
@@ -214,12 +215,12 @@ impl DirectoryStore for SqlStore {
         .await
         .map_err(taken("code"))?;
         let mut audit = audit.clone();
-        audit.object_id = m.id.clone();
+        audit.object_id = m.id.to_string();
         // The municipality's own chain starts with the municipality, so that a chain deleted
         // whole (entries and head row) is missed, and one started again is noticed.
         let opened = AuditDraft {
             municipality_id: Some(m.id.clone()),
-            action: CHAIN_OPENED.into(),
+            action: AuditAction::AuditChainOpened,
             object_type: "municipality".into(),
             ..audit.clone()
         };
@@ -237,9 +238,9 @@ impl DirectoryStore for SqlStore {
         rows.iter().map(municipality_from).collect()
     }
 
-    async fn municipality(&self, id: &str) -> StoreResult<Municipality> {
+    async fn municipality(&self, id: &MunicipalityId) -> StoreResult<Municipality> {
         let row = sqlx::query("SELECT * FROM municipalities WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_one(self.reader())
             .await
             .map_err(db_err)?;
@@ -257,7 +258,7 @@ impl DirectoryStore for SqlStore {
 
     async fn update_municipality_settings(
         &self,
-        id: &str,
+        id: &MunicipalityId,
         settings: &MunicipalitySettings,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
@@ -266,7 +267,7 @@ impl DirectoryStore for SqlStore {
             "UPDATE municipalities SET pw_min_length = $2, pw_max_age_days = $3, idle_timeout_secs = $4, \
              absolute_timeout_secs = $5, care_manager_may_invite = $6 WHERE id = $1",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(i64::from(settings.password_policy.min_length))
         .bind(settings.password_policy.max_age_days.map(i64::from))
         .bind(settings.idle_timeout_secs)
@@ -283,11 +284,11 @@ impl DirectoryStore for SqlStore {
 
     async fn create_facility(
         &self,
-        municipality_id: &str,
+        municipality_id: &MunicipalityId,
         info: &FacilityInfo,
         audit: &AuditDraft,
     ) -> StoreResult<Facility> {
-        let id = new_id();
+        let id: FacilityId = new_id();
         let mut tx = self.begin().await?;
         Self::care_provider_no_free(&mut tx, info.care_provider_no.as_ref(), &id).await?;
         let query = sqlx::query(
@@ -296,20 +297,20 @@ impl DirectoryStore for SqlStore {
              phone, email, service_category, medical_institution_no, care_provider_no, administrator) \
              VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
-        .bind(&id)
-        .bind(municipality_id)
+        .bind(id.as_str())
+        .bind(municipality_id.as_str())
         .bind(audit.at_ms);
         bind_facility(query, info).execute(&mut *tx).await.map_err(db_err)?;
         let mut audit = audit.clone();
-        audit.object_id = id.clone();
+        audit.object_id = id.to_string();
         self.commit_with(tx, &audit).await?;
         self.facility(municipality_id, &id).await
     }
 
     async fn update_facility(
         &self,
-        municipality_id: &str,
-        id: &str,
+        municipality_id: &MunicipalityId,
+        id: &FacilityId,
         info: &FacilityInfo,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
@@ -319,8 +320,8 @@ impl DirectoryStore for SqlStore {
         let current: Option<String> = sqlx::query_scalar(
             "SELECT care_provider_no FROM facilities WHERE id = $1 AND municipality_id = $2",
         )
-        .bind(id)
-        .bind(municipality_id)
+        .bind(id.as_str())
+        .bind(municipality_id.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -333,8 +334,8 @@ impl DirectoryStore for SqlStore {
              address = $13, phone = $14, email = $15, service_category = $16, medical_institution_no = $17, \
              care_provider_no = $18, administrator = $19 WHERE id = $1 AND municipality_id = $2",
         )
-        .bind(id)
-        .bind(municipality_id)
+        .bind(id.as_str())
+        .bind(municipality_id.as_str())
         .bind(audit.at_ms);
         let done = bind_facility(query, info).execute(&mut *tx).await.map_err(db_err)?;
         if done.rows_affected() == 0 {
@@ -343,24 +344,24 @@ impl DirectoryStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn facility(&self, municipality_id: &str, id: &str) -> StoreResult<Facility> {
+    async fn facility(&self, municipality_id: &MunicipalityId, id: &FacilityId) -> StoreResult<Facility> {
         let sql =
             format!("SELECT {FACILITY_COLUMNS} FROM facilities f WHERE f.id = $1 AND f.municipality_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(municipality_id)
+            .bind(id.as_str())
+            .bind(municipality_id.as_str())
             .fetch_one(self.reader())
             .await
             .map_err(db_err)?;
         facility_from(&row)
     }
 
-    async fn facilities(&self, municipality_id: &str) -> StoreResult<Vec<Facility>> {
+    async fn facilities(&self, municipality_id: &MunicipalityId) -> StoreResult<Vec<Facility>> {
         let sql = format!(
             "SELECT {FACILITY_COLUMNS} FROM facilities f WHERE f.municipality_id = $1 ORDER BY f.kana"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(municipality_id)
+            .bind(municipality_id.as_str())
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
@@ -389,22 +390,22 @@ impl DirectoryStore for SqlStore {
         let token = NewToken { identity_id: Some(account.identity_id.clone()), ..activation.clone() };
         Self::insert_token(&mut tx, &token, new.municipality_id.as_deref()).await?;
         let mut audit = audit.clone();
-        audit.object_id = account.id.clone();
+        audit.object_id = account.id.to_string();
         self.commit_with(tx, &audit).await?;
         Ok(account)
     }
 
     async fn update_account(
         &self,
-        municipality_id: &str,
-        id: &str,
+        municipality_id: &MunicipalityId,
+        id: &AccountId,
         update: &AccountUpdate,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let current = sqlx::query("SELECT facility_id FROM accounts WHERE id = $1 AND municipality_id = $2")
-            .bind(id)
-            .bind(municipality_id)
+            .bind(id.as_str())
+            .bind(municipality_id.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -413,7 +414,7 @@ impl DirectoryStore for SqlStore {
             Self::facility_in(&mut tx, municipality_id, f).await?;
         }
         let touched: Vec<&str> =
-            old_facility.iter().chain(update.facility_id.iter()).map(String::as_str).collect();
+            old_facility.iter().map(String::as_str).chain(update.facility_id.as_deref()).collect();
         let before = self.keeping_managers(&mut tx, &touched).await?;
         let p = &update.profile;
         sqlx::query(
@@ -421,9 +422,9 @@ impl DirectoryStore for SqlStore {
              email = $8, phone = $9, is_manager = $10, careplan = $11, updated_at_ms = $12 \
              WHERE id = $1 AND municipality_id = $2",
         )
-        .bind(id)
-        .bind(municipality_id)
-        .bind(&update.facility_id)
+        .bind(id.as_str())
+        .bind(municipality_id.as_str())
+        .bind(update.facility_id.as_deref())
         .bind(p.name.as_str())
         .bind(p.kana.as_str())
         .bind(p.profession.occupation.code())
@@ -442,8 +443,8 @@ impl DirectoryStore for SqlStore {
 
     async fn set_account_status(
         &self,
-        municipality_id: &str,
-        id: &str,
+        municipality_id: &MunicipalityId,
+        id: &AccountId,
         status: AccountStatus,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
@@ -451,8 +452,8 @@ impl DirectoryStore for SqlStore {
         let current = sqlx::query(
             "SELECT facility_id, identity_id FROM accounts WHERE id = $1 AND municipality_id = $2",
         )
-        .bind(id)
-        .bind(municipality_id)
+        .bind(id.as_str())
+        .bind(municipality_id.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -463,8 +464,8 @@ impl DirectoryStore for SqlStore {
         sqlx::query(
             "UPDATE accounts SET status = $3, updated_at_ms = $4 WHERE id = $1 AND municipality_id = $2",
         )
-        .bind(id)
-        .bind(municipality_id)
+        .bind(id.as_str())
+        .bind(municipality_id.as_str())
         .bind(status.code())
         .bind(audit.at_ms)
         .execute(&mut *tx)
@@ -475,7 +476,7 @@ impl DirectoryStore for SqlStore {
             // A stopped account is signed out at once.
             sqlx::query("UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND account_id = $2 AND revoked_at_ms IS NULL")
                 .bind(&identity_id)
-                .bind(id)
+                .bind(id.as_str())
                 .bind(audit.at_ms)
                 .execute(&mut *tx)
                 .await
@@ -489,8 +490,8 @@ impl DirectoryStore for SqlStore {
                 "UPDATE room_members SET left_at_ms = $3 WHERE account_id = $1 AND municipality_id = $2 \
                  AND left_at_ms IS NULL",
             )
-            .bind(id)
-            .bind(municipality_id)
+            .bind(id.as_str())
+            .bind(municipality_id.as_str())
             .bind(audit.at_ms)
             .execute(&mut *tx)
             .await
@@ -503,45 +504,52 @@ impl DirectoryStore for SqlStore {
         self.commit_with(tx, &audit).await
     }
 
-    async fn account(&self, id: &str) -> StoreResult<Account> {
+    async fn account(&self, id: &AccountId) -> StoreResult<Account> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN identities i ON i.id = a.identity_id WHERE a.id = $1"
         );
-        let row =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.reader()).await.map_err(db_err)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_one(self.reader())
+            .await
+            .map_err(db_err)?;
         account_from(&row)
     }
 
-    async fn accounts(&self, municipality_id: &str, facility_id: Option<&str>) -> StoreResult<Vec<Account>> {
+    async fn accounts(
+        &self,
+        municipality_id: &MunicipalityId,
+        facility_id: Option<&FacilityId>,
+    ) -> StoreResult<Vec<Account>> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN identities i ON i.id = a.identity_id \
              WHERE a.municipality_id = $1 AND ($2 IS NULL OR a.facility_id = $2) ORDER BY a.kana, a.id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(municipality_id)
-            .bind(facility_id)
+            .bind(municipality_id.as_str())
+            .bind(facility_id.map(|f| f.as_str()))
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
         rows.iter().map(account_from).collect()
     }
 
-    async fn accounts_of_identity(&self, identity_id: &str) -> StoreResult<Vec<Account>> {
+    async fn accounts_of_identity(&self, identity_id: &IdentityId) -> StoreResult<Vec<Account>> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN identities i ON i.id = a.identity_id \
              WHERE a.identity_id = $1 ORDER BY a.created_at_ms"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(identity_id)
+            .bind(identity_id.as_str())
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
         rows.iter().map(account_from).collect()
     }
 
-    async fn identity(&self, id: &str) -> StoreResult<Identity> {
+    async fn identity(&self, id: &IdentityId) -> StoreResult<Identity> {
         let row = sqlx::query("SELECT * FROM identities WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_one(self.reader())
             .await
             .map_err(db_err)?;
@@ -559,7 +567,7 @@ impl DirectoryStore for SqlStore {
 
     async fn set_password(
         &self,
-        identity_id: &str,
+        identity_id: &IdentityId,
         hash: &str,
         at_ms: i64,
         keep_session: &str,
@@ -569,7 +577,7 @@ impl DirectoryStore for SqlStore {
         let done = sqlx::query(
             "UPDATE identities SET password_hash = $2, password_changed_at_ms = $3 WHERE id = $1",
         )
-        .bind(identity_id)
+        .bind(identity_id.as_str())
         .bind(hash)
         .bind(at_ms)
         .execute(&mut *tx)
@@ -580,7 +588,7 @@ impl DirectoryStore for SqlStore {
         }
         // Whoever knew the old password is signed out with it, in the same step.
         sqlx::query("UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND id <> $2 AND revoked_at_ms IS NULL")
-            .bind(identity_id)
+            .bind(identity_id.as_str())
             .bind(keep_session)
             .bind(at_ms)
             .execute(&mut *tx)
@@ -605,7 +613,7 @@ impl DirectoryStore for SqlStore {
                 "UPDATE tokens SET used_at_ms = $2 WHERE purpose = 'activation' AND identity_id = $1 \
                  AND used_at_ms IS NULL",
             )
-            .bind(&token.identity_id)
+            .bind(token.identity_id.as_deref())
             .bind(audit.at_ms)
             .execute(&mut *tx)
             .await
@@ -632,7 +640,7 @@ impl DirectoryStore for SqlStore {
         };
         Ok(Token {
             purpose,
-            identity_id: get(&row, "identity_id")?,
+            identity_id: get_opt_id(&row, "identity_id")?,
             expires_at_ms: get(&row, "expires_at_ms")?,
         })
     }
@@ -650,7 +658,7 @@ impl DirectoryStore for SqlStore {
         let account =
             Self::insert_identity_and_account(&mut tx, operator, Some(password_hash), now_ms).await?;
         let mut audit = audit.clone();
-        audit.object_id = account.id.clone();
+        audit.object_id = account.id.to_string();
         audit.actor_account_id = Some(account.id.clone());
         self.commit_with(tx, &audit).await?;
         Ok(account)

@@ -44,7 +44,7 @@ impl SqlStore {
         if job.kind.is_empty() || job.max_attempts < 1 {
             return Err(StoreError::Other(anyhow!("a job needs a kind and at least one attempt")));
         }
-        let id = new_id();
+        let id = new_id::<JobId>().to_string();
         let inserted = sqlx::query(
             "INSERT INTO jobs (id, kind, payload, idempotency_key, state, attempts, max_attempts, run_at_ms, \
              created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $7) \

@@ -58,6 +58,26 @@ where
     if prefix.is_empty() { get(row, column) } else { get(row, &format!("{prefix}{column}")) }
 }
 
+/// An id column, as the typed id it holds (trusted: the store wrote it).
+pub(crate) fn get_id<T: Id>(row: &DbRow, column: &str) -> StoreResult<T> {
+    Ok(T::from_stored(get(row, column)?))
+}
+
+/// A nullable id column.
+pub(crate) fn get_opt_id<T: Id>(row: &DbRow, column: &str) -> StoreResult<Option<T>> {
+    Ok(get::<Option<String>>(row, column)?.map(T::from_stored))
+}
+
+/// [`get_opt_id`] of the column `prefix` + `column`.
+pub(crate) fn get_opt_id_as<T: Id>(row: &DbRow, prefix: &str, column: &str) -> StoreResult<Option<T>> {
+    Ok(get_as::<Option<String>>(row, prefix, column)?.map(T::from_stored))
+}
+
+/// [`get_id`] of the column `prefix` + `column`.
+pub(crate) fn get_id_as<T: Id>(row: &DbRow, prefix: &str, column: &str) -> StoreResult<T> {
+    Ok(T::from_stored(get_as(row, prefix, column)?))
+}
+
 pub(crate) fn code<T>(value: String, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     parse(&value).ok_or_else(|| StoreError::Other(anyhow!("unknown code {value:?} in the database")))
 }

@@ -9,7 +9,7 @@ use renraku_store::*;
 use sqlx::QueryBuilder;
 
 use super::rooms::db_err;
-use super::{Tx, code, get, occupation_label};
+use super::{Tx, code, get, get_id, get_opt_id, occupation_label};
 use crate::{Db, DbRow, SqlStore};
 
 /// The columns of a post as one reader sees it; `$1` is the reader's account id.
@@ -40,10 +40,10 @@ fn post_from(row: &DbRow) -> StoreResult<PostView> {
     let deleted_at_ms: Option<i64> = get(row, "deleted_at_ms")?;
     let body: String = if deleted_at_ms.is_some() { String::new() } else { get(row, "body")? };
     Ok(PostView {
-        id: get(row, "id")?,
-        room_id: get(row, "room_id")?,
-        parent_id: get(row, "parent_id")?,
-        author_account_id: get(row, "author_account_id")?,
+        id: get_id(row, "id")?,
+        room_id: get_id(row, "room_id")?,
+        parent_id: get_opt_id(row, "parent_id")?,
+        author_account_id: get_id(row, "author_account_id")?,
         author_name: get(row, "author_name")?,
         author_occupation: occupation_label(row, "author_occupation", "author_occupation_other")?,
         category: code(get(row, "category")?, PostCategory::from_code)?,
@@ -66,7 +66,7 @@ fn post_from(row: &DbRow) -> StoreResult<PostView> {
 
 fn attachment_from(row: &DbRow) -> StoreResult<Attachment> {
     Ok(Attachment {
-        id: get(row, "id")?,
+        id: get_id(row, "id")?,
         kind: get(row, "kind")?,
         name: get(row, "name")?,
         size: get(row, "size")?,
@@ -78,7 +78,7 @@ fn attachment_from(row: &DbRow) -> StoreResult<Attachment> {
 }
 
 fn reader_from(row: &DbRow) -> StoreResult<Reader> {
-    Ok(Reader { account_id: get(row, "account_id")?, name: get(row, "name")?, at_ms: get(row, "at_ms")? })
+    Ok(Reader { account_id: get_id(row, "account_id")?, name: get(row, "name")?, at_ms: get(row, "at_ms")? })
 }
 
 /// `head IN (ids…) tail`, with the ids bound.
@@ -101,7 +101,7 @@ impl SqlStore {
             return Ok(posts);
         }
         // One query each for the whole page, not one per post.
-        let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+        let ids: Vec<String> = posts.iter().map(|p| p.id.to_string()).collect();
         let mut q = in_list(
             "SELECT pm.post_id, a.name FROM post_mentions pm JOIN accounts a ON a.id = pm.account_id WHERE pm.post_id",
             &ids,
@@ -110,7 +110,7 @@ impl SqlStore {
         let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
         for row in &rows {
             let post_id: String = get(row, "post_id")?;
-            if let Some(p) = posts.iter_mut().find(|p| p.id == post_id) {
+            if let Some(p) = posts.iter_mut().find(|p| p.id.as_str() == post_id) {
                 p.mentioned.push(get(row, "name")?);
             }
         }
@@ -118,7 +118,8 @@ impl SqlStore {
         let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
         for row in &rows {
             let post_id: String = get(row, "post_id")?;
-            if let Some(p) = posts.iter_mut().find(|p| p.id == post_id && p.deleted_at_ms.is_none()) {
+            if let Some(p) = posts.iter_mut().find(|p| p.id.as_str() == post_id && p.deleted_at_ms.is_none())
+            {
                 p.attachments.push(attachment_from(row)?);
             }
         }
@@ -131,11 +132,11 @@ impl SqlStore {
             "SELECT author_account_id, body FROM posts WHERE id = $1 AND room_id = $2 AND deleted_at_ms IS NULL",
         )
         .bind(post_id)
-        .bind(&access.room().id)
+        .bind(access.room().id.as_str())
         .fetch_one(&mut **tx)
         .await
         .map_err(db_err)?;
-        if get::<String>(&row, "author_account_id")? != access.account_id() {
+        if get::<String>(&row, "author_account_id")? != access.account_id().as_str() {
             return Err(StoreError::NotAllowed);
         }
         get(&row, "body")
@@ -150,29 +151,29 @@ impl PostStore for SqlStore {
         post: &NewPost,
         audit: &AuditDraft,
     ) -> StoreResult<PostView> {
-        let id = new_id();
+        let id: PostId = new_id();
         let now = audit.at_ms;
         let mut tx = self.begin().await?;
         // The same form sent again: the post it wrote the first time.
         if let Some(key) = &post.idempotency_key {
             let sql = "SELECT id FROM posts WHERE author_account_id = $1 AND idempotency_key = $2";
             let row = sqlx::query(sql)
-                .bind(access.account_id())
+                .bind(access.account_id().as_str())
                 .bind(key)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db_err)?;
             if let Some(row) = row {
                 drop(tx);
-                return self.post(access, &get::<String>(&row, "id")?).await;
+                return self.post(access, &get_id(&row, "id")?).await;
             }
         }
         Self::writable(&mut tx, access).await?;
         if let Some(parent) = &post.parent_id {
             // Replies hang under a top-level post of the same room.
             sqlx::query("SELECT id FROM posts WHERE id = $1 AND room_id = $2 AND parent_id IS NULL")
-                .bind(parent)
-                .bind(&access.room().id)
+                .bind(parent.as_str())
+                .bind(access.room().id.as_str())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -184,11 +185,11 @@ impl PostStore for SqlStore {
              created_at_ms, idempotency_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
-        .bind(&id)
-        .bind(&access.room().municipality_id)
-        .bind(&access.room().id)
-        .bind(&post.parent_id)
-        .bind(access.account_id())
+        .bind(id.as_str())
+        .bind(access.room().municipality_id.as_str())
+        .bind(access.room().id.as_str())
+        .bind(post.parent_id.as_deref())
+        .bind(access.account_id().as_str())
         .bind(post.category.code())
         .bind(post.importance.code())
         .bind(post.text.as_str())
@@ -213,12 +214,12 @@ impl PostStore for SqlStore {
                 drop(tx);
                 let row =
                     sqlx::query("SELECT id FROM posts WHERE author_account_id = $1 AND idempotency_key = $2")
-                        .bind(access.account_id())
+                        .bind(access.account_id().as_str())
                         .bind(key)
                         .fetch_one(self.reader())
                         .await
                         .map_err(db_err)?;
-                return self.post(access, &get::<String>(&row, "id")?).await;
+                return self.post(access, &get_id(&row, "id")?).await;
             }
             (Err(e), _) => return Err(db_err(e)),
         }
@@ -229,9 +230,9 @@ impl PostStore for SqlStore {
                  FROM room_members m WHERE m.room_id = $2 AND m.account_id = $3 AND m.left_at_ms IS NULL \
                  ON CONFLICT (post_id, account_id) DO NOTHING",
             )
-            .bind(&id)
-            .bind(&access.room().id)
-            .bind(account)
+            .bind(id.as_str())
+            .bind(access.room().id.as_str())
+            .bind(account.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -244,10 +245,10 @@ impl PostStore for SqlStore {
                 "INSERT INTO attachments (id, municipality_id, room_id, post_id, kind, name, size, width, height, \
                  content_key, thumb_key, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
-            .bind(&a.id)
-            .bind(&access.room().municipality_id)
-            .bind(&access.room().id)
-            .bind(&id)
+            .bind(a.id.as_str())
+            .bind(access.room().municipality_id.as_str())
+            .bind(access.room().id.as_str())
+            .bind(id.as_str())
             .bind(&a.kind)
             .bind(&a.name)
             .bind(a.size)
@@ -261,13 +262,13 @@ impl PostStore for SqlStore {
             .map_err(db_err)?;
         }
         sqlx::query("UPDATE rooms SET last_post_at_ms = $2 WHERE id = $1")
-            .bind(&access.room().id)
+            .bind(access.room().id.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         let mut audit = audit.clone();
-        audit.object_id = id.clone();
+        audit.object_id = id.to_string();
         self.commit_with(tx, &audit).await?;
         self.post(access, &id).await
     }
@@ -275,7 +276,7 @@ impl PostStore for SqlStore {
     async fn timeline(
         &self,
         access: &RoomAccess,
-        before: Option<&str>,
+        before: Option<&PostId>,
         limit: i64,
     ) -> StoreResult<Vec<PostView>> {
         let sql = format!(
@@ -283,9 +284,9 @@ impl PostStore for SqlStore {
              WHERE p.room_id = $2 AND p.parent_id IS NULL AND ($3 IS NULL OR p.id < $3) ORDER BY p.id DESC LIMIT $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(access.account_id())
-            .bind(&access.room().id)
-            .bind(before)
+            .bind(access.account_id().as_str())
+            .bind(access.room().id.as_str())
+            .bind(before.map(|b| b.as_str()))
             .bind(limit)
             .fetch_all(self.reader())
             .await
@@ -294,15 +295,15 @@ impl PostStore for SqlStore {
         self.with_mentions_and_files(posts).await
     }
 
-    async fn post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView> {
+    async fn post(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<PostView> {
         let sql = format!(
             "SELECT {POST_COLUMNS} FROM posts p JOIN accounts a ON a.id = p.author_account_id \
              WHERE p.id = $2 AND p.room_id = $3"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(access.account_id())
-            .bind(post_id)
-            .bind(&access.room().id)
+            .bind(access.account_id().as_str())
+            .bind(post_id.as_str())
+            .bind(access.room().id.as_str())
             .fetch_one(self.reader())
             .await
             .map_err(db_err)?;
@@ -310,7 +311,7 @@ impl PostStore for SqlStore {
         Ok(self.with_mentions_and_files(vec![post]).await?.remove(0))
     }
 
-    async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>> {
+    async fn replies(&self, access: &RoomAccess, post_ids: &[PostId]) -> StoreResult<Vec<PostView>> {
         if post_ids.is_empty() {
             return Ok(vec![]);
         }
@@ -323,11 +324,11 @@ impl PostStore for SqlStore {
             q.push(part);
         }
         q.push(" FROM posts p JOIN accounts a ON a.id = p.author_account_id WHERE p.room_id = ");
-        q.push_bind(access.room().id.clone());
+        q.push_bind(access.room().id.as_str());
         q.push(" AND p.parent_id IN (");
         let mut list = q.separated(", ");
         for id in post_ids {
-            list.push_bind(id.clone());
+            list.push_bind(id.as_str());
         }
         q.push(") ORDER BY p.id");
         let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
@@ -338,7 +339,7 @@ impl PostStore for SqlStore {
     async fn record_read(
         &self,
         access: &RoomAccess,
-        post_ids: &[String],
+        post_ids: &[PostId],
         audit: &AuditDraft,
     ) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
@@ -351,13 +352,13 @@ impl PostStore for SqlStore {
             q.push(", p.room_id, ");
             q.push_bind(audit.at_ms);
             q.push(" FROM posts p WHERE p.room_id = ");
-            q.push_bind(access.room().id.clone());
+            q.push_bind(access.room().id.as_str());
             q.push(" AND p.author_account_id <> ");
             q.push_bind(access.account_id().to_string());
             q.push(" AND p.id IN (");
             let mut list = q.separated(", ");
             for id in post_ids {
-                list.push_bind(id.clone());
+                list.push_bind(id.as_str());
             }
             q.push(") ON CONFLICT (room_id, post_id, account_id) DO NOTHING");
             added = q.build().execute(&mut *tx).await.map_err(db_err)?.rows_affected();
@@ -382,8 +383,8 @@ impl PostStore for SqlStore {
              AND NOT EXISTS (SELECT 1 FROM post_reads r WHERE r.room_id = $1 AND r.post_id = p.id AND r.account_id = $2) \
              ON CONFLICT (room_id, post_id, account_id) DO NOTHING",
         )
-        .bind(&access.room().id)
-        .bind(access.account_id())
+        .bind(access.room().id.as_str())
+        .bind(access.account_id().as_str())
         .bind(audit.at_ms)
         .execute(&mut *tx)
         .await
@@ -400,33 +401,38 @@ impl PostStore for SqlStore {
         Ok(added)
     }
 
-    async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>> {
+    async fn readers(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<Reader>> {
         let rows = sqlx::query(
             "SELECT r.account_id, a.name, r.read_at_ms AS at_ms FROM post_reads r JOIN accounts a ON a.id = r.account_id \
              JOIN posts p ON p.id = r.post_id WHERE r.room_id = $2 AND r.post_id = $1 AND p.room_id = $2 ORDER BY r.read_at_ms",
         )
-        .bind(post_id)
-        .bind(&access.room().id)
+        .bind(post_id.as_str())
+        .bind(access.room().id.as_str())
         .fetch_all(self.reader())
         .await
         .map_err(db_err)?;
         rows.iter().map(reader_from).collect()
     }
 
-    async fn acknowledgers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>> {
+    async fn acknowledgers(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<Reader>> {
         let rows = sqlx::query(
             "SELECT k.account_id, a.name, k.acked_at_ms AS at_ms FROM post_acks k JOIN accounts a ON a.id = k.account_id \
              JOIN posts p ON p.id = k.post_id WHERE k.post_id = $1 AND p.room_id = $2 ORDER BY k.acked_at_ms",
         )
-        .bind(post_id)
-        .bind(&access.room().id)
+        .bind(post_id.as_str())
+        .bind(access.room().id.as_str())
         .fetch_all(self.reader())
         .await
         .map_err(db_err)?;
         rows.iter().map(reader_from).collect()
     }
 
-    async fn acknowledge(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()> {
+    async fn acknowledge(
+        &self,
+        access: &RoomAccess,
+        post_id: &PostId,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         Self::writable(&mut tx, access).await?;
         let done = sqlx::query(
@@ -434,10 +440,10 @@ impl PostStore for SqlStore {
              WHERE p.id = $1 AND p.room_id = $4 AND p.ack_requested = TRUE AND p.deleted_at_ms IS NULL \
              ON CONFLICT (post_id, account_id) DO NOTHING",
         )
-        .bind(post_id)
-        .bind(access.account_id())
+        .bind(post_id.as_str())
+        .bind(access.account_id().as_str())
         .bind(audit.at_ms)
-        .bind(&access.room().id)
+        .bind(access.room().id.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -450,7 +456,7 @@ impl PostStore for SqlStore {
     async fn edit_post(
         &self,
         access: &RoomAccess,
-        post_id: &str,
+        post_id: &PostId,
         text: &PostText,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
@@ -458,7 +464,7 @@ impl PostStore for SqlStore {
         Self::writable(&mut tx, access).await?;
         let old = Self::own_post(&mut tx, access, post_id).await?;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM post_versions WHERE post_id = $1")
-            .bind(post_id)
+            .bind(post_id.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -466,7 +472,7 @@ impl PostStore for SqlStore {
         sqlx::query(
             "INSERT INTO post_versions (post_id, version, body, replaced_at_ms) VALUES ($1, $2, $3, $4)",
         )
-        .bind(post_id)
+        .bind(post_id.as_str())
         .bind(version)
         .bind(&old)
         .bind(audit.at_ms)
@@ -474,7 +480,7 @@ impl PostStore for SqlStore {
         .await
         .map_err(db_err)?;
         sqlx::query("UPDATE posts SET body = $2, edited_at_ms = $3 WHERE id = $1")
-            .bind(post_id)
+            .bind(post_id.as_str())
             .bind(text.as_str())
             .bind(audit.at_ms)
             .execute(&mut *tx)
@@ -483,12 +489,17 @@ impl PostStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn delete_post(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()> {
+    async fn delete_post(
+        &self,
+        access: &RoomAccess,
+        post_id: &PostId,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         Self::writable(&mut tx, access).await?;
         Self::own_post(&mut tx, access, post_id).await?;
         sqlx::query("UPDATE posts SET deleted_at_ms = $2 WHERE id = $1")
-            .bind(post_id)
+            .bind(post_id.as_str())
             .bind(audit.at_ms)
             .execute(&mut *tx)
             .await
@@ -496,13 +507,13 @@ impl PostStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn post_versions(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<PostVersion>> {
+    async fn post_versions(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<PostVersion>> {
         let rows = sqlx::query(
             "SELECT v.version, v.body, v.replaced_at_ms FROM post_versions v JOIN posts p ON p.id = v.post_id \
              WHERE v.post_id = $1 AND p.room_id = $2 AND p.deleted_at_ms IS NULL ORDER BY v.version DESC",
         )
-        .bind(post_id)
-        .bind(&access.room().id)
+        .bind(post_id.as_str())
+        .bind(access.room().id.as_str())
         .fetch_all(self.reader())
         .await
         .map_err(db_err)?;
@@ -517,13 +528,13 @@ impl PostStore for SqlStore {
             .collect()
     }
 
-    async fn attachment(&self, access: &RoomAccess, attachment_id: &str) -> StoreResult<Attachment> {
+    async fn attachment(&self, access: &RoomAccess, attachment_id: &AttachmentId) -> StoreResult<Attachment> {
         let row = sqlx::query(
             "SELECT f.* FROM attachments f JOIN posts p ON p.id = f.post_id \
              WHERE f.id = $1 AND f.room_id = $2 AND p.deleted_at_ms IS NULL",
         )
-        .bind(attachment_id)
-        .bind(&access.room().id)
+        .bind(attachment_id.as_str())
+        .bind(access.room().id.as_str())
         .fetch_one(self.reader())
         .await
         .map_err(db_err)?;
@@ -549,7 +560,7 @@ impl PostStore for SqlStore {
              + (SELECT COUNT(*) FROM post_acks k JOIN posts p ON p.id = k.post_id WHERE p.room_id = $1 AND k.acked_at_ms >= $2) \
              AS n",
         )
-        .bind(&access.room().id)
+        .bind(access.room().id.as_str())
         .bind(since_ms)
         .fetch_one(self.reader())
         .await
@@ -563,7 +574,7 @@ impl PostStore for SqlStore {
              OR diastolic IS NOT NULL OR pulse IS NOT NULL OR temperature_tenths IS NOT NULL OR spo2 IS NOT NULL \
              OR respiration IS NOT NULL OR weight_tenths IS NOT NULL OR glucose IS NOT NULL) ORDER BY created_at_ms",
         )
-        .bind(&access.room().id)
+        .bind(access.room().id.as_str())
         .fetch_all(self.reader())
         .await
         .map_err(db_err)?;

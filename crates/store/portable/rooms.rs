@@ -4,11 +4,12 @@
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use renraku_domain::directory::Occupation;
+use renraku_domain::dates::BirthDate;
+use renraku_domain::directory::{InsuredNo, InsurerNo, Occupation};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_store::*;
 
-use super::{Tx, code, get, occupation_label};
+use super::{Tx, code, get, get_id, get_opt_id, occupation_label};
 use crate::{DbRow, SqlStore};
 
 /// Store errors of room queries: a second membership of the same account is "taken".
@@ -29,9 +30,9 @@ fn room_from(row: &DbRow) -> StoreResult<Room> {
         _ => RoomStatus::ReadOnly,
     };
     Ok(Room {
-        id: get(row, "id")?,
-        municipality_id: get(row, "municipality_id")?,
-        patient_id: get(row, "patient_id")?,
+        id: get_id(row, "id")?,
+        municipality_id: get_id(row, "municipality_id")?,
+        patient_id: get_id(row, "patient_id")?,
         name: get(row, "name")?,
         status,
         created_at_ms: get(row, "created_at_ms")?,
@@ -45,13 +46,13 @@ fn request_from(row: &DbRow) -> StoreResult<RoomRequest> {
     let status = RequestStatus::from_code(&get::<String>(row, "status")?).unwrap_or(RequestStatus::Pending);
     let reason: Option<String> = get(row, "closing_reason")?;
     Ok(RoomRequest {
-        id: get(row, "id")?,
-        room_id: get(row, "room_id")?,
+        id: get_id(row, "id")?,
+        room_id: get_id(row, "room_id")?,
         room_name: get(row, "room_name")?,
         kind: code(get(row, "kind")?, RequestKind::from_code)?,
-        requested_by: get(row, "requested_by")?,
+        requested_by: get_id(row, "requested_by")?,
         requester_name: get(row, "requester_name")?,
-        target_account_id: get(row, "target_account_id")?,
+        target_account_id: get_opt_id(row, "target_account_id")?,
         target_name: get(row, "target_name")?,
         closing_reason: reason.and_then(|r| ClosingReason::from_code(&r)),
         note: get(row, "note")?,
@@ -71,8 +72,8 @@ impl SqlStore {
             "SELECT r.status FROM rooms r JOIN room_members m ON m.room_id = r.id \
              WHERE r.id = $1 AND m.account_id = $2 AND m.left_at_ms IS NULL",
         )
-        .bind(&access.room().id)
-        .bind(access.account_id())
+        .bind(access.room().id.as_str())
+        .bind(access.account_id().as_str())
         .fetch_optional(&mut **tx)
         .await
         .map_err(db_err)?;
@@ -102,7 +103,7 @@ impl SqlStore {
         sqlx::query(
             "INSERT INTO room_members (id, municipality_id, room_id, account_id, joined_at_ms) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(new_id())
+        .bind(new_id::<MembershipId>().as_str())
         .bind(municipality_id)
         .bind(room_id)
         .bind(account_id)
@@ -157,16 +158,16 @@ impl SqlStore {
 impl RoomStore for SqlStore {
     async fn open_room(
         &self,
-        municipality_id: &str,
+        municipality_id: &MunicipalityId,
         patient: &PatientInfo,
         consent: &ConsentInfo,
         audit: &AuditDraft,
     ) -> StoreResult<Room> {
         let now = audit.at_ms;
-        let patient_id = new_id();
+        let patient_id: PatientId = new_id();
         let room = Room {
             id: new_id(),
-            municipality_id: municipality_id.to_string(),
+            municipality_id: municipality_id.clone(),
             patient_id: patient_id.clone(),
             name: format!("{}さん", patient.name),
             status: RoomStatus::Open,
@@ -177,16 +178,16 @@ impl RoomStore for SqlStore {
             "INSERT INTO patients (id, municipality_id, name, kana, birth_date, sex, address, phone, insurer_no, \
              insured_no, care_level, contacts, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&patient_id)
-        .bind(municipality_id)
+        .bind(patient_id.as_str())
+        .bind(municipality_id.as_str())
         .bind(&patient.name)
         .bind(&patient.kana)
-        .bind(&patient.birth_date)
+        .bind(patient.birth_date.as_str())
         .bind(patient.sex.code())
         .bind(&patient.address)
         .bind(&patient.phone)
-        .bind(&patient.insurer_no)
-        .bind(&patient.insured_no)
+        .bind(patient.insurer_no.as_ref().map(InsurerNo::as_str))
+        .bind(patient.insured_no.as_ref().map(InsuredNo::as_str))
         .bind(patient.care_level.code())
         .bind(&patient.contacts)
         .bind(now)
@@ -200,9 +201,9 @@ impl RoomStore for SqlStore {
              family_name, family_relation, explainer_facility, explainer_name, recorded_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(new_id())
-        .bind(municipality_id)
-        .bind(&patient_id)
+        .bind(new_id::<ConsentId>().as_str())
+        .bind(municipality_id.as_str())
+        .bind(patient_id.as_str())
         .bind(&consent.consented_on)
         .bind(proxy_name)
         .bind(proxy_relation)
@@ -218,58 +219,62 @@ impl RoomStore for SqlStore {
             "INSERT INTO rooms (id, municipality_id, patient_id, name, status, created_at_ms) \
              VALUES ($1, $2, $3, $4, 'open', $5)",
         )
-        .bind(&room.id)
-        .bind(municipality_id)
-        .bind(&patient_id)
+        .bind(room.id.as_str())
+        .bind(municipality_id.as_str())
+        .bind(patient_id.as_str())
         .bind(&room.name)
         .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
         let mut audit = audit.clone();
-        audit.object_id = room.id.clone();
+        audit.object_id = room.id.to_string();
         self.commit_with(tx, &audit).await?;
         Ok(room)
     }
 
-    async fn patient(&self, municipality_id: &str, id: &str) -> StoreResult<Patient> {
+    async fn patient(&self, municipality_id: &MunicipalityId, id: &PatientId) -> StoreResult<Patient> {
         let row = sqlx::query("SELECT * FROM patients WHERE id = $1 AND municipality_id = $2")
-            .bind(id)
-            .bind(municipality_id)
+            .bind(id.as_str())
+            .bind(municipality_id.as_str())
             .fetch_one(self.reader())
             .await
             .map_err(db_err)?;
         Ok(Patient {
-            id: get(&row, "id")?,
-            municipality_id: get(&row, "municipality_id")?,
+            id: get_id(&row, "id")?,
+            municipality_id: get_id(&row, "municipality_id")?,
             info: PatientInfo {
                 name: get(&row, "name")?,
                 kana: get(&row, "kana")?,
-                birth_date: get(&row, "birth_date")?,
+                birth_date: BirthDate::from_trusted(get(&row, "birth_date")?),
                 sex: code(get(&row, "sex")?, Sex::from_code)?,
                 address: get(&row, "address")?,
                 phone: get(&row, "phone")?,
-                insurer_no: get(&row, "insurer_no")?,
-                insured_no: get(&row, "insured_no")?,
+                insurer_no: get::<Option<String>>(&row, "insurer_no")?.map(InsurerNo::from_trusted),
+                insured_no: get::<Option<String>>(&row, "insured_no")?.map(InsuredNo::from_trusted),
                 care_level: code(get(&row, "care_level")?, CareLevel::from_code)?,
                 contacts: get(&row, "contacts")?,
             },
         })
     }
 
-    async fn consent_of(&self, municipality_id: &str, patient_id: &str) -> StoreResult<Consent> {
+    async fn consent_of(
+        &self,
+        municipality_id: &MunicipalityId,
+        patient_id: &PatientId,
+    ) -> StoreResult<Consent> {
         let row = sqlx::query(
             "SELECT * FROM consents WHERE patient_id = $1 AND municipality_id = $2 ORDER BY recorded_at_ms DESC LIMIT 1",
         )
-        .bind(patient_id)
-        .bind(municipality_id)
+        .bind(patient_id.as_str())
+        .bind(municipality_id.as_str())
         .fetch_one(self.reader())
         .await
         .map_err(db_err)?;
         let pair = |a: Option<String>, b: Option<String>| a.map(|a| (a, b.unwrap_or_default()));
         Ok(Consent {
-            id: get(&row, "id")?,
-            patient_id: get(&row, "patient_id")?,
+            id: get_id(&row, "id")?,
+            patient_id: get_id(&row, "patient_id")?,
             info: ConsentInfo {
                 consented_on: get(&row, "consented_on")?,
                 proxy: pair(get(&row, "proxy_name")?, get(&row, "proxy_relation")?),
@@ -283,8 +288,8 @@ impl RoomStore for SqlStore {
 
     async fn withdraw_consent(
         &self,
-        municipality_id: &str,
-        patient_id: &str,
+        municipality_id: &MunicipalityId,
+        patient_id: &PatientId,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
@@ -292,8 +297,8 @@ impl RoomStore for SqlStore {
             "UPDATE consents SET withdrawn_at_ms = $3 WHERE patient_id = $1 AND municipality_id = $2 \
              AND withdrawn_at_ms IS NULL",
         )
-        .bind(patient_id)
-        .bind(municipality_id)
+        .bind(patient_id.as_str())
+        .bind(municipality_id.as_str())
         .bind(audit.at_ms)
         .execute(&mut *tx)
         .await
@@ -302,31 +307,31 @@ impl RoomStore for SqlStore {
             return Err(StoreError::NotFound);
         }
         sqlx::query("UPDATE rooms SET status = 'read_only' WHERE patient_id = $1 AND municipality_id = $2")
-            .bind(patient_id)
-            .bind(municipality_id)
+            .bind(patient_id.as_str())
+            .bind(municipality_id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         self.commit_with(tx, audit).await
     }
 
-    async fn room(&self, municipality_id: &str, id: &str) -> StoreResult<Room> {
+    async fn room(&self, municipality_id: &MunicipalityId, id: &RoomId) -> StoreResult<Room> {
         let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.id = $1 AND r.municipality_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(municipality_id)
+            .bind(id.as_str())
+            .bind(municipality_id.as_str())
             .fetch_one(self.reader())
             .await
             .map_err(db_err)?;
         room_from(&row)
     }
 
-    async fn rooms(&self, municipality_id: &str) -> StoreResult<Vec<Room>> {
+    async fn rooms(&self, municipality_id: &MunicipalityId) -> StoreResult<Vec<Room>> {
         let sql = format!(
             "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.municipality_id = $1 ORDER BY r.created_at_ms DESC"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(municipality_id)
+            .bind(municipality_id.as_str())
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
@@ -335,15 +340,15 @@ impl RoomStore for SqlStore {
 
     async fn add_member(
         &self,
-        municipality_id: &str,
-        room_id: &str,
-        account_id: &str,
+        municipality_id: &MunicipalityId,
+        room_id: &RoomId,
+        account_id: &AccountId,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query("SELECT id FROM rooms WHERE id = $1 AND municipality_id = $2")
-            .bind(room_id)
-            .bind(municipality_id)
+            .bind(room_id.as_str())
+            .bind(municipality_id.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -353,9 +358,9 @@ impl RoomStore for SqlStore {
 
     async fn remove_member(
         &self,
-        municipality_id: &str,
-        room_id: &str,
-        account_id: &str,
+        municipality_id: &MunicipalityId,
+        room_id: &RoomId,
+        account_id: &AccountId,
         audit: &AuditDraft,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
@@ -363,9 +368,9 @@ impl RoomStore for SqlStore {
             "UPDATE room_members SET left_at_ms = $4 WHERE room_id = $1 AND account_id = $2 AND municipality_id = $3 \
              AND left_at_ms IS NULL",
         )
-        .bind(room_id)
-        .bind(account_id)
-        .bind(municipality_id)
+        .bind(room_id.as_str())
+        .bind(account_id.as_str())
+        .bind(municipality_id.as_str())
         .bind(audit.at_ms)
         .execute(&mut *tx)
         .await
@@ -376,22 +381,22 @@ impl RoomStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn members(&self, municipality_id: &str, room_id: &str) -> StoreResult<Vec<Member>> {
+    async fn members(&self, municipality_id: &MunicipalityId, room_id: &RoomId) -> StoreResult<Vec<Member>> {
         let rows = sqlx::query(
             "SELECT m.account_id, a.name, a.occupation, a.occupation_other, COALESCE(f.name, '') AS facility, \
              m.joined_at_ms, m.left_at_ms FROM room_members m JOIN accounts a ON a.id = m.account_id \
              LEFT JOIN facilities f ON f.id = a.facility_id \
              WHERE m.room_id = $1 AND m.municipality_id = $2 ORDER BY m.left_at_ms IS NOT NULL, a.kana, m.joined_at_ms",
         )
-        .bind(room_id)
-        .bind(municipality_id)
+        .bind(room_id.as_str())
+        .bind(municipality_id.as_str())
         .fetch_all(self.reader())
         .await
         .map_err(db_err)?;
         rows.iter()
             .map(|row| {
                 Ok(Member {
-                    account_id: get(row, "account_id")?,
+                    account_id: get_id(row, "account_id")?,
                     name: get(row, "name")?,
                     occupation: occupation_label(row, "occupation", "occupation_other")?,
                     facility: get(row, "facility")?,
@@ -402,7 +407,7 @@ impl RoomStore for SqlStore {
             .collect()
     }
 
-    async fn my_rooms(&self, account_id: &str) -> StoreResult<Vec<RoomSummary>> {
+    async fn my_rooms(&self, account_id: &AccountId) -> StoreResult<Vec<RoomSummary>> {
         let sql = format!(
             "SELECT {ROOM_COLUMNS}, (SELECT COUNT(*) FROM posts p WHERE p.room_id = r.id AND p.author_account_id <> $1 \
                 AND p.deleted_at_ms IS NULL AND p.created_at_ms >= m.joined_at_ms \
@@ -415,7 +420,7 @@ impl RoomStore for SqlStore {
              ORDER BY COALESCE(r.last_post_at_ms, r.created_at_ms) DESC"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
+            .bind(account_id.as_str())
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
@@ -431,35 +436,37 @@ impl RoomStore for SqlStore {
             .collect()
     }
 
-    async fn authorize_room(&self, account_id: &str, room_id: &str) -> StoreResult<Option<RoomAccess>> {
+    async fn authorize_room(
+        &self,
+        account_id: &AccountId,
+        room_id: &RoomId,
+    ) -> StoreResult<Option<RoomAccess>> {
         let sql = format!(
             "SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id \
              JOIN accounts a ON a.id = m.account_id \
              WHERE r.id = $1 AND m.account_id = $2 AND m.left_at_ms IS NULL AND a.status = 'active'"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(room_id)
-            .bind(account_id)
+            .bind(room_id.as_str())
+            .bind(account_id.as_str())
             .fetch_optional(self.reader())
             .await
             .map_err(db_err)?;
-        row.map(|r| {
-            Ok(RoomAccess::granted_by_store(room_from(&r)?, account_id.to_string(), AccessKind::Member))
-        })
-        .transpose()
+        row.map(|r| Ok(RoomAccess::granted_by_store(room_from(&r)?, account_id.clone(), AccessKind::Member)))
+            .transpose()
     }
 
     async fn oversee_room(
         &self,
-        municipality_id: &str,
-        admin_account_id: &str,
-        room_id: &str,
+        municipality_id: &MunicipalityId,
+        admin_account_id: &AccountId,
+        room_id: &RoomId,
         audit: &AuditDraft,
     ) -> StoreResult<RoomAccess> {
         let mut tx = self.begin().await?;
         sqlx::query("SELECT id FROM accounts WHERE id = $1 AND municipality_id = $2 AND role = 'admin' AND status = 'active'")
-            .bind(admin_account_id)
-            .bind(municipality_id)
+            .bind(admin_account_id.as_str())
+            .bind(municipality_id.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| match e {
@@ -468,14 +475,14 @@ impl RoomStore for SqlStore {
             })?;
         let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.id = $1 AND r.municipality_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(room_id)
-            .bind(municipality_id)
+            .bind(room_id.as_str())
+            .bind(municipality_id.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
         let room = room_from(&row)?;
         self.commit_with(tx, audit).await?;
-        Ok(RoomAccess::granted_by_store(room, admin_account_id.to_string(), AccessKind::Oversight))
+        Ok(RoomAccess::granted_by_store(room, admin_account_id.clone(), AccessKind::Oversight))
     }
 
     async fn request(
@@ -491,7 +498,7 @@ impl RoomStore for SqlStore {
             RequestKind::AddMember | RequestKind::RemoveMember => {
                 let target = request.target_account_id.as_deref().ok_or(StoreError::NotFound)?;
                 let current = sqlx::query("SELECT id FROM room_members WHERE room_id = $1 AND account_id = $2 AND left_at_ms IS NULL")
-                    .bind(&room.id)
+                    .bind(room.id.as_str())
                     .bind(target)
                     .fetch_optional(&mut *tx)
                     .await
@@ -504,7 +511,7 @@ impl RoomStore for SqlStore {
                     "SELECT id FROM accounts WHERE id = $1 AND municipality_id = $2 AND role = 'member'",
                 )
                 .bind(target)
-                .bind(&room.municipality_id)
+                .bind(room.municipality_id.as_str())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -517,8 +524,8 @@ impl RoomStore for SqlStore {
             "SELECT m.care_manager_may_invite, a.occupation FROM municipalities m, accounts a \
              WHERE m.id = $1 AND a.id = $2",
         )
-        .bind(&room.municipality_id)
-        .bind(access.account_id())
+        .bind(room.municipality_id.as_str())
+        .bind(access.account_id().as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -529,17 +536,17 @@ impl RoomStore for SqlStore {
         if direct {
             Self::apply_request(&mut tx, &room.municipality_id, &room.id, request, audit.at_ms).await?;
         }
-        let id = new_id();
+        let id = new_id::<RequestId>().to_string();
         sqlx::query(
             "INSERT INTO room_requests (id, municipality_id, room_id, kind, requested_by, target_account_id, closing_reason, \
              note, status, decided_by, decided_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&id)
-        .bind(&room.municipality_id)
-        .bind(&room.id)
+        .bind(room.municipality_id.as_str())
+        .bind(room.id.as_str())
         .bind(request.kind.code())
-        .bind(access.account_id())
-        .bind(&request.target_account_id)
+        .bind(access.account_id().as_str())
+        .bind(request.target_account_id.as_deref())
         .bind(request.closing_reason.map(ClosingReason::code))
         .bind(&request.note)
         .bind(status.code())
@@ -558,8 +565,8 @@ impl RoomStore for SqlStore {
 
     async fn room_requests(
         &self,
-        municipality_id: &str,
-        room_id: Option<&str>,
+        municipality_id: &MunicipalityId,
+        room_id: Option<&RoomId>,
         pending_only: bool,
     ) -> StoreResult<Vec<RoomRequest>> {
         let sql = format!(
@@ -569,8 +576,8 @@ impl RoomStore for SqlStore {
              ORDER BY q.created_at_ms DESC, q.id DESC"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(municipality_id)
-            .bind(room_id)
+            .bind(municipality_id.as_str())
+            .bind(room_id.map(|r| r.as_str()))
             .bind(pending_only)
             .fetch_all(self.reader())
             .await
@@ -580,8 +587,8 @@ impl RoomStore for SqlStore {
 
     async fn decide_request(
         &self,
-        municipality_id: &str,
-        request_id: &str,
+        municipality_id: &MunicipalityId,
+        request_id: &RequestId,
         approve: bool,
         note: &str,
         audit: &AuditDraft,
@@ -591,8 +598,8 @@ impl RoomStore for SqlStore {
             "SELECT room_id, kind, target_account_id, closing_reason, note, status FROM room_requests \
              WHERE id = $1 AND municipality_id = $2",
         )
-        .bind(request_id)
-        .bind(municipality_id)
+        .bind(request_id.as_str())
+        .bind(municipality_id.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -600,7 +607,7 @@ impl RoomStore for SqlStore {
         let reason: Option<String> = get(&row, "closing_reason")?;
         let request = NewRoomRequest {
             kind: code(get(&row, "kind")?, RequestKind::from_code)?,
-            target_account_id: get(&row, "target_account_id")?,
+            target_account_id: get_opt_id(&row, "target_account_id")?,
             closing_reason: reason.and_then(|r| ClosingReason::from_code(&r)),
             note: get(&row, "note")?,
         };
@@ -614,9 +621,9 @@ impl RoomStore for SqlStore {
         sqlx::query(
             "UPDATE room_requests SET status = $2, decided_by = $3, decided_at_ms = $4, decision_note = $5 WHERE id = $1",
         )
-        .bind(request_id)
+        .bind(request_id.as_str())
         .bind(status.code())
-        .bind(&audit.actor_account_id)
+        .bind(audit.actor_account_id.as_deref())
         .bind(audit.at_ms)
         .bind(note)
         .execute(&mut *tx)

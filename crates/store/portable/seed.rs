@@ -50,8 +50,7 @@ impl SqlStore {
         let audit = AuditDraft {
             at_ms: now,
             actor_login: "bench".into(),
-            action: "bench.seed".into(),
-            ..AuditDraft::default()
+            ..AuditDraft::new(renraku_domain::audit_action::AuditAction::BenchSeed)
         };
         let new = NewMunicipality {
             code: renraku_domain::directory::MunicipalityCode::from_trusted(format!(
@@ -64,14 +63,15 @@ impl SqlStore {
         let m = self.create_municipality(&new, &audit).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let mid = m.id.clone();
 
-        let facilities: Vec<String> = (0..spec.users.div_ceil(10)).map(|_| new_id()).collect();
+        let facilities: Vec<String> =
+            (0..spec.users.div_ceil(10)).map(|_| new_id::<FacilityId>().to_string()).collect();
         self.bulk(
             "INSERT INTO facilities (id, municipality_id, corp_name, corp_kana, corp_representative, corp_postal_code, \
              corp_address, corp_phone, name, kana, postal_code, address, phone, service_category, administrator, \
              created_at_ms, updated_at_ms) ",
             &facilities,
             |mut b, id| {
-                b.push_bind(id.clone()).push_bind(mid.clone());
+                b.push_bind(id.clone()).push_bind(mid.as_str());
                 for v in ["医療法人ベンチ", "いりょうほうじんべんち", "代表 太郎", "270-0192", "千葉県流山市1-1", "0471580000"] {
                     b.push_bind(v);
                 }
@@ -83,8 +83,15 @@ impl SqlStore {
         )
         .await?;
 
-        let people: Vec<(String, String, String)> =
-            (0..spec.users).map(|i| (new_id(), new_id(), format!("bench{i:05}"))).collect();
+        let people: Vec<(String, String, String)> = (0..spec.users)
+            .map(|i| {
+                (
+                    new_id::<AccountId>().to_string(),
+                    new_id::<IdentityId>().to_string(),
+                    format!("bench{i:05}"),
+                )
+            })
+            .collect();
         self.bulk(
             "INSERT INTO identities (id, login_id, password_hash, password_changed_at_ms, totp_secret, created_at_ms) ",
             &people,
@@ -106,7 +113,7 @@ impl SqlStore {
             |mut b, (i, (account, identity, _))| {
                 b.push_bind(account.clone())
                     .push_bind(identity.clone())
-                    .push_bind(mid.clone())
+                    .push_bind(mid.as_str())
                     .push_bind(facilities[i / 10].clone())
                     .push_bind("member")
                     .push_bind(format!("職員 {i:05}"))
@@ -121,12 +128,14 @@ impl SqlStore {
         )
         .await?;
 
-        let rooms: Vec<(String, String)> = (0..spec.rooms).map(|_| (new_id(), new_id())).collect();
+        let rooms: Vec<(String, String)> = (0..spec.rooms)
+            .map(|_| (new_id::<RoomId>().to_string(), new_id::<PatientId>().to_string()))
+            .collect();
         self.bulk(
             "INSERT INTO patients (id, municipality_id, name, kana, birth_date, sex, address, care_level, contacts, created_at_ms) ",
             &rooms,
             |mut b, (_, patient)| {
-                b.push_bind(patient.clone()).push_bind(mid.clone());
+                b.push_bind(patient.clone()).push_bind(mid.as_str());
                 for v in ["利用者 花子", "りようしゃ はなこ", "1940-01-01", "female", "千葉県流山市3-3", "care3", ""] {
                     b.push_bind(v);
                 }
@@ -139,7 +148,7 @@ impl SqlStore {
             &rooms,
             |mut b, (room, patient)| {
                 b.push_bind(room.clone())
-                    .push_bind(mid.clone())
+                    .push_bind(mid.as_str())
                     .push_bind(patient.clone())
                     .push_bind("利用者 花子さん")
                     .push_bind("open")
@@ -160,8 +169,8 @@ impl SqlStore {
             "INSERT INTO room_members (id, municipality_id, room_id, account_id, joined_at_ms) ",
             &memberships,
             |mut b, (r, u)| {
-                b.push_bind(new_id())
-                    .push_bind(mid.clone())
+                b.push_bind(new_id::<MembershipId>().to_string())
+                    .push_bind(mid.as_str())
                     .push_bind(rooms[*r].0.clone())
                     .push_bind(people[*u].0.clone())
                     .push_bind(now - 90 * 86_400_000);
@@ -192,7 +201,7 @@ impl SqlStore {
                         SHORT_NOTES[*dice as usize % SHORT_NOTES.len()]
                     };
                     b.push_bind(id.clone())
-                        .push_bind(mid.clone())
+                        .push_bind(mid.as_str())
                         .push_bind(rooms[*r].0.clone())
                         .push_bind(people[*author].0.clone())
                         .push_bind(if vitals { "vitals" } else { "visit" })
@@ -242,9 +251,9 @@ impl SqlStore {
                  content_key, thumb_key, created_at_ms) ",
                 &files,
                 |mut b, (post, r, _, at, _)| {
-                    let id = new_id();
+                    let id = new_id::<AttachmentId>().to_string();
                     b.push_bind(id.clone())
-                        .push_bind(mid.clone())
+                        .push_bind(mid.as_str())
                         .push_bind(rooms[*r].0.clone())
                         .push_bind(post.clone())
                         .push_bind("photo")
@@ -262,15 +271,20 @@ impl SqlStore {
         // Rooms' latest activity, as posting keeps it.
         let mut tx = self.begin().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         sqlx::query("UPDATE rooms SET last_post_at_ms = (SELECT MAX(created_at_ms) FROM posts p WHERE p.room_id = rooms.id) WHERE municipality_id = $1")
-            .bind(&mid)
+            .bind(mid.as_str())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
 
-        let mut users: Vec<(String, String, Vec<String>)> =
-            people.iter().map(|(account, identity, _)| (account.clone(), identity.clone(), vec![])).collect();
+        // Ids this function has just written: trusted as stored.
+        let mut users: Vec<(AccountId, IdentityId, Vec<RoomId>)> = people
+            .iter()
+            .map(|(account, identity, _)| {
+                (AccountId::from_stored(account.clone()), IdentityId::from_stored(identity.clone()), vec![])
+            })
+            .collect();
         for (r, u) in memberships {
-            users[u].2.push(rooms[r].0.clone());
+            users[u].2.push(RoomId::from_stored(rooms[r].0.clone()));
         }
         Ok(BenchData { municipality_id: mid, users })
     }

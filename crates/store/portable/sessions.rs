@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use renraku_store::*;
 
 use super::directory::rows::{account_from_as, identity_from_as, municipality_from_as};
-use super::{db_err, get, get_as};
+use super::{db_err, get, get_as, get_id, get_id_as};
 use crate::{DbRow, SqlStore, dialect};
 
 const SESSION_COLUMNS: &str = "id, identity_id, account_id, created_at_ms, last_seen_at_ms, idle_timeout_ms, \
@@ -17,9 +17,9 @@ fn session_from(row: &DbRow) -> StoreResult<Session> {
 
 fn session_from_as(row: &DbRow, p: &str) -> StoreResult<Session> {
     Ok(Session {
-        id: get_as(row, p, "id")?,
-        identity_id: get_as(row, p, "identity_id")?,
-        account_id: get_as(row, p, "account_id")?,
+        id: get_id_as(row, p, "id")?,
+        identity_id: get_id_as(row, p, "identity_id")?,
+        account_id: get_id_as(row, p, "account_id")?,
         created_at_ms: get_as(row, p, "created_at_ms")?,
         last_seen_at_ms: get_as(row, p, "last_seen_at_ms")?,
         idle_timeout_ms: get_as(row, p, "idle_timeout_ms")?,
@@ -39,14 +39,14 @@ const LIVE_SESSION: &str =
 impl SessionStore for SqlStore {
     async fn set_second_factor(
         &self,
-        identity_id: &str,
+        identity_id: &IdentityId,
         totp_secret: Option<&[u8]>,
         recovery_code_hashes: &[String],
         audit: &AuditDraft,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE identities SET totp_secret = $2, totp_last_step = 0 WHERE id = $1")
-            .bind(identity_id)
+            .bind(identity_id.as_str())
             .bind(totp_secret)
             .execute(&mut *tx)
             .await
@@ -55,7 +55,7 @@ impl SessionStore for SqlStore {
             return Err(StoreError::NotFound);
         }
         sqlx::query("DELETE FROM recovery_codes WHERE identity_id = $1")
-            .bind(identity_id)
+            .bind(identity_id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -67,7 +67,7 @@ impl SessionStore for SqlStore {
             .map_err(db_err)?;
         for hash in recovery_code_hashes {
             sqlx::query("INSERT INTO recovery_codes (identity_id, code_hash) VALUES ($1, $2)")
-                .bind(identity_id)
+                .bind(identity_id.as_str())
                 .bind(hash)
                 .execute(&mut *tx)
                 .await
@@ -77,7 +77,7 @@ impl SessionStore for SqlStore {
             sqlx::query(
                 "UPDATE sessions SET revoked_at_ms = $2 WHERE identity_id = $1 AND revoked_at_ms IS NULL",
             )
-            .bind(identity_id)
+            .bind(identity_id.as_str())
             .bind(audit.at_ms)
             .execute(&mut *tx)
             .await
@@ -86,11 +86,11 @@ impl SessionStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn accept_totp_step(&self, identity_id: &str, step: i64) -> StoreResult<bool> {
+    async fn accept_totp_step(&self, identity_id: &IdentityId, step: i64) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done =
             sqlx::query("UPDATE identities SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2")
-                .bind(identity_id)
+                .bind(identity_id.as_str())
                 .bind(step)
                 .execute(&mut *tx)
                 .await
@@ -99,12 +99,17 @@ impl SessionStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn use_recovery_code(&self, identity_id: &str, code_hash: &str, at_ms: i64) -> StoreResult<bool> {
+    async fn use_recovery_code(
+        &self,
+        identity_id: &IdentityId,
+        code_hash: &str,
+        at_ms: i64,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE recovery_codes SET used_at_ms = $3 WHERE identity_id = $1 AND code_hash = $2 AND used_at_ms IS NULL",
         )
-        .bind(identity_id)
+        .bind(identity_id.as_str())
         .bind(code_hash)
         .bind(at_ms)
         .execute(&mut *tx)
@@ -114,11 +119,11 @@ impl SessionStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn unused_recovery_codes(&self, identity_id: &str) -> StoreResult<i64> {
+    async fn unused_recovery_codes(&self, identity_id: &IdentityId) -> StoreResult<i64> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM recovery_codes WHERE identity_id = $1 AND used_at_ms IS NULL",
         )
-        .bind(identity_id)
+        .bind(identity_id.as_str())
         .fetch_one(self.reader())
         .await
         .map_err(db_err)?;
@@ -207,14 +212,18 @@ impl SessionStore for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn sign_in_locks(&self, municipality_id: &str, now_ms: i64) -> StoreResult<Vec<SignInLock>> {
+    async fn sign_in_locks(
+        &self,
+        municipality_id: &MunicipalityId,
+        now_ms: i64,
+    ) -> StoreResult<Vec<SignInLock>> {
         let rows = sqlx::query(
             "SELECT a.id AS account_id, t.key, t.locked_until_ms FROM accounts a \
              JOIN identities i ON i.id = a.identity_id \
              JOIN login_throttle t ON t.key = 'login:' || i.login_id OR t.key = 'second_factor:' || i.id \
              WHERE a.municipality_id = $1 AND t.locked_until_ms > $2 ORDER BY a.id, t.key",
         )
-        .bind(municipality_id)
+        .bind(municipality_id.as_str())
         .bind(now_ms)
         .fetch_all(self.reader())
         .await
@@ -222,7 +231,7 @@ impl SessionStore for SqlStore {
         rows.iter()
             .map(|row| {
                 Ok(SignInLock {
-                    account_id: get(row, "account_id")?,
+                    account_id: get_id(row, "account_id")?,
                     second_factor: get::<String>(row, "key")?.starts_with("second_factor:"),
                     locked_until_ms: get(row, "locked_until_ms")?,
                 })
@@ -230,10 +239,10 @@ impl SessionStore for SqlStore {
             .collect()
     }
 
-    async fn release_sign_in_locks(&self, identity_id: &str, audit: &AuditDraft) -> StoreResult<()> {
+    async fn release_sign_in_locks(&self, identity_id: &IdentityId, audit: &AuditDraft) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT login_id FROM identities WHERE id = $1")
-            .bind(identity_id)
+            .bind(identity_id.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -254,10 +263,10 @@ impl SessionStore for SqlStore {
              last_seen_at_ms, idle_timeout_ms, expires_at_ms, second_factor_done, ip, user_agent) \
              SELECT $1, $2, $3, $4, a.municipality_id, $5, $5, $6, $7, FALSE, $8, $9 FROM accounts a WHERE a.id = $4",
         )
-        .bind(&s.id)
+        .bind(s.id.as_str())
         .bind(&s.token_hash)
-        .bind(&s.identity_id)
-        .bind(&s.account_id)
+        .bind(s.identity_id.as_str())
+        .bind(s.account_id.as_str())
         .bind(s.created_at_ms)
         .bind(s.idle_timeout_ms)
         .bind(s.expires_at_ms)
@@ -325,10 +334,10 @@ impl SessionStore for SqlStore {
         }))
     }
 
-    async fn touch_session(&self, id: &str, now_ms: i64) -> StoreResult<()> {
+    async fn touch_session(&self, id: &SessionId, now_ms: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE sessions SET last_seen_at_ms = $2 WHERE id = $1 AND last_seen_at_ms < $2")
-            .bind(id)
+            .bind(id.as_str())
             .bind(now_ms)
             .execute(&mut *tx)
             .await
@@ -336,10 +345,15 @@ impl SessionStore for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn complete_second_factor(&self, id: &str, now_ms: i64, audit: &AuditDraft) -> StoreResult<()> {
+    async fn complete_second_factor(
+        &self,
+        id: &SessionId,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE sessions SET second_factor_done = TRUE, last_seen_at_ms = $2 WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .bind(now_ms)
             .execute(&mut *tx)
             .await
@@ -347,12 +361,12 @@ impl SessionStore for SqlStore {
         self.commit_with(tx, audit).await
     }
 
-    async fn sessions_of_identity(&self, identity_id: &str, now_ms: i64) -> StoreResult<Vec<Session>> {
+    async fn sessions_of_identity(&self, identity_id: &IdentityId, now_ms: i64) -> StoreResult<Vec<Session>> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE identity_id = $1 AND {LIVE_SESSION} ORDER BY created_at_ms DESC"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(identity_id)
+            .bind(identity_id.as_str())
             .bind(now_ms)
             .fetch_all(self.reader())
             .await
@@ -362,8 +376,8 @@ impl SessionStore for SqlStore {
 
     async fn revoke_session(
         &self,
-        identity_id: &str,
-        id: &str,
+        identity_id: &IdentityId,
+        id: &SessionId,
         now_ms: i64,
         audit: &AuditDraft,
     ) -> StoreResult<bool> {
@@ -371,8 +385,8 @@ impl SessionStore for SqlStore {
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND id = $2 AND revoked_at_ms IS NULL",
         )
-        .bind(identity_id)
-        .bind(id)
+        .bind(identity_id.as_str())
+        .bind(id.as_str())
         .bind(now_ms)
         .execute(&mut *tx)
         .await
@@ -386,8 +400,8 @@ impl SessionStore for SqlStore {
 
     async fn revoke_sessions(
         &self,
-        identity_id: &str,
-        keep: Option<&str>,
+        identity_id: &IdentityId,
+        keep: Option<&SessionId>,
         now_ms: i64,
         audit: &AuditDraft,
     ) -> StoreResult<u64> {
@@ -396,8 +410,8 @@ impl SessionStore for SqlStore {
             "UPDATE sessions SET revoked_at_ms = $3 WHERE identity_id = $1 AND revoked_at_ms IS NULL \
              AND ($2 IS NULL OR id <> $2)",
         )
-        .bind(identity_id)
-        .bind(keep)
+        .bind(identity_id.as_str())
+        .bind(keep.map(|k| k.as_str()))
         .bind(now_ms)
         .execute(&mut *tx)
         .await

@@ -2,6 +2,8 @@
 //! `docs/PERFORMANCE.md`). Bulk loading bypasses the audit trail on purpose: it builds a
 //! synthetic municipality in seconds, not a record of anyone's actions.
 
+use renraku_domain::ids::{AccountId, IdentityId, MunicipalityId, RoomId};
+
 /// The size of the synthetic municipality.
 #[derive(Debug, Clone, Copy)]
 pub struct BenchSpec {
@@ -17,9 +19,9 @@ pub struct BenchSpec {
 /// What the load driver needs: the accounts (with their identities) and each one's rooms.
 #[derive(Debug, Clone)]
 pub struct BenchData {
-    pub municipality_id: String,
+    pub municipality_id: MunicipalityId,
     /// (account id, identity id, rooms the account is a member of)
-    pub users: Vec<(String, String, Vec<String>)>,
+    pub users: Vec<(AccountId, IdentityId, Vec<RoomId>)>,
 }
 
 /// A small deterministic generator (xorshift64): the same seed always gives the same data and

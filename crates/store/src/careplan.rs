@@ -2,6 +2,7 @@
 //! original files byte for byte, and the people they are about.
 
 use async_trait::async_trait;
+use renraku_domain::ids::{AccountId, CareplanSetId, FacilityId, PatientId};
 
 use crate::*;
 
@@ -16,26 +17,29 @@ pub trait CareplanStore: Send + Sync + 'static {
     /// with its audit entry (its `object_id` is the new set's id): all of them in one
     /// transaction, or none (`Taken` when one is there already, by stamp, sender, receiver and
     /// kind). Their ids, in order.
-    async fn create_careplan_sets(&self, sets: &[(NewCareplanSet, AuditDraft)]) -> StoreResult<Vec<String>>;
+    async fn create_careplan_sets(
+        &self,
+        sets: &[(NewCareplanSet, AuditDraft)],
+    ) -> StoreResult<Vec<CareplanSetId>>;
     /// The sets a facility sent or drafted, and those sent to it; newest stamp first.
-    async fn careplan_sets(&self, facility_id: &str) -> StoreResult<Vec<CareplanSetSummary>>;
+    async fn careplan_sets(&self, facility_id: &FacilityId) -> StoreResult<Vec<CareplanSetSummary>>;
     /// One set as `facility_id` may see it: its sender always, its receiver once it is sent.
-    async fn careplan_set(&self, facility_id: &str, id: &str) -> StoreResult<CareplanSet>;
+    async fn careplan_set(&self, facility_id: &FacilityId, id: &CareplanSetId) -> StoreResult<CareplanSet>;
     /// Sends a drafted set (sender only). A deletion set withdraws the earlier sets of the same
     /// sender, receiver and subjects (第1表 with its 第2・3表; 第6表 with its 第7表; 実績).
     async fn send_careplan_set(
         &self,
-        facility_id: &str,
-        id: &str,
+        facility_id: &FacilityId,
+        id: &CareplanSetId,
         at_ms: i64,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     /// Acknowledges receipt (receiver only, once sent; the first acknowledgement stays).
     async fn acknowledge_careplan_set(
         &self,
-        facility_id: &str,
-        id: &str,
-        account_id: &str,
+        facility_id: &FacilityId,
+        id: &CareplanSetId,
+        account_id: &AccountId,
         at_ms: i64,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
@@ -62,10 +66,10 @@ pub struct CareplanSubject {
     pub name: String,
     /// The patient with the same 保険者番号 and 被保険者番号 in the sender's or the receiver's
     /// municipality, when there is one (filled in by the store).
-    pub patient_id: Option<String>,
+    pub patient_id: Option<PatientId>,
     /// The deletion set that withdrew these records (filled in by the store). The set is
     /// withdrawn as a whole when every one of its subjects is.
-    pub withdrawn_by: Option<String>,
+    pub withdrawn_by: Option<CareplanSetId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,12 +80,12 @@ pub struct NewCareplanSet {
     pub kind: String,
     pub stamp: String,
     pub month: Option<String>,
-    pub sender_facility_id: String,
-    pub receiver_facility_id: String,
+    pub sender_facility_id: FacilityId,
+    pub receiver_facility_id: FacilityId,
     /// 事業所番号 and サービス種類コード as the file names give them, e.g. `0300000100-43`.
     pub sender_office: String,
     pub receiver_office: String,
-    pub uploaded_by: String,
+    pub uploaded_by: AccountId,
     pub uploaded_at_ms: i64,
     pub files: Vec<CareplanFileData>,
     pub subjects: Vec<CareplanSubject>,
@@ -90,13 +94,13 @@ pub struct NewCareplanSet {
 /// A set as a list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CareplanSetSummary {
-    pub id: String,
+    pub id: CareplanSetId,
     pub kind: String,
     pub stamp: String,
     pub month: Option<String>,
-    pub sender_facility_id: String,
+    pub sender_facility_id: FacilityId,
     pub sender_facility_name: String,
-    pub receiver_facility_id: String,
+    pub receiver_facility_id: FacilityId,
     pub receiver_facility_name: String,
     pub sender_office: String,
     pub receiver_office: String,
@@ -105,7 +109,7 @@ pub struct CareplanSetSummary {
     pub acknowledged_at_ms: Option<i64>,
     pub acknowledged_by_name: Option<String>,
     /// The deletion set that withdrew this one.
-    pub withdrawn_by: Option<String>,
+    pub withdrawn_by: Option<CareplanSetId>,
     pub subjects: Vec<CareplanSubject>,
 }
 

@@ -2,6 +2,7 @@
 //! their accounts, and the one-time links that create and activate them.
 
 use async_trait::async_trait;
+use renraku_domain::ids::{AccountId, FacilityId, IdentityId, MunicipalityId};
 
 use crate::*;
 
@@ -16,30 +17,30 @@ pub trait DirectoryStore: Send + Sync + 'static {
         audit: &AuditDraft,
     ) -> StoreResult<Municipality>;
     async fn municipalities(&self) -> StoreResult<Vec<Municipality>>;
-    async fn municipality(&self, id: &str) -> StoreResult<Municipality>;
+    async fn municipality(&self, id: &MunicipalityId) -> StoreResult<Municipality>;
     async fn municipality_by_code(&self, code: &str) -> StoreResult<Municipality>;
     async fn update_municipality_settings(
         &self,
-        id: &str,
+        id: &MunicipalityId,
         settings: &MunicipalitySettings,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     // Facilities (A2). Every facility query is scoped by municipality.
     async fn create_facility(
         &self,
-        municipality_id: &str,
+        municipality_id: &MunicipalityId,
         info: &FacilityInfo,
         audit: &AuditDraft,
     ) -> StoreResult<Facility>;
     async fn update_facility(
         &self,
-        municipality_id: &str,
-        id: &str,
+        municipality_id: &MunicipalityId,
+        id: &FacilityId,
         info: &FacilityInfo,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
-    async fn facility(&self, municipality_id: &str, id: &str) -> StoreResult<Facility>;
-    async fn facilities(&self, municipality_id: &str) -> StoreResult<Vec<Facility>>;
+    async fn facility(&self, municipality_id: &MunicipalityId, id: &FacilityId) -> StoreResult<Facility>;
+    async fn facilities(&self, municipality_id: &MunicipalityId) -> StoreResult<Vec<Facility>>;
     // People (A3). An identity is the person who signs in; an account is their role in one
     // municipality (or the operator's role on the server).
     async fn operator_exists(&self) -> StoreResult<bool>;
@@ -54,28 +55,32 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// its last active manager.
     async fn update_account(
         &self,
-        municipality_id: &str,
-        id: &str,
+        municipality_id: &MunicipalityId,
+        id: &AccountId,
         update: &AccountUpdate,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     async fn set_account_status(
         &self,
-        municipality_id: &str,
-        id: &str,
+        municipality_id: &MunicipalityId,
+        id: &AccountId,
         status: renraku_domain::directory::AccountStatus,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
-    async fn account(&self, id: &str) -> StoreResult<Account>;
-    async fn accounts(&self, municipality_id: &str, facility_id: Option<&str>) -> StoreResult<Vec<Account>>;
-    async fn accounts_of_identity(&self, identity_id: &str) -> StoreResult<Vec<Account>>;
-    async fn identity(&self, id: &str) -> StoreResult<Identity>;
+    async fn account(&self, id: &AccountId) -> StoreResult<Account>;
+    async fn accounts(
+        &self,
+        municipality_id: &MunicipalityId,
+        facility_id: Option<&FacilityId>,
+    ) -> StoreResult<Vec<Account>>;
+    async fn accounts_of_identity(&self, identity_id: &IdentityId) -> StoreResult<Vec<Account>>;
+    async fn identity(&self, id: &IdentityId) -> StoreResult<Identity>;
     async fn identity_by_login(&self, login_id: &str) -> StoreResult<Option<Identity>>;
     /// Sets a new password and signs the person out everywhere but `keep_session` (the session
     /// that changed it), with its audit entry, in one transaction.
     async fn set_password(
         &self,
-        identity_id: &str,
+        identity_id: &IdentityId,
         hash: &str,
         at_ms: i64,
         keep_session: &str,

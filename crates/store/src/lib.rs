@@ -20,6 +20,9 @@ mod rooms;
 mod sessions;
 mod system;
 
+/// The typed ids, re-exported: every record and store call uses them.
+pub use renraku_domain::ids::*;
+
 pub use audit::*;
 pub use careplan::*;
 pub use directory::*;
@@ -95,7 +98,8 @@ pub mod prelude {
     };
 }
 
-/// A fresh random identifier (UUIDv7: time-ordered, so indexes stay compact).
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+/// A fresh identifier of any id type (UUIDv7: time-ordered, so indexes stay compact), e.g.
+/// `new_id::<PostId>()`.
+pub fn new_id<T: Id>() -> T {
+    T::from_stored(uuid::Uuid::now_v7().to_string())
 }

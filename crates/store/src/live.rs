@@ -3,6 +3,8 @@
 
 use async_trait::async_trait;
 
+use renraku_domain::ids::RoomId;
+
 use crate::StoreResult;
 
 /// Telling every app instance which room changed.
@@ -10,7 +12,7 @@ use crate::StoreResult;
 pub trait LiveUpdates: Send + Sync + 'static {
     /// Tells every app instance that a room changed (PostgreSQL `NOTIFY`). Returns false where
     /// there is only one instance (SQLite) and the caller must tell its own listeners.
-    async fn announce(&self, room_id: &str) -> StoreResult<bool>;
+    async fn announce(&self, room_id: &RoomId) -> StoreResult<bool>;
     /// The rooms other instances (and this one) announce, or `None` where there is one instance.
     async fn announcements(&self) -> StoreResult<Option<Announcements>>;
 }

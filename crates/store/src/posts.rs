@@ -3,20 +3,21 @@
 //! room; writes check that it may also write.
 
 use async_trait::async_trait;
+use renraku_domain::ids::{AccountId, AttachmentId, PostId, RoomId};
 use renraku_domain::rooms::{Importance, PostCategory, PostText, Vitals};
 
 use crate::*;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPost {
-    pub parent_id: Option<String>,
+    pub parent_id: Option<PostId>,
     pub category: PostCategory,
     pub importance: Importance,
     pub text: PostText,
     pub ack_requested: bool,
     pub vitals: Vitals,
     /// Account ids of current members to notify (@mentions).
-    pub mentions: Vec<String>,
+    pub mentions: Vec<AccountId>,
     /// Files already checked and stored in the blob store.
     pub attachments: Vec<Attachment>,
     /// The form's one-time key, unique per author: the same form sent again (after an error
@@ -28,7 +29,7 @@ pub struct NewPost {
 /// A photo or PDF of a post. `kind` is `photo` or `pdf`; the bytes are in the blob store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
-    pub id: String,
+    pub id: AttachmentId,
     pub kind: String,
     pub name: String,
     pub size: i64,
@@ -41,10 +42,10 @@ pub struct Attachment {
 /// A post as the timeline shows it to one reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostView {
-    pub id: String,
-    pub room_id: String,
-    pub parent_id: Option<String>,
-    pub author_account_id: String,
+    pub id: PostId,
+    pub room_id: RoomId,
+    pub parent_id: Option<PostId>,
+    pub author_account_id: AccountId,
     pub author_name: String,
     pub author_occupation: String,
     pub category: PostCategory,
@@ -70,7 +71,7 @@ pub struct PostView {
 /// Who read (or acknowledged) a post, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reader {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub name: String,
     pub at_ms: i64,
 }
@@ -107,43 +108,45 @@ pub trait PostStore: Send + Sync + 'static {
     async fn timeline(
         &self,
         access: &RoomAccess,
-        before: Option<&str>,
+        before: Option<&PostId>,
         limit: i64,
     ) -> StoreResult<Vec<PostView>>;
-    async fn post(&self, access: &RoomAccess, post_id: &str) -> StoreResult<PostView>;
+    async fn post(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<PostView>;
     /// An attachment of a live post of this room.
-    async fn attachment(&self, access: &RoomAccess, attachment_id: &str) -> StoreResult<Attachment>;
+    async fn attachment(&self, access: &RoomAccess, attachment_id: &AttachmentId) -> StoreResult<Attachment>;
     /// Every file key (content and thumbnail) an attachment refers to, of any post, deleted or
     /// not: what the sweep of unreferenced files must keep.
     async fn attachment_keys(&self) -> StoreResult<Vec<String>>;
-    async fn replies(&self, access: &RoomAccess, post_ids: &[String]) -> StoreResult<Vec<PostView>>;
+    async fn replies(&self, access: &RoomAccess, post_ids: &[PostId]) -> StoreResult<Vec<PostView>>;
     /// A view of posts: the reader's receipts (members only; oversight reads leave none) and the
     /// audit entry of the read, in one transaction (one write per page view). Returns how many
     /// receipts are new.
     async fn record_read(
         &self,
         access: &RoomAccess,
-        post_ids: &[String],
+        post_ids: &[PostId],
         audit: &AuditDraft,
     ) -> StoreResult<u64>;
     /// Marks every post of the room read ("mark all read") at `audit.at_ms`; returns how many
     /// receipts are new. When there are any, the audit entry (its detail the count) is written
     /// in the same transaction.
     async fn mark_room_read(&self, access: &RoomAccess, audit: &AuditDraft) -> StoreResult<u64>;
-    async fn readers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;
-    async fn acknowledgers(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<Reader>>;
-    async fn acknowledge(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()>;
+    async fn readers(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<Reader>>;
+    async fn acknowledgers(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<Reader>>;
+    async fn acknowledge(&self, access: &RoomAccess, post_id: &PostId, audit: &AuditDraft)
+    -> StoreResult<()>;
     /// Replaces the text of the caller's own post, keeping the former text as a version.
     async fn edit_post(
         &self,
         access: &RoomAccess,
-        post_id: &str,
+        post_id: &PostId,
         text: &PostText,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     /// Hides the caller's own post; the text is kept for the audit trail and disclosure.
-    async fn delete_post(&self, access: &RoomAccess, post_id: &str, audit: &AuditDraft) -> StoreResult<()>;
-    async fn post_versions(&self, access: &RoomAccess, post_id: &str) -> StoreResult<Vec<PostVersion>>;
+    async fn delete_post(&self, access: &RoomAccess, post_id: &PostId, audit: &AuditDraft)
+    -> StoreResult<()>;
+    async fn post_versions(&self, access: &RoomAccess, post_id: &PostId) -> StoreResult<Vec<PostVersion>>;
     /// Whether anything a page shows (posts, edits, deletions, receipts, acknowledgements)
     /// changed after `since_ms`, so a page that just connected for live updates catches up.
     async fn changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool>;

@@ -1,16 +1,18 @@
 //! The things the store keeps, as the rest of the program sees them.
 
 use renraku_domain::audit::AuditFacts;
+use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{
     AccountStatus, Email, FacilityNumber, KanaName, LoginId, MunicipalityCode, Name, PhoneNumber, PostalCode,
     Profession, Role, ServiceCategory,
 };
+use renraku_domain::ids::{AccountId, FacilityId, IdentityId, MunicipalityId, SessionId};
 use renraku_domain::password::PasswordPolicy;
 
 /// A municipality (市区町村): one tenant, with its own admins, settings and data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Municipality {
-    pub id: String,
+    pub id: MunicipalityId,
     pub code: MunicipalityCode,
     pub name: Name,
     pub settings: MunicipalitySettings,
@@ -81,8 +83,8 @@ pub struct FacilityInfo {
 /// A 医療機関・介護事業所.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facility {
-    pub id: String,
-    pub municipality_id: String,
+    pub id: FacilityId,
+    pub municipality_id: MunicipalityId,
     pub info: FacilityInfo,
     pub active_managers: i64,
     pub created_at_ms: i64,
@@ -102,13 +104,13 @@ pub struct Profile {
 /// A person's role in one municipality, or the operator's role on the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
-    pub id: String,
-    pub identity_id: String,
+    pub id: AccountId,
+    pub identity_id: IdentityId,
     pub login_id: LoginId,
     /// `None` only for the operator.
-    pub municipality_id: Option<String>,
+    pub municipality_id: Option<MunicipalityId>,
     /// The facility a member works at; admins and the operator have none.
-    pub facility_id: Option<String>,
+    pub facility_id: Option<FacilityId>,
     pub role: Role,
     pub profile: Profile,
     /// システム利用管理担当者.
@@ -122,8 +124,8 @@ pub struct Account {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAccount {
     pub login_id: LoginId,
-    pub municipality_id: Option<String>,
-    pub facility_id: Option<String>,
+    pub municipality_id: Option<MunicipalityId>,
+    pub facility_id: Option<FacilityId>,
     pub role: Role,
     pub profile: Profile,
     pub is_manager: bool,
@@ -132,7 +134,7 @@ pub struct NewAccount {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountUpdate {
-    pub facility_id: Option<String>,
+    pub facility_id: Option<FacilityId>,
     pub profile: Profile,
     pub is_manager: bool,
     pub careplan: bool,
@@ -142,7 +144,7 @@ pub struct AccountUpdate {
 /// accounts they hold.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Identity {
-    pub id: String,
+    pub id: IdentityId,
     pub login_id: LoginId,
     pub password_hash: Option<String>,
     pub password_changed_at_ms: i64,
@@ -184,14 +186,14 @@ impl TokenPurpose {
 pub struct NewToken {
     pub hash: String,
     pub purpose: TokenPurpose,
-    pub identity_id: Option<String>,
+    pub identity_id: Option<IdentityId>,
     pub expires_at_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     pub purpose: TokenPurpose,
-    pub identity_id: Option<String>,
+    pub identity_id: Option<IdentityId>,
     pub expires_at_ms: i64,
 }
 
@@ -228,7 +230,7 @@ pub struct Attempt {
 /// A sign-in lock in force on one of a municipality's accounts, for the admin's user list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInLock {
-    pub account_id: String,
+    pub account_id: AccountId,
     /// True for the second-factor lock (wrong TOTP or recovery codes), false for the
     /// password lock of the login ID.
     pub second_factor: bool,
@@ -237,10 +239,10 @@ pub struct SignInLock {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession {
-    pub id: String,
+    pub id: SessionId,
     pub token_hash: String,
-    pub identity_id: String,
-    pub account_id: String,
+    pub identity_id: IdentityId,
+    pub account_id: AccountId,
     pub created_at_ms: i64,
     pub idle_timeout_ms: i64,
     pub expires_at_ms: i64,
@@ -252,9 +254,9 @@ pub struct NewSession {
 /// the session opens nothing but the second-factor pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub id: String,
-    pub identity_id: String,
-    pub account_id: String,
+    pub id: SessionId,
+    pub identity_id: IdentityId,
+    pub account_id: AccountId,
     pub created_at_ms: i64,
     pub last_seen_at_ms: i64,
     pub idle_timeout_ms: i64,
@@ -275,20 +277,39 @@ pub struct SessionContext {
 }
 
 /// An audit entry before it is sealed; the store gives it its place in the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditDraft {
     /// The municipality whose chain it joins; `None` for the operator chain.
-    pub municipality_id: Option<String>,
+    pub municipality_id: Option<MunicipalityId>,
     pub at_ms: i64,
-    pub actor_account_id: Option<String>,
+    pub actor_account_id: Option<AccountId>,
     pub actor_login: String,
     pub ip: String,
-    pub action: String,
+    /// Stored as its code, which the seals cover.
+    pub action: AuditAction,
     pub object_type: String,
     pub object_id: String,
     pub outcome: String,
     /// Never personal or health information: ids and field names only.
     pub detail: String,
+}
+
+impl AuditDraft {
+    /// An entry of `action` with every other field empty, to fill in with struct update syntax.
+    pub fn new(action: AuditAction) -> Self {
+        Self {
+            municipality_id: None,
+            at_ms: 0,
+            actor_account_id: None,
+            actor_login: String::new(),
+            ip: String::new(),
+            action,
+            object_type: String::new(),
+            object_id: String::new(),
+            outcome: String::new(),
+            detail: String::new(),
+        }
+    }
 }
 
 /// A sealed audit entry as stored.

@@ -2,6 +2,9 @@
 //! [`RoomAccess`], the proof that a room may be read.
 
 use async_trait::async_trait;
+use renraku_domain::dates::BirthDate;
+use renraku_domain::directory::{InsuredNo, InsurerNo};
+use renraku_domain::ids::{AccountId, ConsentId, MunicipalityId, PatientId, RequestId, RoomId};
 use renraku_domain::rooms::{CareLevel, Sex};
 // The request's state transitions are pure rules, kept with their codes in the domain.
 pub use renraku_domain::rooms::{ClosingReason, NotPending, RequestKind, RequestStatus, RoomStatus};
@@ -15,50 +18,58 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Records the patient and their consent and opens their room, named after them.
     async fn open_room(
         &self,
-        municipality_id: &str,
+        municipality_id: &MunicipalityId,
         patient: &PatientInfo,
         consent: &ConsentInfo,
         audit: &AuditDraft,
     ) -> StoreResult<Room>;
-    async fn patient(&self, municipality_id: &str, id: &str) -> StoreResult<Patient>;
-    async fn consent_of(&self, municipality_id: &str, patient_id: &str) -> StoreResult<Consent>;
+    async fn patient(&self, municipality_id: &MunicipalityId, id: &PatientId) -> StoreResult<Patient>;
+    async fn consent_of(
+        &self,
+        municipality_id: &MunicipalityId,
+        patient_id: &PatientId,
+    ) -> StoreResult<Consent>;
     /// Withdrawal of consent: every room of the patient becomes read-only at once.
     async fn withdraw_consent(
         &self,
-        municipality_id: &str,
-        patient_id: &str,
+        municipality_id: &MunicipalityId,
+        patient_id: &PatientId,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
-    async fn room(&self, municipality_id: &str, id: &str) -> StoreResult<Room>;
-    async fn rooms(&self, municipality_id: &str) -> StoreResult<Vec<Room>>;
+    async fn room(&self, municipality_id: &MunicipalityId, id: &RoomId) -> StoreResult<Room>;
+    async fn rooms(&self, municipality_id: &MunicipalityId) -> StoreResult<Vec<Room>>;
     /// Adds an active member account of the same municipality; refused if already a member.
     async fn add_member(
         &self,
-        municipality_id: &str,
-        room_id: &str,
-        account_id: &str,
+        municipality_id: &MunicipalityId,
+        room_id: &RoomId,
+        account_id: &AccountId,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     /// Ends a membership now; the former member loses access at once.
     async fn remove_member(
         &self,
-        municipality_id: &str,
-        room_id: &str,
-        account_id: &str,
+        municipality_id: &MunicipalityId,
+        room_id: &RoomId,
+        account_id: &AccountId,
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     /// Every membership period, current and past.
-    async fn members(&self, municipality_id: &str, room_id: &str) -> StoreResult<Vec<Member>>;
+    async fn members(&self, municipality_id: &MunicipalityId, room_id: &RoomId) -> StoreResult<Vec<Member>>;
     /// The rooms `account_id` is a current member of, with unread counts, newest activity first.
-    async fn my_rooms(&self, account_id: &str) -> StoreResult<Vec<RoomSummary>>;
+    async fn my_rooms(&self, account_id: &AccountId) -> StoreResult<Vec<RoomSummary>>;
     /// Access for a current member of the room; `None` for anyone else.
-    async fn authorize_room(&self, account_id: &str, room_id: &str) -> StoreResult<Option<RoomAccess>>;
+    async fn authorize_room(
+        &self,
+        account_id: &AccountId,
+        room_id: &RoomId,
+    ) -> StoreResult<Option<RoomAccess>>;
     /// Read-only access for the municipality's oversight (G2), recorded with its reason.
     async fn oversee_room(
         &self,
-        municipality_id: &str,
-        admin_account_id: &str,
-        room_id: &str,
+        municipality_id: &MunicipalityId,
+        admin_account_id: &AccountId,
+        room_id: &RoomId,
         audit: &AuditDraft,
     ) -> StoreResult<RoomAccess>;
     // Invitation and closing requests (D6, D7).
@@ -73,15 +84,15 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Requests of one room, or of the whole municipality when `room_id` is `None`; newest first.
     async fn room_requests(
         &self,
-        municipality_id: &str,
-        room_id: Option<&str>,
+        municipality_id: &MunicipalityId,
+        room_id: Option<&RoomId>,
         pending_only: bool,
     ) -> StoreResult<Vec<RoomRequest>>;
     /// Approves (and applies) or rejects a pending request, in one transaction.
     async fn decide_request(
         &self,
-        municipality_id: &str,
-        request_id: &str,
+        municipality_id: &MunicipalityId,
+        request_id: &RequestId,
         approve: bool,
         note: &str,
         audit: &AuditDraft,
@@ -93,15 +104,15 @@ pub trait RoomStore: Send + Sync + 'static {
 pub struct PatientInfo {
     pub name: String,
     pub kana: String,
-    /// `YYYY-MM-DD`.
-    pub birth_date: String,
+    /// Stored as `YYYY-MM-DD`.
+    pub birth_date: BirthDate,
     pub sex: Sex,
     pub address: String,
     pub phone: Option<String>,
     /// 保険者番号.
-    pub insurer_no: Option<String>,
+    pub insurer_no: Option<InsurerNo>,
     /// 被保険者番号.
-    pub insured_no: Option<String>,
+    pub insured_no: Option<InsuredNo>,
     pub care_level: CareLevel,
     /// Family and emergency contacts, as written.
     pub contacts: String,
@@ -109,8 +120,8 @@ pub struct PatientInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Patient {
-    pub id: String,
-    pub municipality_id: String,
+    pub id: PatientId,
+    pub municipality_id: MunicipalityId,
     pub info: PatientInfo,
 }
 
@@ -129,17 +140,17 @@ pub struct ConsentInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consent {
-    pub id: String,
-    pub patient_id: String,
+    pub id: ConsentId,
+    pub patient_id: PatientId,
     pub info: ConsentInfo,
     pub withdrawn_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Room {
-    pub id: String,
-    pub municipality_id: String,
-    pub patient_id: String,
+    pub id: RoomId,
+    pub municipality_id: MunicipalityId,
+    pub patient_id: PatientId,
     pub name: String,
     pub status: RoomStatus,
     pub created_at_ms: i64,
@@ -158,7 +169,7 @@ pub struct RoomSummary {
 /// A membership period of one account in one room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub name: String,
     pub occupation: String,
     pub facility: String,
@@ -181,14 +192,14 @@ pub enum AccessKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomAccess {
     room: Room,
-    account_id: String,
+    account_id: AccountId,
     kind: AccessKind,
 }
 
 impl RoomAccess {
     /// For store backends only: made after checking membership or recording an oversight read.
     #[doc(hidden)]
-    pub fn granted_by_store(room: Room, account_id: String, kind: AccessKind) -> Self {
+    pub fn granted_by_store(room: Room, account_id: AccountId, kind: AccessKind) -> Self {
         Self { room, account_id, kind }
     }
 
@@ -196,7 +207,7 @@ impl RoomAccess {
         &self.room
     }
 
-    pub fn account_id(&self) -> &str {
+    pub fn account_id(&self) -> &AccountId {
         &self.account_id
     }
 
@@ -213,20 +224,20 @@ impl RoomAccess {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRoomRequest {
     pub kind: RequestKind,
-    pub target_account_id: Option<String>,
+    pub target_account_id: Option<AccountId>,
     pub closing_reason: Option<ClosingReason>,
     pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomRequest {
-    pub id: String,
-    pub room_id: String,
+    pub id: RequestId,
+    pub room_id: RoomId,
     pub room_name: String,
     pub kind: RequestKind,
-    pub requested_by: String,
+    pub requested_by: AccountId,
     pub requester_name: String,
-    pub target_account_id: Option<String>,
+    pub target_account_id: Option<AccountId>,
     pub target_name: Option<String>,
     pub closing_reason: Option<ClosingReason>,
     pub note: String,

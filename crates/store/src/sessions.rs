@@ -2,6 +2,7 @@
 //! attempts, and the sessions of signed-in browsers.
 
 use async_trait::async_trait;
+use renraku_domain::ids::{IdentityId, MunicipalityId, SessionId};
 
 use crate::*;
 
@@ -13,17 +14,22 @@ pub trait SessionStore: Send + Sync + 'static {
     /// codes; removing also signs the person out everywhere.
     async fn set_second_factor(
         &self,
-        identity_id: &str,
+        identity_id: &IdentityId,
         totp_secret: Option<&[u8]>,
         recovery_code_hashes: &[String],
         audit: &AuditDraft,
     ) -> StoreResult<()>;
     /// Records the time step of an accepted TOTP code. Returns false if that step (or a later
     /// one) was already used, so a code cannot be replayed.
-    async fn accept_totp_step(&self, identity_id: &str, step: i64) -> StoreResult<bool>;
+    async fn accept_totp_step(&self, identity_id: &IdentityId, step: i64) -> StoreResult<bool>;
     /// Marks a recovery code used; false if it is unknown or used.
-    async fn use_recovery_code(&self, identity_id: &str, code_hash: &str, at_ms: i64) -> StoreResult<bool>;
-    async fn unused_recovery_codes(&self, identity_id: &str) -> StoreResult<i64>;
+    async fn use_recovery_code(
+        &self,
+        identity_id: &IdentityId,
+        code_hash: &str,
+        at_ms: i64,
+    ) -> StoreResult<bool>;
+    async fn unused_recovery_codes(&self, identity_id: &IdentityId) -> StoreResult<i64>;
     // Sign-in throttling, keyed by login ID (`login:…`, whether or not it exists), by address
     // (`ip:…`) and, for the second factor, by identity (`second_factor:<identity id>`).
     async fn throttle(&self, key: &str, now_ms: i64) -> StoreResult<Throttle>;
@@ -37,10 +43,14 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn clear_failures(&self, key: &str) -> StoreResult<()>;
     /// The sign-in locks in force at `now_ms` on the municipality's accounts (password locks of
     /// their login IDs and second-factor locks of their identities).
-    async fn sign_in_locks(&self, municipality_id: &str, now_ms: i64) -> StoreResult<Vec<SignInLock>>;
+    async fn sign_in_locks(
+        &self,
+        municipality_id: &MunicipalityId,
+        now_ms: i64,
+    ) -> StoreResult<Vec<SignInLock>>;
     /// Lifts both locks of an identity (its login ID's and its second factor's), with the audit
     /// entry that records who did it.
-    async fn release_sign_in_locks(&self, identity_id: &str, audit: &AuditDraft) -> StoreResult<()>;
+    async fn release_sign_in_locks(&self, identity_id: &IdentityId, audit: &AuditDraft) -> StoreResult<()>;
     // Sessions (C4).
     /// Starts a session, with the audit entry of the sign-in that started it.
     async fn create_session(&self, session: &NewSession, audit: &AuditDraft) -> StoreResult<()>;
@@ -49,16 +59,21 @@ pub trait SessionStore: Send + Sync + 'static {
     /// [`SessionStore::session`] with its account, identity and municipality, in one round
     /// trip: the check every signed-in request makes.
     async fn session_context(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<SessionContext>>;
-    async fn touch_session(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+    async fn touch_session(&self, id: &SessionId, now_ms: i64) -> StoreResult<()>;
     /// The session passed its second factor, with the audit entry of the sign-in.
-    async fn complete_second_factor(&self, id: &str, now_ms: i64, audit: &AuditDraft) -> StoreResult<()>;
-    async fn sessions_of_identity(&self, identity_id: &str, now_ms: i64) -> StoreResult<Vec<Session>>;
+    async fn complete_second_factor(
+        &self,
+        id: &SessionId,
+        now_ms: i64,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
+    async fn sessions_of_identity(&self, identity_id: &IdentityId, now_ms: i64) -> StoreResult<Vec<Session>>;
     /// Revokes one session of this identity, with its audit entry; false (and nothing written)
     /// if there was no such live session.
     async fn revoke_session(
         &self,
-        identity_id: &str,
-        id: &str,
+        identity_id: &IdentityId,
+        id: &SessionId,
         now_ms: i64,
         audit: &AuditDraft,
     ) -> StoreResult<bool>;
@@ -66,8 +81,8 @@ pub trait SessionStore: Send + Sync + 'static {
     /// gets `count=N` (how many were revoked).
     async fn revoke_sessions(
         &self,
-        identity_id: &str,
-        keep: Option<&str>,
+        identity_id: &IdentityId,
+        keep: Option<&SessionId>,
         now_ms: i64,
         audit: &AuditDraft,
     ) -> StoreResult<u64>;

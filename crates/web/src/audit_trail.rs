@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-use renraku_domain::audit::{
-    AuditSealer, CHAIN_OPENED, CHAIN_OPENED_DETAIL, ChainBreak, GENESIS, OPERATOR_CHAIN,
-};
+use renraku_domain::audit::{AuditSealer, CHAIN_OPENED_DETAIL, ChainBreak, GENESIS, OPERATOR_CHAIN};
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::audit_anchor::{
     AnchorProblem, AnchorReader, AnchorReading, AnchorSigner, ChainMark, Checkpoint,
@@ -350,7 +348,8 @@ pub async fn verify_trail(
     // Read in this order while the server runs: a chain gets its head row with its first entry
     // (a municipality with its chain), so every municipality and chain listed has its head in the
     // heads read next; and entries appended after the heads were read lie beyond them.
-    let municipalities: BTreeSet<String> = store.municipalities().await?.into_iter().map(|m| m.id).collect();
+    let municipalities: BTreeSet<String> =
+        store.municipalities().await?.into_iter().map(|m| m.id.to_string()).collect();
     let listed = match scope {
         Scope::All => store.audit_chains().await?,
         Scope::Chain(_) => vec![],
@@ -396,7 +395,7 @@ pub async fn verify_trail(
         let mark = checkpoint.as_ref().and_then(|c| c.mark(&chain));
         let mut report = check_chain(sealer, &chain, &entries, heads.get(&chain), must_exist, mark);
         if opened.contains(chain.as_str())
-            && entries.first().is_some_and(|first| first.facts.action != CHAIN_OPENED)
+            && entries.first().is_some_and(|first| first.facts.action != AuditAction::AuditChainOpened.code())
         {
             report.findings.push(Finding::Restarted);
         }
@@ -691,7 +690,7 @@ pub async fn reanchor(
     };
     let mut entry = audit.clone();
     entry.municipality_id = None;
-    entry.action = AuditAction::AuditReanchored.code().into();
+    entry.action = AuditAction::AuditReanchored;
     entry.object_type = "audit_anchor".into();
     entry.detail = format!(
         "archived={} followed_on={}",

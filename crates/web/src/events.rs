@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use renraku_domain::ids::RoomId;
 use renraku_store::{ANNOUNCE_EVERY_ROOM, Store};
 use tokio::sync::{broadcast, watch};
 
@@ -48,7 +49,7 @@ impl Events {
     }
 
     /// Tells every open page of `room_id`, on every instance, that it changed.
-    pub async fn room_changed(&self, room_id: &str) {
+    pub async fn room_changed(&self, room_id: &RoomId) {
         match self.store.announce(room_id).await {
             Ok(true) => {}
             Ok(false) => {

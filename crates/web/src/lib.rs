@@ -23,6 +23,7 @@ pub mod jobs;
 mod links;
 mod metrics;
 pub mod orphans;
+mod path_ids;
 mod routes;
 mod secrets;
 mod server;

@@ -38,10 +38,9 @@ pub async fn issue_setup_link(state: &AppState) -> StoreResult<Option<String>> {
     let audit = AuditDraft {
         at_ms: now,
         actor_login: "system".into(),
-        action: AuditAction::SetupLinkIssued.code().into(),
         object_type: "server".into(),
         outcome: "ok".into(),
-        ..AuditDraft::default()
+        ..AuditDraft::new(AuditAction::SetupLinkIssued)
     };
     state.store.create_token(&token, &audit).await?;
     Ok(Some(state.config.link(&format!("/setup/{secret}"))))

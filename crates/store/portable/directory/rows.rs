@@ -7,7 +7,7 @@ use renraku_domain::directory::{
 use renraku_domain::password::PasswordPolicy;
 use renraku_store::*;
 
-use crate::portable::{code, get, get_as};
+use crate::portable::{code, get, get_as, get_id, get_id_as, get_opt_id_as};
 use crate::{Db, DbRow};
 
 pub(crate) fn municipality_from(row: &DbRow) -> StoreResult<Municipality> {
@@ -17,7 +17,7 @@ pub(crate) fn municipality_from(row: &DbRow) -> StoreResult<Municipality> {
 pub(crate) fn municipality_from_as(row: &DbRow, p: &str) -> StoreResult<Municipality> {
     let max_age: Option<i64> = get_as(row, p, "pw_max_age_days")?;
     Ok(Municipality {
-        id: get_as(row, p, "id")?,
+        id: get_id_as(row, p, "id")?,
         code: MunicipalityCode::from_trusted(get_as(row, p, "code")?),
         name: Name::from_trusted(get_as(row, p, "name")?),
         settings: MunicipalitySettings {
@@ -45,8 +45,8 @@ pub(crate) fn facility_from(row: &DbRow) -> StoreResult<Facility> {
         Ok(get::<Option<String>>(row, c)?.map(FacilityNumber::from_trusted))
     };
     Ok(Facility {
-        id: get(row, "id")?,
-        municipality_id: get(row, "municipality_id")?,
+        id: get_id(row, "id")?,
+        municipality_id: get_id(row, "municipality_id")?,
         info: FacilityInfo {
             corporation: Corporation {
                 name: Name::from_trusted(get(row, "corp_name")?),
@@ -82,11 +82,11 @@ pub(crate) fn account_from(row: &DbRow) -> StoreResult<Account> {
 
 pub(crate) fn account_from_as(row: &DbRow, p: &str) -> StoreResult<Account> {
     Ok(Account {
-        id: get_as(row, p, "id")?,
-        identity_id: get_as(row, p, "identity_id")?,
+        id: get_id_as(row, p, "id")?,
+        identity_id: get_id_as(row, p, "identity_id")?,
         login_id: LoginId::from_trusted(get_as(row, p, "login_id")?),
-        municipality_id: get_as(row, p, "municipality_id")?,
-        facility_id: get_as(row, p, "facility_id")?,
+        municipality_id: get_opt_id_as(row, p, "municipality_id")?,
+        facility_id: get_opt_id_as(row, p, "facility_id")?,
         role: code(get_as(row, p, "role")?, Role::from_code)?,
         profile: Profile {
             name: Name::from_trusted(get_as(row, p, "name")?),
@@ -111,7 +111,7 @@ pub(crate) fn identity_from(row: &DbRow) -> StoreResult<Identity> {
 
 pub(crate) fn identity_from_as(row: &DbRow, p: &str) -> StoreResult<Identity> {
     Ok(Identity {
-        id: get_as(row, p, "id")?,
+        id: get_id_as(row, p, "id")?,
         login_id: LoginId::from_trusted(get_as(row, p, "login_id")?),
         password_hash: get_as(row, p, "password_hash")?,
         password_changed_at_ms: get_as(row, p, "password_changed_at_ms")?,

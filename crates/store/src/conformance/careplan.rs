@@ -36,8 +36,12 @@ fn careplan_set(
 }
 
 /// Uploads one set alone.
-async fn upload(store: &dyn Store, set: &NewCareplanSet, municipality_id: &str) -> StoreResult<String> {
-    let audit = audit(Some(municipality_id), "careplan.upload");
+async fn upload(
+    store: &dyn Store,
+    set: &NewCareplanSet,
+    municipality_id: &MunicipalityId,
+) -> StoreResult<CareplanSetId> {
+    let audit = audit(Some(municipality_id), AuditAction::CareplanUpload);
     store.create_careplan_sets(&[(set.clone(), audit)]).await.map(|mut ids| ids.remove(0))
 }
 
@@ -48,13 +52,15 @@ pub async fn a_multi_set_upload_is_stored_all_or_nothing(store: &dyn Store) {
     let other = municipality(store, "122173").await;
     let mut info = sample_facility("かしわ訪問看護");
     info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
-    let receiver =
-        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), "facility.create")).await);
-    let sender = ok(store
-        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+    let receiver = ok(store
+        .create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate))
         .await);
+    let sender = ok(store.facility(&m.id, &facility_of(&ok(store.account(&manager.id).await))).await);
     let set = |kind: &str, stamp: &str| {
-        (careplan_set(kind, stamp, &sender, &receiver, &manager), audit(Some(&m.id), "careplan.upload"))
+        (
+            careplan_set(kind, stamp, &sender, &receiver, &manager),
+            audit(Some(&m.id), AuditAction::CareplanUpload),
+        )
     };
     let first = ok(store.create_careplan_sets(&[set("plan", "20261101090000")]).await);
     assert_eq!(upload_entries(store, &m.id).await, first);
@@ -77,12 +83,12 @@ pub async fn a_multi_set_upload_is_stored_all_or_nothing(store: &dyn Store) {
 }
 
 /// The sets the upload entries of a municipality's chain name, sorted.
-async fn upload_entries(store: &dyn Store, municipality_id: &str) -> Vec<String> {
+async fn upload_entries(store: &dyn Store, municipality_id: &MunicipalityId) -> Vec<CareplanSetId> {
     let filter =
         AuditFilter { action_prefix: Some("careplan.upload".into()), limit: 100, ..Default::default() };
     let mut ids: Vec<_> = ok(store.audit_entries(municipality_id, &filter).await)
         .into_iter()
-        .map(|r| r.facts.object_id)
+        .map(|r| CareplanSetId::from_stored(r.facts.object_id))
         .collect();
     ids.sort();
     ids
@@ -95,21 +101,22 @@ pub async fn yobo_deletions_withdraw_their_own_sets(store: &dyn Store) {
     let (m, _room, [manager, ..]) = room_with_members(store).await;
     let mut info = sample_facility("ながれやま通所");
     info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
-    let receiver = ok(store.create_facility(&m.id, &info, &audit(Some(&m.id), "facility.create")).await);
-    let sender = ok(store
-        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
-        .await);
+    let receiver =
+        ok(store.create_facility(&m.id, &info, &audit(Some(&m.id), AuditAction::FacilityCreate)).await);
+    let sender = ok(store.facility(&m.id, &facility_of(&ok(store.account(&manager.id).await))).await);
     let send = |kind: &'static str, stamp: &'static str, key: &'static str| {
         let mut set = careplan_set(kind, stamp, &sender, &receiver, &manager);
         set.subjects[0].record_key = key.into();
         let (store, m, sender) = (store, m.clone(), sender.clone());
         async move {
             let id = ok(upload(store, &set, &m.id).await);
-            ok(store.send_careplan_set(&sender.id, &id, T0, &audit(Some(&m.id), "careplan.send")).await);
+            ok(store
+                .send_careplan_set(&sender.id, &id, T0, &audit(Some(&m.id), AuditAction::CareplanSend))
+                .await);
             id
         }
     };
-    let withdrawn = |id: String| {
+    let withdrawn = |id: CareplanSetId| {
         let (store, receiver) = (store, receiver.clone());
         async move { ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by }
     };
@@ -133,11 +140,10 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     let other = municipality(store, "122173").await;
     let mut info = sample_facility("かしわ訪問看護");
     info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
-    let receiver =
-        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), "facility.create")).await);
-    let sender = ok(store
-        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+    let receiver = ok(store
+        .create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate))
         .await);
+    let sender = ok(store.facility(&m.id, &facility_of(&ok(store.account(&manager.id).await))).await);
     let found = ok(store.facilities_by_care_provider_no("2234567890").await);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id, receiver.id);
@@ -164,19 +170,25 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
                 &id,
                 &manager.id,
                 T0,
-                &audit(Some(&other.id), "careplan.ack")
+                &audit(Some(&other.id), AuditAction::CareplanAcknowledge)
             )
             .await,
         Err(StoreError::NotFound)
     ));
     // Only the sender sends, once.
     assert!(matches!(
-        store.send_careplan_set(&receiver.id, &id, T0, &audit(Some(&other.id), "careplan.send")).await,
+        store
+            .send_careplan_set(&receiver.id, &id, T0, &audit(Some(&other.id), AuditAction::CareplanSend))
+            .await,
         Err(StoreError::NotFound)
     ));
-    ok(store.send_careplan_set(&sender.id, &id, T0 + 1, &audit(Some(&m.id), "careplan.send")).await);
+    ok(store
+        .send_careplan_set(&sender.id, &id, T0 + 1, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert!(matches!(
-        store.send_careplan_set(&sender.id, &id, T0 + 2, &audit(Some(&m.id), "careplan.send")).await,
+        store
+            .send_careplan_set(&sender.id, &id, T0 + 2, &audit(Some(&m.id), AuditAction::CareplanSend))
+            .await,
         Err(StoreError::NotAllowed)
     ));
     let inbox = ok(store.careplan_sets(&receiver.id).await);
@@ -188,7 +200,7 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
             &id,
             &manager.id,
             T0 + 5,
-            &audit(Some(&other.id), "careplan.ack"),
+            &audit(Some(&other.id), AuditAction::CareplanAcknowledge),
         )
         .await);
     ok(store
@@ -197,7 +209,7 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
             &id,
             &manager.id,
             T0 + 9,
-            &audit(Some(&other.id), "careplan.ack"),
+            &audit(Some(&other.id), AuditAction::CareplanAcknowledge),
         )
         .await);
     let seen = ok(store.careplan_set(&sender.id, &id).await).summary;
@@ -207,30 +219,38 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     // (applied in stamp order) does not.
     let early = careplan_set("plan_deletion", "20261031090000", &sender, &receiver, &manager);
     let early = ok(upload(store, &early, &m.id).await);
-    ok(store.send_careplan_set(&sender.id, &early, T0 + 10, &audit(Some(&m.id), "careplan.send")).await);
+    ok(store
+        .send_careplan_set(&sender.id, &early, T0 + 10, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
     let mut other_person = careplan_set("plan_deletion", "20261102090000", &sender, &receiver, &manager);
     other_person.subjects[0].insured_no = "0000999999".into();
     let other_person = ok(upload(store, &other_person, &m.id).await);
     ok(store
-        .send_careplan_set(&sender.id, &other_person, T0 + 11, &audit(Some(&m.id), "careplan.send"))
+        .send_careplan_set(&sender.id, &other_person, T0 + 11, &audit(Some(&m.id), AuditAction::CareplanSend))
         .await);
     assert_eq!(ok(store.careplan_set(&sender.id, &id).await).summary.withdrawn_by, None);
     let deletion = careplan_set("plan_deletion", "20261103090000", &sender, &receiver, &manager);
     let deletion = ok(upload(store, &deletion, &m.id).await);
-    ok(store.send_careplan_set(&sender.id, &deletion, T0 + 12, &audit(Some(&m.id), "careplan.send")).await);
+    ok(store
+        .send_careplan_set(&sender.id, &deletion, T0 + 12, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert_eq!(ok(store.careplan_set(&receiver.id, &id).await).summary.withdrawn_by, Some(deletion.clone()));
     // Sent late, a plan whose stamp comes before that deletion's arrives withdrawn.
     let late = careplan_set("plan", "20261102120000", &sender, &receiver, &manager);
     let late = ok(upload(store, &late, &m.id).await);
-    ok(store.send_careplan_set(&sender.id, &late, T0 + 13, &audit(Some(&m.id), "careplan.send")).await);
+    ok(store
+        .send_careplan_set(&sender.id, &late, T0 + 13, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert_eq!(
         ok(store.careplan_set(&receiver.id, &late).await).summary.withdrawn_by,
         Some(deletion.clone())
     );
     let later = careplan_set("plan", "20261104090000", &sender, &receiver, &manager);
     let later = ok(upload(store, &later, &m.id).await);
-    ok(store.send_careplan_set(&sender.id, &later, T0 + 14, &audit(Some(&m.id), "careplan.send")).await);
+    ok(store
+        .send_careplan_set(&sender.id, &later, T0 + 14, &audit(Some(&m.id), AuditAction::CareplanSend))
+        .await);
     assert_eq!(ok(store.careplan_set(&receiver.id, &later).await).summary.withdrawn_by, None);
     let listed: Vec<_> = ok(store.careplan_sets(&receiver.id).await).into_iter().map(|s| s.stamp).collect();
     assert_eq!(
@@ -254,11 +274,10 @@ pub async fn a_deletion_withdraws_only_the_people_and_service_types_it_names(sto
     let other = municipality(store, "122173").await;
     let mut info = sample_facility("かしわ福祉用具");
     info.care_provider_no = Some(ok(FacilityNumber::parse("n", "2234567890")));
-    let receiver =
-        ok(store.create_facility(&other.id, &info, &audit(Some(&other.id), "facility.create")).await);
-    let sender = ok(store
-        .facility(&m.id, ok(store.account(&manager.id).await).facility_id.as_deref().unwrap_or(""))
+    let receiver = ok(store
+        .create_facility(&other.id, &info, &audit(Some(&other.id), AuditAction::FacilityCreate))
         .await);
+    let sender = ok(store.facility(&m.id, &facility_of(&ok(store.account(&manager.id).await))).await);
     let subject = |insured: &str, key: &str| CareplanSubject {
         insurer_no: "122203".into(),
         insured_no: insured.into(),
@@ -270,10 +289,10 @@ pub async fn a_deletion_withdraws_only_the_people_and_service_types_it_names(sto
     let (m_id, sender_id, receiver_id) = (&m.id, &sender.id, &receiver.id);
     let send = move |set: NewCareplanSet| async move {
         let id = ok(upload(store, &set, m_id).await);
-        ok(store.send_careplan_set(sender_id, &id, T0, &audit(Some(m_id), "careplan.send")).await);
+        ok(store.send_careplan_set(sender_id, &id, T0, &audit(Some(m_id), AuditAction::CareplanSend)).await);
         id
     };
-    let withdrawn = move |id: String| async move {
+    let withdrawn = move |id: CareplanSetId| async move {
         let set = ok(store.careplan_set(receiver_id, &id).await).summary;
         let subjects: Vec<_> =
             set.subjects.iter().map(|s| (s.record_key.clone(), s.withdrawn_by.clone())).collect();

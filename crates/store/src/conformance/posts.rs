@@ -6,7 +6,9 @@ pub async fn the_timeline_pages_newest_first_by_cursor(store: &dyn Store) {
     let (m, room, [a, _, _]) = room_with_members(store).await;
     let access = access(store, &a, &room).await;
     for i in 0..7 {
-        ok(store.create_post(&access, &post(&format!("訪問 {i}")), &audit(Some(&m.id), "post.create")).await);
+        ok(store
+            .create_post(&access, &post(&format!("訪問 {i}")), &audit(Some(&m.id), AuditAction::PostCreate))
+            .await);
     }
     let first = ok(store.timeline(&access, None, 3).await);
     let texts = |page: &[PostView]| page.iter().map(|p| p.text.as_str().to_string()).collect::<Vec<_>>();
@@ -17,14 +19,14 @@ pub async fn the_timeline_pages_newest_first_by_cursor(store: &dyn Store) {
     assert_eq!(texts(&last), ["訪問 0"]);
     // Replies hang under their post, not in the timeline.
     let reply = NewPost { parent_id: Some(first[0].id.clone()), ..post("了解しました") };
-    ok(store.create_post(&access, &reply, &audit(Some(&m.id), "post.create")).await);
+    ok(store.create_post(&access, &reply, &audit(Some(&m.id), AuditAction::PostCreate)).await);
     assert_eq!(texts(&ok(store.timeline(&access, None, 1).await)), ["訪問 6"]);
     let replies = ok(store.replies(&access, &[first[0].id.clone()]).await);
     assert_eq!(texts(&replies), ["了解しました"]);
     // A reply to a reply, or to another room's post, is refused.
     let nested = NewPost { parent_id: Some(replies[0].id.clone()), ..post("x") };
     assert!(matches!(
-        store.create_post(&access, &nested, &audit(Some(&m.id), "post.create")).await,
+        store.create_post(&access, &nested, &audit(Some(&m.id), AuditAction::PostCreate)).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -33,8 +35,10 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     let (m, room, [a, b, _]) = room_with_members(store).await;
     let a_access = access(store, &a, &room).await;
     let b_access = access(store, &b, &room).await;
-    let p1 = ok(store.create_post(&a_access, &post("一つ目"), &audit(Some(&m.id), "post.create")).await);
-    let p2 = ok(store.create_post(&a_access, &post("二つ目"), &audit(Some(&m.id), "post.create")).await);
+    let p1 =
+        ok(store.create_post(&a_access, &post("一つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    let p2 =
+        ok(store.create_post(&a_access, &post("二つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
     let unread = |rooms: Vec<RoomSummary>| rooms.iter().map(|r| r.unread).collect::<Vec<_>>();
     assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [2]);
     assert_eq!(unread(ok(store.my_rooms(&a.id).await)), [0], "one's own posts are never unread");
@@ -51,16 +55,22 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     );
     // Reading a page records its receipts and its audit entry together.
     let before = ok(store.audit_chain(&m.id).await).len();
-    let p4 = ok(store.create_post(&a_access, &post("四つ目"), &audit(Some(&m.id), "post.create")).await);
+    let p4 =
+        ok(store.create_post(&a_access, &post("四つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
     assert_eq!(
         ok(store
-            .record_read(&b_access, &[p4.id.clone(), p1.id.clone()], &audit(Some(&m.id), "room.read"))
+            .record_read(
+                &b_access,
+                &[p4.id.clone(), p1.id.clone()],
+                &audit(Some(&m.id), AuditAction::RoomRead)
+            )
             .await),
         1
     );
     assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 2);
     // "Mark all read" covers the rest, once.
-    let p3 = ok(store.create_post(&a_access, &post("三つ目"), &audit(Some(&m.id), "post.create")).await);
+    let p3 =
+        ok(store.create_post(&a_access, &post("三つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
     let before = ok(store.audit_chain(&m.id).await).len();
     assert_eq!(ok(store.mark_room_read(&b_access, &read_at(&m, T0 + 25)).await), 1);
     assert_eq!(ok(store.mark_room_read(&b_access, &read_at(&m, T0 + 26)).await), 0);
@@ -77,17 +87,19 @@ pub async fn edits_keep_every_version_and_deletes_hide_the_text(store: &dyn Stor
     let (m, room, [a, b, _]) = room_with_members(store).await;
     let a_access = access(store, &a, &room).await;
     let b_access = access(store, &b, &room).await;
-    let p = ok(store.create_post(&a_access, &post("体温 37.8"), &audit(Some(&m.id), "post.create")).await);
+    let p = ok(store
+        .create_post(&a_access, &post("体温 37.8"), &audit(Some(&m.id), AuditAction::PostCreate))
+        .await);
     let fixed = ok(PostText::parse("body", "体温 36.8", false));
-    let r = store.edit_post(&b_access, &p.id, &fixed, &audit(Some(&m.id), "post.edit")).await;
+    let r = store.edit_post(&b_access, &p.id, &fixed, &audit(Some(&m.id), AuditAction::PostEdit)).await;
     assert!(matches!(r, Err(StoreError::NotAllowed)), "only the author edits: {r:?}");
-    ok(store.edit_post(&a_access, &p.id, &fixed, &audit(Some(&m.id), "post.edit")).await);
+    ok(store.edit_post(&a_access, &p.id, &fixed, &audit(Some(&m.id), AuditAction::PostEdit)).await);
     ok(store
         .edit_post(
             &a_access,
             &p.id,
             &ok(PostText::parse("body", "体温 36.9", false)),
-            &audit(Some(&m.id), "post.edit"),
+            &audit(Some(&m.id), AuditAction::PostEdit),
         )
         .await);
     let shown = ok(store.post(&b_access, &p.id).await);
@@ -96,10 +108,10 @@ pub async fn edits_keep_every_version_and_deletes_hide_the_text(store: &dyn Stor
     let versions = ok(store.post_versions(&b_access, &p.id).await);
     assert_eq!(versions.iter().map(|v| v.text.as_str()).collect::<Vec<_>>(), ["体温 36.8", "体温 37.8"]);
     assert!(matches!(
-        store.delete_post(&b_access, &p.id, &audit(Some(&m.id), "post.delete")).await,
+        store.delete_post(&b_access, &p.id, &audit(Some(&m.id), AuditAction::PostDelete)).await,
         Err(StoreError::NotAllowed)
     ));
-    ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), "post.delete")).await);
+    ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), AuditAction::PostDelete)).await);
     let gone = ok(store.post(&b_access, &p.id).await);
     assert!(gone.deleted_at_ms.is_some());
     assert_eq!(gone.text.as_str(), "", "the text is hidden from readers");
@@ -123,14 +135,14 @@ pub async fn acknowledgements_and_vitals(store: &dyn Store) {
         vitals,
         ..post("至急ご確認ください")
     };
-    let p = ok(store.create_post(&a_access, &asked, &audit(Some(&m.id), "post.create")).await);
+    let p = ok(store.create_post(&a_access, &asked, &audit(Some(&m.id), AuditAction::PostCreate)).await);
     assert_eq!((p.importance, p.vitals), (Importance::Urgent, vitals));
-    ok(store.acknowledge(&b_access, &p.id, &audit(Some(&m.id), "post.acknowledge")).await);
-    ok(store.acknowledge(&b_access, &p.id, &audit(Some(&m.id), "post.acknowledge")).await);
+    ok(store.acknowledge(&b_access, &p.id, &audit(Some(&m.id), AuditAction::PostAcknowledge)).await);
+    ok(store.acknowledge(&b_access, &p.id, &audit(Some(&m.id), AuditAction::PostAcknowledge)).await);
     let seen = ok(store.post(&b_access, &p.id).await);
     assert_eq!((seen.ack_count, seen.acked_by_me), (1, true));
     assert_eq!(ok(store.acknowledgers(&a_access, &p.id).await).len(), 1);
-    ok(store.create_post(&a_access, &post("記録のみ"), &audit(Some(&m.id), "post.create")).await);
+    ok(store.create_post(&a_access, &post("記録のみ"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
     let points = ok(store.vitals(&a_access).await);
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].vitals, vitals);
@@ -140,10 +152,10 @@ pub async fn mentions_name_current_members_and_count_until_read(store: &dyn Stor
     let (m, room, [a, b, c]) = room_with_members(store).await;
     let a_access = access(store, &a, &room).await;
     let to_c = NewPost { mentions: vec![c.id.clone()], ..post("c さんへ") };
-    let r = store.create_post(&a_access, &to_c, &audit(Some(&m.id), "post.create")).await;
+    let r = store.create_post(&a_access, &to_c, &audit(Some(&m.id), AuditAction::PostCreate)).await;
     assert!(matches!(r, Err(StoreError::NotMember)), "only current members can be mentioned: {r:?}");
     let to_b = NewPost { mentions: vec![b.id.clone()], ..post("b さん、確認を") };
-    let p = ok(store.create_post(&a_access, &to_b, &audit(Some(&m.id), "post.create")).await);
+    let p = ok(store.create_post(&a_access, &to_b, &audit(Some(&m.id), AuditAction::PostCreate)).await);
     assert_eq!(p.mentioned, ["看護 一郎"]);
     let b_access = access(store, &b, &room).await;
     assert!(ok(store.post(&b_access, &p.id).await).mentions_me);
@@ -170,17 +182,18 @@ pub async fn attachments_belong_to_their_post_and_room(store: &dyn Store) {
         thumb_key: Some("blob-1-thumb".into()),
     };
     let with_photo = NewPost { attachments: vec![photo.clone()], ..post("写真を添付します") };
-    let p = ok(store.create_post(&a_access, &with_photo, &audit(Some(&m.id), "post.create")).await);
+    let p = ok(store.create_post(&a_access, &with_photo, &audit(Some(&m.id), AuditAction::PostCreate)).await);
     assert_eq!(p.attachments, vec![photo.clone()]);
     let b_access = access(store, &b, &room).await;
     assert_eq!(ok(store.attachment(&b_access, &photo.id).await), photo);
     // Not through another room, and not once the post is deleted.
     let (patient, consent) = sample_patient();
-    let other = ok(store.open_room(&m.id, &patient, &consent, &audit(Some(&m.id), "room.open")).await);
-    ok(store.add_member(&m.id, &other.id, &b.id, &audit(Some(&m.id), "room.member_add")).await);
+    let other =
+        ok(store.open_room(&m.id, &patient, &consent, &audit(Some(&m.id), AuditAction::RoomOpen)).await);
+    ok(store.add_member(&m.id, &other.id, &b.id, &audit(Some(&m.id), AuditAction::RoomMemberAdd)).await);
     let elsewhere = access(store, &b, &other).await;
     assert!(matches!(store.attachment(&elsewhere, &photo.id).await, Err(StoreError::NotFound)));
-    ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), "post.delete")).await);
+    ok(store.delete_post(&a_access, &p.id, &audit(Some(&m.id), AuditAction::PostDelete)).await);
     assert!(matches!(store.attachment(&b_access, &photo.id).await, Err(StoreError::NotFound)));
     assert!(ok(store.post(&b_access, &p.id).await).attachments.is_empty());
     // The files stay referred to (a deleted post's files are kept like its row).
@@ -193,7 +206,7 @@ pub async fn a_form_sent_twice_writes_one_post(store: &dyn Store) {
     let (m, room, [a, b, _]) = room_with_members(store).await;
     let a_access = access(store, &a, &room).await;
     let keyed = |key: &str, text: &str| NewPost { idempotency_key: Some(key.into()), ..post(text) };
-    let create = audit(Some(&m.id), "post.create");
+    let create = audit(Some(&m.id), AuditAction::PostCreate);
     let first = ok(store.create_post(&a_access, &keyed("form-key-0001", "訪問しました"), &create).await);
     let chain = ok(store.audit_chain(&m.id).await).len();
     // Sent again (the answer to the first sending was lost): the first post, nothing written.

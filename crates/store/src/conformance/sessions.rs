@@ -67,11 +67,11 @@ pub async fn sign_in_locks_are_listed_and_released_with_an_audit_entry(store: &d
     // Locks that ran out are not listed.
     assert!(ok(store.sign_in_locks(&m.id, T0 + 900_000).await).is_empty());
     let before = ok(store.audit_chain(&m.id).await).len();
-    ok(store.release_sign_in_locks(&a.identity_id, &audit(Some(&m.id), "account.unlock")).await);
+    ok(store.release_sign_in_locks(&a.identity_id, &audit(Some(&m.id), AuditAction::AccountUnlock)).await);
     let locks = ok(store.sign_in_locks(&m.id, T0 + 1).await);
     assert_eq!(locks.iter().map(|l| l.account_id.as_str()).collect::<Vec<_>>(), [b.id.as_str()]);
     assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 1);
-    ok(store.release_sign_in_locks(&b.identity_id, &audit(Some(&m.id), "account.unlock")).await);
+    ok(store.release_sign_in_locks(&b.identity_id, &audit(Some(&m.id), AuditAction::AccountUnlock)).await);
     assert!(ok(store.sign_in_locks(&m.id, T0 + 1).await).is_empty());
     // Another municipality's lock is untouched.
     assert_eq!(ok(store.sign_in_locks(&other.id, T0 + 1).await).len(), 1);
@@ -81,7 +81,7 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
     let m = municipality(store, "122203").await;
     let a = member(store, "nurse01", &m.id, None, false).await;
     let new = |id: &str| NewSession {
-        id: id.into(),
+        id: sid(id),
         token_hash: format!("hash-{id}"),
         identity_id: a.identity_id.clone(),
         account_id: a.id.clone(),
@@ -94,11 +94,13 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
     let entries = async || ok(store.audit_chain(&m.id).await);
     let before = entries().await.len();
     for id in ["s1", "s2", "s3"] {
-        ok(store.create_session(&new(id), &audit(Some(&m.id), "auth.password")).await);
+        ok(store.create_session(&new(id), &audit(Some(&m.id), AuditAction::AuthPassword)).await);
     }
     let s = ok(store.session("hash-s1", T0 + 1).await).map(|s| s.second_factor_done);
     assert_eq!(s, Some(false));
-    ok(store.complete_second_factor("s1", T0 + 1_000, &audit(Some(&m.id), "auth.login")).await);
+    ok(store
+        .complete_second_factor(&sid("s1"), T0 + 1_000, &audit(Some(&m.id), AuditAction::AuthLogin))
+        .await);
     // Each step of a sign-in commits with its audit entry.
     assert_eq!(entries().await.len(), before + 4);
     assert_eq!(ok(store.session("hash-s1", T0 + 2_000).await).map(|s| s.second_factor_done), Some(true));
@@ -107,18 +109,20 @@ pub async fn sessions_expire_when_idle_and_can_be_revoked(store: &dyn Store) {
     for minute in 1..=24u8 {
         let at = T0 + i64::from(minute) * 1_500_000;
         assert!(ok(store.session("hash-s1", at).await).is_some(), "minute {minute}");
-        ok(store.touch_session("s1", at).await);
+        ok(store.touch_session(&sid("s1"), at).await);
     }
     assert_eq!(ok(store.session("hash-s1", T0 + 43_200_000).await), None);
     assert_eq!(ok(store.sessions_of_identity(&a.identity_id, T0 + 10).await).len(), 3);
-    let revoked = audit(Some(&m.id), "auth.session_revoked");
-    assert!(ok(store.revoke_session(&a.identity_id, "s3", T0 + 20, &revoked).await));
+    let revoked = audit(Some(&m.id), AuditAction::AuthSessionRevoked);
+    assert!(ok(store.revoke_session(&a.identity_id, &sid("s3"), T0 + 20, &revoked).await));
     // Someone else's session: nothing revoked, nothing recorded.
-    assert!(!ok(store.revoke_session("someone-else", "s2", T0 + 20, &revoked).await));
+    assert!(!ok(store
+        .revoke_session(&IdentityId::from_stored("someone-else".into()), &sid("s2"), T0 + 20, &revoked)
+        .await));
     assert_eq!(entries().await.len(), before + 5);
     assert_eq!(ok(store.session("hash-s3", T0 + 30).await), None);
-    let others = audit(Some(&m.id), "auth.sessions_revoked");
-    assert_eq!(ok(store.revoke_sessions(&a.identity_id, Some("s1"), T0 + 40, &others).await), 1);
+    let others = audit(Some(&m.id), AuditAction::AuthSessionsRevoked);
+    assert_eq!(ok(store.revoke_sessions(&a.identity_id, Some(&sid("s1")), T0 + 40, &others).await), 1);
     let last = entries().await.pop().map(|e| e.facts.detail);
     assert_eq!(last.as_deref(), Some("count=1"));
     assert!(ok(store.session("hash-s1", T0 + 50).await).is_some());
@@ -132,7 +136,7 @@ pub async fn a_new_password_ends_every_other_session(store: &dyn Store) {
     let a = member(store, "nurse01", &m.id, None, false).await;
     let b = member(store, "nurse02", &m.id, None, false).await;
     let new = |id: &str, who: &Account| NewSession {
-        id: id.into(),
+        id: sid(id),
         token_hash: format!("hash-{id}"),
         identity_id: who.identity_id.clone(),
         account_id: who.id.clone(),
@@ -143,9 +147,9 @@ pub async fn a_new_password_ends_every_other_session(store: &dyn Store) {
         user_agent: "test".into(),
     };
     for (id, who) in [("here", &a), ("phone", &a), ("pc", &a), ("theirs", &b)] {
-        ok(store.create_session(&new(id, who), &audit(Some(&m.id), "auth.password")).await);
+        ok(store.create_session(&new(id, who), &audit(Some(&m.id), AuditAction::AuthPassword)).await);
     }
-    let changed = audit(Some(&m.id), "auth.password_changed");
+    let changed = audit(Some(&m.id), AuditAction::AuthPasswordChanged);
     ok(store.set_password(&a.identity_id, "$argon2id$new", T0 + 10, "here", &changed).await);
     assert!(ok(store.session("hash-here", T0 + 20).await).is_some());
     assert_eq!(ok(store.session("hash-phone", T0 + 20).await), None);
@@ -159,12 +163,19 @@ pub async fn a_new_password_ends_every_other_session(store: &dyn Store) {
 /// live.
 pub async fn a_request_loads_its_session_with_account_identity_and_municipality_at_once(store: &dyn Store) {
     let m = municipality(store, "122203").await;
-    let f =
-        ok(store.create_facility(&m.id, &sample_facility("さくら訪問看護"), &audit(Some(&m.id), "f")).await);
+    let f = ok(store
+        .create_facility(
+            &m.id,
+            &sample_facility("さくら訪問看護"),
+            &audit(Some(&m.id), AuditAction::FacilityCreate),
+        )
+        .await);
     let a = member(store, "nurse01", &m.id, Some(&f.id), true).await;
-    ok(store.activate("t-nurse01", "$argon2id$x", T0, &audit(Some(&m.id), "user.activate")).await);
+    ok(store
+        .activate("t-nurse01", "$argon2id$x", T0, &audit(Some(&m.id), AuditAction::AccountActivated))
+        .await);
     let session = NewSession {
-        id: "s1".into(),
+        id: sid("s1"),
         token_hash: "hash-s1".into(),
         identity_id: a.identity_id.clone(),
         account_id: a.id.clone(),
@@ -174,7 +185,7 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
         ip: "192.0.2.1".into(),
         user_agent: "test".into(),
     };
-    ok(store.create_session(&session, &audit(Some(&m.id), "auth.password")).await);
+    ok(store.create_session(&session, &audit(Some(&m.id), AuditAction::AuthPassword)).await);
     let context =
         ok(store.session_context("hash-s1", T0 + 1).await).unwrap_or_else(|| panic!("a live session"));
     assert_eq!(Some(&context.session), ok(store.session("hash-s1", T0 + 1).await).as_ref());
@@ -185,27 +196,38 @@ pub async fn a_request_loads_its_session_with_account_identity_and_municipality_
     // Not live: unknown, idle too long, revoked.
     assert_eq!(ok(store.session_context("hash-unknown", T0 + 1).await), None);
     assert_eq!(ok(store.session_context("hash-s1", T0 + 1_800_001).await), None);
-    assert!(ok(store.revoke_session(&a.identity_id, "s1", T0 + 2, &audit(Some(&m.id), "auth.logout")).await));
+    assert!(ok(store
+        .revoke_session(&a.identity_id, &sid("s1"), T0 + 2, &audit(Some(&m.id), AuditAction::AuthLogout))
+        .await));
     assert_eq!(ok(store.session_context("hash-s1", T0 + 3).await), None);
     // The operator has no municipality.
-    ok(store.create_token(&token("setup", TokenPurpose::Setup), &audit(None, "setup.link")).await);
+    ok(store
+        .create_token(&token("setup", TokenPurpose::Setup), &audit(None, AuditAction::SetupLinkIssued))
+        .await);
     let operator = NewAccount {
         role: Role::Operator,
         municipality_id: None,
-        ..sample_member("operator", "", None, false)
+        ..sample_member("operator", &MunicipalityId::from_stored(String::new()), None, false)
     };
-    let op =
-        ok(store.complete_setup("setup", &operator, "$argon2id$x", T0, &audit(None, "setup.complete")).await);
+    let op = ok(store
+        .complete_setup(
+            "setup",
+            &operator,
+            "$argon2id$x",
+            T0,
+            &audit(None, AuditAction::SetupOperatorCreated),
+        )
+        .await);
     ok(store
         .create_session(
             &NewSession {
-                id: "s2".into(),
+                id: sid("s2"),
                 token_hash: "hash-s2".into(),
                 identity_id: op.identity_id.clone(),
                 account_id: op.id.clone(),
                 ..session
             },
-            &audit(None, "auth.password"),
+            &audit(None, AuditAction::AuthPassword),
         )
         .await);
     let context = ok(store.session_context("hash-s2", T0 + 1).await)
@@ -218,7 +240,12 @@ pub async fn a_totp_step_is_accepted_once(store: &dyn Store) {
     let m = municipality(store, "122203").await;
     let a = member(store, "nurse01", &m.id, None, false).await;
     ok(store
-        .set_second_factor(&a.identity_id, Some(b"sealed"), &[], &audit(Some(&m.id), "totp.enrol"))
+        .set_second_factor(
+            &a.identity_id,
+            Some(b"sealed"),
+            &[],
+            &audit(Some(&m.id), AuditAction::AuthTotpEnrolled),
+        )
         .await);
     assert_eq!(ok(store.identity(&a.identity_id).await).totp_secret.as_deref(), Some(&b"sealed"[..]));
     assert!(ok(store.accept_totp_step(&a.identity_id, 10).await));
@@ -231,7 +258,14 @@ pub async fn a_recovery_code_works_once(store: &dyn Store) {
     let m = municipality(store, "122203").await;
     let a = member(store, "nurse01", &m.id, None, false).await;
     let codes = vec!["h1".to_string(), "h2".to_string()];
-    ok(store.set_second_factor(&a.identity_id, Some(b"s"), &codes, &audit(Some(&m.id), "totp.enrol")).await);
+    ok(store
+        .set_second_factor(
+            &a.identity_id,
+            Some(b"s"),
+            &codes,
+            &audit(Some(&m.id), AuditAction::AuthTotpEnrolled),
+        )
+        .await);
     assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 2);
     assert!(ok(store.use_recovery_code(&a.identity_id, "h1", T0).await));
     assert!(!ok(store.use_recovery_code(&a.identity_id, "h1", T0).await));
@@ -239,7 +273,7 @@ pub async fn a_recovery_code_works_once(store: &dyn Store) {
     assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 1);
     // Resetting the second factor removes the codes and signs the person out.
     let s = NewSession {
-        id: "s".into(),
+        id: sid("s"),
         token_hash: "h".into(),
         identity_id: a.identity_id.clone(),
         account_id: a.id.clone(),
@@ -249,8 +283,10 @@ pub async fn a_recovery_code_works_once(store: &dyn Store) {
         ip: String::new(),
         user_agent: String::new(),
     };
-    ok(store.create_session(&s, &audit(Some(&m.id), "auth.password")).await);
-    ok(store.set_second_factor(&a.identity_id, None, &[], &audit(Some(&m.id), "totp.reset")).await);
+    ok(store.create_session(&s, &audit(Some(&m.id), AuditAction::AuthPassword)).await);
+    ok(store
+        .set_second_factor(&a.identity_id, None, &[], &audit(Some(&m.id), AuditAction::UserResetSecondFactor))
+        .await);
     assert_eq!(ok(store.unused_recovery_codes(&a.identity_id).await), 0);
     assert_eq!(ok(store.identity(&a.identity_id).await).totp_secret, None);
     assert_eq!(ok(store.session("h", T0 + 1).await), None);

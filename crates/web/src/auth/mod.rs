@@ -125,7 +125,7 @@ impl Auth {
             actor_account_id: Some(self.account.id.clone()),
             actor_login: self.account.login_id.to_string(),
             ip: meta.ip.clone(),
-            action: action.code().into(),
+            action,
             object_type: object_type.into(),
             object_id: object_id.into(),
             outcome: "ok".into(),

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use renraku_domain::directory::Role;
@@ -12,8 +12,10 @@ use crate::AppState;
 use crate::auth::{RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
+use crate::path_ids::IdPath;
 use crate::services::sign_in;
 use crate::views::{Chrome, jst, render};
+use renraku_domain::ids::SessionId;
 
 /// The routes of this feature, merged into the application by [`super::router`].
 pub fn routes() -> Router<AppState> {
@@ -35,7 +37,7 @@ pub async fn home(SignedIn(auth): SignedIn) -> Response {
 }
 
 struct SessionRow {
-    id: String,
+    id: SessionId,
     current: bool,
     created: String,
     last_seen: String,
@@ -119,7 +121,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     meta: RequestMeta,
     SignedIn(auth): SignedIn,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<SessionId>,
 ) -> Result<Response, AppError> {
     sign_in::end_session(&state, &meta, &auth, &id).await?;
     let target = if id == auth.session.id { "/login?out=1" } else { "/account?revoked=1" };

@@ -174,8 +174,13 @@ async fn page(
         let scope = if chain == OPERATOR_CHAIN { Scope::All } else { Scope::Chain(chain) };
         let sealer = AuditSealer::new(&state.secrets.audit_key);
         let report = verify_trail(state.store.as_ref(), &sealer, &Anchors::of(state), scope).await?;
-        let names =
-            state.store.municipalities().await?.into_iter().map(|m| (m.id, m.name.to_string())).collect();
+        let names = state
+            .store
+            .municipalities()
+            .await?
+            .into_iter()
+            .map(|m| (m.id.to_string(), m.name.to_string()))
+            .collect();
         describe_verification(&report, chain, &names)
     } else {
         (true, String::new(), vec![], String::new())

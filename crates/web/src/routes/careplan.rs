@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,12 +16,15 @@ use renraku_careplan::check::{NotChecked, not_checked};
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::{Format, Kind};
 use renraku_careplan::sets::SetKind;
+use renraku_domain::ids::CareplanSetId;
+use renraku_domain::ids::RoomId;
 use renraku_store::{CareplanSetSummary, CareplanSubject, Facility};
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
+use crate::path_ids::IdPath;
 use crate::services::careplan::rules::people;
 use crate::services::careplan::{ProblemLine, Refused, Uploaded, exchange, upload_careplan_sets};
 use crate::uploads::FormWithFiles;
@@ -88,7 +91,7 @@ fn stamp_label(stamp: &str) -> String {
 }
 
 pub struct SetRow {
-    pub id: String,
+    pub id: CareplanSetId,
     pub kind: &'static str,
     pub stamp: String,
     pub other: String,
@@ -288,7 +291,7 @@ struct SetPage {
 /// of it, and which of their records later deletions withdrew.
 struct PersonView {
     subject: CareplanSubject,
-    room: Option<String>,
+    room: Option<RoomId>,
     withdrawn: Vec<String>,
 }
 
@@ -313,7 +316,7 @@ pub async fn show(
     csrf: CsrfToken,
     meta: RequestMeta,
     CareplanUser { auth, facility }: CareplanUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CareplanSetId>,
 ) -> Result<Response, AppError> {
     // With a link to the person's 連絡帳 where the viewer is a member of it.
     let (set, rooms) = exchange::read_set(&state, &meta, &auth, &facility, &id).await?;
@@ -369,7 +372,7 @@ pub async fn send(
     State(state): State<AppState>,
     meta: RequestMeta,
     CareplanUser { auth, facility }: CareplanUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CareplanSetId>,
 ) -> Result<Response, AppError> {
     exchange::send_set(&state, &meta, &auth, &facility, &id).await?;
     Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
@@ -379,7 +382,7 @@ pub async fn acknowledge(
     State(state): State<AppState>,
     meta: RequestMeta,
     CareplanUser { auth, facility }: CareplanUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CareplanSetId>,
 ) -> Result<Response, AppError> {
     exchange::acknowledge_set(&state, &meta, &auth, &facility, &id).await?;
     Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
@@ -390,7 +393,7 @@ pub async fn download(
     State(state): State<AppState>,
     meta: RequestMeta,
     CareplanUser { auth, facility }: CareplanUser,
-    Path((id, position)): Path<(String, usize)>,
+    IdPath((id, position)): IdPath<(CareplanSetId, usize)>,
 ) -> Result<Response, AppError> {
     let file = exchange::download_file(&state, &meta, &auth, &facility, &id, position).await?;
     // Names are ASCII by the standard (checked at upload); the 家族構成 image is a JPEG.

@@ -132,10 +132,9 @@ pub async fn setup(
         at_ms: now,
         actor_login: login_id.to_string(),
         ip: meta.ip,
-        action: AuditAction::SetupOperatorCreated.code().into(),
         object_type: "account".into(),
         outcome: "ok".into(),
-        ..AuditDraft::default()
+        ..AuditDraft::new(AuditAction::SetupOperatorCreated)
     };
     match state.store.complete_setup(&sha256_hex(secret.as_bytes()), &operator, &hash, now, &audit).await {
         Ok(_) => Ok(Redirect::to("/login?activated=1").into_response()),
@@ -221,10 +220,9 @@ pub async fn activate(
         at_ms: now,
         actor_account_id: account.map(|a| a.id),
         ip: meta.ip,
-        action: AuditAction::AccountActivated.code().into(),
         object_type: "identity".into(),
         outcome: "ok".into(),
-        ..AuditDraft::default()
+        ..AuditDraft::new(AuditAction::AccountActivated)
     };
     state.store.activate(&sha256_hex(secret.as_bytes()), &hash, now, &audit).await?;
     Ok(Redirect::to("/login?activated=1").into_response())

@@ -2,13 +2,14 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{LoginId, MunicipalityCode, Name, Profession, Role};
+use renraku_domain::ids::MunicipalityId;
 use renraku_store::{
     Account, Municipality, MunicipalitySettings, NewAccount, NewMunicipality, Profile, StoreError,
 };
@@ -19,6 +20,7 @@ use crate::csrf::CsrfToken;
 use crate::directory::parse_person;
 use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
+use crate::path_ids::IdPath;
 use crate::services::accounts::create_with_link;
 use crate::views::{Chrome, render};
 
@@ -101,7 +103,7 @@ async fn municipality_page(
     state: &AppState,
     csrf: &CsrfToken,
     auth: &crate::auth::Auth,
-    id: &str,
+    id: &MunicipalityId,
     form: FormState,
 ) -> Result<MunicipalityPage, AppError> {
     let municipality = found(state.store.municipality(id).await, "市区町村")?;
@@ -115,7 +117,7 @@ pub async fn show(
     State(state): State<AppState>,
     csrf: CsrfToken,
     Operator(auth): Operator,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MunicipalityId>,
 ) -> Result<Response, AppError> {
     Ok(render(municipality_page(&state, &csrf, &auth, &id, FormState::default()).await?)?.into_response())
 }
@@ -135,7 +137,7 @@ pub async fn create_admin(
     meta: RequestMeta,
     csrf: CsrfToken,
     Operator(auth): Operator,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MunicipalityId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let mut echo = form.echo();

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::forms::{Form, FormState};
 use crate::services::sign_in::{self, CurrentPassword};
 use crate::views::{Chrome, render};
+use renraku_domain::ids::IdentityId;
 
 /// The routes of this feature, merged into the application by [`super::router`].
 pub fn routes() -> Router<AppState> {
@@ -34,7 +35,7 @@ struct PasswordPage {
     max_age_days: String,
 }
 
-async fn policy_of(state: &AppState, identity_id: &str) -> Result<PasswordPolicy, AppError> {
+async fn policy_of(state: &AppState, identity_id: &IdentityId) -> Result<PasswordPolicy, AppError> {
     let mut policies = Vec::new();
     for a in state.store.accounts_of_identity(identity_id).await? {
         if let Some(m) = a.municipality_id {

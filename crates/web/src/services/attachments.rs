@@ -3,6 +3,7 @@
 
 use renraku_attachments::inspect;
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::ids::AttachmentId;
 use renraku_store::{Attachment, RoomAccess, StoreError};
 
 use super::ServiceError;
@@ -55,14 +56,14 @@ pub async fn store_files(
     }
     let mut attachments = vec![];
     for (name, processed) in checked {
-        let id = renraku_store::new_id();
+        let id: AttachmentId = renraku_store::new_id();
         let attachment = Attachment {
             name: inspect::clean_name(&name, processed.kind),
             kind: processed.kind.code().to_string(),
             size: processed.content.len() as i64,
             width: i64::from(processed.width),
             height: i64::from(processed.height),
-            content_key: id.clone(),
+            content_key: id.to_string(),
             thumb_key: processed.thumbnail.as_ref().map(|_| format!("{id}-thumb")),
             id,
         };
@@ -121,7 +122,7 @@ pub async fn read_file(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    file_id: &str,
+    file_id: &AttachmentId,
     thumb: bool,
 ) -> Result<(Attachment, inspect::Kind, Vec<u8>), ServiceError> {
     let attachment = match state.store.attachment(access, file_id).await {

@@ -14,6 +14,7 @@ pub mod rooms;
 pub mod sign_in;
 
 use renraku_domain::FieldError;
+use renraku_domain::ids::RoomId;
 use renraku_store::StoreError;
 
 use crate::AppState;
@@ -69,14 +70,14 @@ impl From<ServiceError> for AppError {
 #[derive(Debug, Default)]
 #[must_use = "effects are published with `Effects::publish`"]
 pub struct Effects {
-    rooms_changed: Vec<String>,
+    rooms_changed: Vec<RoomId>,
 }
 
 impl Effects {
     /// The room's timeline, members or state changed: its open pages fetch it again.
-    pub fn room_changed(mut self, room_id: &str) -> Self {
-        if !self.rooms_changed.iter().any(|r| r == room_id) {
-            self.rooms_changed.push(room_id.to_string());
+    pub fn room_changed(mut self, room_id: &RoomId) -> Self {
+        if !self.rooms_changed.contains(room_id) {
+            self.rooms_changed.push(room_id.clone());
         }
         self
     }
@@ -95,8 +96,9 @@ mod tests {
 
     #[test]
     fn a_room_changed_twice_is_announced_once() {
-        let effects = Effects::default().room_changed("a").room_changed("b").room_changed("a");
-        assert_eq!(effects.rooms_changed, ["a", "b"]);
+        let (a, b) = (RoomId::from_stored("a".into()), RoomId::from_stored("b".into()));
+        let effects = Effects::default().room_changed(&a).room_changed(&b).room_changed(&a);
+        assert_eq!(effects.rooms_changed, [a, b]);
         assert!(Effects::default().rooms_changed.is_empty());
     }
 

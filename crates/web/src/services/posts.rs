@@ -5,6 +5,7 @@
 
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::ids::{PostId, RoomId};
 use renraku_domain::rooms::PostText;
 use renraku_store::{
     AuditDraft, NewPost, PostVersion, PostView, Reader, RoomAccess, StoreError, VitalsPoint,
@@ -97,7 +98,7 @@ pub async fn reply(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
     reply: &NewPost,
 ) -> Result<(), ServiceError> {
     let room_id = &access.room().id;
@@ -113,7 +114,7 @@ pub async fn acknowledge(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
 ) -> Result<(), ServiceError> {
     let room_id = &access.room().id;
     let audit = post_audit(state, meta, auth, AuditAction::PostAcknowledge, room_id, post_id);
@@ -128,7 +129,7 @@ pub async fn edit_post(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
     text: &PostText,
 ) -> Result<(), ServiceError> {
     let room_id = &access.room().id;
@@ -144,7 +145,7 @@ pub async fn delete_post(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
 ) -> Result<(), ServiceError> {
     let room_id = &access.room().id;
     let audit = post_audit(state, meta, auth, AuditAction::PostDelete, room_id, post_id);
@@ -161,7 +162,7 @@ pub async fn mark_seen(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    shown: &[String],
+    shown: &[PostId],
 ) -> Result<(), ServiceError> {
     let room_id = &access.room().id;
     let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomRead, "room", room_id);
@@ -192,8 +193,8 @@ fn post_audit(
     meta: &RequestMeta,
     auth: &Auth,
     action: AuditAction,
-    room_id: &str,
-    post_id: &str,
+    room_id: &RoomId,
+    post_id: &PostId,
 ) -> AuditDraft {
     let mut audit = auth.audit(meta, state.clock.now_ms(), action, "post", post_id);
     audit.detail = format!("room={room_id}");
@@ -206,7 +207,7 @@ pub async fn read_post(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
 ) -> Result<PostView, ServiceError> {
     let post = state.store.post(access, post_id).await.map_err(in_room)?;
     let audit = post_audit(state, meta, auth, AuditAction::PostRead, &access.room().id, post_id);
@@ -221,7 +222,7 @@ pub async fn post_to_edit(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
 ) -> Result<PostView, ServiceError> {
     let post = state.store.post(access, post_id).await.map_err(in_room)?;
     if post.author_account_id != auth.account.id || post.deleted_at_ms.is_some() || !access.can_write() {
@@ -246,7 +247,7 @@ pub async fn post_history(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
 ) -> Result<PostHistory, ServiceError> {
     let post = state.store.post(access, post_id).await.map_err(in_room)?;
     let readers = state.store.readers(access, post_id).await?;
@@ -280,9 +281,9 @@ pub struct Timeline {
     pub posts: Vec<PostView>,
     pub replies: Vec<PostView>,
     /// The id to page on from (`before=`), when there are older posts.
-    pub older: Option<String>,
+    pub older: Option<PostId>,
     /// The posts and replies on the page, whose reading [`mark_seen`] records once shown.
-    pub shown: Vec<String>,
+    pub shown: Vec<PostId>,
 }
 
 /// The timeline newest first from `before` (the last post already shown), [`PAGE`] posts with
@@ -290,14 +291,14 @@ pub struct Timeline {
 pub async fn timeline(
     state: &AppState,
     access: &RoomAccess,
-    before: Option<&str>,
+    before: Option<&PostId>,
 ) -> Result<Timeline, ServiceError> {
     let posts = state.store.timeline(access, before, PAGE + 1).await?;
     let older = (posts.len() as i64 > PAGE).then(|| posts[PAGE as usize - 1].id.clone());
     let posts: Vec<PostView> = posts.into_iter().take(PAGE as usize).collect();
-    let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+    let ids: Vec<PostId> = posts.iter().map(|p| p.id.clone()).collect();
     let replies = state.store.replies(access, &ids).await?;
-    let mut shown: Vec<String> = ids;
+    let mut shown: Vec<PostId> = ids;
     shown.extend(replies.iter().map(|r| r.id.clone()));
     Ok(Timeline { posts, replies, older, shown })
 }

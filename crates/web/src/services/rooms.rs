@@ -8,6 +8,7 @@
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, Role};
+use renraku_domain::ids::{AccountId, RequestId, RoomId};
 use renraku_store::{
     Account, Consent, ConsentInfo, Member, NewRoomRequest, Patient, PatientInfo, RequestStatus, Room,
     RoomAccess, RoomRequest, RoomSummary, StoreError,
@@ -19,7 +20,7 @@ use crate::AppState;
 use crate::auth::{Admin, Auth, RequestMeta};
 
 /// The admin's municipality's room `id`, or "not found".
-pub async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Room, ServiceError> {
+pub async fn find(state: &AppState, admin: &Admin, id: &RoomId) -> Result<Room, ServiceError> {
     match state.store.room(&admin.municipality.id, id).await {
         Err(StoreError::NotFound) => Err(ServiceError::NotFound("部屋")),
         other => Ok(other?),
@@ -45,14 +46,19 @@ pub async fn add_member(
     state: &AppState,
     meta: &RequestMeta,
     admin: &Admin,
-    room_id: &str,
+    room_id: &RoomId,
     account_id: &str,
 ) -> Result<(), ServiceError> {
     let room = find(state, admin, room_id).await?;
     let mut audit =
         admin.auth.audit(meta, state.clock.now_ms(), AuditAction::RoomMemberAdd, "room", &room.id);
     audit.detail = format!("account={account_id}");
-    match state.store.add_member(&admin.municipality.id, &room.id, account_id, &audit).await {
+    // What the form names: a value that is no account id names nobody, like an unknown one.
+    let added = match AccountId::parse(account_id) {
+        Some(account) => state.store.add_member(&admin.municipality.id, &room.id, &account, &audit).await,
+        None => Err(StoreError::NotFound),
+    };
+    match added {
         Ok(()) | Err(StoreError::Taken(_)) => Ok(()),
         Err(StoreError::NotFound) => {
             Err(ServiceError::Refused("招待できる利用者を選択してください。".into()))
@@ -66,8 +72,8 @@ pub async fn remove_member(
     state: &AppState,
     meta: &RequestMeta,
     admin: &Admin,
-    room_id: &str,
-    account_id: &str,
+    room_id: &RoomId,
+    account_id: &AccountId,
 ) -> Result<(), ServiceError> {
     let room = find(state, admin, room_id).await?;
     let mut audit =
@@ -85,7 +91,7 @@ pub async fn withdraw_consent(
     state: &AppState,
     meta: &RequestMeta,
     admin: &Admin,
-    room_id: &str,
+    room_id: &RoomId,
 ) -> Result<(), ServiceError> {
     let room = find(state, admin, room_id).await?;
     let audit = admin.auth.audit(
@@ -107,7 +113,7 @@ pub async fn oversee(
     state: &AppState,
     meta: &RequestMeta,
     admin: &Admin,
-    room_id: &str,
+    room_id: &RoomId,
     reason: &str,
 ) -> Result<RoomAccess, ServiceError> {
     let room = find(state, admin, room_id).await?;
@@ -123,7 +129,7 @@ pub async fn decide_request(
     state: &AppState,
     meta: &RequestMeta,
     admin: &Admin,
-    request_id: &str,
+    request_id: &RequestId,
     approve: bool,
     note: &str,
 ) -> Result<(), ServiceError> {
@@ -207,7 +213,7 @@ pub async fn room_record(
     state: &AppState,
     meta: &RequestMeta,
     admin: &Admin,
-    room_id: &str,
+    room_id: &RoomId,
 ) -> Result<RoomRecord, ServiceError> {
     let room = find(state, admin, room_id).await?;
     state
@@ -263,7 +269,7 @@ pub async fn pending_requests(
 pub async fn current_members(
     state: &AppState,
     room: &renraku_store::Room,
-) -> Result<Vec<(String, String)>, ServiceError> {
+) -> Result<Vec<(AccountId, String)>, ServiceError> {
     let members = state.store.members(&room.municipality_id, &room.id).await?;
     Ok(members
         .into_iter()
@@ -294,7 +300,7 @@ pub async fn request_choices(
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-) -> Result<(Vec<(String, String)>, Vec<Account>), ServiceError> {
+) -> Result<(Vec<(AccountId, String)>, Vec<Account>), ServiceError> {
     if !access.can_write() {
         return Err(ServiceError::ReadOnly);
     }

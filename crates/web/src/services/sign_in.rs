@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::AccountStatus;
+use renraku_domain::ids::{MunicipalityId, SessionId};
 use renraku_domain::text::normalize;
 use renraku_store::{Account, AuditDraft, MunicipalitySettings, NewSession, new_id};
 
@@ -41,7 +42,7 @@ pub enum PasswordOutcome {
 }
 
 fn login_audit(
-    chain: Option<String>,
+    chain: Option<MunicipalityId>,
     login: &str,
     meta: &RequestMeta,
     now: i64,
@@ -53,7 +54,7 @@ fn login_audit(
         actor_account_id: None,
         actor_login: login.chars().take(64).collect(),
         ip: meta.ip.clone(),
-        action: AuditAction::AuthLogin.code().into(),
+        action: AuditAction::AuthLogin,
         object_type: "session".into(),
         object_id: String::new(),
         outcome: outcome.into(),
@@ -127,7 +128,7 @@ pub async fn sign_in_with_password(
     let factor_key = auth::second_factor_key(&identity.id);
     if identity.totp_secret.is_some() && state.store.throttle(&factor_key, now).await?.is_locked(now) {
         let mut audit = login_audit(chain, login, meta, now, "locked");
-        audit.action = AuditAction::AuthSecondFactor.code().into();
+        audit.action = AuditAction::AuthSecondFactor;
         audit.actor_account_id = Some(account.id.clone());
         state.store.append_audit(&audit).await?;
         metrics::sign_in("locked");
@@ -151,9 +152,9 @@ pub async fn sign_in_with_password(
         user_agent: meta.user_agent.clone(),
     };
     let mut audit = login_audit(account.municipality_id.clone(), login, meta, now, "ok");
-    audit.action = AuditAction::AuthPassword.code().into();
+    audit.action = AuditAction::AuthPassword;
     audit.actor_account_id = Some(account.id.clone());
-    audit.object_id = session.id.clone();
+    audit.object_id = session.id.to_string();
     audit.detail = "password".into();
     state.store.create_session(&session, &audit).await?;
     let next = if identity.totp_secret.is_some() { "/login/totp" } else { "/totp/enrol" };
@@ -317,7 +318,7 @@ pub async fn end_session(
     state: &AppState,
     meta: &RequestMeta,
     auth: &Auth,
-    id: &str,
+    id: &SessionId,
 ) -> Result<(), ServiceError> {
     let now = state.clock.now_ms();
     let audit = auth.audit(meta, now, AuditAction::AuthSessionRevoked, "session", id);

@@ -58,7 +58,7 @@ async fn a_facility_is_registered_with_the_fields_of_form_1(app: TestApp) {
     let (operator, _) = app.operator().await;
     let (municipality, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
     let id = create_facility(&admin).await;
-    let f = app.store().facility(&municipality, &id).await.unwrap();
+    let f = app.store().facility(&crate::helpers::id(&municipality), &crate::helpers::id(&id)).await.unwrap();
     assert_eq!(f.info.corporation.postal_code.as_str(), "270-0192");
     assert_eq!(f.info.kana.as_str(), "サクラホウモンカンゴステーション", "half-width kana is folded");
     assert_eq!(f.info.phone.as_str(), "0471582222");
@@ -82,7 +82,13 @@ async fn a_facility_is_registered_with_the_fields_of_form_1(app: TestApp) {
         .await
         .expect_redirect(&format!("/admin/facilities/{id}"));
     assert_eq!(
-        app.store().facility(&municipality, &id).await.unwrap().info.name.as_str(),
+        app.store()
+            .facility(&crate::helpers::id(&municipality), &crate::helpers::id(&id))
+            .await
+            .unwrap()
+            .info
+            .name
+            .as_str(),
         "さくら訪問看護ステーション南"
     );
     let chain = app.store().audit_chain(&municipality).await.unwrap();
@@ -110,7 +116,7 @@ async fn a_form_with_errors_comes_back_with_every_value_and_a_message_per_field(
     assert_eq!(page.field_value("care_provider_no"), "12345");
     assert_eq!(page.field_value("corp_kana"), "医療法人");
     assert!(page.body.contains("<option value=\"home_nursing\" selected>"));
-    assert!(app.store().facilities(&municipality).await.unwrap().is_empty(), "nothing was written");
+    assert!(app.store().facilities(&id(&municipality)).await.unwrap().is_empty(), "nothing was written");
 }
 
 async fn an_admin_sees_only_their_own_municipality(app: TestApp) {
@@ -142,7 +148,7 @@ async fn the_last_manager_of_a_facility_cannot_be_removed(app: TestApp) {
     let (municipality, admin, _) = app.municipality_with_admin(&operator, "122203", "admin01").await;
     let facility = create_facility(&admin).await;
     new_user(&admin, &facility, "manager1", true).await.expect_status(201);
-    let accounts = app.store().accounts(&municipality, Some(&facility)).await.unwrap();
+    let accounts = app.store().accounts(&id(&municipality), Some(&id(&facility))).await.unwrap();
     let manager = &accounts[0];
     let edit = format!("/admin/users/{}/edit", manager.id);
     let page = admin
@@ -248,7 +254,7 @@ async fn a_care_provider_number_held_in_another_municipality_is_refused_next_to_
     assert!(page.body.contains(message), "{}", page.body);
     assert_eq!(page.field_value("care_provider_no"), "1234567890", "what was typed comes back");
     assert_eq!(page.field_value("name"), "かしわ訪問看護");
-    assert!(app.store().facilities(&kashiwa_id).await.unwrap().is_empty(), "nothing was written");
+    assert!(app.store().facilities(&id(&kashiwa_id)).await.unwrap().is_empty(), "nothing was written");
 
     // Nor can an existing facility be switched to it.
     fields.retain(|(k, _)| *k != "care_provider_no");
@@ -262,7 +268,7 @@ async fn a_care_provider_number_held_in_another_municipality_is_refused_next_to_
     let page = kashiwa.submit(&edit, &edit, &fields).await.expect_status(409);
     assert!(page.body.contains(message), "{}", page.body);
     assert_eq!(page.field_value("care_provider_no"), "１２３４５６７８９０");
-    let kept = app.store().facility(&kashiwa_id, &own).await.unwrap();
+    let kept = app.store().facility(&id(&kashiwa_id), &id(&own)).await.unwrap();
     assert_eq!(kept.info.care_provider_no.unwrap().as_str(), "2234567890");
 
     // The holder is untouched and still edits its facility.
@@ -270,6 +276,6 @@ async fn a_care_provider_number_held_in_another_municipality_is_refused_next_to_
     nagareyama.submit(&edit, &edit, FACILITY).await.expect_redirect(&format!("/admin/facilities/{held}"));
     let routed = app.store().facilities_by_care_provider_no("1234567890").await.unwrap();
     assert_eq!(routed.len(), 1);
-    assert_eq!(routed[0].id, held);
-    assert_eq!(routed[0].municipality_id, nagareyama_id);
+    assert_eq!(routed[0].id.as_str(), held);
+    assert_eq!(routed[0].municipality_id.as_str(), nagareyama_id);
 }

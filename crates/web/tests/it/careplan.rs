@@ -119,7 +119,7 @@ pub async fn exchange(app: &TestApp) -> Exchange {
     let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
     admin_a.submit(&location, &format!("{location}/members"), &[("account_id", &account.id)]).await;
     let room = location.rsplit('/').next().unwrap().to_string();
-    Exchange { admin_a, admin_b, cm, ns, ns_without_flag, room, cm_account: account.id }
+    Exchange { admin_a, admin_b, cm, ns, ns_without_flag, room, cm_account: account.id.to_string() }
 }
 
 async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back(app: TestApp) {
@@ -452,7 +452,7 @@ async fn a_person_on_public_assistance_alone_is_registered_and_linked(app: TestA
 /// not stored either.
 async fn a_multi_set_upload_is_stored_all_or_nothing(app: TestApp) {
     let Exchange { cm, cm_account, .. } = exchange(&app).await;
-    let facility = app.store().account(&cm_account).await.unwrap().facility_id.unwrap();
+    let facility = app.store().account(&id(&cm_account)).await.unwrap().facility_id.unwrap();
     let stored = || async { app.store().careplan_sets(&facility).await.unwrap().len() };
     let both = [golden("_20261120093000"), golden("_20261120093100")].concat();
     let index =

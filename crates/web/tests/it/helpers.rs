@@ -287,8 +287,7 @@ impl TestApp {
         // second factor and enrol anew (as an operator who lost their phone would).
         let audit = renraku_store::AuditDraft {
             at_ms: self.state.clock.now_ms(),
-            action: "test".into(),
-            ..Default::default()
+            ..renraku_store::AuditDraft::new(renraku_domain::audit_action::AuditAction::UserResetSecondFactor)
         };
         self.store().set_second_factor(&identity.id, None, &[], &audit).await.unwrap();
         let secret = self.sign_in_first_time(&b, "operator", "Kanri-pass-2026").await;
@@ -358,6 +357,11 @@ impl TestApp {
             .await
             .expect_redirect("/login?activated=1");
     }
+}
+
+/// The typed id in `text` (a path or link the test read back), for asking the store.
+pub fn id<T: renraku_store::Id>(text: &str) -> T {
+    T::parse(text).unwrap_or_else(|| panic!("not a well-formed id: {text:?}"))
 }
 
 pub fn totp_at(secret_text: &str, now_ms: i64) -> String {

@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod careplan;
 mod fault;
+mod ids;
 mod jobs;
 mod ops;
 mod posting;

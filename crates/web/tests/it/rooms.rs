@@ -72,7 +72,7 @@ async fn member(app: &TestApp, admin: &Browser, facility: &str, login: &str) -> 
     app.sign_in_first_time(&b, login, "Member-pass-2026").await;
     let identity = app.store().identity_by_login(login).await.unwrap().unwrap();
     let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
-    (b, account.id)
+    (b, account.id.to_string())
 }
 
 /// Municipality with a room whose members are a and b; c works in the same municipality but is

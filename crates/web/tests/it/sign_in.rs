@@ -371,7 +371,7 @@ async fn new_nurse(app: &TestApp, admin: &Browser, login: &str) -> (String, Page
         .expect_status(201);
     let identity = app.store().identity_by_login(login).await.unwrap().unwrap();
     let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
-    (account.id, issued)
+    (account.id.to_string(), issued)
 }
 
 const SECOND_FACTOR_LOCKED: &str = "二段階認証を15分間ロックしました";
@@ -627,7 +627,7 @@ async fn the_current_password_cannot_be_guessed_from_a_signed_in_session(app: Te
 async fn identity_chain(app: &TestApp, login: &str) -> String {
     let identity = app.store().identity_by_login(login).await.unwrap().unwrap();
     let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
-    account.municipality_id.unwrap()
+    account.municipality_id.unwrap().to_string()
 }
 
 /// A session and the audit entry of the step that opened, completed or ended it commit

@@ -1,10 +1,11 @@
 //! Facilities (医療機関・介護事業所, A2) with the fields of 様式1.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::ids::FacilityId;
 use renraku_store::{Account, Facility, FacilityInfo, StoreError};
 
 use renraku_domain::directory::ServiceCategory;
@@ -15,10 +16,11 @@ use crate::csrf::CsrfToken;
 use crate::directory::{CARE_PROVIDER_NO_HELD, parse_facility};
 use crate::error::{AppError, found};
 use crate::forms::{Form, FormState};
+use crate::path_ids::IdPath;
 use crate::views::{Choice, Chrome, choices, render};
 
 /// Looks a facility up in the admin's own municipality.
-pub async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Facility, AppError> {
+pub async fn find(state: &AppState, admin: &Admin, id: &FacilityId) -> Result<Facility, AppError> {
     found(state.store.facility(&admin.municipality.id, id).await, "事業所")
 }
 
@@ -125,7 +127,7 @@ pub async fn show(
     State(state): State<AppState>,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<FacilityId>,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &id).await?;
     let users = state.store.accounts(&admin.municipality.id, Some(&facility.id)).await?;
@@ -137,7 +139,7 @@ pub async fn edit_form(
     State(state): State<AppState>,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<FacilityId>,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &id).await?;
     let page = form_page(
@@ -155,7 +157,7 @@ pub async fn update(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<FacilityId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &id).await?;

@@ -3,11 +3,13 @@
 //! removing members, withdrawing consent, and reading a room for oversight after giving a reason.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
+use renraku_domain::dates::{BirthDate, parse_past_date};
 use renraku_domain::directory::{InsuredNo, InsurerNo, KanaName, Name, PhoneNumber};
+use renraku_domain::ids::{RequestId, RoomId};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_domain::text::normalize;
 use renraku_store::{Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest};
@@ -17,6 +19,7 @@ use crate::auth::{Admin, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
+use crate::path_ids::{IdPath, MemberAccount};
 use crate::routes::rooms::room_page;
 use crate::services::rooms::{self, RoomRecord};
 use crate::views::{Choice, Chrome, choices, jst, render};
@@ -61,26 +64,11 @@ pub async fn new_form(csrf: CsrfToken, admin: Admin) -> Result<Response, AppErro
     Ok(render(new_page(&csrf, &admin, FormState::default()))?.into_response())
 }
 
-/// `2026-11-23`, `2026/11/23` or full-width forms of them, not in the future of `today`.
-fn date(echo: &mut FormState, field: &'static str, input: &str, today: time::Date) -> Option<String> {
-    let v = normalize(input).replace('/', "-");
-    let format = time::macros::format_description!("[year]-[month padding:none]-[day padding:none]");
-    match time::Date::parse(&v, format) {
-        Ok(d) if d <= today && d.year() >= 1900 => {
-            Some(format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
-        }
-        _ => {
-            echo.error(FieldError::new(field, "日付は 2026-11-23 の形で、今日以前の日を入力してください。"));
-            None
-        }
-    }
-}
-
 fn parse(form: &Form, today: time::Date) -> Result<(PatientInfo, ConsentInfo), FormState> {
     let mut echo = form.echo();
     let name = echo.take(Name::parse("name", form.get("name")));
     let kana = echo.take(KanaName::parse("kana", form.get("kana")));
-    let birth_date = date(&mut echo, "birth_date", form.get("birth_date"), today);
+    let birth_date = echo.take(BirthDate::parse("birth_date", form.get("birth_date"), today));
     let sex = Sex::from_code(form.get("sex"));
     if sex.is_none() {
         echo.error(FieldError::new("sex", "性別を選択してください。"));
@@ -92,18 +80,18 @@ fn parse(form: &Form, today: time::Date) -> Result<(PatientInfo, ConsentInfo), F
     };
     let insurer_no = match form.get("insurer_no").trim() {
         "" => Some(None),
-        typed => echo.take(InsurerNo::parse("insurer_no", typed)).map(|n| Some(n.to_string())),
+        typed => echo.take(InsurerNo::parse("insurer_no", typed)).map(Some),
     };
     let insured_no = match form.get("insured_no").trim() {
         "" => Some(None),
-        typed => echo.take(InsuredNo::parse("insured_no", typed)).map(|n| Some(n.to_string())),
+        typed => echo.take(InsuredNo::parse("insured_no", typed)).map(Some),
     };
     let care_level = CareLevel::from_code(form.get("care_level"));
     if care_level.is_none() {
         echo.error(FieldError::new("care_level", "要介護度を選択してください。"));
     }
     let contacts = normalize(form.get("contacts"));
-    let consented_on = date(&mut echo, "consented_on", form.get("consented_on"), today);
+    let consented_on = echo.take(parse_past_date("consented_on", form.get("consented_on"), today));
     let proxy = if form.get("signer") == "proxy" {
         let n = echo.take(Name::parse("proxy_name", form.get("proxy_name")));
         let r = echo.take(Name::parse("proxy_relation", form.get("proxy_relation")));
@@ -223,7 +211,7 @@ async fn show_page(
     meta: &RequestMeta,
     csrf: &CsrfToken,
     admin: &Admin,
-    id: &str,
+    id: &RoomId,
     form: FormState,
 ) -> Result<ShowPage, AppError> {
     let RoomRecord { room, patient, consent, members, candidates, requests } =
@@ -255,7 +243,7 @@ pub async fn show(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RoomId>,
 ) -> Result<Response, AppError> {
     let page = show_page(&state, &meta, &csrf, &admin, &id, FormState::default()).await?;
     Ok(render(page)?.into_response())
@@ -265,7 +253,7 @@ pub async fn add_member(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RoomId>,
     form: Form,
 ) -> Result<Response, AppError> {
     rooms::add_member(&state, &meta, &admin, &id, form.get("account_id")).await?;
@@ -276,7 +264,7 @@ pub async fn remove_member(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    Path((id, account)): Path<(String, String)>,
+    IdPath((id, MemberAccount(account))): IdPath<(RoomId, MemberAccount)>,
 ) -> Result<Response, AppError> {
     rooms::remove_member(&state, &meta, &admin, &id, &account).await?;
     Ok(Redirect::to(&format!("/admin/rooms/{id}")).into_response())
@@ -286,7 +274,7 @@ pub async fn withdraw_consent(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RoomId>,
 ) -> Result<Response, AppError> {
     rooms::withdraw_consent(&state, &meta, &admin, &id).await?;
     Ok(Redirect::to(&format!("/admin/rooms/{id}")).into_response())
@@ -298,7 +286,7 @@ pub async fn oversee(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RoomId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let reason = normalize(form.get("reason"));
@@ -346,7 +334,7 @@ pub async fn decide(
     State(state): State<AppState>,
     meta: RequestMeta,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let approve = match form.get("decision") {

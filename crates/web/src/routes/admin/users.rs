@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
 use renraku_domain::audit_action::AuditAction;
 use renraku_domain::directory::{AccountStatus, LoginId, Occupation, Role};
+use renraku_domain::ids::{AccountId, FacilityId};
 use renraku_store::{Account, AccountUpdate, Facility, NewAccount, StoreError};
 
 use super::facilities::find;
@@ -20,18 +21,16 @@ use crate::csrf::CsrfToken;
 use crate::directory::parse_member as parse;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
+use crate::path_ids::IdPath;
 use crate::routes::operator::LinkIssuedPage;
 use crate::services::accounts::{create_with_link, reissue_link as reissue};
 use crate::views::{Choice, Chrome, choices, jst, render};
 
 const LAST_MANAGER: &str = "この事業所のシステム利用管理担当者がいなくなるため、変更できません。先に別の利用者を利用管理担当者に指定してください。";
 
-async fn find_user(state: &AppState, admin: &Admin, id: &str) -> Result<Account, AppError> {
+async fn find_user(state: &AppState, admin: &Admin, id: &AccountId) -> Result<Account, AppError> {
     match state.store.account(id).await {
-        Ok(a)
-            if a.municipality_id.as_deref() == Some(admin.municipality.id.as_str())
-                && a.role == Role::Member =>
-        {
+        Ok(a) if a.municipality_id.as_ref() == Some(&admin.municipality.id) && a.role == Role::Member => {
             Ok(a)
         }
         Ok(_) | Err(StoreError::NotFound) => Err(AppError::NotFound("利用者")),
@@ -58,14 +57,14 @@ pub async fn list(
     csrf: CsrfToken,
     admin: Admin,
 ) -> Result<Response, AppError> {
-    let names: HashMap<String, String> = state
+    let names: HashMap<FacilityId, String> = state
         .store
         .facilities(&admin.municipality.id)
         .await?
         .into_iter()
         .map(|f| (f.id, f.info.name.to_string()))
         .collect();
-    let mut locks: HashMap<String, Vec<String>> = HashMap::new();
+    let mut locks: HashMap<AccountId, Vec<String>> = HashMap::new();
     for lock in state.store.sign_in_locks(&admin.municipality.id, state.clock.now_ms()).await? {
         let what = if lock.second_factor { "二段階認証ロック中" } else { "ログイン制限中" };
         locks
@@ -105,7 +104,7 @@ pub async fn new_form(
     State(state): State<AppState>,
     csrf: CsrfToken,
     admin: Admin,
-    Path(facility_id): Path<String>,
+    IdPath(facility_id): IdPath<FacilityId>,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &facility_id).await?;
     Ok(render(new_page(&csrf, &admin, &facility, FormState::default()))?.into_response())
@@ -129,7 +128,7 @@ pub async fn create(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(facility_id): Path<String>,
+    IdPath(facility_id): IdPath<FacilityId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let facility = find(&state, &admin, &facility_id).await?;
@@ -181,7 +180,7 @@ fn values(a: &Account) -> FormState {
         ("occupation_other", p.profession.other.clone().unwrap_or_default()),
         ("email", p.email.as_ref().map(ToString::to_string).unwrap_or_default()),
         ("phone", p.phone.as_ref().map(ToString::to_string).unwrap_or_default()),
-        ("facility_id", a.facility_id.clone().unwrap_or_default()),
+        ("facility_id", a.facility_id.as_ref().map(ToString::to_string).unwrap_or_default()),
     ];
     if a.is_manager {
         values.push(("is_manager", "on".into()));
@@ -215,7 +214,7 @@ pub async fn edit_form(
     State(state): State<AppState>,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AccountId>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
     let page = edit_page(&state, &csrf, &admin, &user, values(&user), "").await?;
@@ -227,7 +226,7 @@ pub async fn update(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AccountId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
@@ -235,7 +234,10 @@ pub async fn update(
     let parsed = parse(&form, &mut echo);
     let facility_id = match form.get("facility_id") {
         "" => None,
-        f => Some(find(&state, &admin, f).await?.id),
+        f => {
+            let f = FacilityId::parse(f).ok_or(AppError::NotFound("事業所"))?;
+            Some(find(&state, &admin, &f).await?.id)
+        }
     };
     let Some(parsed) = parsed else {
         let page = edit_page(&state, &csrf, &admin, &user, echo, "").await?;
@@ -256,8 +258,11 @@ pub async fn update(
         update.careplan
     );
     match state.store.update_account(&admin.municipality.id, &user.id, &update, &audit).await {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/facilities/{}", update.facility_id.unwrap_or_default()))
-            .into_response()),
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/admin/facilities/{}",
+            update.facility_id.as_deref().unwrap_or_default()
+        ))
+        .into_response()),
         Err(StoreError::LastManager) => {
             echo.error(FieldError::new("is_manager", LAST_MANAGER));
             let page = edit_page(&state, &csrf, &admin, &user, echo, LAST_MANAGER).await?;
@@ -280,7 +285,7 @@ pub async fn set_status(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AccountId>,
     form: Form,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
@@ -293,7 +298,7 @@ pub async fn set_status(
         _ => return Err(AppError::BadRequest("変更後の状態を選択してください。".into())),
     };
     let audit = admin.auth.audit(&meta, state.clock.now_ms(), action, "account", &user.id);
-    let back = format!("/admin/facilities/{}", user.facility_id.clone().unwrap_or_default());
+    let back = format!("/admin/facilities/{}", user.facility_id.as_deref().unwrap_or_default());
     match state.store.set_account_status(&admin.municipality.id, &user.id, status, &audit).await {
         Ok(()) => Ok(Redirect::to(&back).into_response()),
         Err(StoreError::LastManager) => {
@@ -321,7 +326,7 @@ pub async fn reset_second_factor(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AccountId>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
     let audit = admin.auth.audit(
@@ -338,7 +343,7 @@ pub async fn reset_second_factor(
             "{}（{}）さんの二段階認証をリセットし、すべての端末からログアウトさせました。次回のログイン時に認証アプリを設定し直します。",
             user.profile.name, user.login_id
         ),
-        back: format!("/admin/facilities/{}", user.facility_id.unwrap_or_default()),
+        back: format!("/admin/facilities/{}", user.facility_id.as_deref().unwrap_or_default()),
     };
     Ok(render(page)?.into_response())
 }
@@ -348,7 +353,7 @@ pub async fn reissue_link(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AccountId>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
     if user.status != AccountStatus::Pending {
@@ -367,7 +372,7 @@ pub async fn reissue_link(
         name: user.profile.name.to_string(),
         login_id: user.login_id.to_string(),
         link,
-        back: format!("/admin/facilities/{}", user.facility_id.unwrap_or_default()),
+        back: format!("/admin/facilities/{}", user.facility_id.as_deref().unwrap_or_default()),
     };
     Ok(render(page)?.into_response())
 }
@@ -379,7 +384,7 @@ pub async fn unlock(
     meta: RequestMeta,
     csrf: CsrfToken,
     admin: Admin,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AccountId>,
 ) -> Result<Response, AppError> {
     let user = find_user(&state, &admin, &id).await?;
     let audit =

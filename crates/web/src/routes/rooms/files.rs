@@ -1,15 +1,17 @@
 //! A post's files, served to members only (they are checked, stored and removed again by
 //! `services::attachments`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use renraku_attachments::inspect;
+use renraku_domain::ids::{AttachmentId, RoomId};
 
 use super::InRoom;
 use crate::AppState;
 use crate::auth::RequestMeta;
 use crate::error::AppError;
+use crate::path_ids::IdPath;
 use crate::services::attachments::read_file;
 
 /// A file of a post, to members only. Photos show inline (they were re-encoded, so they are
@@ -17,8 +19,8 @@ use crate::services::attachments::read_file;
 pub async fn file(
     State(state): State<AppState>,
     meta: RequestMeta,
+    IdPath((_, file_id)): IdPath<(RoomId, AttachmentId)>,
     room: InRoom,
-    Path((_, file_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     serve_file(&state, &meta, &room, &file_id, false).await
 }
@@ -26,8 +28,8 @@ pub async fn file(
 pub async fn thumbnail(
     State(state): State<AppState>,
     meta: RequestMeta,
+    IdPath((_, file_id)): IdPath<(RoomId, AttachmentId)>,
     room: InRoom,
-    Path((_, file_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     serve_file(&state, &meta, &room, &file_id, true).await
 }
@@ -36,7 +38,7 @@ async fn serve_file(
     state: &AppState,
     meta: &RequestMeta,
     InRoom { auth, access, .. }: &InRoom,
-    file_id: &str,
+    file_id: &AttachmentId,
     thumb: bool,
 ) -> Result<Response, AppError> {
     let (attachment, kind, bytes) = read_file(state, meta, auth, access, file_id, thumb).await?;

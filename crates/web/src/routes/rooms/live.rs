@@ -60,7 +60,7 @@ pub async fn events(
                     }
                 };
                 match next {
-                    Ok(Ok(changed)) if changed != room && changed != ANNOUNCE_EVERY_ROOM => continue,
+                    Ok(Ok(changed)) if changed != room.as_str() && changed != ANNOUNCE_EVERY_ROOM => continue,
                     Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => match still_member().await
                     {
                         Some(true) => {

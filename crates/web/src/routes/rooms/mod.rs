@@ -16,14 +16,16 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams, RawQuery,
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use renraku_domain::ids::{AccountId, PostId};
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, VITALS, Vitals, format_scaled};
-use renraku_store::{PostView, RoomAccess, RoomSummary};
+use renraku_store::{PostView, RoomAccess, RoomId, RoomSummary};
 
 use crate::AppState;
 use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::FormState;
+use crate::path_ids;
 use crate::services::posts::{Timeline, mark_room_read, mark_seen, timeline};
 use crate::services::rooms::{current_members, my_rooms};
 use crate::views::{Choice, Chrome, choices, jst, render};
@@ -55,17 +57,18 @@ pub fn routes() -> Router<AppState> {
 
 /// The proof that the signed-in member may read this room, or "not found" (a non-member learns
 /// nothing, not even that the room exists).
-pub async fn access(state: &AppState, auth: &Auth, room_id: &str) -> Result<RoomAccess, AppError> {
+pub async fn access(state: &AppState, auth: &Auth, room_id: &RoomId) -> Result<RoomAccess, AppError> {
     state.store.authorize_room(&auth.account.id, room_id).await?.ok_or(AppError::NotFound("部屋"))
 }
 
 /// Every room page's start: the signed-in member, and the proof that they may read the room of
-/// the path's `{id}`, found before the handler runs (a non-member gets "not found").
+/// the path's `{id}`, found before the handler runs (a non-member gets "not found", and so does
+/// a path whose `{id}` is not a well-formed id, before any query).
 pub struct InRoom {
     pub auth: Auth,
     pub access: RoomAccess,
     /// The room's id, as in the path.
-    pub room_id: String,
+    pub room_id: RoomId,
 }
 
 impl FromRequestParts<AppState> for InRoom {
@@ -76,10 +79,7 @@ impl FromRequestParts<AppState> for InRoom {
             SignedIn::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
         let params =
             RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        let room_id = params
-            .iter()
-            .find_map(|(name, value)| (name == "id").then(|| value.to_string()))
-            .ok_or_else(|| AppError::NotFound("部屋").into_response())?;
+        let room_id: RoomId = path_ids::named(&params, "id").map_err(IntoResponse::into_response)?;
         let access = access(state, &auth, &room_id).await.map_err(IntoResponse::into_response)?;
         Ok(InRoom { auth, access, room_id })
     }
@@ -133,13 +133,13 @@ fn vitals_rows(v: &Vitals) -> Vec<(&'static str, String, &'static str)> {
         .collect()
 }
 
-pub fn item(post: PostView, me: &str, replies: Vec<PostItem>) -> PostItem {
+pub fn item(post: PostView, me: &AccountId, replies: Vec<PostItem>) -> PostItem {
     PostItem {
         html: post.text.to_html(),
         at: jst(post.created_at_ms),
         edited: post.edited_at_ms.map(jst).unwrap_or_default(),
         vitals: vitals_rows(&post.vitals),
-        mine: post.author_account_id == me,
+        mine: post.author_account_id == *me,
         replies,
         post,
     }
@@ -149,20 +149,20 @@ pub fn item(post: PostView, me: &str, replies: Vec<PostItem>) -> PostItem {
 #[template(path = "rooms/room.html")]
 pub struct RoomPage {
     pub chrome: Chrome,
-    pub room_id: String,
+    pub room_id: RoomId,
     pub writable: bool,
     pub oversight: bool,
     pub read_only_reason: &'static str,
     pub posts: Vec<PostItem>,
-    pub older: Option<String>,
+    pub older: Option<PostId>,
     pub form: FormState,
     pub categories: Vec<Choice>,
     pub importances: Vec<Choice>,
     pub vitals_fields: Vec<(&'static str, &'static str, &'static str)>,
     /// Members who can be mentioned (everyone current but oneself).
-    pub mentionable: Vec<(String, String)>,
+    pub mentionable: Vec<(AccountId, String)>,
     /// The posts and replies on the page, whose reading is recorded by the caller.
-    pub shown: Vec<String>,
+    pub shown: Vec<PostId>,
     pub notice: &'static str,
     /// When the page was made, so live updates can catch up on what came after.
     pub rendered_at_ms: i64,
@@ -178,7 +178,7 @@ pub async fn room_page(
     csrf: &CsrfToken,
     auth: &Auth,
     access: &RoomAccess,
-    before: Option<&str>,
+    before: Option<&PostId>,
     form: FormState,
 ) -> Result<RoomPage, AppError> {
     // Taken before reading, so that a change racing with this page is never lost to live updates.
@@ -190,7 +190,7 @@ pub async fn room_page(
         .map(|p| {
             let mine: Vec<PostItem> = replies
                 .iter()
-                .filter(|r| r.parent_id.as_deref() == Some(&p.id))
+                .filter(|r| r.parent_id.as_ref() == Some(&p.id))
                 .cloned()
                 .map(|r| item(r, me, vec![]))
                 .collect();
@@ -237,11 +237,11 @@ fn query_flag(query: &str) -> Option<&str> {
     query.split('&').find_map(|kv| kv.strip_prefix("done="))
 }
 
-fn before_of(query: Option<String>) -> Option<String> {
+/// The cursor of an older page; one that is no post id is no cursor (the newest page).
+fn before_of(query: Option<String>) -> Option<PostId> {
     let query = query?;
     let form = crate::forms::parse_urlencoded(query.as_bytes()).ok()?;
-    let before = form.get("before");
-    (!before.is_empty() && before.len() <= 64).then(|| before.to_string())
+    PostId::parse(form.get("before"))
 }
 
 pub async fn show(
@@ -253,7 +253,7 @@ pub async fn show(
 ) -> Result<Response, AppError> {
     let query_text = query.clone().unwrap_or_default();
     let before = before_of(query);
-    let mut page = room_page(&state, &csrf, &auth, &access, before.as_deref(), FormState::default()).await?;
+    let mut page = room_page(&state, &csrf, &auth, &access, before.as_ref(), FormState::default()).await?;
     page.notice = match query_flag(&query_text) {
         Some("requested") => "依頼を送りました。市区町村の確認後に反映されます。",
         Some("applied") => "参加者を追加しました。",

@@ -2,10 +2,12 @@
 //! its history kept, a deletion; and the page of who read a post.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
+use renraku_domain::ids::AccountId;
+use renraku_domain::ids::{PostId, RoomId};
 use renraku_domain::rooms::{Importance, MAX_POST_CHARS, PostCategory, PostText, Vitals};
 use renraku_store::{NewPost, RoomAccess};
 
@@ -15,13 +17,14 @@ use crate::auth::{Auth, RequestMeta};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::forms::{Form, FormState};
+use crate::path_ids::IdPath;
 use crate::services::ServiceError;
 use crate::services::posts::{self, PostHistory};
 use crate::uploads::FormWithFiles;
 use crate::views::{Chrome, jst, render};
 
 /// Reads the post form; errors go next to their fields.
-fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormState> {
+fn parse_post(form: &Form, parent_id: Option<PostId>) -> Result<NewPost, FormState> {
     let mut echo = form.echo();
     let category = PostCategory::from_code(form.get("category"));
     if category.is_none() {
@@ -42,20 +45,30 @@ fn parse_post(form: &Form, parent_id: Option<String>) -> Result<NewPost, FormSta
             None
         }
     };
+    // A mention that is no account id names no current member, like one who left the room.
+    let mentions: Option<Vec<AccountId>> =
+        form.all("mention").into_iter().filter(|m| !m.is_empty()).map(AccountId::parse).collect();
+    if mentions.is_none() {
+        echo.error(FieldError::new("mention", posts::LEFT_THE_ROOM));
+    }
     let may_be_empty = vitals.is_some_and(|v| !v.is_empty());
     let text = echo.take(PostText::parse("body", form.get("body"), may_be_empty));
-    match (category, importance, vitals, text) {
-        (Some(category), Some(importance), Some(vitals), Some(text)) if !echo.has_errors() => Ok(NewPost {
-            parent_id,
-            category,
-            importance,
-            text,
-            ack_requested: form.checked("ack_requested"),
-            vitals,
-            mentions: form.all("mention").into_iter().filter(|m| !m.is_empty()).map(str::to_string).collect(),
-            attachments: vec![],
-            idempotency_key: idempotency_key(form.get("idempotency_key")),
-        }),
+    match (category, importance, vitals, text, mentions) {
+        (Some(category), Some(importance), Some(vitals), Some(text), Some(mentions))
+            if !echo.has_errors() =>
+        {
+            Ok(NewPost {
+                parent_id,
+                category,
+                importance,
+                text,
+                ack_requested: form.checked("ack_requested"),
+                vitals,
+                mentions,
+                attachments: vec![],
+                idempotency_key: idempotency_key(form.get("idempotency_key")),
+            })
+        }
         _ => Err(echo),
     }
 }
@@ -92,8 +105,8 @@ pub async fn reply(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
     form: Form,
 ) -> Result<Response, AppError> {
     let mut fields = form.clone();
@@ -116,7 +129,7 @@ pub async fn reply(
 #[template(path = "rooms/reply.html")]
 struct ReplyPage {
     chrome: Chrome,
-    room_id: String,
+    room_id: RoomId,
     post: PostItem,
     form: FormState,
     /// Errors of fields the reply page does not show (only a forged form has them).
@@ -132,7 +145,7 @@ async fn reply_again(
     csrf: &CsrfToken,
     auth: &Auth,
     access: &RoomAccess,
-    post_id: &str,
+    post_id: &PostId,
     form: FormState,
 ) -> Result<Response, AppError> {
     let post = posts::read_post(state, meta, auth, access, post_id).await?;
@@ -156,8 +169,8 @@ async fn reply_again(
 pub async fn acknowledge(
     State(state): State<AppState>,
     meta: RequestMeta,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     posts::acknowledge(&state, &meta, &auth, &access, &post_id).await?;
     Ok(Redirect::to(&format!("/rooms/{room_id}#post-{post_id}")).into_response())
@@ -167,7 +180,7 @@ pub async fn acknowledge(
 #[template(path = "rooms/readers.html")]
 struct ReadersPage {
     chrome: Chrome,
-    room_id: String,
+    room_id: RoomId,
     post: PostItem,
     readers: Vec<(String, String)>,
     acknowledgers: Vec<(String, String)>,
@@ -179,8 +192,8 @@ pub async fn readers(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let PostHistory { post, readers, acknowledgers, versions } =
         posts::post_history(&state, &meta, &auth, &access, &post_id).await?;
@@ -204,8 +217,8 @@ pub async fn readers(
 #[template(path = "rooms/edit.html")]
 struct EditPage {
     chrome: Chrome,
-    room_id: String,
-    post_id: String,
+    room_id: RoomId,
+    post_id: PostId,
     form: FormState,
     max_chars: usize,
 }
@@ -214,8 +227,8 @@ pub async fn edit_form(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let post = posts::post_to_edit(&state, &meta, &auth, &access, &post_id).await?;
     let form = FormState::with([("body", post.text.as_str().to_string())]);
@@ -233,8 +246,8 @@ pub async fn edit(
     State(state): State<AppState>,
     meta: RequestMeta,
     csrf: CsrfToken,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
     form: Form,
 ) -> Result<Response, AppError> {
     let mut echo = form.echo();
@@ -255,8 +268,8 @@ pub async fn edit(
 pub async fn delete(
     State(state): State<AppState>,
     meta: RequestMeta,
+    IdPath((_, post_id)): IdPath<(RoomId, PostId)>,
     InRoom { auth, access, room_id }: InRoom,
-    Path((_, post_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     posts::delete_post(&state, &meta, &auth, &access, &post_id).await?;
     Ok(Redirect::to(&format!("/rooms/{room_id}")).into_response())

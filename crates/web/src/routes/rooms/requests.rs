@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::FieldError;
+use renraku_domain::ids::{AccountId, RoomId};
 use renraku_store::{ClosingReason, NewRoomRequest, RequestKind, RequestStatus, RoomAccess};
 
 use super::InRoom;
@@ -49,15 +50,22 @@ pub async fn request(
         }
         _ => None,
     };
+    // A value that is no account id names nobody: the same answer as an unknown account.
+    let target_account_id = match kind {
+        RequestKind::Close => None,
+        _ => match AccountId::parse(form.get("account_id")) {
+            Some(account) => Some(account),
+            None if echo.has_errors() => None,
+            None => {
+                echo.error(FieldError::new("account_id", "対象の利用者を選択してください。"));
+                return again(echo).await;
+            }
+        },
+    };
     if echo.has_errors() {
         return again(echo).await;
     }
-    let request = NewRoomRequest {
-        kind,
-        target_account_id: (kind != RequestKind::Close).then(|| form.get("account_id").to_string()),
-        closing_reason,
-        note,
-    };
+    let request = NewRoomRequest { kind, target_account_id, closing_reason, note };
     let done = match rooms::request(&state, &meta, &auth, &access, &request).await {
         Ok(RequestStatus::Approved) => "applied",
         Ok(_) => "requested",
@@ -74,9 +82,9 @@ pub async fn request(
 #[template(path = "rooms/requests.html")]
 struct RequestFormPage {
     chrome: Chrome,
-    room_id: String,
-    candidates: Vec<(String, String)>,
-    current: Vec<(String, String)>,
+    room_id: RoomId,
+    candidates: Vec<(AccountId, String)>,
+    current: Vec<(AccountId, String)>,
     closing_reasons: Vec<Choice>,
     /// What was typed into the form that came back (its `kind` says which), and its errors.
     form: FormState,

@@ -12,12 +12,13 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::services::posts::read_vitals;
 use crate::views::{Chrome, jst, render};
+use renraku_domain::ids::RoomId;
 
 #[derive(Template)]
 #[template(path = "rooms/vitals.html")]
 struct VitalsPage {
     chrome: Chrome,
-    room_id: String,
+    room_id: RoomId,
     charts: Vec<(&'static str, String)>,
     rows: Vec<(String, Vec<String>)>,
     headers: Vec<String>,

@@ -2,6 +2,7 @@
 //! acknowledged and downloaded — each read audited, each change committed with its audit entry.
 
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::ids::CareplanSetId;
 use renraku_store::{CareplanFileData, CareplanSet, CareplanSetSummary, Facility, RoomSummary, StoreError};
 
 use super::rules::people;
@@ -40,7 +41,7 @@ pub async fn read_set(
     meta: &RequestMeta,
     auth: &Auth,
     facility: &Facility,
-    id: &str,
+    id: &CareplanSetId,
 ) -> Result<(CareplanSet, Vec<RoomSummary>), ServiceError> {
     let set = state.store.careplan_set(&facility.id, id).await.map_err(set_not_found)?;
     let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::CareplanRead, "careplan_set", id);
@@ -56,7 +57,7 @@ pub async fn send_set(
     meta: &RequestMeta,
     auth: &Auth,
     facility: &Facility,
-    id: &str,
+    id: &CareplanSetId,
 ) -> Result<(), ServiceError> {
     let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::CareplanSend, "careplan_set", id);
     match state.store.send_careplan_set(&facility.id, id, audit.at_ms, &audit).await {
@@ -71,7 +72,7 @@ pub async fn acknowledge_set(
     meta: &RequestMeta,
     auth: &Auth,
     facility: &Facility,
-    id: &str,
+    id: &CareplanSetId,
 ) -> Result<(), ServiceError> {
     let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::CareplanAcknowledge, "careplan_set", id);
     state
@@ -87,7 +88,7 @@ pub async fn download_file(
     meta: &RequestMeta,
     auth: &Auth,
     facility: &Facility,
-    id: &str,
+    id: &CareplanSetId,
     position: usize,
 ) -> Result<CareplanFileData, ServiceError> {
     let set = state.store.careplan_set(&facility.id, id).await.map_err(set_not_found)?;

@@ -12,6 +12,7 @@ use renraku_careplan::check::{FileReport, check};
 use renraku_careplan::layout::Kind;
 use renraku_careplan::sets::Transmission;
 use renraku_domain::audit_action::AuditAction;
+use renraku_domain::ids::CareplanSetId;
 use renraku_store::{CareplanFileData, Facility, NewCareplanSet, StoreError};
 
 use self::rules::{people, route, sender_problem, subjects, uploaded_already};
@@ -36,7 +37,7 @@ pub struct ProblemLine {
 
 /// An upload stored whole: its sets' ids, in the order of the upload.
 pub struct Uploaded {
-    pub ids: Vec<String>,
+    pub ids: Vec<CareplanSetId>,
 }
 
 /// An upload refused, none of it stored: what the user must fix, and the files that were

@@ -3,6 +3,7 @@
 
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::Kind;
+use renraku_domain::ids::FacilityId;
 use renraku_store::{CareplanSetSummary, CareplanSubject};
 
 /// The sender must be this facility, and this facility alone: the exchange routes by
@@ -37,8 +38,13 @@ pub fn route<'a, F>(receiver_number: &str, registered: &'a [F]) -> Result<&'a F,
 }
 
 /// Whether a set of this stamp and kind to this receiver is among the facility's sets already.
-pub fn uploaded_already(existing: &[CareplanSetSummary], stamp: &str, kind: &str, receiver_id: &str) -> bool {
-    existing.iter().any(|e| e.stamp == stamp && e.kind == kind && e.receiver_facility_id == receiver_id)
+pub fn uploaded_already(
+    existing: &[CareplanSetSummary],
+    stamp: &str,
+    kind: &str,
+    receiver_id: &FacilityId,
+) -> bool {
+    existing.iter().any(|e| e.stamp == stamp && e.kind == kind && e.receiver_facility_id == *receiver_id)
 }
 
 /// The key item that ties a person's records together in each kind: 介護予防 (仕様 3.3) keys
@@ -115,6 +121,8 @@ pub fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<C
 
 #[cfg(test)]
 mod tests {
+    use renraku_domain::ids::CareplanSetId;
+
     use super::*;
 
     #[test]
@@ -141,13 +149,13 @@ mod tests {
 
     fn summary(stamp: &str, kind: &str, receiver: &str) -> CareplanSetSummary {
         CareplanSetSummary {
-            id: "s1".into(),
+            id: CareplanSetId::from_stored("s1".into()),
             kind: kind.into(),
             stamp: stamp.into(),
             month: None,
-            sender_facility_id: "me".into(),
+            sender_facility_id: FacilityId::from_stored("me".into()),
             sender_facility_name: String::new(),
-            receiver_facility_id: receiver.into(),
+            receiver_facility_id: FacilityId::from_stored(receiver.into()),
             receiver_facility_name: String::new(),
             sender_office: String::new(),
             receiver_office: String::new(),
@@ -163,10 +171,11 @@ mod tests {
     #[test]
     fn a_set_is_uploaded_already_by_stamp_kind_and_receiver() {
         let existing = [summary("20261101090000", "plan", "r1")];
-        assert!(uploaded_already(&existing, "20261101090000", "plan", "r1"));
-        assert!(!uploaded_already(&existing, "20261101090001", "plan", "r1"));
-        assert!(!uploaded_already(&existing, "20261101090000", "provision", "r1"));
-        assert!(!uploaded_already(&existing, "20261101090000", "plan", "r2"));
+        let (r1, r2) = (FacilityId::from_stored("r1".into()), FacilityId::from_stored("r2".into()));
+        assert!(uploaded_already(&existing, "20261101090000", "plan", &r1));
+        assert!(!uploaded_already(&existing, "20261101090001", "plan", &r1));
+        assert!(!uploaded_already(&existing, "20261101090000", "provision", &r1));
+        assert!(!uploaded_already(&existing, "20261101090000", "plan", &r2));
     }
 
     #[test]
