@@ -14,5 +14,6 @@ mod ids;
 mod jobs;
 mod ops;
 mod posting;
+mod room_access;
 mod rooms;
 mod sign_in;
