@@ -9,13 +9,16 @@
 
 use std::fmt;
 
+use renraku_domain::directory::FacilityNumber;
+use renraku_domain::service_kind::ServiceKind;
+
 use crate::layout::Kind;
 
 /// A 事業所 as a file name names it: 事業所番号 (10 digits) and サービス種類コード (2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Office {
-    pub number: String,
-    pub service_type: String,
+    pub number: FacilityNumber,
+    pub service_type: ServiceKind,
 }
 
 /// A parsed, valid v4 file name.
@@ -59,8 +62,8 @@ fn digits(s: &str, n: usize) -> bool {
 /// `layout::SERVICE_TYPES` (仕様 1.3: 2A 短期入所療養介護（介護医療院）; 1.4: 2B
 /// 介護予防短期入所療養介護（介護医療院）and A1–A8 総合事業; AF 介護予防ケアマネジメント, the
 /// 地域包括支援センター's own type for 総合事業 plans).
-fn service_type(s: &str) -> bool {
-    digits(s, 2) || crate::layout::service_type(s).is_some()
+fn service_type(s: &str) -> Option<ServiceKind> {
+    ServiceKind::parse(s).filter(|k| k.is_numeric() || crate::layout::service_type(s).is_some())
 }
 
 /// Whether `YYYYMMDDHHMMSS` is a real moment.
@@ -139,19 +142,20 @@ impl FileName {
                 if !digits(s, 10) || !digits(r, 10) {
                     return Err(NameError::Shape("事業所番号は10桁の数字です".into()));
                 }
-                if !service_type(st) || !service_type(rt) {
+                let (Some(st), Some(rt)) = (service_type(st), service_type(rt)) else {
                     return Err(NameError::Shape(
                         "サービス種類コードは2桁の数字か、2A・2B・A1～A8・AF です".into(),
                     ));
-                }
+                };
                 if !valid_stamp(stamp) {
                     return Err(NameError::Shape("末尾は作成日時（YYYYMMDDHHMMSS、14桁）です".into()));
                 }
                 Ok(FileName {
                     kind,
                     month,
-                    sender: Office { number: s.to_string(), service_type: st.to_string() },
-                    receiver: Office { number: r.to_string(), service_type: rt.to_string() },
+                    // Ten digits, checked above.
+                    sender: Office { number: FacilityNumber::from_trusted(s.to_string()), service_type: st },
+                    receiver: Office { number: FacilityNumber::from_trusted(r.to_string()), service_type: rt },
                     stamp: stamp.to_string(),
                     branch,
                     extension,
@@ -222,8 +226,12 @@ mod tests {
         let plan = FileName::parse("UPPLAN_201912_0300000100_43_0300000005_11_20191025200201.CSV").unwrap();
         assert_eq!(plan.kind, Kind::Upplan);
         assert_eq!(plan.month.as_deref(), Some("201912"));
-        assert_eq!(plan.sender, Office { number: "0300000100".into(), service_type: "43".into() });
-        assert_eq!(plan.receiver.service_type, "11");
+        let office = Office {
+            number: FacilityNumber::from_trusted("0300000100".into()),
+            service_type: ServiceKind::parse("43").unwrap(),
+        };
+        assert_eq!(plan.sender, office);
+        assert_eq!(plan.receiver.service_type.as_str(), "11");
         assert_eq!(plan.stamp, "20191025200201");
     }
 
@@ -234,10 +242,10 @@ mod tests {
         for kind in ["2A", "2B", "A1", "A3", "A8", "AF"] {
             let name = format!("UPPLAN_201912_0300000100_43_0300000005_{kind}_20191025200201.CSV");
             let parsed = FileName::parse(&name).unwrap();
-            assert_eq!(parsed.receiver.service_type, kind);
+            assert_eq!(parsed.receiver.service_type.as_str(), kind);
             assert_eq!(parsed.to_string(), name);
             let name = format!("UPJSK_201912_0300000005_{kind}_0300000100_43_20191025200201.CSV");
-            assert_eq!(FileName::parse(&name).unwrap().sender.service_type, kind);
+            assert_eq!(FileName::parse(&name).unwrap().sender.service_type.as_str(), kind);
         }
     }
 

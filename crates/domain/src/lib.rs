@@ -14,6 +14,7 @@ pub mod directory;
 pub mod ids;
 pub mod password;
 pub mod rooms;
+pub mod service_kind;
 pub mod text;
 pub mod time_jp;
 

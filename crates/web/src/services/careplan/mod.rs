@@ -103,11 +103,11 @@ pub async fn upload_careplan_sets(
     let existing = state.store.careplan_sets(&facility.id).await?;
     let mut routed = Vec::new();
     for set in &report.sets {
-        if let Some(text) = sender_problem(&set.sender.number, &my_office, mine_alone) {
+        if let Some(text) = sender_problem(set.sender.number.as_str(), &my_office, mine_alone) {
             problems.push(set_problem(&set.stamp, text));
         }
-        let registered = state.store.facilities_by_care_provider_no(&set.receiver.number).await?;
-        match route(&set.receiver.number, &registered) {
+        let registered = state.store.facilities_by_care_provider_no(set.receiver.number.as_str()).await?;
+        match route(set.receiver.number.as_str(), &registered) {
             Ok(receiver) => {
                 if uploaded_already(&existing, &set.stamp, set.kind.code(), &receiver.id) {
                     problems.push(set_problem(
