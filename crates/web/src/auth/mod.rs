@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use renraku_domain::audit_action::AuditAction;
@@ -181,9 +181,43 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Auth>, AppError> {
     }))
 }
 
+/// The page to come back to after signing in, if `candidate` may be one: a path on this server
+/// (`/…`, never `//…` or `/\…`, which browsers take for another host), not a sign-in page, of
+/// printable ASCII (ids and codes only: never names), at most 512 bytes.
+pub fn return_path(candidate: &str) -> Option<&str> {
+    let local = candidate.starts_with('/') && !candidate.starts_with("//") && !candidate.starts_with("/\\");
+    let sign_in = ["/login", "/logout", "/totp"].iter().any(|p| candidate.starts_with(p));
+    let plain = candidate.len() <= 512 && candidate.bytes().all(|b| b.is_ascii_graphic());
+    (local && !sign_in && plain && candidate != "/").then_some(candidate)
+}
+
+/// `path` with `?next=` (URL-encoded) when there is a page to come back to.
+pub fn with_return(path: &str, next: Option<&str>) -> String {
+    match next {
+        Some(next) => {
+            let query =
+                url::form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}{query}")
+        }
+        None => path.to_string(),
+    }
+}
+
+/// The `next` parameter of a query string, if it may be returned to ([`return_path`]).
+pub fn return_path_in_query(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "next")
+        .and_then(|(_, v)| return_path(&v).map(str::to_string))
+}
+
 /// Where someone without the right session is sent.
 pub enum AuthRedirect {
-    Login { expired: bool },
+    /// To sign in; `next` is the page they asked for (a GET), to come back to afterwards.
+    Login {
+        expired: bool,
+        next: Option<String>,
+    },
     SecondFactor,
     Enrol,
     ChangePassword,
@@ -192,18 +226,19 @@ pub enum AuthRedirect {
 
 impl IntoResponse for AuthRedirect {
     fn into_response(self) -> Response {
-        let target = match self {
-            AuthRedirect::Login { expired: true } => "/login?expired=1",
-            AuthRedirect::Login { expired: false } => "/login",
-            AuthRedirect::SecondFactor => "/login/totp",
-            AuthRedirect::Enrol => "/totp/enrol",
-            AuthRedirect::ChangePassword => "/password?expired=1",
+        let target = match &self {
+            AuthRedirect::Login { expired, next } => {
+                with_return(if *expired { "/login?expired=1" } else { "/login" }, next.as_deref())
+            }
+            AuthRedirect::SecondFactor => "/login/totp".into(),
+            AuthRedirect::Enrol => "/totp/enrol".into(),
+            AuthRedirect::ChangePassword => "/password?expired=1".into(),
             AuthRedirect::Forbidden => {
                 return AppError::Forbidden("この画面を利用する権限がありません。").into_response();
             }
         };
-        let mut response = Redirect::to(target).into_response();
-        if matches!(self, AuthRedirect::Login { expired: true }) {
+        let mut response = Redirect::to(&target).into_response();
+        if matches!(self, AuthRedirect::Login { expired: true, .. }) {
             // Forget the dead session cookie.
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
@@ -212,11 +247,14 @@ impl IntoResponse for AuthRedirect {
 }
 
 fn auth_of(parts: &Parts) -> Result<Auth, AuthRedirect> {
-    parts
-        .extensions
-        .get::<Auth>()
-        .cloned()
-        .ok_or(AuthRedirect::Login { expired: parts.extensions.get::<SessionEnded>().is_some() })
+    parts.extensions.get::<Auth>().cloned().ok_or_else(|| {
+        // A page asked for with GET is worth coming back to; a form sent is not.
+        let asked = parts.uri.path_and_query().map(|p| p.as_str()).filter(|_| parts.method == Method::GET);
+        AuthRedirect::Login {
+            expired: parts.extensions.get::<SessionEnded>().is_some(),
+            next: asked.and_then(return_path).map(str::to_string),
+        }
+    })
 }
 
 /// Signed in with a password; the second factor may still be missing.

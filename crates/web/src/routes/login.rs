@@ -64,6 +64,7 @@ pub async fn form(
     if auth.is_some_and(|Partial(a)| a.session.second_factor_done) {
         return Ok(Redirect::to("/").into_response());
     }
+    let next = auth::return_path_in_query(query.as_deref()).unwrap_or_default();
     let query = query.unwrap_or_default();
     let notice = if query.contains("expired=1") {
         "セッションの有効期限が切れました。もう一度ログインしてください。"
@@ -74,7 +75,7 @@ pub async fn form(
     } else {
         ""
     };
-    login_page(&csrf, FormState::default(), "", notice)
+    login_page(&csrf, FormState::with([("next", next)]), "", notice)
 }
 
 pub async fn submit(
@@ -85,7 +86,10 @@ pub async fn submit(
 ) -> Result<Response, AppError> {
     let typed = form.get("login_id");
     let login = sign_in::login_key_of(typed);
-    let mut echo = FormState::with([("login_id", typed.to_string())]);
+    let next = auth::return_path(form.get("next"));
+    let mut echo = FormState::with(
+        [("login_id", typed), ("next", next.unwrap_or_default())].map(|(k, v)| (k, v.to_string())),
+    );
     if login.is_empty() {
         echo.error(FieldError::new("login_id", "ログインIDを入力してください。"));
     }
@@ -95,21 +99,29 @@ pub async fn submit(
     if echo.has_errors() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, login_page(&csrf, echo, "", "")?).into_response());
     }
-    let (status, message) =
-        match sign_in::sign_in_with_password(&state, &meta, &login, form.get("password")).await? {
-            PasswordOutcome::Started { token, next } => {
-                let mut response = Redirect::to(next).into_response();
-                response.headers_mut().insert(header::SET_COOKIE, auth::session_cookie(&state, Some(&token)));
-                return Ok(response);
-            }
-            PasswordOutcome::Locked | PasswordOutcome::Wrong { now_locked: true } => {
-                (StatusCode::TOO_MANY_REQUESTS, LOCKED)
-            }
-            PasswordOutcome::Wrong { now_locked: false } => (StatusCode::UNAUTHORIZED, FAILED),
-            PasswordOutcome::Busy => (StatusCode::SERVICE_UNAVAILABLE, crate::error::BUSY),
-            PasswordOutcome::SecondFactorLocked => (StatusCode::TOO_MANY_REQUESTS, SECOND_FACTOR_LOCKED),
-        };
-    Ok((status, login_page(&csrf, echo, message, "")?).into_response())
+    let (status, message) = match sign_in::sign_in_with_password(&state, &meta, &login, form.get("password"))
+        .await?
+    {
+        PasswordOutcome::Started { token, next: step } => {
+            // The page first asked for travels on to the second factor (not through enrolment).
+            let target = if step == "/login/totp" { auth::with_return(step, next) } else { step.to_string() };
+            let mut response = Redirect::to(&target).into_response();
+            response.headers_mut().insert(header::SET_COOKIE, auth::session_cookie(&state, Some(&token)));
+            return Ok(response);
+        }
+        PasswordOutcome::Locked | PasswordOutcome::Wrong { now_locked: true, .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, LOCKED.to_string())
+        }
+        PasswordOutcome::Wrong { now_locked: false, left } => (
+            StatusCode::UNAUTHORIZED,
+            format!("{FAILED}（あと{left}回間違えると、15分ほどログインできなくなります）"),
+        ),
+        PasswordOutcome::Busy => (StatusCode::SERVICE_UNAVAILABLE, crate::error::BUSY.to_string()),
+        PasswordOutcome::SecondFactorLocked => {
+            (StatusCode::TOO_MANY_REQUESTS, SECOND_FACTOR_LOCKED.to_string())
+        }
+    };
+    Ok((status, login_page(&csrf, echo, &message, "")?).into_response())
 }
 
 #[derive(Template)]
@@ -118,6 +130,8 @@ struct SecondFactorPage {
     chrome: Chrome,
     message: String,
     recovery: bool,
+    /// The page to go to once signed in (see [`auth::return_path`]); empty for the start page.
+    next: String,
 }
 
 pub async fn second_factor_form(
@@ -131,9 +145,10 @@ pub async fn second_factor_form(
     if auth.identity.totp_secret.is_none() {
         return Ok(Redirect::to("/totp/enrol").into_response());
     }
+    let next = auth::return_path_in_query(query.as_deref()).unwrap_or_default();
     let recovery = query.is_some_and(|q| q.contains("recovery=1"));
     let chrome = Chrome::new("二段階認証", &csrf, Some(&auth));
-    Ok(render(SecondFactorPage { chrome, message: String::new(), recovery })?.into_response())
+    Ok(render(SecondFactorPage { chrome, message: String::new(), recovery, next })?.into_response())
 }
 
 pub async fn second_factor(
@@ -147,8 +162,9 @@ pub async fn second_factor(
         return Ok(Redirect::to("/").into_response());
     }
     let recovery_code = form.get("recovery_code");
+    let next = auth::return_path(form.get("next"));
     match sign_in::check_second_factor(&state, &meta, &auth, form.get("code"), recovery_code).await? {
-        SecondFactorOutcome::Accepted => Ok(Redirect::to("/").into_response()),
+        SecondFactorOutcome::Accepted => Ok(Redirect::to(next.unwrap_or("/")).into_response()),
         SecondFactorOutcome::NotEnrolled => Ok(Redirect::to("/totp/enrol").into_response()),
         SecondFactorOutcome::Locked => {
             let page = login_page(&csrf, FormState::default(), SECOND_FACTOR_LOCKED, "")?;
@@ -167,7 +183,8 @@ pub async fn second_factor(
                     "リカバリーコードが正しくないか、使用済みです（あと{left}回間違えると15分間ロックされます）。"
                 )
             };
-            let page = SecondFactorPage { chrome, message, recovery: !recovery_code.is_empty() };
+            let next = next.unwrap_or_default().to_string();
+            let page = SecondFactorPage { chrome, message, recovery: !recovery_code.is_empty(), next };
             Ok((StatusCode::UNAUTHORIZED, render(page)?).into_response())
         }
     }

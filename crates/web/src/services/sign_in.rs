@@ -30,8 +30,9 @@ pub fn login_key_of(typed: &str) -> String {
 pub enum PasswordOutcome {
     /// Too many attempts for this login ID or from this address: nothing was checked.
     Locked,
-    /// Wrong login ID or password; `now_locked` when this attempt locked the sign-in.
-    Wrong { now_locked: bool },
+    /// Wrong login ID or password; `now_locked` when this attempt locked the sign-in, else `left`
+    /// more wrong passwords lock it.
+    Wrong { now_locked: bool, left: i64 },
     /// The password could not be checked now (the server is busy); the attempt did not count.
     Busy,
     /// The password was right but the person's second factor is locked.
@@ -118,7 +119,8 @@ pub async fn sign_in_with_password(
         audit.detail = "password".into();
         state.store.append_audit(&audit).await?;
         metrics::sign_in("failure");
-        return Ok(PasswordOutcome::Wrong { now_locked });
+        let left = (LOGIN_THROTTLE.max_failures - by_login.throttle.failures).max(0);
+        return Ok(PasswordOutcome::Wrong { now_locked, left });
     };
     state.store.clear_failures(&login_key).await?;
     state.store.forgive_attempt(&address_key, &ADDRESS_THROTTLE).await?;

@@ -215,7 +215,7 @@ async fn each_screen_is_closed_to_the_wrong_role(app: TestApp) {
     }
     let anonymous = app.browser();
     for path in ["/", "/admin", "/operator", "/account"] {
-        anonymous.get(path).await.expect_redirect("/login");
+        anonymous.get(path).await.expect_redirect(&login_for(path));
     }
 }
 

@@ -125,7 +125,7 @@ pub async fn exchange(app: &TestApp) -> Exchange {
 async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_back(app: TestApp) {
     let Exchange { admin_b, cm, ns, ns_without_flag, room, .. } = exchange(&app).await;
     ns_without_flag.get("/careplan").await.expect_status(403);
-    app.browser().get("/careplan").await.expect_redirect("/login");
+    app.browser().get("/careplan").await.expect_redirect(&login_for("/careplan"));
 
     // A broken file is refused with its line, item number and name; nothing is stored.
     let mut broken = golden("_20261120093000");

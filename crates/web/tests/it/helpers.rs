@@ -371,6 +371,15 @@ pub fn totp_at(secret_text: &str, now_ms: i64) -> String {
 }
 
 /// The activation link shown once on the "link issued" page.
+/// Where a signed-out browser asking for `path` (GET) is sent: the sign-in page, with the way back.
+pub fn login_for(path: &str) -> String {
+    if path == "/" {
+        return "/login".into();
+    }
+    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", path).finish();
+    format!("/login?{query}")
+}
+
 pub fn activation_link(body: &str) -> String {
     between(body, "<code id=\"activation-link\">", "</code>").to_string()
 }

@@ -76,7 +76,7 @@ async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp
         }
     }
     for path in gets.iter().chain([&stream]) {
-        anonymous.get(path).await.expect_redirect("/login");
+        anonymous.get(path).await.expect_redirect(&login_for(path));
     }
     for (path, fields) in &posts {
         let page = anonymous.submit("/login", path, fields).await;
@@ -151,7 +151,7 @@ async fn the_municipality_room_pages_are_closed_to_everyone_else(app: TestApp) {
     }
     let anonymous = app.browser();
     for path in &gets {
-        anonymous.get(path).await.expect_redirect("/login");
+        anonymous.get(path).await.expect_redirect(&login_for(path));
     }
     for (path, fields) in &posts {
         let page = anonymous.submit("/login", path, fields).await;

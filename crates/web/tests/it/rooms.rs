@@ -531,7 +531,8 @@ async fn a_photo_loses_its_location_and_files_reach_members_only(app: TestApp) {
     assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
     // Files reach current members only.
     t.c.get(&format!("/rooms/{room}/files/{photo}")).await.expect_status(404);
-    app.browser().get(&format!("/rooms/{room}/files/{photo}")).await.expect_redirect("/login");
+    let path = format!("/rooms/{room}/files/{photo}");
+    app.browser().get(&path).await.expect_redirect(&login_for(&path));
     t.admin.get(&format!("/rooms/{room}/files/{photo}")).await.expect_status(404);
     // A file is judged by its content: text named .jpg is refused, the post kept for retyping.
     let refused = upload(&t.a, room, "もう一枚", vec![("photo.jpg", b"<html><script>x</script>".to_vec())])

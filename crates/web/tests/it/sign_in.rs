@@ -21,6 +21,8 @@ both!(
     common_passwords_are_refused_wherever_a_password_is_chosen,
     the_current_password_cannot_be_guessed_from_a_signed_in_session,
     a_session_is_opened_and_ended_only_with_its_audit_entry,
+    signing_in_returns_to_the_page_first_asked_for_and_nowhere_else,
+    a_wrong_password_says_how_many_tries_are_left,
 );
 
 #[tokio::test]
@@ -100,7 +102,7 @@ async fn a_new_admin_activates_enrols_and_signs_in_with_a_real_totp_code(app: Te
     assert!(page.body.contains("流山市 管理"));
     // Sign out, then in again with password and a fresh code.
     admin.submit("/admin", "/logout", &[]).await.expect_redirect("/login?out=1");
-    admin.get("/admin").await.expect_redirect("/login");
+    admin.get("/admin").await.expect_redirect(&login_for("/admin"));
     app.sign_in(&admin, "nagareyama.admin", "Admin-pass-2026", &secret).await;
     admin.get("/admin").await.expect_status(200);
     // The password alone opens nothing but the second-factor page.
@@ -206,7 +208,7 @@ async fn an_idle_session_expires_and_asks_to_sign_in_again(app: TestApp) {
     app.state.clock.advance_ms(29 * 60 * 1000);
     operator.get("/operator").await.expect_status(200);
     app.state.clock.advance_ms(31 * 60 * 1000);
-    operator.get("/operator").await.expect_redirect("/login?expired=1");
+    operator.get("/operator").await.expect_redirect("/login?expired=1&next=%2Foperator");
     let page = operator.get("/login?expired=1").await.expect_status(200);
     assert!(page.body.contains("セッションの有効期限が切れました。"));
     // A form sent with the dead session changes nothing and says why.
@@ -232,7 +234,7 @@ async fn a_session_ends_at_its_absolute_limit_even_when_used(app: TestApp) {
     app.state.clock.advance_ms(29 * 60 * 1000);
     operator.get("/operator").await.expect_status(200);
     app.state.clock.advance_ms(29 * 60 * 1000);
-    operator.get("/operator").await.expect_redirect("/login?expired=1");
+    operator.get("/operator").await.expect_redirect("/login?expired=1&next=%2Foperator");
 }
 
 async fn sessions_can_be_listed_and_revoked(app: TestApp) {
@@ -246,7 +248,7 @@ async fn sessions_can_be_listed_and_revoked(app: TestApp) {
         .submit("/account", "/account/sessions/revoke-others", &[])
         .await
         .expect_redirect("/account?revoked=1");
-    second.get("/operator").await.expect_redirect("/login?expired=1");
+    second.get("/operator").await.expect_redirect("/login?expired=1&next=%2Foperator");
     first.get("/operator").await.expect_status(200);
     // One's own session, revoked from the list, ends at once.
     let page = first.get("/account").await;
@@ -255,7 +257,7 @@ async fn sessions_can_be_listed_and_revoked(app: TestApp) {
         .submit("/account", &format!("/account/sessions/{id}/revoke"), &[])
         .await
         .expect_redirect("/login?out=1");
-    first.get("/operator").await.expect_redirect("/login?expired=1");
+    first.get("/operator").await.expect_redirect("/login?expired=1&next=%2Foperator");
     // Someone else's session id is not found.
     let third = app.browser();
     app.sign_in(&third, "operator", "Kanri-pass-2026", &secret).await;
@@ -345,7 +347,7 @@ async fn a_reset_second_factor_is_enrolled_again(app: TestApp) {
         .await
         .expect_status(200);
     assert!(done.body.contains("二段階認証をリセット"));
-    nurse.get("/account").await.expect_redirect("/login?expired=1");
+    nurse.get("/account").await.expect_redirect("/login?expired=1&next=%2Faccount");
     app.sign_in_first_time(&nurse, "nurse01", "Nurse-pass-2026").await;
     nurse.get("/account").await.expect_status(200);
 }
@@ -663,4 +665,61 @@ async fn a_session_is_opened_and_ended_only_with_its_audit_entry(app: TestApp) {
     let refused = admin.submit("/account", "/logout", &[]).await;
     assert_eq!(refused.status, 500, "{}", refused.body);
     admin.get("/account").await.expect_status(200);
+}
+
+/// After signing in, the person lands on the page they first asked for — a path on this server
+/// only: another host, a scheme or a sign-in page is ignored and the start page is used.
+async fn signing_in_returns_to_the_page_first_asked_for_and_nowhere_else(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    let (_, _admin, secret) = app.municipality_with_admin(&operator, "122203", "admin01").await;
+    let b = app.browser();
+    let asked = b.get("/admin/users?page=2").await;
+    let login = asked.location().expect("sent to sign in").to_string();
+    assert_eq!(login, "/login?next=%2Fadmin%2Fusers%3Fpage%3D2");
+    let form = b.get(&login).await.expect_status(200);
+    assert!(form.body.contains(r#"name="next" value="/admin/users?page=2""#), "{}", form.body);
+    let fields = [("login_id", "admin01"), ("password", "Admin-pass-2026"), ("next", "/admin/users?page=2")];
+    let step = b.submit(&login, "/login", &fields).await;
+    let step = step.location().expect("to the second factor").to_string();
+    assert_eq!(step, "/login/totp?next=%2Fadmin%2Fusers%3Fpage%3D2");
+    let code = app.next_code(&secret);
+    b.submit(&step, "/login/totp", &[("code", &code), ("next", "/admin/users?page=2")])
+        .await
+        .expect_redirect("/admin/users?page=2");
+
+    // A form sent while signed out is not a page to come back to.
+    let c = app.browser();
+    let page = c.get("/login").await;
+    let sent = c.send(&page, "/password", &[("password", "x")]).await;
+    assert!(sent.location().is_some_and(|l| !l.contains("next")), "{:?}", sent.location());
+    for elsewhere in
+        ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/logout", "/login/totp", "admin"]
+    {
+        let c = app.browser();
+        let fields = [("login_id", "admin01"), ("password", "Admin-pass-2026"), ("next", elsewhere)];
+        c.submit("/login", "/login", &fields).await.expect_redirect("/login/totp");
+        let page = c.get(&format!("/login/totp?next={elsewhere}")).await.expect_status(200);
+        assert!(!page.body.contains(r#"name="next""#), "{elsewhere}: {}", page.body);
+        // The wait keeps each code its own 30-second step.
+        app.state.clock.advance_ms(30_000);
+        let code = app.next_code(&secret);
+        c.submit("/login/totp", "/login/totp", &[("code", &code), ("next", elsewhere)])
+            .await
+            .expect_redirect("/");
+    }
+}
+
+/// A wrong password says how many tries are left before the lock, the same for a login ID that
+/// exists and one that does not (the count is per login ID either way).
+async fn a_wrong_password_says_how_many_tries_are_left(app: TestApp) {
+    let (operator, _) = app.operator().await;
+    app.municipality_with_admin(&operator, "122203", "admin01").await;
+    for login in ["admin01", "nobody99"] {
+        let b = app.browser();
+        let wrong = b.submit("/login", "/login", &[("login_id", login), ("password", "wrong-pass-1")]).await;
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("あと4回間違えると"), "{login}: {}", wrong.body);
+        let wrong = b.submit("/login", "/login", &[("login_id", login), ("password", "wrong-pass-2")]).await;
+        assert!(wrong.body.contains("あと3回間違えると"), "{login}: {}", wrong.body);
+    }
 }
