@@ -340,7 +340,8 @@ impl PostStore for SqlStore {
         &self,
         access: &RoomAccess,
         post_ids: &[PostId],
-        audit: &AuditDraft,
+        at_ms: i64,
+        audit: Option<&AuditDraft>,
     ) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         let mut added = 0;
@@ -350,7 +351,7 @@ impl PostStore for SqlStore {
             );
             q.push_bind(access.account_id().to_string());
             q.push(", p.room_id, ");
-            q.push_bind(audit.at_ms);
+            q.push_bind(at_ms);
             q.push(" FROM posts p WHERE p.room_id = ");
             q.push_bind(access.room().id.as_str());
             q.push(" AND p.author_account_id <> ");
@@ -363,11 +364,16 @@ impl PostStore for SqlStore {
             q.push(") ON CONFLICT (room_id, post_id, account_id) DO NOTHING");
             added = q.build().execute(&mut *tx).await.map_err(db_err)?.rows_affected();
         }
-        let mut audit = audit.clone();
-        if audit.detail.is_empty() {
-            audit.detail = format!("posts={} new_receipts={added}", post_ids.len());
+        match audit {
+            Some(audit) => {
+                let mut audit = audit.clone();
+                if audit.detail.is_empty() {
+                    audit.detail = format!("posts={} new_receipts={added}", post_ids.len());
+                }
+                self.commit_with(tx, &audit).await?;
+            }
+            None => tx.commit().await.map_err(db_err)?,
         }
-        self.commit_with(tx, &audit).await?;
         Ok(added)
     }
 

@@ -118,14 +118,16 @@ pub trait PostStore: Send + Sync + 'static {
     /// not: what the sweep of unreferenced files must keep.
     async fn attachment_keys(&self) -> StoreResult<Vec<String>>;
     async fn replies(&self, access: &RoomAccess, post_ids: &[PostId]) -> StoreResult<Vec<PostView>>;
-    /// A view of posts: the reader's receipts (members only; oversight reads leave none) and the
-    /// audit entry of the read, in one transaction (one write per page view). Returns how many
-    /// receipts are new.
+    /// A view of posts at `at_ms`: the reader's receipts (members only; oversight reads leave
+    /// none) and the audit entry of the read, in one transaction (one write per page view).
+    /// Without an entry (`None`: the live refresh of a page view already recorded) only the
+    /// receipts are written. Returns how many receipts are new.
     async fn record_read(
         &self,
         access: &RoomAccess,
         post_ids: &[PostId],
-        audit: &AuditDraft,
+        at_ms: i64,
+        audit: Option<&AuditDraft>,
     ) -> StoreResult<u64>;
     /// Marks every post of the room read ("mark all read") at `audit.at_ms`; returns how many
     /// receipts are new. When there are any, the audit entry (its detail the count) is written

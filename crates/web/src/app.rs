@@ -38,6 +38,7 @@ impl App {
             secrets: Arc::new(secrets),
             clock,
             writer_probe: Default::default(),
+            recent_views: Default::default(),
         };
         Ok(App { state })
     }

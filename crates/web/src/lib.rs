@@ -93,6 +93,8 @@ pub struct AppState {
     pub blobs: Arc<dyn renraku_attachments::blobs::BlobStore>,
     /// `/healthz`'s write probe, at most one every few seconds.
     pub writer_probe: Arc<WriterProbe>,
+    /// Room views recorded lately, so a page's live refreshes are not each a new view.
+    pub recent_views: Arc<services::room_views::RecentViews>,
 }
 
 pub use server::{HEADER_READ_TIMEOUT, SHUTDOWN_GRACE, serve, serve_metrics, serve_until};

@@ -24,7 +24,7 @@
       return;
     }
     busy = true;
-    fetch(location.pathname + location.search, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    fetch(location.pathname + location.search, { credentials: "same-origin", headers: { Accept: "text/html", "X-Renraku-Refresh": "1" } })
       .then(function (res) { return res.ok ? res.text() : null; })
       .then(function (html) {
         if (!html) return;

@@ -42,8 +42,12 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     let unread = |rooms: Vec<RoomSummary>| rooms.iter().map(|r| r.unread).collect::<Vec<_>>();
     assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [2]);
     assert_eq!(unread(ok(store.my_rooms(&a.id).await)), [0], "one's own posts are never unread");
-    ok(store.record_read(&b_access, &[p1.id.clone(), p2.id.clone()], &read_at(&m, T0 + 10)).await);
-    ok(store.record_read(&b_access, std::slice::from_ref(&p1.id), &read_at(&m, T0 + 20)).await);
+    ok(store
+        .record_read(&b_access, &[p1.id.clone(), p2.id.clone()], T0 + 10, Some(&read_at(&m, T0 + 10)))
+        .await);
+    ok(store
+        .record_read(&b_access, std::slice::from_ref(&p1.id), T0 + 20, Some(&read_at(&m, T0 + 20)))
+        .await);
     assert_eq!(unread(ok(store.my_rooms(&b.id).await)), [0]);
     let seen = ok(store.post(&a_access, &p1.id).await);
     assert_eq!((seen.read_count, seen.read_by_me), (1, false));
@@ -62,12 +66,20 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
             .record_read(
                 &b_access,
                 &[p4.id.clone(), p1.id.clone()],
-                &audit(Some(&m.id), AuditAction::RoomRead)
+                T0,
+                Some(&audit(Some(&m.id), AuditAction::RoomRead))
             )
             .await),
         1
     );
     assert_eq!(ok(store.audit_chain(&m.id).await).len(), before + 2);
+    // The live refresh of a page view already recorded: its receipts, and no second entry.
+    let p5 =
+        ok(store.create_post(&a_access, &post("五つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    let before = ok(store.audit_chain(&m.id).await).len();
+    assert_eq!(ok(store.record_read(&b_access, std::slice::from_ref(&p5.id), T0 + 22, None).await), 1);
+    assert!(ok(store.post(&b_access, &p5.id).await).read_by_me);
+    assert_eq!(ok(store.audit_chain(&m.id).await).len(), before);
     // "Mark all read" covers the rest, once.
     let p3 =
         ok(store.create_post(&a_access, &post("三つ目"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
@@ -79,7 +91,9 @@ pub async fn read_receipts_and_unread_counts(store: &dyn Store) {
     assert_eq!(chain.len(), before + 1, "one entry for the receipts that were new, none for nothing");
     assert_eq!(chain.last().map(|e| e.facts.detail.as_str()), Some("posts=1"));
     // The author's own reading leaves no receipt.
-    ok(store.record_read(&a_access, std::slice::from_ref(&p1.id), &read_at(&m, T0 + 30)).await);
+    ok(store
+        .record_read(&a_access, std::slice::from_ref(&p1.id), T0 + 30, Some(&read_at(&m, T0 + 30)))
+        .await);
     assert_eq!(ok(store.post(&a_access, &p1.id).await).read_count, 1);
 }
 
@@ -163,7 +177,7 @@ pub async fn mentions_name_current_members_and_count_until_read(store: &dyn Stor
     let summary =
         |rooms: Vec<RoomSummary>| rooms.iter().map(|r| (r.unread, r.unread_mentions)).collect::<Vec<_>>();
     assert_eq!(summary(ok(store.my_rooms(&b.id).await)), [(1, 1)]);
-    ok(store.record_read(&b_access, std::slice::from_ref(&p.id), &read_at(&m, T0)).await);
+    ok(store.record_read(&b_access, std::slice::from_ref(&p.id), T0, Some(&read_at(&m, T0))).await);
     assert_eq!(summary(ok(store.my_rooms(&b.id).await)), [(0, 0)]);
     assert_eq!(ok(store.timeline(&b_access, None, 5).await)[0].mentioned, ["看護 一郎"]);
 }

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod careplan;
 pub mod posts;
+pub mod room_views;
 pub mod rooms;
 pub mod sign_in;
 

@@ -156,18 +156,28 @@ pub async fn delete_post(
 
 /// What the member is about to see (`shown`, the posts of a timeline page) is read, recorded
 /// with the audit entry of the read in one write; the room's other open pages learn of new
-/// receipts. Every path that sends a member the timeline goes through here.
+/// receipts. Every path that sends a member the timeline goes through here. A `refresh` (the
+/// page fetching itself on a live update) that continues this session's view recorded lately
+/// writes the receipts without a second entry: one `room.read` per page view.
 pub async fn mark_seen(
     state: &AppState,
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
     shown: &[PostId],
+    refresh: bool,
 ) -> Result<(), ServiceError> {
     let room_id = &access.room().id;
-    let audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomRead, "room", room_id);
-    if state.store.record_read(access, shown, &audit).await? > 0 {
+    let now = state.clock.now_ms();
+    let session = &auth.session.id;
+    let continued = refresh && state.recent_views.continues(session, room_id, now);
+    let audit = auth.audit(meta, now, AuditAction::RoomRead, "room", room_id);
+    let audit = (!continued).then_some(&audit);
+    if state.store.record_read(access, shown, now, audit).await? > 0 {
         Effects::default().room_changed(room_id).publish(state).await;
+    }
+    if !continued {
+        state.recent_views.recorded(session, room_id, now);
     }
     Ok(())
 }

@@ -455,6 +455,12 @@ impl Browser {
         Self::page(r).await
     }
 
+    /// GET as `static/app.js` does when a live update refreshes an open room page.
+    pub async fn get_refresh(&self, path: &str) -> Page {
+        let r = self.client.get(format!("{}{path}", self.base)).header("X-Renraku-Refresh", "1").send().await;
+        Self::page(r.expect("GET")).await
+    }
+
     /// Posts raw fields with no CSRF handling.
     pub async fn post_raw(&self, path: &str, body: Vec<u8>, content_type: &str) -> Page {
         let r = self

@@ -11,6 +11,7 @@ both!(
     every_page_that_shows_a_room_is_audited,
     a_stream_ends_with_its_session,
     each_view_of_a_list_that_names_patients_is_audited,
+    live_refreshes_of_an_open_room_are_one_view,
 );
 
 async fn every_room_route_is_closed_to_everyone_but_current_members(app: TestApp) {
@@ -252,4 +253,45 @@ async fn each_view_of_a_list_that_names_patients_is_audited(app: TestApp) {
     ]
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
     assert_eq!(seen, expected);
+}
+
+/// An open room page fetches itself on every live update; those refreshes continue the view and
+/// add no `room.read` entry each (their read receipts are still recorded). A page opened again is
+/// a new view, and a refresh from a session that has not viewed the room is one too.
+async fn live_refreshes_of_an_open_room_are_one_view(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    let m = app.store().municipality_by_code("122203").await.unwrap().id;
+    let reads = |login: &'static str| {
+        let app = &app;
+        let m = m.clone();
+        async move {
+            let chain = app.store().audit_chain(&m).await.unwrap();
+            chain
+                .into_iter()
+                .filter(|r| r.facts.action == "room.read" && r.facts.actor_login == login)
+                .count()
+        }
+    };
+    // Member b never viewed the room in this session: the refresh header does not hide the read.
+    let before = reads("member_b").await;
+    t.b.get_refresh(&format!("/rooms/{room}")).await.expect_status(200);
+    assert_eq!(reads("member_b").await, before + 1);
+    // Member a opens the room, then three live updates arrive.
+    let before = reads("member_a").await;
+    t.a.get(&format!("/rooms/{room}")).await.expect_status(200);
+    for n in 0..3 {
+        let body = format!("更新{n}");
+        post(&t.b, room, &[("category", "visit"), ("body", &body)]).await;
+        let fresh = t.a.get_refresh(&format!("/rooms/{room}")).await.expect_status(200);
+        assert!(fresh.body.contains(&body), "the refresh shows the new post");
+    }
+    assert_eq!(reads("member_a").await, before + 1, "one page view, one entry");
+    // The refreshes still recorded member a's receipts.
+    let newest = post_ids(&t.a.get_refresh(&format!("/rooms/{room}")).await).remove(0);
+    let readers = t.b.get(&format!("/rooms/{room}/posts/{newest}/readers")).await.expect_status(200);
+    assert!(readers.body.contains("member_a"), "{}", readers.body);
+    // Opening the page again is a new view.
+    t.a.get(&format!("/rooms/{room}")).await.expect_status(200);
+    assert_eq!(reads("member_a").await, before + 2);
 }

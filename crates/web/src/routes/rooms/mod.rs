@@ -13,6 +13,7 @@ mod vitals;
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -250,7 +251,10 @@ pub async fn show(
     csrf: CsrfToken,
     InRoom { auth, access, .. }: InRoom,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    // `static/app.js` marks the page's own live refreshes.
+    let refresh = headers.get("x-renraku-refresh").is_some_and(|v| v == "1");
     let query_text = query.clone().unwrap_or_default();
     let before = before_of(query);
     let mut page = room_page(&state, &csrf, &auth, &access, before.as_ref(), FormState::default()).await?;
@@ -259,7 +263,7 @@ pub async fn show(
         Some("applied") => "参加者を追加しました。",
         _ => "",
     };
-    mark_seen(&state, &meta, &auth, &access, &page.shown).await?;
+    mark_seen(&state, &meta, &auth, &access, &page.shown, refresh).await?;
     Ok(render(page)?.into_response())
 }
 

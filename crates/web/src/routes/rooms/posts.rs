@@ -83,7 +83,7 @@ pub async fn create(
     // A form error sends the timeline back with what was typed: a read like any other.
     let again = |echo: FormState| async {
         let page = room_page(&state, &csrf, &auth, &access, None, echo).await?;
-        posts::mark_seen(&state, &meta, &auth, &access, &page.shown).await?;
+        posts::mark_seen(&state, &meta, &auth, &access, &page.shown, false).await?;
         Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
     let post = match parse_post(&upload.form, None) {
