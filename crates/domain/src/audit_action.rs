@@ -36,6 +36,7 @@ code_enum!(
         FileRead => "file.read", "添付ファイルの閲覧";
         FileThumbnailRead => "file.thumbnail_read", "縮小画像の閲覧";
         MunicipalityCreate => "municipality.create", "市区町村の登録";
+        MunicipalityRename => "municipality.rename", "市区町村名の訂正";
         PatientRead => "patient.read", "患者情報の閲覧";
         PostAcknowledge => "post.acknowledge", "投稿の確認";
         PostCreate => "post.create", "投稿";

@@ -2,7 +2,7 @@
 //! as the 流山市様式1 names them. Each value type is parsed from user input once.
 
 use crate::FieldError;
-use crate::text::{digits_only, is_kana, normalize};
+use crate::text::{as_typed, digits_only, is_kana, normalize};
 
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident) => {
@@ -34,11 +34,13 @@ text_value!(
     MunicipalityCode
 );
 text_value!(
-    /// A person's or an organisation's name as written (kanji allowed), 1–100 characters.
+    /// A person's or an organisation's name as written (kanji allowed), 1–100 characters, kept
+    /// exactly as typed (「①号室」「㈱」 stay): only the outer white space is trimmed.
     Name
 );
 text_value!(
-    /// A ふりがな: kana only, 1–100 characters.
+    /// A ふりがな: kana only (checked after NFKC, so half-width katakana is accepted), 1–100
+    /// characters, kept as typed.
     KanaName
 );
 text_value!(
@@ -50,7 +52,9 @@ text_value!(
     PostalCode
 );
 text_value!(
-    /// A Japanese phone number: 10 or 11 digits, stored with the dashes the user typed removed.
+    /// A Japanese phone number, kept and shown as typed (full-width digits, （）, －/ー stay);
+    /// valid when its digits (after NFKC) are 10 or 11 and start with 0. [`PhoneNumber::digits`]
+    /// gives the digits for `tel:` links and comparisons.
     PhoneNumber
 );
 text_value!(
@@ -113,37 +117,56 @@ impl InsuredNo {
 }
 
 impl MunicipalityCode {
+    /// Six digits (any width) whose last is the check digit of 全国地方公共団体コード: the first
+    /// five weighted 6, 5, 4, 3, 2 and summed; the check digit is the last digit of 11 minus the
+    /// sum's remainder by 11 (122203 流山市, 131016 千代田区).
     pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
         match digits_only(input) {
-            Some(d) if d.len() == 6 => Ok(Self(d)),
+            Some(d) if d.len() == 6 => {
+                let n: Vec<u32> = d.bytes().map(|b| u32::from(b - b'0')).collect();
+                if n[5] == Self::check_digit(&n[..5]) {
+                    Ok(Self(d))
+                } else {
+                    Err(FieldError::new(
+                        field,
+                        "地方公共団体コードの検査数字（6桁目）が合いません。コードをもう一度ご確認ください。",
+                    ))
+                }
+            }
             _ => Err(FieldError::new(field, "地方公共団体コードは6桁の数字で入力してください。")),
         }
+    }
+
+    fn check_digit(first_five: &[u32]) -> u32 {
+        let sum: u32 = first_five.iter().zip([6, 5, 4, 3, 2]).map(|(d, w)| d * w).sum();
+        (11 - sum % 11) % 10
     }
 }
 
 impl Name {
     pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
-        let v = normalize(input);
-        if v.is_empty() {
+        let v = as_typed(input);
+        if normalize(v).is_empty() {
             return Err(FieldError::new(field, "入力してください。"));
         }
         if v.chars().count() > MAX_NAME || v.chars().any(char::is_control) {
             return Err(FieldError::new(field, "100文字以内で、改行などを含めずに入力してください。"));
         }
-        Ok(Self(v))
+        Ok(Self(v.to_string()))
     }
 }
 
 impl KanaName {
     pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
-        let v = normalize(input);
-        if v.is_empty() {
+        let v = as_typed(input);
+        let folded = normalize(v);
+        if folded.is_empty() {
             return Err(FieldError::new(field, "ふりがなを入力してください。"));
         }
-        if !is_kana(&v) || v.chars().count() > MAX_NAME {
+        if !is_kana(&folded) || v.chars().count() > MAX_NAME {
             return Err(FieldError::new(field, "ひらがなまたはカタカナで入力してください。"));
         }
-        Ok(Self(v))
+        Ok(Self(v.to_string()))
     }
 }
 
@@ -169,10 +192,20 @@ impl PostalCode {
 
 impl PhoneNumber {
     pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
-        match digits_only(input) {
-            Some(d) if (10..=11).contains(&d.len()) && d.starts_with('0') => Ok(Self(d)),
+        // Brackets around the area code (「（04）7158-1111」) are as usual as dashes.
+        let unbracketed: String = normalize(input).chars().filter(|c| !matches!(c, '(' | ')')).collect();
+        match digits_only(&unbracketed) {
+            Some(d) if (10..=11).contains(&d.len()) && d.starts_with('0') => {
+                Ok(Self(as_typed(input).to_string()))
+            }
             _ => Err(FieldError::new(field, "電話番号は0から始まる10桁または11桁の数字で入力してください。")),
         }
+    }
+
+    /// The ASCII digits of the number (`（04）7158－1111` → `0471581111`), for `tel:` links and
+    /// comparisons; empty if a stored value has none.
+    pub fn digits(&self) -> String {
+        normalize(&self.0).chars().filter(char::is_ascii_digit).collect()
     }
 }
 
@@ -305,9 +338,9 @@ impl Profession {
     ) -> Result<Self, FieldError> {
         let occupation = Occupation::from_code(code)
             .ok_or_else(|| FieldError::new(field, "職種を選択してください（必須）。"))?;
-        let other = normalize(other);
+        let other = as_typed(other).to_string();
         match occupation {
-            Occupation::Other if other.is_empty() => {
+            Occupation::Other if normalize(&other).is_empty() => {
                 Err(FieldError::new(other_field, "「その他」の場合は職種名を入力してください。"))
             }
             Occupation::Other if other.chars().count() > 50 => {
@@ -360,9 +393,39 @@ mod tests {
     }
 
     #[test]
-    fn phone_numbers_keep_digits_only() {
-        assert_eq!(PhoneNumber::parse("t", "04ー7158ー1111").map(|p| p.0), Ok("0471581111".into()));
+    fn phone_numbers_are_kept_as_typed_and_checked_by_their_digits() {
+        for typed in ["04ー7158ー1111", "（０４）７１５８－１１１１", "04-7158-1111", "０４７１５８１１１１"]
+        {
+            let p = PhoneNumber::parse("t", &format!(" {typed}　")).unwrap();
+            assert_eq!(p.as_str(), typed);
+            assert_eq!(p.digits(), "0471581111");
+        }
         assert!(PhoneNumber::parse("t", "4715811").is_err());
+        assert!(PhoneNumber::parse("t", "04-7158-111a").is_err());
+    }
+
+    #[test]
+    fn names_and_kana_are_kept_as_typed() {
+        for typed in ["①号室", "㈱流山ケア", "ﾅｶﾞﾚﾔﾏ病院（本院）", "ＡＢＣ訪問看護"]
+        {
+            assert_eq!(Name::parse("n", &format!("　{typed} ")).unwrap().as_str(), typed);
+        }
+        assert!(Name::parse("n", "　 ").is_err());
+        assert!(Name::parse("n", "a\nb").is_err());
+        assert!(Name::parse("n", &"あ".repeat(101)).is_err());
+        assert_eq!(KanaName::parse("k", "ﾔﾏﾀﾞ ﾀﾛｳ").unwrap().as_str(), "ﾔﾏﾀﾞ ﾀﾛｳ");
+        assert!(KanaName::parse("k", "山田").is_err());
+        assert_eq!(Profession::parse("o", "oo", "other", " ㈱専門職 ").unwrap().label(), "㈱専門職");
+    }
+
+    #[test]
+    fn municipality_codes_carry_a_check_digit() {
+        for ok in ["122203", "１２２２０３", "131016", "122173", "011002", "472131"] {
+            assert!(MunicipalityCode::parse("c", ok).is_ok(), "{ok}");
+        }
+        let err = MunicipalityCode::parse("c", "122209").unwrap_err();
+        assert!(err.message.contains("検査数字"), "{err:?}");
+        assert!(MunicipalityCode::parse("c", "12220").is_err());
     }
 
     #[test]

@@ -10,6 +10,13 @@ pub fn normalize(input: &str) -> String {
     folded.trim().to_string()
 }
 
+/// What a person typed, with only the outer white space (including the ideographic space)
+/// trimmed: the text that is stored and shown. NFKC ([`normalize`]) is for comparing and
+/// validating only, never for what is kept (「①号室」 would become 「1号室」, ㈱ 「(株)」).
+pub fn as_typed(input: &str) -> &str {
+    input.trim()
+}
+
 /// Keeps only the ASCII digits of a normalised number written with any dash or space between
 /// groups (e.g. `０４‐７１５８−１２３４` → `0471581234`). Returns `None` if anything else is there.
 pub fn digits_only(input: &str) -> Option<String> {

@@ -256,6 +256,25 @@ impl DirectoryStore for SqlStore {
         municipality_from(&row)
     }
 
+    async fn rename_municipality(
+        &self,
+        id: &MunicipalityId,
+        name: &renraku_domain::directory::Name,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE municipalities SET name = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.commit_with(tx, audit).await
+    }
+
     async fn update_municipality_settings(
         &self,
         id: &MunicipalityId,

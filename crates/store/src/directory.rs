@@ -19,6 +19,13 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn municipalities(&self) -> StoreResult<Vec<Municipality>>;
     async fn municipality(&self, id: &MunicipalityId) -> StoreResult<Municipality>;
     async fn municipality_by_code(&self, code: &str) -> StoreResult<Municipality>;
+    /// Corrects a municipality's name (the operator's screen); its 団体コード never changes.
+    async fn rename_municipality(
+        &self,
+        id: &MunicipalityId,
+        name: &renraku_domain::directory::Name,
+        audit: &AuditDraft,
+    ) -> StoreResult<()>;
     async fn update_municipality_settings(
         &self,
         id: &MunicipalityId,

@@ -18,6 +18,18 @@ pub async fn municipality_codes_are_unique(store: &dyn Store) {
         .await);
     assert_eq!(ok(store.municipality(&m.id).await).settings, settings);
     assert_eq!(ok(store.municipalities().await).len(), 1);
+    let corrected = ok(Name::parse("n", "流山市（千葉県）"));
+    ok(store
+        .rename_municipality(&m.id, &corrected, &audit(Some(&m.id), AuditAction::MunicipalityRename))
+        .await);
+    let renamed = ok(store.municipality(&m.id).await);
+    assert_eq!((renamed.name, renamed.code, renamed.settings), (corrected.clone(), m.code.clone(), settings));
+    let chain = ok(store.audit_chain(m.id.as_str()).await);
+    assert_eq!(chain.last().map(|r| r.facts.action.as_str()), Some("municipality.rename"));
+    let unknown = MunicipalityId::from_stored("no-such-municipality".into());
+    let err =
+        store.rename_municipality(&unknown, &corrected, &audit(None, AuditAction::MunicipalityRename)).await;
+    assert!(matches!(err, Err(StoreError::NotFound)), "{err:?}");
 }
 
 pub async fn facilities_are_scoped_to_their_municipality(store: &dyn Store) {

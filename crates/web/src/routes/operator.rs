@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/municipalities/new", get(new_form).post(create))
         .route("/operator/municipalities/{id}", get(show))
         .route("/operator/municipalities/{id}/admins", post(create_admin))
+        .route("/operator/municipalities/{id}/name", post(rename))
 }
 
 #[derive(Template)]
@@ -97,6 +98,8 @@ struct MunicipalityPage {
     municipality: Municipality,
     admins: Vec<Account>,
     form: FormState,
+    /// The name-correction form, sent back with its value and message.
+    rename: FormState,
 }
 
 async fn municipality_page(
@@ -110,7 +113,8 @@ async fn municipality_page(
     let admins =
         state.store.accounts(id, None).await?.into_iter().filter(|a| a.role == Role::Admin).collect();
     let chrome = Chrome::new(format!("{}（{}）", municipality.name, municipality.code), csrf, Some(auth));
-    Ok(MunicipalityPage { chrome, municipality, admins, form })
+    let rename = FormState::with([("municipality_name", municipality.name.to_string())]);
+    Ok(MunicipalityPage { chrome, municipality, admins, form, rename })
 }
 
 pub async fn show(
@@ -120,6 +124,25 @@ pub async fn show(
     IdPath(id): IdPath<MunicipalityId>,
 ) -> Result<Response, AppError> {
     Ok(render(municipality_page(&state, &csrf, &auth, &id, FormState::default()).await?)?.into_response())
+}
+
+/// Corrects the municipality's name (a typo at registration, a merger's new name); audited.
+pub async fn rename(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    csrf: CsrfToken,
+    Operator(auth): Operator,
+    IdPath(id): IdPath<MunicipalityId>,
+    form: Form,
+) -> Result<Response, AppError> {
+    let mut echo = form.echo();
+    let Some(name) = echo.take(Name::parse("municipality_name", form.get("municipality_name"))) else {
+        let mut page = municipality_page(&state, &csrf, &auth, &id, FormState::default()).await?;
+        page.rename = echo;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response());
+    };
+    crate::services::municipalities::rename(&state, &meta, &auth, &id, &name).await?;
+    Ok(Redirect::to(&format!("/operator/municipalities/{id}")).into_response())
 }
 
 #[derive(Template)]

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod careplan;
+pub mod municipalities;
 pub mod posts;
 pub mod room_views;
 pub mod rooms;

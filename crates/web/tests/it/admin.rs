@@ -60,8 +60,9 @@ async fn a_facility_is_registered_with_the_fields_of_form_1(app: TestApp) {
     let id = create_facility(&admin).await;
     let f = app.store().facility(&crate::helpers::id(&municipality), &crate::helpers::id(&id)).await.unwrap();
     assert_eq!(f.info.corporation.postal_code.as_str(), "270-0192");
-    assert_eq!(f.info.kana.as_str(), "サクラホウモンカンゴステーション", "half-width kana is folded");
-    assert_eq!(f.info.phone.as_str(), "0471582222");
+    assert_eq!(f.info.kana.as_str(), "ｻｸﾗﾎｳﾓﾝｶﾝｺﾞｽﾃｰｼｮﾝ", "kana is kept as typed");
+    assert_eq!(f.info.phone.as_str(), "０４－７１５８－２２２２");
+    assert_eq!(f.info.phone.digits(), "0471582222");
     assert_eq!(f.info.care_provider_no.as_ref().unwrap().as_str(), "1234567890");
     assert_eq!(f.info.medical_institution_no, None);
     let page = admin.get(&format!("/admin/facilities/{id}")).await.expect_status(200);

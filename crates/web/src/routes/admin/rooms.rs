@@ -11,7 +11,7 @@ use renraku_domain::dates::{BirthDate, parse_past_date};
 use renraku_domain::directory::{InsuredNo, InsurerNo, KanaName, Name, PhoneNumber};
 use renraku_domain::ids::{RequestId, RoomId};
 use renraku_domain::rooms::{CareLevel, Sex};
-use renraku_domain::text::normalize;
+use renraku_domain::text::as_typed;
 use renraku_store::{Account, Consent, ConsentInfo, Member, Patient, PatientInfo, Room, RoomRequest};
 
 use crate::AppState;
@@ -90,7 +90,7 @@ fn parse(form: &Form, today: time::Date) -> Result<(PatientInfo, ConsentInfo), F
     if care_level.is_none() {
         echo.error(FieldError::new("care_level", "要介護度を選択してください。"));
     }
-    let contacts = normalize(form.get("contacts"));
+    let contacts = as_typed(form.get("contacts")).to_string();
     let consented_on = echo.take(parse_past_date("consented_on", form.get("consented_on"), today));
     let proxy = if form.get("signer") == "proxy" {
         let n = echo.take(Name::parse("proxy_name", form.get("proxy_name")));
@@ -289,7 +289,7 @@ pub async fn oversee(
     IdPath(id): IdPath<RoomId>,
     form: Form,
 ) -> Result<Response, AppError> {
-    let reason = normalize(form.get("reason"));
+    let reason = as_typed(form.get("reason")).to_string();
     if reason.chars().count() < 5 || reason.chars().count() > 500 {
         let mut echo = form.echo();
         echo.error(FieldError::new(
@@ -359,7 +359,7 @@ pub async fn decide(
             ));
         }
     };
-    let note = normalize(form.get("note"));
+    let note = as_typed(form.get("note")).to_string();
     rooms::decide_request(&state, &meta, &admin, &id, approve, &note).await?;
     Ok(Redirect::to(&back).into_response())
 }

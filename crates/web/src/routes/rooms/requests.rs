@@ -36,7 +36,7 @@ pub async fn request(
         let page = request_page(&state, &meta, &csrf, &auth, &access, echo).await?;
         Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(page)?).into_response())
     };
-    let note = renraku_domain::text::normalize(form.get("note"));
+    let note = renraku_domain::text::as_typed(form.get("note")).to_string();
     if note.chars().count() > MAX_NOTE_CHARS {
         echo.error(FieldError::new("note", format!("補足は{MAX_NOTE_CHARS}文字以内にしてください。")));
     }
