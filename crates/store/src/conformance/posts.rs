@@ -143,9 +143,11 @@ pub async fn acknowledgements_and_vitals(store: &dyn Store) {
     assert_eq!((seen.ack_count, seen.acked_by_me), (1, true));
     assert_eq!(ok(store.acknowledgers(&a_access, &p.id).await).len(), 1);
     ok(store.create_post(&a_access, &post("記録のみ"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
-    let points = ok(store.vitals(&a_access).await);
+    let points = ok(store.vitals(&a_access, T0).await);
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].vitals, vitals);
+    // The chart's period: a reading before its start is left out.
+    assert!(ok(store.vitals(&a_access, T0 + 1).await).is_empty());
 }
 
 pub async fn mentions_name_current_members_and_count_until_read(store: &dyn Store) {

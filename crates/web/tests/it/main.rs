@@ -17,3 +17,4 @@ mod posting;
 mod room_access;
 mod rooms;
 mod sign_in;
+mod vitals;
