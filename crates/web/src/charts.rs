@@ -26,6 +26,8 @@ struct Band {
     lo: i64,
     hi: i64,
     label: &'static str,
+    /// Shaded, or only its edge drawn (下 ≥ 90 would shade 上's normal range).
+    shade: bool,
 }
 
 /// One chart: which measures (indexes into [`VITALS`]) it draws, with their legend names.
@@ -43,8 +45,8 @@ const CHARTS: [ChartSpec; 7] = [
         series: &[(0, "上（収縮期）"), (1, "下（拡張期）")],
         min_span: 20,
         bands: &[
-            Band { lo: 140, hi: i64::MAX, label: "上 ≥140" },
-            Band { lo: 90, hi: i64::MAX, label: "下 ≥90" },
+            Band { lo: 140, hi: i64::MAX, label: "上 ≥140", shade: true },
+            Band { lo: 90, hi: i64::MAX, label: "下 ≥90", shade: false },
         ],
     },
     ChartSpec {
@@ -52,21 +54,21 @@ const CHARTS: [ChartSpec; 7] = [
         series: &[(2, "脈拍")],
         min_span: 10,
         bands: &[
-            Band { lo: i64::MIN, hi: 50, label: "&lt;50" },
-            Band { lo: 101, hi: i64::MAX, label: "&gt;100" },
+            Band { lo: i64::MIN, hi: 50, label: "&lt;50", shade: true },
+            Band { lo: 101, hi: i64::MAX, label: "&gt;100", shade: true },
         ],
     },
     ChartSpec {
         title: "体温",
         series: &[(3, "体温")],
         min_span: 5,
-        bands: &[Band { lo: 375, hi: i64::MAX, label: "≥37.5" }],
+        bands: &[Band { lo: 375, hi: i64::MAX, label: "≥37.5", shade: true }],
     },
     ChartSpec {
         title: "SpO2",
         series: &[(4, "SpO2")],
         min_span: 4,
-        bands: &[Band { lo: i64::MIN, hi: 90, label: "&lt;90" }],
+        bands: &[Band { lo: i64::MIN, hi: 90, label: "&lt;90", shade: true }],
     },
     ChartSpec { title: "呼吸数", series: &[(5, "呼吸数")], min_span: 4, bands: &[] },
     ChartSpec { title: "体重", series: &[(6, "体重")], min_span: 10, bands: &[] },
@@ -173,20 +175,24 @@ fn draw(
     };
     let y = |v: i64| plot_t + (y_hi - v) as f64 / (y_hi - y_lo) as f64 * (plot_b - plot_t);
     let mut svg = String::new();
-    // Reference bands, clipped to the axis; the label sits inside the band's edge.
+    // Reference bands, clipped to the axis: the shading under everything, the edge and its label
+    // (inside the band) over the series, so a reading never hides them.
+    let mut edges = String::new();
     for band in spec.bands {
         let (b_lo, b_hi) = (band.lo.max(y_lo), band.hi.min(y_hi));
         if b_lo >= b_hi {
             continue;
         }
         let (top, bottom) = (y(b_hi), y(b_lo));
-        svg += &format!(
-            "<rect class=\"band\" x=\"{plot_l}\" y=\"{top:.1}\" width=\"{w}\" height=\"{h:.1}\"/>",
-            w = plot_r - plot_l,
-            h = bottom - top,
-        );
+        if band.shade {
+            svg += &format!(
+                "<rect class=\"band\" x=\"{plot_l}\" y=\"{top:.1}\" width=\"{w}\" height=\"{h:.1}\"/>",
+                w = plot_r - plot_l,
+                h = bottom - top,
+            );
+        }
         let (edge, ty) = if band.hi == i64::MAX { (bottom, bottom - 3.0) } else { (top, top + 12.0) };
-        svg += &format!(
+        edges += &format!(
             "<line class=\"band-edge\" x1=\"{plot_l}\" y1=\"{edge:.1}\" x2=\"{plot_r}\" y2=\"{edge:.1}\"/>\
 <text class=\"band-label\" x=\"{lx}\" y=\"{ty:.1}\" text-anchor=\"end\">{label}</text>",
             lx = plot_r - 2.0,
@@ -246,6 +252,7 @@ fn draw(
             };
         }
     }
+    svg += &edges;
     // The legend, for a chart of more than one series.
     if spec.series.len() > 1 {
         let mut lx = W - RIGHT - 200;
