@@ -82,7 +82,7 @@ fn reader_from(row: &DbRow) -> StoreResult<Reader> {
 }
 
 /// `head IN (ids…) tail`, with the ids bound.
-fn in_list(head: &str, ids: &[String], tail: &str) -> QueryBuilder<Db> {
+pub(super) fn in_list(head: &str, ids: &[String], tail: &str) -> QueryBuilder<Db> {
     let mut q: QueryBuilder<Db> = QueryBuilder::new(head);
     q.push(" IN (");
     let mut list = q.separated(", ");

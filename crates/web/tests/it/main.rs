@@ -15,6 +15,7 @@ mod jobs;
 mod ops;
 mod posting;
 mod room_access;
+mod room_list;
 mod rooms;
 mod sign_in;
 mod vitals;
