@@ -301,7 +301,7 @@ pub async fn my_rooms(
         rooms.retain(|r| r.unread > 0);
     }
     let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
-    audit.detail = format!("rooms={} only_unread={only_unread}", rooms.len());
+    audit.detail = format!("rooms={}{}", rooms.len(), if only_unread { " filter=unread" } else { "" });
     state.store.append_audit(&audit).await?;
     Ok(RoomList { rooms, total_unread })
 }

@@ -525,6 +525,12 @@ async fn a_nurse_reads_the_vitals_chart_on_a_phone_and_a_desktop() {
     let heights: Vec<f64> = heights.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert!(heights[0] < heights[1] * 2.0, "a date in the table is one line: {heights:?}");
     screenshot(c, "vitals-table", PHONE).await;
+    // The room list: the room with its latest post's time and first line.
+    c.goto(&format!("{}/rooms", app.base)).await.unwrap();
+    let latest = c.find(Locator::Css("ul.rooms .room-latest")).await.unwrap().text().await.unwrap();
+    assert!(latest.contains("夕55"), "the latest post previewed: {latest}");
+    screenshot(c, "room-list", PHONE).await;
+    screenshot(c, "room-list", DESKTOP).await;
     let _ = driver.client.clone().close().await;
     let _ = driver.process.kill().await;
 }
