@@ -82,7 +82,7 @@ fn reader_from(row: &DbRow) -> StoreResult<Reader> {
 }
 
 /// `head IN (ids…) tail`, with the ids bound.
-fn in_list(head: &str, ids: &[String], tail: &str) -> QueryBuilder<Db> {
+pub(super) fn in_list(head: &str, ids: &[String], tail: &str) -> QueryBuilder<Db> {
     let mut q: QueryBuilder<Db> = QueryBuilder::new(head);
     q.push(" IN (");
     let mut list = q.separated(", ");
@@ -574,13 +574,14 @@ impl PostStore for SqlStore {
         Ok(get::<i64>(&row, "n")? > 0)
     }
 
-    async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>> {
+    async fn vitals(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<Vec<VitalsPoint>> {
         let rows = sqlx::query(
-            "SELECT * FROM posts WHERE room_id = $1 AND deleted_at_ms IS NULL AND (systolic IS NOT NULL \
+            "SELECT * FROM posts WHERE room_id = $1 AND created_at_ms >= $2 AND deleted_at_ms IS NULL AND (systolic IS NOT NULL \
              OR diastolic IS NOT NULL OR pulse IS NOT NULL OR temperature_tenths IS NOT NULL OR spo2 IS NOT NULL \
              OR respiration IS NOT NULL OR weight_tenths IS NOT NULL OR glucose IS NOT NULL) ORDER BY created_at_ms",
         )
         .bind(access.room().id.as_str())
+        .bind(since_ms)
         .fetch_all(self.reader())
         .await
         .map_err(db_err)?;

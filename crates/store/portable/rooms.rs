@@ -9,6 +9,7 @@ use renraku_domain::directory::{InsuredNo, InsurerNo, Occupation};
 use renraku_domain::rooms::{CareLevel, Sex};
 use renraku_store::*;
 
+use super::posts::in_list;
 use super::{Tx, code, get, get_id, get_opt_id, occupation_label};
 use crate::{DbRow, SqlStore};
 
@@ -414,7 +415,12 @@ impl RoomStore for SqlStore {
                 AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.room_id = p.room_id AND pr.post_id = p.id AND pr.account_id = $1)) AS unread, \
              (SELECT COUNT(*) FROM post_mentions pm JOIN posts p ON p.id = pm.post_id WHERE pm.account_id = $1 \
                 AND pm.room_id = r.id AND p.deleted_at_ms IS NULL \
-                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.room_id = p.room_id AND pr.post_id = p.id AND pr.account_id = $1)) AS unread_mentions \
+                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.room_id = p.room_id AND pr.post_id = p.id AND pr.account_id = $1)) AS unread_mentions, \
+             (SELECT COUNT(*) FROM posts p WHERE p.room_id = r.id AND p.author_account_id <> $1 AND p.importance = 'urgent' \
+                AND p.deleted_at_ms IS NULL AND p.created_at_ms >= m.joined_at_ms \
+                AND NOT EXISTS (SELECT 1 FROM post_reads pr WHERE pr.room_id = p.room_id AND pr.post_id = p.id AND pr.account_id = $1)) AS unread_urgent, \
+             (SELECT p.id FROM posts p WHERE p.room_id = r.id AND p.deleted_at_ms IS NULL \
+                ORDER BY p.created_at_ms DESC, p.id DESC LIMIT 1) AS latest_id \
              FROM room_members m JOIN rooms r ON r.id = m.room_id \
              WHERE m.account_id = $1 AND m.left_at_ms IS NULL \
              ORDER BY COALESCE(r.last_post_at_ms, r.created_at_ms) DESC"
@@ -424,13 +430,32 @@ impl RoomStore for SqlStore {
             .fetch_all(self.reader())
             .await
             .map_err(db_err)?;
+        // The latest visible post of each room, read by id in one query.
+        let latest_ids: Vec<String> = rows
+            .iter()
+            .map(|row| get::<Option<String>>(row, "latest_id"))
+            .collect::<StoreResult<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut latest = std::collections::HashMap::new();
+        if !latest_ids.is_empty() {
+            let mut q = in_list("SELECT id, created_at_ms, body FROM posts WHERE id", &latest_ids, "");
+            for row in q.build().fetch_all(self.reader()).await.map_err(db_err)? {
+                let id: String = get(&row, "id")?;
+                latest.insert(id, (get::<i64>(&row, "created_at_ms")?, get::<String>(&row, "body")?));
+            }
+        }
         rows.iter()
             .map(|row| {
+                let latest_id: Option<String> = get(row, "latest_id")?;
                 Ok(RoomSummary {
                     room: room_from(row)?,
                     unread: get(row, "unread")?,
                     unread_mentions: get(row, "unread_mentions")?,
+                    unread_urgent: get(row, "unread_urgent")?,
                     last_post_at_ms: get(row, "last_post_at_ms")?,
+                    latest: latest_id.and_then(|id| latest.remove(&id)),
                 })
             })
             .collect()

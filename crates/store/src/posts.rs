@@ -152,6 +152,6 @@ pub trait PostStore: Send + Sync + 'static {
     /// Whether anything a page shows (posts, edits, deletions, receipts, acknowledgements)
     /// changed after `since_ms`, so a page that just connected for live updates catches up.
     async fn changed_since(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<bool>;
-    /// The room's vital signs, oldest first, for the chart.
-    async fn vitals(&self, access: &RoomAccess) -> StoreResult<Vec<VitalsPoint>>;
+    /// The room's vital signs recorded at or after `since_ms`, oldest first, for the chart.
+    async fn vitals(&self, access: &RoomAccess, since_ms: i64) -> StoreResult<Vec<VitalsPoint>>;
 }

@@ -163,7 +163,12 @@ pub struct RoomSummary {
     pub unread: i64,
     /// Unread posts that mention the member.
     pub unread_mentions: i64,
+    /// Unread posts marked 緊急.
+    pub unread_urgent: i64,
     pub last_post_at_ms: Option<i64>,
+    /// The latest post that is not deleted: when it was written and its text, for the list's
+    /// one-line preview (shown to members only, as the list is).
+    pub latest: Option<(i64, String)>,
 }
 
 /// A membership period of one account in one room.

@@ -60,6 +60,7 @@ macro_rules! conformance_tests {
             edits_keep_every_version_and_deletes_hide_the_text,
             withdrawn_consent_makes_the_room_read_only,
             acknowledgements_and_vitals,
+            the_room_list_previews_the_latest_visible_post_and_counts_unread_urgent_ones,
             requests_to_invite_remove_and_close_wait_for_the_municipality,
             a_care_manager_may_invite_directly_when_the_municipality_allows,
             mentions_name_current_members_and_count_until_read,

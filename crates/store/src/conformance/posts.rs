@@ -157,9 +157,36 @@ pub async fn acknowledgements_and_vitals(store: &dyn Store) {
     assert_eq!((seen.ack_count, seen.acked_by_me), (1, true));
     assert_eq!(ok(store.acknowledgers(&a_access, &p.id).await).len(), 1);
     ok(store.create_post(&a_access, &post("記録のみ"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
-    let points = ok(store.vitals(&a_access).await);
+    let points = ok(store.vitals(&a_access, T0).await);
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].vitals, vitals);
+    // The chart's period: a reading before its start is left out.
+    assert!(ok(store.vitals(&a_access, T0 + 1).await).is_empty());
+}
+
+pub async fn the_room_list_previews_the_latest_visible_post_and_counts_unread_urgent_ones(store: &dyn Store) {
+    let (m, room, [a, b, _]) = room_with_members(store).await;
+    let a_access = access(store, &a, &room).await;
+    let b_access = access(store, &b, &room).await;
+    let listed = |rooms: Vec<RoomSummary>| {
+        rooms.into_iter().map(|r| (r.unread, r.unread_urgent, r.latest)).collect::<Vec<_>>()
+    };
+    assert_eq!(listed(ok(store.my_rooms(&b.id).await)), [(0, 0, None)], "no post yet");
+    let first = ok(store
+        .create_post(&a_access, &post("一行目\n二行目"), &audit(Some(&m.id), AuditAction::PostCreate))
+        .await);
+    let urgent = NewPost { importance: Importance::Urgent, ..post("至急：発熱 38.2℃") };
+    let second =
+        ok(store.create_post(&a_access, &urgent, &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    assert!(second.id > first.id);
+    assert_eq!(listed(ok(store.my_rooms(&b.id).await)), [(2, 1, Some((T0, "至急：発熱 38.2℃".to_string())))]);
+    assert_eq!(ok(store.my_rooms(&a.id).await)[0].unread_urgent, 0, "one's own posts are never unread");
+    // A deleted post is neither previewed nor counted: the one before it is shown.
+    ok(store.delete_post(&a_access, &second.id, &audit(Some(&m.id), AuditAction::PostDelete)).await);
+    assert_eq!(listed(ok(store.my_rooms(&b.id).await)), [(1, 0, Some((T0, "一行目\n二行目".to_string())))]);
+    // Reading clears the counts, not the preview.
+    ok(store.record_read(&b_access, std::slice::from_ref(&first.id), T0, Some(&read_at(&m, T0))).await);
+    assert_eq!(listed(ok(store.my_rooms(&b.id).await)), [(0, 0, Some((T0, "一行目\n二行目".to_string())))]);
 }
 
 pub async fn mentions_name_current_members_and_count_until_read(store: &dyn Store) {

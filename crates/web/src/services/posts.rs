@@ -268,19 +268,71 @@ pub async fn post_history(
     Ok(PostHistory { post, readers, acknowledgers, versions })
 }
 
-/// The room's vital signs, oldest first: an audited read.
+/// The period the vitals chart shows, up to now: `?period=week|month|quarter`, a month unless
+/// the parameter names another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum VitalsPeriod {
+    Week,
+    #[default]
+    Month,
+    Quarter,
+}
+
+impl VitalsPeriod {
+    pub const ALL: [VitalsPeriod; 3] = [VitalsPeriod::Week, VitalsPeriod::Month, VitalsPeriod::Quarter];
+
+    /// The period a query parameter names; anything else is the default month.
+    pub fn parse(code: &str) -> Self {
+        Self::ALL.into_iter().find(|p| p.code() == code).unwrap_or_default()
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            VitalsPeriod::Week => "week",
+            VitalsPeriod::Month => "month",
+            VitalsPeriod::Quarter => "quarter",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VitalsPeriod::Week => "1週間",
+            VitalsPeriod::Month => "1か月",
+            VitalsPeriod::Quarter => "3か月",
+        }
+    }
+
+    pub fn days(self) -> i64 {
+        match self {
+            VitalsPeriod::Week => 7,
+            VitalsPeriod::Month => 30,
+            VitalsPeriod::Quarter => 91,
+        }
+    }
+}
+
+/// The vital signs of one period: its points oldest first, and the period's bounds.
+pub struct VitalsReading {
+    pub points: Vec<VitalsPoint>,
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+/// The room's vital signs of the last `period`, oldest first: an audited read.
 pub async fn read_vitals(
     state: &AppState,
     meta: &RequestMeta,
     auth: &Auth,
     access: &RoomAccess,
-) -> Result<Vec<VitalsPoint>, ServiceError> {
-    let points = state.store.vitals(access).await?;
-    let mut audit =
-        auth.audit(meta, state.clock.now_ms(), AuditAction::VitalsRead, "room", &access.room().id);
-    audit.detail = format!("points={}", points.len());
+    period: VitalsPeriod,
+) -> Result<VitalsReading, ServiceError> {
+    let to_ms = state.clock.now_ms();
+    let from_ms = to_ms - period.days() * 86_400_000;
+    let points = state.store.vitals(access, from_ms).await?;
+    let mut audit = auth.audit(meta, to_ms, AuditAction::VitalsRead, "room", &access.room().id);
+    audit.detail = format!("period={} points={}", period.code(), points.len());
     state.store.append_audit(&audit).await?;
-    Ok(points)
+    Ok(VitalsReading { points, from_ms, to_ms })
 }
 
 /// Posts per timeline page.

@@ -278,17 +278,32 @@ pub async fn current_members(
         .collect())
 }
 
-/// The rooms `auth` is a current member of, with unread counts: the view is audited.
+/// The member's room list: the rooms shown, and the unread posts of all their rooms.
+pub struct RoomList {
+    pub rooms: Vec<RoomSummary>,
+    pub total_unread: i64,
+}
+
+/// The rooms `auth` is a current member of, with unread counts and the latest post: rooms with
+/// an unread 緊急 post or an unread post for the member (あなた宛) first, then by latest activity;
+/// with `only_unread`, only rooms with something unread. The view is audited.
 pub async fn my_rooms(
     state: &AppState,
     meta: &RequestMeta,
     auth: &Auth,
-) -> Result<Vec<RoomSummary>, ServiceError> {
-    let rooms = state.store.my_rooms(&auth.account.id).await?;
+    only_unread: bool,
+) -> Result<RoomList, ServiceError> {
+    let mut rooms = state.store.my_rooms(&auth.account.id).await?;
+    let total_unread = rooms.iter().map(|r| r.unread).sum();
+    // A stable sort keeps the store's order (latest activity first) within each group.
+    rooms.sort_by_key(|r| r.unread_urgent == 0 && r.unread_mentions == 0);
+    if only_unread {
+        rooms.retain(|r| r.unread > 0);
+    }
     let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::RoomListViewed, "room_list", "");
-    audit.detail = format!("rooms={}", rooms.len());
+    audit.detail = format!("rooms={}{}", rooms.len(), if only_unread { " filter=unread" } else { "" });
     state.store.append_audit(&audit).await?;
-    Ok(rooms)
+    Ok(RoomList { rooms, total_unread })
 }
 
 /// Whom a member may ask to add or remove: the room's current members as (account id,

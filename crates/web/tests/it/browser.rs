@@ -420,3 +420,117 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
     let _ = second.client.clone().close().await;
     let _ = second.process.kill().await;
 }
+
+/// A nurse opens a room's vitals in Chromium: blood pressure as one chart with its legend and
+/// bands, legible on a phone (the chart fits the screen and its text is at least 11 px), and
+/// the week's view after choosing it without JavaScript. Screenshots at 390 px and 1280 px.
+#[tokio::test]
+async fn a_nurse_reads_the_vitals_chart_on_a_phone_and_a_desktop() {
+    let Some(mut driver) = start_browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let t = crate::rooms::team(&app).await;
+    let room = &t.room;
+    // Four weeks of readings up to yesterday, at 8:00 and 18:00, some outside the reference ranges.
+    let jst = 9 * 3_600_000;
+    let midnight = (app.state.clock.now_ms() + jst).div_euclid(86_400_000) * 86_400_000 - jst;
+    for day in 0..28_i64 {
+        for (hour, body) in [(8, "朝"), (18, "夕")] {
+            let n = day * 2 + i64::from(hour == 18);
+            let systolic = (124 + (n * 7) % 30).to_string();
+            let diastolic = (70 + (n * 5) % 24).to_string();
+            let pulse = (62 + (n * 11) % 46).to_string();
+            let temperature = format!("{:.1}", 36.2 + ((n * 3) % 17) as f64 / 10.0);
+            let spo2 = (88 + (n * 3) % 10).to_string();
+            let text = format!("{body}{n}");
+            crate::rooms::post(
+                &t.a,
+                room,
+                &[
+                    ("category", "vitals"),
+                    ("body", &text),
+                    ("systolic", &systolic),
+                    ("diastolic", &diastolic),
+                    ("pulse", &pulse),
+                    ("temperature", &temperature),
+                    ("spo2", &spo2),
+                ],
+            )
+            .await
+            .expect_redirect(&format!("/rooms/{room}"));
+            let at = midnight - (28 - day) * 86_400_000 + hour * 3_600_000;
+            let sql = format!("UPDATE posts SET created_at_ms = {at} WHERE body = '{text}'");
+            assert_eq!(app.raw.execute(&sql, &sql).await, 1);
+        }
+    }
+    let path = format!("/admin/facilities/{}/users/new", t.patient_facility);
+    let fields =
+        [("login_id", "nurse_v"), ("name", "看護 花子"), ("kana", "かんご はなこ"), ("occupation", "nurse")];
+    let issued = t.admin.submit(&path, &path, &fields).await.expect_status(201);
+    let c = &driver.client;
+    c.goto(&activation_link(&issued.body)).await.unwrap();
+    fill(c, "f-new_password", "Member-pass-2026").await;
+    fill(c, "f-new_password_confirm", "Member-pass-2026").await;
+    press_primary(c).await;
+    wait_for_path(c, "/login?activated=1").await;
+    sign_in_and_enrol(&app, c, "nurse_v", "Member-pass-2026").await;
+    wait_for_path(c, "/rooms").await;
+    let identity = app.store().identity_by_login("nurse_v").await.unwrap().unwrap();
+    let account = app.store().accounts_of_identity(&identity.id).await.unwrap().remove(0);
+    let room_admin = format!("/admin/rooms/{room}");
+    t.admin
+        .submit(&room_admin, &format!("{room_admin}/members"), &[("account_id", &account.id)])
+        .await
+        .expect_redirect(&room_admin);
+
+    c.goto(&format!("{}/rooms/{room}/vitals", app.base)).await.unwrap();
+    let captions = c.find_all(Locator::Css("figure.chart figcaption strong")).await.unwrap();
+    let mut titles = Vec::new();
+    for cap in captions {
+        titles.push(cap.text().await.unwrap());
+    }
+    assert_eq!(titles, ["血圧", "脈拍", "体温", "SpO2"]);
+    for (w, h) in [PHONE, DESKTOP] {
+        c.set_window_size(w, h).await.unwrap();
+        let sizes = c
+            .execute(
+                "const svg = document.querySelector('figure.chart svg'); const s = svg.getBoundingClientRect(); \
+                 const t = svg.querySelector('text:not(.band-label)'); \
+                 const px = parseFloat(getComputedStyle(t).fontSize) * s.width / svg.viewBox.baseVal.width; \
+                 return [s.right, px, document.documentElement.scrollWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let sizes: Vec<f64> = sizes.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert!(sizes[0] <= f64::from(w), "the chart fits a {w} px screen: {sizes:?}");
+        assert!(sizes[1] >= 11.0, "the chart's text stays legible at {w} px: {sizes:?}");
+        assert!(sizes[2] <= f64::from(w), "the page does not scroll sideways at {w} px: {sizes:?}");
+    }
+    screenshot(c, "vitals-month", PHONE).await;
+    screenshot(c, "vitals-month", DESKTOP).await;
+    c.find(Locator::LinkText("1週間")).await.unwrap().click().await.unwrap();
+    wait_for_path(c, &format!("/rooms/{room}/vitals?period=week")).await;
+    screenshot(c, "vitals-week", PHONE).await;
+    screenshot(c, "vitals-week", DESKTOP).await;
+    // The table's dates stay on one line on a phone (the table scrolls sideways in its box).
+    c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+    let heights = c
+        .execute(
+            "const td = document.querySelector('table.vitals td.when'); td.scrollIntoView(); \
+             return [td.getBoundingClientRect().height, parseFloat(getComputedStyle(td).lineHeight)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let heights: Vec<f64> = heights.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(heights[0] < heights[1] * 2.0, "a date in the table is one line: {heights:?}");
+    screenshot(c, "vitals-table", PHONE).await;
+    // The room list: the room with its latest post's time and first line.
+    c.goto(&format!("{}/rooms", app.base)).await.unwrap();
+    let latest = c.find(Locator::Css("ul.rooms .room-latest")).await.unwrap().text().await.unwrap();
+    assert!(latest.contains("夕55"), "the latest post previewed: {latest}");
+    screenshot(c, "room-list", PHONE).await;
+    screenshot(c, "room-list", DESKTOP).await;
+    let _ = driver.client.clone().close().await;
+    let _ = driver.process.kill().await;
+}

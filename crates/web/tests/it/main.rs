@@ -15,6 +15,8 @@ mod jobs;
 mod ops;
 mod posting;
 mod room_access;
+mod room_list;
 mod rooms;
 mod sign_in;
 mod typed_text;
+mod vitals;

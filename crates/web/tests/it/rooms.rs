@@ -153,7 +153,7 @@ async fn a_care_team_shares_posts_with_read_receipts_and_vitals(app: TestApp) {
     assert!(readers.body.contains("確認済み（1人）"));
     // The vitals chart.
     let chart = t.b.get(&format!("/rooms/{room}/vitals")).await.expect_status(200);
-    assert!(chart.body.contains("<svg") && chart.body.contains("最新 37.9℃"));
+    assert!(chart.body.contains("<svg") && chart.body.contains("最新 37.9 ℃"));
     // Bad vitals come back with the text kept and a message next to the field.
     let bad = post(&t.a, room, &[("category", "vitals"), ("body", "再検"), ("temperature", "365")])
         .await

@@ -98,7 +98,8 @@ fn idempotency_key(key: &str) -> Option<String> {
 #[template(path = "rooms/list.html")]
 struct ListPage {
     chrome: Chrome,
-    rooms: Vec<RoomSummary>,
+    only_unread: bool,
+    rooms: Vec<RoomItem>,
     total_unread: i64,
 }
 
@@ -108,11 +109,43 @@ pub async fn list(
     meta: RequestMeta,
     csrf: CsrfToken,
     SignedIn(auth): SignedIn,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let rooms = my_rooms(&state, &meta, &auth).await?;
-    let total_unread = rooms.iter().map(|r| r.unread).sum();
-    Ok(render(ListPage { chrome: Chrome::new("部屋一覧", &csrf, Some(&auth)), rooms, total_unread })?
-        .into_response())
+    let only_unread = query
+        .and_then(|q| crate::forms::parse_urlencoded(q.as_bytes()).ok())
+        .is_some_and(|form| form.get("unread") == "1");
+    let list = my_rooms(&state, &meta, &auth, only_unread).await?;
+    let rooms = list
+        .rooms
+        .into_iter()
+        .map(|summary| RoomItem {
+            at: summary.latest.as_ref().map(|(at, _)| jst(*at)).unwrap_or_default(),
+            preview: summary.latest.as_ref().map(|(_, body)| preview(body)).unwrap_or_default(),
+            summary,
+        })
+        .collect();
+    let page = ListPage {
+        chrome: Chrome::new("部屋一覧", &csrf, Some(&auth)),
+        only_unread,
+        rooms,
+        total_unread: list.total_unread,
+    };
+    Ok(render(page)?.into_response())
+}
+
+/// A room in the list, with its latest post's time and one-line preview.
+pub struct RoomItem {
+    pub summary: RoomSummary,
+    pub at: String,
+    pub preview: String,
+}
+
+/// The first line with text of a post, at most 60 characters (the page cuts it to one line).
+fn preview(body: &str) -> String {
+    let line = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+    let mut chars = line.chars();
+    let head: String = chars.by_ref().take(60).collect();
+    if chars.next().is_some() { format!("{head}…") } else { head }
 }
 
 /// A post ready for the page: its text already escaped, its vitals formatted.
