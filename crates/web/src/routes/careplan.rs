@@ -25,6 +25,9 @@ use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::path_ids::IdPath;
+use crate::services::careplan::forms::{
+    ALLOWANCE_COLUMNS, AllowanceSheet, UsageSheet, allowance_sheets, usage_sheets,
+};
 use crate::services::careplan::rules::people;
 use crate::services::careplan::{ProblemLine, Refused, Uploaded, exchange, upload_careplan_sets};
 use crate::uploads::FormWithFiles;
@@ -264,6 +267,76 @@ fn table(position: usize, name: &str, file: &CareplanFile) -> TableView {
     TableView { title: kind.label(), file: name.to_string(), position, vertical, headers, rows }
 }
 
+/// 第6表 サービス利用票 (予定, or 実績) as its month calendar, one sheet per person, with the
+/// file's items as a table behind 「項目一覧」 for checking.
+pub struct UsageView {
+    pub title: &'static str,
+    pub file: String,
+    pub position: usize,
+    /// Each person's sheet with their name (from the set's subjects).
+    pub sheets: Vec<(String, UsageSheet)>,
+    pub raw: TableView,
+}
+
+impl UsageView {
+    fn new(position: usize, name: &str, file: &CareplanFile, subjects: &[CareplanSubject]) -> Self {
+        let sheets = usage_sheets(file)
+            .into_iter()
+            .map(|sheet| (name_of(subjects, &sheet.insurer_no, &sheet.insured_no), sheet))
+            .collect();
+        UsageView {
+            title: file.kind.label(),
+            file: name.to_string(),
+            position,
+            sheets,
+            raw: table(position, name, file),
+        }
+    }
+
+    /// Any service of any sheet has 日割対象日 (the legend is shown then).
+    pub fn prorated(&self) -> bool {
+        self.sheets.iter().any(|(_, s)| s.rows.iter().any(|r| r.prorated))
+    }
+}
+
+/// The name of the person with these numbers in the set, or nothing.
+fn name_of(subjects: &[CareplanSubject], insurer_no: &str, insured_no: &str) -> String {
+    subjects
+        .iter()
+        .filter(|s| !s.name.is_empty())
+        .find(|s| (s.insurer_no.as_str(), s.insured_no.as_str()) == (insurer_no, insured_no))
+        .map(|s| s.name.clone())
+        .unwrap_or_default()
+}
+
+/// 第7表 サービス利用票別表 with its rows as on paper, one sheet per person, and the file's items
+/// behind 「項目一覧」.
+pub struct AllowanceView {
+    pub title: &'static str,
+    pub file: String,
+    pub position: usize,
+    pub columns: Vec<&'static str>,
+    pub sheets: Vec<(String, AllowanceSheet)>,
+    pub raw: TableView,
+}
+
+impl AllowanceView {
+    fn new(position: usize, name: &str, file: &CareplanFile, subjects: &[CareplanSubject]) -> Self {
+        let sheets = allowance_sheets(file)
+            .into_iter()
+            .map(|sheet| (name_of(subjects, &sheet.insurer_no, &sheet.insured_no), sheet))
+            .collect();
+        AllowanceView {
+            title: file.kind.label(),
+            file: name.to_string(),
+            position,
+            columns: ALLOWANCE_COLUMNS.iter().map(|(label, _)| *label).collect(),
+            sheets,
+            raw: table(position, name, file),
+        }
+    }
+}
+
 /// A 家族構成 image of a 利用者基本情報 (a JPEG, checked at upload): shown as it is.
 pub struct ImageView {
     pub file: String,
@@ -283,6 +356,8 @@ struct SetPage {
     acknowledged: String,
     people: Vec<PersonView>,
     tables: Vec<TableView>,
+    usage: Vec<UsageView>,
+    allowance: Vec<AllowanceView>,
     not_checked: Vec<&'static NotChecked>,
     images: Vec<ImageView>,
 }
@@ -340,6 +415,8 @@ pub async fn show(
         .collect();
     let mut tables = Vec::new();
     let mut images = Vec::new();
+    let mut usage = Vec::new();
+    let mut allowance = Vec::new();
     for (position, file) in set.files.iter().enumerate() {
         let Some(kind) = Kind::from_prefix(&file.kind) else { continue };
         if kind.is_image() {
@@ -350,6 +427,14 @@ pub async fn show(
             continue;
         }
         if let Ok(parsed) = CareplanFile::parse(kind, &file.bytes) {
+            if matches!(kind, Kind::Upplan | Kind::Upjsk) {
+                usage.push(UsageView::new(position, &file.name, &parsed, subjects));
+                continue;
+            }
+            if kind == Kind::Upsikyu {
+                allowance.push(AllowanceView::new(position, &file.name, &parsed, subjects));
+                continue;
+            }
             tables.push(table(position, &file.name, &parsed));
         }
     }
@@ -361,6 +446,8 @@ pub async fn show(
         acknowledged: set.summary.acknowledged_at_ms.map(jst).unwrap_or_default(),
         people,
         tables,
+        usage,
+        allowance,
         not_checked: rules_not_checked(set.files.iter().map(|f| f.name.as_str())),
         images,
         set: set.summary,

@@ -14,7 +14,8 @@ both!(
     the_rules_that_need_the_service_code_master_are_named_not_passed,
     a_yobo_set_with_basic_information_and_its_image_is_exchanged_and_withdrawn,
     a_person_on_public_assistance_alone_is_registered_and_linked,
-    a_multi_set_upload_is_stored_all_or_nothing
+    a_multi_set_upload_is_stored_all_or_nothing,
+    the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -321,6 +322,31 @@ async fn the_rules_that_need_the_service_code_master_are_named_not_passed(app: T
     let page = cm.get(&set).await.expect_status(200);
     assert!(!page.body.contains("careplan-not-checked"), "{}", page.body);
 }
+/// 第6表 as its month calendar and 第7表 with its rows as on paper (issue 12, item 1): 和暦,
+/// times decoded, amounts without leading zeros, subtotal and total rows named; the file's items
+/// stay behind 「項目一覧」.
+async fn the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms(app: TestApp) {
+    let Exchange { cm, .. } = exchange(&app).await;
+    let stored = upload(&cm, golden("_20261120093100")).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    let body = &page.body;
+    let calendar = &body[body.find("class=\"form-table usage-calendar\"").expect("第6表 calendar")..];
+    let calendar = &calendar[..calendar.find("</table>").unwrap()];
+    assert!(body.contains("令和8年12月分"), "{body}");
+    assert!(calendar.contains("10:00〜11:00"), "{calendar}");
+    assert!(!calendar.contains("9999"), "a service without times is blank: {calendar}");
+    assert_eq!(calendar.matches("<th scope=\"col\" class=\"day").count(), 31, "{calendar}");
+    assert_eq!(calendar.matches("class=\"day prorated\"").count(), 5, "日割対象日 1–5: {calendar}");
+    assert!(calendar.contains("<td class=\"num\">821</td>"), "{calendar}");
+    let allowance = &body[body.find("class=\"form-table allowance-table\"").expect("第7表")..];
+    let allowance = &allowance[..allowance.find("</table>").unwrap()];
+    assert!(allowance.contains("種類別小計") && allowance.contains(">合計</th>"), "{allowance}");
+    assert!(allowance.contains("<td class=\"num\">74875</td>"), "{allowance}");
+    assert!(!allowance.contains("074875") && !allowance.contains("9999999999"), "{allowance}");
+    assert!(body.contains("<summary>項目一覧"), "the raw items stay reachable: {body}");
+}
+
 /// 介護予防 (仕様 3, issue 10 item 14): a 地域包括支援センター sends a 通所型サービス (総合事業, A6)
 /// office the 介護予防サービス・支援計画書 with its 別表 and the 利用者基本情報 with 別表1, 別表2 and
 /// the 家族構成 JPEG (3.4 (2)), the JPEG inside a ZIP; a broken JPEG is refused first. The set is
