@@ -26,7 +26,8 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::path_ids::IdPath;
 use crate::services::careplan::forms::{
-    ALLOWANCE_COLUMNS, AllowanceSheet, UsageSheet, allowance_sheets, usage_sheets,
+    ALLOWANCE_COLUMNS, AllowanceSheet, NeedsSheet, UsageSheet, WEEK_HEADS, WeekSheet, allowance_sheets,
+    needs_sheets, usage_sheets, week_sheets,
 };
 use crate::services::careplan::rules::people;
 use crate::services::careplan::{ProblemLine, Refused, Uploaded, exchange, upload_careplan_sets};
@@ -337,6 +338,42 @@ impl AllowanceView {
     }
 }
 
+/// 第2表 or 第3表 as on paper: one sheet per person with their name, and the file's items behind
+/// 「項目一覧」.
+pub struct FormView<S> {
+    pub title: &'static str,
+    pub file: String,
+    pub position: usize,
+    pub sheets: Vec<(String, S)>,
+    pub raw: TableView,
+}
+
+impl<S> FormView<S> {
+    fn new(
+        position: usize,
+        name: &str,
+        file: &CareplanFile,
+        subjects: &[CareplanSubject],
+        sheets: Vec<S>,
+        numbers: impl Fn(&S) -> (String, String),
+    ) -> Self {
+        let sheets = sheets
+            .into_iter()
+            .map(|sheet| {
+                let (insurer_no, insured_no) = numbers(&sheet);
+                (name_of(subjects, &insurer_no, &insured_no), sheet)
+            })
+            .collect();
+        FormView {
+            title: file.kind.label(),
+            file: name.to_string(),
+            position,
+            sheets,
+            raw: table(position, name, file),
+        }
+    }
+}
+
 /// A 家族構成 image of a 利用者基本情報 (a JPEG, checked at upload): shown as it is.
 pub struct ImageView {
     pub file: String,
@@ -358,6 +395,9 @@ struct SetPage {
     tables: Vec<TableView>,
     usage: Vec<UsageView>,
     allowance: Vec<AllowanceView>,
+    needs: Vec<FormView<NeedsSheet>>,
+    week: Vec<FormView<WeekSheet>>,
+    week_heads: [&'static str; 7],
     not_checked: Vec<&'static NotChecked>,
     images: Vec<ImageView>,
 }
@@ -417,6 +457,8 @@ pub async fn show(
     let mut images = Vec::new();
     let mut usage = Vec::new();
     let mut allowance = Vec::new();
+    let mut needs = Vec::new();
+    let mut week = Vec::new();
     for (position, file) in set.files.iter().enumerate() {
         let Some(kind) = Kind::from_prefix(&file.kind) else { continue };
         if kind.is_image() {
@@ -429,6 +471,18 @@ pub async fn show(
         if let Ok(parsed) = CareplanFile::parse(kind, &file.bytes) {
             if matches!(kind, Kind::Upplan | Kind::Upjsk) {
                 usage.push(UsageView::new(position, &file.name, &parsed, subjects));
+                continue;
+            }
+            if kind == Kind::Up2kyo {
+                let sheets = needs_sheets(&parsed);
+                let numbers = |s: &NeedsSheet| (s.insurer_no.clone(), s.insured_no.clone());
+                needs.push(FormView::new(position, &file.name, &parsed, subjects, sheets, numbers));
+                continue;
+            }
+            if kind == Kind::Up3kyo {
+                let sheets = week_sheets(&parsed);
+                let numbers = |s: &WeekSheet| (s.insurer_no.clone(), s.insured_no.clone());
+                week.push(FormView::new(position, &file.name, &parsed, subjects, sheets, numbers));
                 continue;
             }
             if kind == Kind::Upsikyu {
@@ -448,6 +502,9 @@ pub async fn show(
         tables,
         usage,
         allowance,
+        needs,
+        week,
+        week_heads: WEEK_HEADS,
         not_checked: rules_not_checked(set.files.iter().map(|f| f.name.as_str())),
         images,
         set: set.summary,

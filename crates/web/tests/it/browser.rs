@@ -395,7 +395,7 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
         .wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::XPath(
-            "//section[@class='careplan-table'][h2='居宅サービス計画書(2)（第2表）']",
+            "//section[contains(@class, 'needs-form')][h2='居宅サービス計画書(2)（第2表）']",
         ))
         .await
         .expect("第2表 is shown");
@@ -403,6 +403,15 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
     assert!(text.contains("安全に入浴できる") && text.contains("㈱さくら訪問看護ステーション"), "{text}");
     screenshot(cm, "careplan-set-phone", (390, 844)).await;
     screenshot(cm, "careplan-set-desktop", (1280, 900)).await;
+    for (form, name) in [("needs-form", "careplan-needs"), ("week-form", "careplan-week")] {
+        for (w, h) in [PHONE, DESKTOP] {
+            cm.set_window_size(w, h).await.unwrap();
+            let script = format!("document.querySelector('section.{form}').scrollIntoView()");
+            cm.execute(&script, vec![]).await.unwrap();
+            screenshot(cm, name, (w, h)).await;
+        }
+    }
+    cm.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     let set = path(cm).await;
     press_primary(cm).await; // かしわ訪問看護 に送信する
     wait_for_text(cm, "careplan-state", "受領待ち").await;

@@ -15,7 +15,8 @@ both!(
     a_yobo_set_with_basic_information_and_its_image_is_exchanged_and_withdrawn,
     a_person_on_public_assistance_alone_is_registered_and_linked,
     a_multi_set_upload_is_stored_all_or_nothing,
-    the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms
+    the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms,
+    the_plan_is_shown_as_its_needs_table_and_week_grid
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -345,6 +346,36 @@ async fn the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms(app
     assert!(allowance.contains("<td class=\"num\">74875</td>"), "{allowance}");
     assert!(!allowance.contains("074875") && !allowance.contains("9999999999"), "{allowance}");
     assert!(body.contains("<summary>項目一覧"), "the raw items stay reachable: {body}");
+}
+
+/// 第2表 grouped by need, as on paper (the need and its goal once, beside both services), and
+/// 第3表 as a week grid (訪問看護 on 火 and 金 at 10:00〜11:00, 起床 at 07:00) (issue 12, item 1).
+async fn the_plan_is_shown_as_its_needs_table_and_week_grid(app: TestApp) {
+    let Exchange { cm, .. } = exchange(&app).await;
+    let stored = upload(&cm, golden("_20261120093000")).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    let body = &page.body;
+    let needs = &body[body.find("class=\"form-table needs-table\"").expect("第2表 as on paper")..];
+    let needs = &needs[..needs.find("</table>").unwrap()];
+    assert_eq!(needs.matches("<th scope=\"rowgroup\" rowspan=\"2\" class=\"need\">").count(), 1, "{needs}");
+    assert_eq!(needs.matches("安全に入浴できる").count(), 1, "the goal once for its two services: {needs}");
+    assert!(needs.contains("入浴の見守り・皮膚の観察") && needs.contains("服薬の確認"), "{needs}");
+    assert!(needs.contains("<td class=\"mark\">○</td>"), "{needs}");
+    let week = &body[body.find("class=\"form-table week-grid\"").expect("第3表 as a week grid")..];
+    let week = &week[..week.find("</table>").unwrap()];
+    let rows: Vec<&str> = week.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "{week}");
+    assert!(rows[0].contains("07:00〜07:30") && rows[0].contains("起床"), "{week}");
+    let visit: Vec<usize> = rows[1]
+        .split("<td class=\"day")
+        .skip(1)
+        .enumerate()
+        .filter(|(_, cell)| cell.starts_with(" planned\">訪問看護"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(visit, [1, 4], "火 and 金: {week}");
+    assert!(body.contains("福祉用具貸与（歩行器）"), "週単位以外のサービス: {body}");
 }
 
 /// 介護予防 (仕様 3, issue 10 item 14): a 地域包括支援センター sends a 通所型サービス (総合事業, A6)

@@ -353,6 +353,236 @@ pub fn allowance_sheets(file: &CareplanFile) -> Vec<AllowanceSheet> {
     sheets
 }
 
+/// The ※1 and the service of one 援助内容 of 第2表.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLine {
+    pub content: String,
+    /// ※1 保険給付の対象: 「○」 where 保険対象区分 is Y.
+    pub insured: &'static str,
+    pub kind: String,
+    /// ※2 the office that provides it.
+    pub office: String,
+    pub frequency: String,
+    pub period: String,
+}
+
+/// The goal cells of 第2表: 長期目標・期間, 短期目標・期間.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoalCells {
+    pub long: String,
+    pub long_period: String,
+    pub short: String,
+    pub short_period: String,
+}
+
+/// One line of 第2表 as printed: the need and the goals start a block spanning the lines of
+/// their services (`Some((cells, rowspan))` on a block's first line, `None` after).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedsLine {
+    pub need: Option<(String, usize)>,
+    pub goal: Option<(GoalCells, usize)>,
+    pub service: ServiceLine,
+}
+
+/// 第2表 for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedsSheet {
+    pub insurer_no: String,
+    pub insured_no: String,
+    /// 作成年月日 in 和暦.
+    pub created: String,
+    pub lines: Vec<NeedsLine>,
+}
+
+/// 第2表 (UP2KYO) grouped by need (課題ＮＯ) and goal (援助目標ＮＯ), as on paper: each need
+/// and each goal written once, beside its services, in the file's order.
+pub fn needs_sheets(file: &CareplanFile) -> Vec<NeedsSheet> {
+    if file.kind != Kind::Up2kyo {
+        return Vec::new();
+    }
+    let get = |r: &Record<'_>, name: &str| r.get(name).unwrap_or_default().to_string();
+    // Per person: needs (number, text, goals (number, cells, services)).
+    type Goals = Vec<(String, GoalCells, Vec<ServiceLine>)>;
+    type Needs = Vec<(String, String, Goals)>;
+    let mut people: Vec<(String, String, String, Needs)> = Vec::new();
+    for record in file.records() {
+        let (insurer_no, insured_no) = (get(&record, "保険者番号"), get(&record, "被保険者番号"));
+        let person = match people.iter().position(|p| (&p.0, &p.1) == (&insurer_no, &insured_no)) {
+            Some(i) => i,
+            None => {
+                people.push((
+                    insurer_no,
+                    insured_no,
+                    wareki_date(&get(&record, "居宅計画書作成年月日")),
+                    vec![],
+                ));
+                people.len() - 1
+            }
+        };
+        let needs = &mut people[person].3;
+        let need_no = get(&record, "課題ＮＯ");
+        let need = match needs.iter().position(|n| n.0 == need_no) {
+            Some(i) => i,
+            None => {
+                needs.push((need_no, String::new(), vec![]));
+                needs.len() - 1
+            }
+        };
+        let text = get(&record, "課題");
+        if needs[need].1.is_empty() {
+            needs[need].1 = text;
+        }
+        let goals = &mut needs[need].2;
+        let goal_no = get(&record, "援助目標ＮＯ");
+        let cells = GoalCells {
+            long: get(&record, "長期目標"),
+            long_period: get(&record, "長期期間"),
+            short: get(&record, "短期目標"),
+            short_period: get(&record, "短期期間"),
+        };
+        let goal = match goals.iter().position(|g| g.0 == goal_no) {
+            Some(i) => i,
+            None => {
+                goals.push((goal_no, cells.clone(), vec![]));
+                goals.len() - 1
+            }
+        };
+        // A later line of the same goal may carry what the first left empty.
+        let known = &mut goals[goal].1;
+        for (have, new) in [
+            (&mut known.long, cells.long),
+            (&mut known.long_period, cells.long_period),
+            (&mut known.short, cells.short),
+            (&mut known.short_period, cells.short_period),
+        ] {
+            if have.is_empty() {
+                *have = new;
+            }
+        }
+        let office = match get(&record, "サービス事業所名") {
+            name if name.is_empty() => get(&record, "サービス事業者コード"),
+            name => name,
+        };
+        goals[goal].2.push(ServiceLine {
+            content: get(&record, "サービス内容"),
+            insured: if get(&record, "保険対象区分") == "Y" { "○" } else { "" },
+            kind: get(&record, "サービス種別"),
+            office,
+            frequency: get(&record, "頻度"),
+            period: get(&record, "実施期間"),
+        });
+    }
+    people
+        .into_iter()
+        .map(|(insurer_no, insured_no, created, needs)| {
+            let mut lines = Vec::new();
+            for (_, need, goals) in needs {
+                let need_rows = goals.iter().map(|g| g.2.len()).sum();
+                let mut need = Some((need, need_rows));
+                for (_, cells, services) in goals {
+                    let mut goal = Some((cells, services.len()));
+                    for service in services {
+                        lines.push(NeedsLine { need: need.take(), goal: goal.take(), service });
+                    }
+                }
+            }
+            NeedsSheet { insurer_no, insured_no, created, lines }
+        })
+        .collect()
+}
+
+/// One time band of 第3表: what happens on each weekday, and the day's activities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekSlot {
+    /// 「10:00〜11:00」.
+    pub time: String,
+    /// Monday to Sunday: the services in this band.
+    pub days: Vec<Vec<String>>,
+    /// 主な日常生活上の活動 in this band.
+    pub activities: Vec<String>,
+}
+
+/// 第3表 for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekSheet {
+    pub insurer_no: String,
+    pub insured_no: String,
+    pub created: String,
+    /// Time bands from the earliest start.
+    pub slots: Vec<WeekSlot>,
+    /// 週単位以外のサービス.
+    pub other: Vec<String>,
+}
+
+/// The index of the time band from `start` to `end` in a 第3表 sheet, added where new.
+fn slot(sheet: &mut WeekSheet, keys: &mut Vec<(String, String)>, start: String, end: String) -> usize {
+    if let Some(i) = keys.iter().position(|k| (&k.0, &k.1) == (&start, &end)) {
+        return i;
+    }
+    let time = format!("{}〜{}", time_label(&start), time_label(&end));
+    sheet.slots.push(WeekSlot { time, days: vec![vec![]; 7], activities: vec![] });
+    keys.push((start, end));
+    keys.len() - 1
+}
+
+/// The weekday heads of 第3表.
+pub const WEEK_HEADS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+
+/// 第3表 (UP3KYO) as a week grid: one line per time band, one column per weekday (曜日 1–7),
+/// 主な日常生活上の活動 beside them, 週単位以外のサービス below.
+pub fn week_sheets(file: &CareplanFile) -> Vec<WeekSheet> {
+    if file.kind != Kind::Up3kyo {
+        return Vec::new();
+    }
+    // The items are found by position: 開始時間・終了時間 appear twice in the layout (8–9 for
+    // a service, 11–12 for an activity).
+    let field =
+        |r: &Record<'_>, no: usize| r.row.fields.get(no - 1).map(|f| f.value.to_string()).unwrap_or_default();
+    let mut sheets: Vec<(WeekSheet, Vec<(String, String)>)> = Vec::new();
+    for record in file.records() {
+        let (insurer_no, insured_no) = (field(&record, 2), field(&record, 3));
+        let index = match sheets
+            .iter()
+            .position(|s| (&s.0.insurer_no, &s.0.insured_no) == (&insurer_no, &insured_no))
+        {
+            Some(i) => i,
+            None => {
+                let created = wareki_date(&field(&record, 4));
+                sheets.push((
+                    WeekSheet { insurer_no, insured_no, created, slots: vec![], other: vec![] },
+                    vec![],
+                ));
+                sheets.len() - 1
+            }
+        };
+        let (sheet, keys) = &mut sheets[index];
+        let service = field(&record, 6);
+        let weekday: Option<usize> = field(&record, 7).parse().ok().filter(|d| (1..=7).contains(d));
+        if let (false, Some(day)) = (service.is_empty(), weekday) {
+            let i = slot(sheet, keys, field(&record, 8), field(&record, 9));
+            sheet.slots[i].days[day - 1].push(service);
+        }
+        let activity = field(&record, 10);
+        if !activity.is_empty() {
+            let i = slot(sheet, keys, field(&record, 11), field(&record, 12));
+            sheet.slots[i].activities.push(activity);
+        }
+        let other = field(&record, 13);
+        if !other.is_empty() {
+            sheet.other.push(other);
+        }
+    }
+    sheets
+        .into_iter()
+        .map(|(mut sheet, keys)| {
+            let mut slots: Vec<_> = keys.into_iter().zip(sheet.slots).collect();
+            slots.sort_by(|a, b| a.0.cmp(&b.0));
+            sheet.slots = slots.into_iter().map(|(_, s)| s).collect();
+            sheet
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,6 +770,59 @@ mod tests {
         assert_eq!(rows[0].amounts[11], "74875");
         assert_eq!(rows[3].amounts[3], "0");
         assert!(allowance_sheets(&CareplanFile::build(Kind::Upplan, vec![])).is_empty());
+    }
+
+    fn csv(kind: Kind, text: &str) -> CareplanFile {
+        let (encoded, _, _) = encoding_rs::SHIFT_JIS.encode(text);
+        CareplanFile::parse(kind, &encoded).unwrap()
+    }
+
+    #[test]
+    fn needs_are_grouped_with_their_goals_and_services() {
+        let file = csv(
+            Kind::Up2kyo,
+            "202407,122203,0123456789,20261115,20261115,1,\"入浴したい\",1,\"安全に入浴できる\",\"見守りで入浴\",\"11月～4月\",\"11月～1月\",1,\"入浴の見守り\",Y,\"訪問看護\",2234567890,\"㈱さくら\",\"週2回\",\"11月～1月\",1234567890,\r\n\
+             202407,122203,0123456789,20261115,20261115,1,\"\",1,\"\",\"\",\"\",\"\",2,\"服薬の確認\",N,\"家族\",,\"\",\"毎日\",\"11月～1月\",1234567890,\r\n\
+             202407,122203,0123456789,20261115,20261115,2,\"外出したい\",2,\"散歩できる\",\"\",\"\",\"\",1,\"通所\",Y,\"通所介護\",,\"\",\"週1回\",\"\",1234567890,\r\n",
+        );
+        let sheets = needs_sheets(&file);
+        assert_eq!(sheets.len(), 1);
+        assert_eq!(sheets[0].created, "令和8年11月15日");
+        let lines = &sheets[0].lines;
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].need, Some(("入浴したい".to_string(), 2)));
+        assert_eq!(lines[0].goal.as_ref().map(|(g, n)| (g.long.as_str(), *n)), Some(("安全に入浴できる", 2)));
+        assert_eq!((lines[0].service.insured, lines[0].service.office.as_str()), ("○", "㈱さくら"));
+        assert_eq!(
+            (lines[1].need.clone(), lines[1].goal.clone()),
+            (None, None),
+            "the same need and goal continue"
+        );
+        assert_eq!(lines[1].service.insured, "");
+        assert_eq!(lines[2].need, Some(("外出したい".to_string(), 1)));
+        assert!(needs_sheets(&plan(&[])).is_empty());
+    }
+
+    #[test]
+    fn the_week_is_a_grid_of_time_bands_and_weekdays() {
+        let file = csv(
+            Kind::Up3kyo,
+            "202407,122203,0123456789,20261115,20261115,\"訪問看護\",2,1000,1100,\"\",,,\"\"\r\n\
+             202407,122203,0123456789,20261115,20261115,\"訪問看護\",5,1000,1100,\"\",,,\"\"\r\n\
+             202407,122203,0123456789,20261115,20261115,\"\",,,,\"起床\",0700,0730,\"\"\r\n\
+             202407,122203,0123456789,20261115,20261115,\"\",,,,\"\",,,\"福祉用具貸与（歩行器）\"\r\n",
+        );
+        let sheet = &week_sheets(&file)[0];
+        assert_eq!(
+            sheet.slots.iter().map(|s| s.time.as_str()).collect::<Vec<_>>(),
+            ["07:00〜07:30", "10:00〜11:00"]
+        );
+        assert_eq!(sheet.slots[0].activities, ["起床"]);
+        assert!(sheet.slots[0].days.iter().all(Vec::is_empty));
+        let visits: Vec<usize> =
+            sheet.slots[1].days.iter().enumerate().filter(|(_, d)| !d.is_empty()).map(|(i, _)| i).collect();
+        assert_eq!(visits, [1, 4], "火 and 金");
+        assert_eq!(sheet.other, ["福祉用具貸与（歩行器）"]);
     }
 
     #[test]
