@@ -26,8 +26,8 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::path_ids::IdPath;
 use crate::services::careplan::forms::{
-    ALLOWANCE_COLUMNS, AllowanceSheet, NeedsSheet, UsageSheet, WEEK_HEADS, WeekSheet, allowance_sheets,
-    needs_sheets, usage_sheets, week_sheets,
+    ALLOWANCE_COLUMNS, AllowanceSheet, NeedsSheet, ProfileSheet, SLOT_COLUMNS, UsageSheet, WEEK_HEADS,
+    WeekSheet, allowance_sheets, needs_sheets, profile_sheets, usage_sheets, week_sheets,
 };
 use crate::services::careplan::rules::people;
 use crate::services::careplan::{ProblemLine, Refused, Uploaded, exchange, upload_careplan_sets};
@@ -395,6 +395,8 @@ struct SetPage {
     tables: Vec<TableView>,
     usage: Vec<UsageView>,
     allowance: Vec<AllowanceView>,
+    profiles: Vec<FormView<ProfileSheet>>,
+    slot_columns: [&'static str; 4],
     needs: Vec<FormView<NeedsSheet>>,
     week: Vec<FormView<WeekSheet>>,
     week_heads: [&'static str; 7],
@@ -457,6 +459,7 @@ pub async fn show(
     let mut images = Vec::new();
     let mut usage = Vec::new();
     let mut allowance = Vec::new();
+    let mut profiles = Vec::new();
     let mut needs = Vec::new();
     let mut week = Vec::new();
     for (position, file) in set.files.iter().enumerate() {
@@ -471,6 +474,12 @@ pub async fn show(
         if let Ok(parsed) = CareplanFile::parse(kind, &file.bytes) {
             if matches!(kind, Kind::Upplan | Kind::Upjsk) {
                 usage.push(UsageView::new(position, &file.name, &parsed, subjects));
+                continue;
+            }
+            if matches!(kind, Kind::Up1kyo | Kind::Uphosoku) {
+                let sheets = profile_sheets(&parsed);
+                let numbers = |s: &ProfileSheet| (s.insurer_no.clone(), s.insured_no.clone());
+                profiles.push(FormView::new(position, &file.name, &parsed, subjects, sheets, numbers));
                 continue;
             }
             if kind == Kind::Up2kyo {
@@ -502,6 +511,8 @@ pub async fn show(
         tables,
         usage,
         allowance,
+        profiles,
+        slot_columns: SLOT_COLUMNS,
         needs,
         week,
         week_heads: WEEK_HEADS,

@@ -403,7 +403,9 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
     assert!(text.contains("安全に入浴できる") && text.contains("㈱さくら訪問看護ステーション"), "{text}");
     screenshot(cm, "careplan-set-phone", (390, 844)).await;
     screenshot(cm, "careplan-set-desktop", (1280, 900)).await;
-    for (form, name) in [("needs-form", "careplan-needs"), ("week-form", "careplan-week")] {
+    for (form, name) in
+        [("profile-form", "careplan-plan1"), ("needs-form", "careplan-needs"), ("week-form", "careplan-week")]
+    {
         for (w, h) in [PHONE, DESKTOP] {
             cm.set_window_size(w, h).await.unwrap();
             let script = format!("document.querySelector('section.{form}').scrollIntoView()");

@@ -376,6 +376,16 @@ async fn the_plan_is_shown_as_its_needs_table_and_week_grid(app: TestApp) {
         .collect();
     assert_eq!(visit, [1, 4], "火 and 金: {week}");
     assert!(body.contains("福祉用具貸与（歩行器）"), "週単位以外のサービス: {body}");
+    // 第1表 and 利用者補足情報 as labelled boxes: 和暦, codes by meaning, empty ２–９ hidden.
+    let profile = &body[body.find("class=\"careplan-form profile-form\"").expect("第1表 as boxes")..];
+    let profile = &profile[..profile.find("<details").unwrap()];
+    assert!(profile.contains("<dt>初回居宅サービス計画作成日</dt><dd>令和6年4月1日</dd>"), "{profile}");
+    assert!(body.contains("<dt>利用者生年月日</dt><dd>昭和13年4月1日</dd>"), "{body}");
+    assert!(body.contains("<dt>利用者性別</dt><dd>女性</dd>"), "{body}");
+    let slots = &body[body.find("class=\"form-table slots-table\"").expect("slots")..];
+    let slots = &slots[..slots.find("</table>").unwrap()];
+    assert_eq!(slots.matches("<tr>").count(), 2, "the head and slot １ only: {slots}");
+    assert!(slots.contains("<td class=\"num\">16765</td>"), "{slots}");
 }
 
 /// 介護予防 (仕様 3, issue 10 item 14): a 地域包括支援センター sends a 通所型サービス (総合事業, A6)

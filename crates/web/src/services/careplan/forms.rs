@@ -9,7 +9,7 @@
 //! `9999` is the standard's 「時間表示の無いサービス」 and is left blank, as on paper.
 
 use renraku_careplan::file::{CareplanFile, Record};
-use renraku_careplan::layout::Kind;
+use renraku_careplan::layout::{Format, Kind};
 use renraku_domain::time_jp::format_wareki;
 use time::{Date, Month, Weekday};
 
@@ -583,6 +583,95 @@ pub fn week_sheets(file: &CareplanFile) -> Vec<WeekSheet> {
         .collect()
 }
 
+/// One labelled box of a form such as 第1表 or 利用者補足情報.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub label: &'static str,
+    pub value: String,
+    /// Free text of several lines or a long sentence (意向, 方針…): a wide box.
+    pub long: bool,
+}
+
+/// 第1表 居宅サービス計画書(1) or UPHOSOKU 利用者補足情報 for one person: its boxes in the
+/// layout's order, and for UPHOSOKU the サービス種類別支給限度 slots in use (empty ２–９ hidden).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSheet {
+    pub insurer_no: String,
+    pub insured_no: String,
+    pub fields: Vec<Field>,
+    /// サービス種類コード, 支給限度基準額, 合計単位数, 限度超単位数 of each slot in use.
+    pub slots: Vec<[String; 4]>,
+}
+
+/// The slot columns of 利用者補足情報.
+pub const SLOT_COLUMNS: [&str; 4] = ["サービス種類コード", "支給限度基準額", "合計単位数", "限度超単位数"];
+
+/// A value as the paper shows it: dates in 和暦 (blank for a filler), codes by their meaning,
+/// amounts without leading zeros.
+pub fn paper_value(format: &Format, value: &str) -> String {
+    match format {
+        _ if value.is_empty() => String::new(),
+        Format::Date | Format::DateOr(_) => match date(value) {
+            Some(d) => format_wareki(d),
+            None if value.bytes().all(|b| b == b'0') => String::new(),
+            None => value.to_string(),
+        },
+        Format::YearMonth | Format::YearMonthOr(_) => match month_start(value) {
+            Some(_) => wareki_month(value).trim_end_matches('分').to_string(),
+            None if value.bytes().all(|b| b == b'0') => String::new(),
+            None => value.to_string(),
+        },
+        Format::Code(codes) => match codes.iter().find(|(c, _)| *c == value) {
+            Some((_, label)) => (*label).to_string(),
+            None => value.to_string(),
+        },
+        Format::Number | Format::Integer => amount(value),
+        Format::Time | Format::TimeOr9999 => time_label(value),
+        _ => value.to_string(),
+    }
+}
+
+/// Items shown once in the heading, or of no use to a reader.
+const NOT_BOXES: [&str; 5] = ["CSVバージョン", "識別子", "保険者番号", "被保険者番号", "更新業者コード"];
+
+/// 第1表 (UP1KYO) or 利用者補足情報 (UPHOSOKU) as labelled boxes, one sheet per record's person.
+/// Other kinds give nothing.
+pub fn profile_sheets(file: &CareplanFile) -> Vec<ProfileSheet> {
+    if !matches!(file.kind, Kind::Up1kyo | Kind::Uphosoku) {
+        return Vec::new();
+    }
+    const SLOT_DIGITS: [char; 9] = ['１', '２', '３', '４', '５', '６', '７', '８', '９'];
+    let mut sheets = Vec::new();
+    for record in file.records() {
+        let mut sheet = ProfileSheet {
+            insurer_no: record.get("保険者番号").unwrap_or_default().to_string(),
+            insured_no: record.get("被保険者番号").unwrap_or_default().to_string(),
+            fields: Vec::new(),
+            slots: Vec::new(),
+        };
+        let mut slots: Vec<[String; 4]> = vec![Default::default(); 9];
+        for (item, value) in record.items() {
+            if NOT_BOXES.contains(&item.name) {
+                continue;
+            }
+            let shown = paper_value(&item.format, value);
+            if let Some(slot) =
+                item.name.chars().next().and_then(|c| SLOT_DIGITS.iter().position(|d| *d == c))
+            {
+                if let Some(column) = SLOT_COLUMNS.iter().position(|c| item.name.ends_with(c)) {
+                    slots[slot][column] = shown;
+                }
+                continue;
+            }
+            let long = shown.contains('\n') || shown.chars().count() > 30;
+            sheet.fields.push(Field { label: item.name, value: shown, long });
+        }
+        sheet.slots = slots.into_iter().filter(|s| s.iter().any(|v| !v.is_empty())).collect();
+        sheets.push(sheet);
+    }
+    sheets
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -823,6 +912,31 @@ mod tests {
             sheet.slots[1].days.iter().enumerate().filter(|(_, d)| !d.is_empty()).map(|(i, _)| i).collect();
         assert_eq!(visits, [1, 4], "火 and 金");
         assert_eq!(sheet.other, ["福祉用具貸与（歩行器）"]);
+    }
+
+    #[test]
+    fn the_profile_hides_empty_slots_and_shows_values_as_on_paper() {
+        let golden = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../careplan/tests/golden/UPHOSOKU_202612_1234567890_43_2234567890_13_20261120093100.CSV"
+        );
+        let file = CareplanFile::parse(Kind::Uphosoku, &std::fs::read(golden).unwrap()).unwrap();
+        let sheet = &profile_sheets(&file)[0];
+        let value = |label: &str| sheet.fields.iter().find(|f| f.label == label).map(|f| f.value.as_str());
+        assert_eq!(value("利用者氏名"), Some("髙橋 花子"));
+        assert_eq!(value("利用者住所２"), Some("①号室"), "kept as typed");
+        assert_eq!(value("利用者性別"), Some("女性"));
+        assert_eq!(value("利用者生年月日"), Some("昭和13年4月1日"));
+        assert_eq!(value("居宅サービス計画作成（変更）日"), Some(""), "00000000 is blank");
+        assert_eq!(value("区分支給限度基準額"), Some("27048"));
+        assert_eq!(value("対象年月"), Some("令和8年12月"));
+        assert_eq!(
+            sheet.slots,
+            [["13".to_string(), "16765".into(), "9800".into(), "0".into()]],
+            "２–９ are empty"
+        );
+        assert!(sheet.fields.iter().all(|f| !f.label.starts_with('２')));
+        assert!(profile_sheets(&plan(&[])).is_empty());
     }
 
     #[test]
