@@ -30,6 +30,7 @@ fn careplan_set(
             record_key: "20261101".into(),
             name: "ナガレヤマ ハナコ".into(),
             patient_id: None,
+            patient_name: None,
             withdrawn_by: None,
         }],
     }
@@ -284,6 +285,7 @@ pub async fn a_deletion_withdraws_only_the_people_and_service_types_it_names(sto
         record_key: key.into(),
         name: "ナガレヤマ ハナコ".into(),
         patient_id: None,
+        patient_name: None,
         withdrawn_by: None,
     };
     let (m_id, sender_id, receiver_id) = (&m.id, &sender.id, &receiver.id);

@@ -85,10 +85,20 @@ fn set_kind_label(code: &str) -> &'static str {
     SetKind::from_code(code).map_or("", SetKind::label)
 }
 
-/// `YYYYMMDDHHMMSS` as people read it.
+/// A month or day without its leading zero: `01` → `1`.
+fn unpadded(digits: &str) -> &str {
+    match digits.trim_start_matches('0') {
+        "" => "0",
+        d => d,
+    }
+}
+
+/// `YYYYMMDDHHMMSS` as people read it, in the one format of every date on these pages (that of
+/// `jst`): 2027年1月6日 10:00.
 fn stamp_label(stamp: &str) -> String {
-    if stamp.len() == 14 && stamp.is_ascii() {
-        format!("{}年{}月{}日 {}:{}", &stamp[..4], &stamp[4..6], &stamp[6..8], &stamp[8..10], &stamp[10..12])
+    if stamp.len() == 14 && stamp.bytes().all(|b| b.is_ascii_digit()) {
+        let (month, day) = (unpadded(&stamp[4..6]), unpadded(&stamp[6..8]));
+        format!("{}年{month}月{day}日 {}:{}", &stamp[..4], &stamp[8..10], &stamp[10..12])
     } else {
         stamp.to_string()
     }
@@ -115,7 +125,7 @@ fn row(set: &CareplanSetSummary, incoming: bool) -> SetRow {
         kind: set_kind_label(&set.kind),
         stamp: stamp_label(&set.stamp),
         other: if incoming { set.sender_facility_name.clone() } else { set.receiver_facility_name.clone() },
-        people: people(&set.subjects).iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("、"),
+        people: people(&set.subjects).iter().map(|s| s.shown_name()).collect::<Vec<_>>().join("、"),
         state,
     }
 }
@@ -304,9 +314,9 @@ impl UsageView {
 fn name_of(subjects: &[CareplanSubject], insurer_no: &str, insured_no: &str) -> String {
     subjects
         .iter()
-        .filter(|s| !s.name.is_empty())
+        .filter(|s| !s.shown_name().is_empty() && s.shown_name() != renraku_store::NO_NAME)
         .find(|s| (s.insurer_no.as_str(), s.insured_no.as_str()) == (insurer_no, insured_no))
-        .map(|s| s.name.clone())
+        .map(|s| s.shown_name().to_string())
         .unwrap_or_default()
 }
 
@@ -418,8 +428,12 @@ fn key_label(key: &str) -> String {
     let mut parts = key.split(' ');
     let when = parts.next().unwrap_or_default();
     let mut label = match when.len() {
-        8 if when.is_ascii() => format!("{}年{}月{}日", &when[..4], &when[4..6], &when[6..]),
-        6 if when.is_ascii() => format!("{}年{}月", &when[..4], &when[4..]),
+        8 if when.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{}年{}月{}日", &when[..4], unpadded(&when[4..6]), unpadded(&when[6..]))
+        }
+        6 if when.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{}年{}月", &when[..4], unpadded(&when[4..]))
+        }
         _ => when.to_string(),
     };
     if let (Some(office), Some(service_type)) = (parts.next(), parts.next()) {
@@ -561,4 +575,19 @@ pub async fn download(
         (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
     ];
     Ok((headers, file.bytes).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_have_one_format_without_leading_zeros() {
+        assert_eq!(stamp_label("20270106100000"), "2027年1月6日 10:00");
+        assert_eq!(stamp_label("20261120093000"), "2026年11月20日 09:30");
+        assert_eq!(stamp_label("2026112009300x"), "2026112009300x");
+        assert_eq!(key_label("20260105"), "2026年1月5日");
+        assert_eq!(key_label("202701 2234567890 13"), "2027年1月・事業者 2234567890・種類 13");
+        assert_eq!(key_label("20ab"), "20ab");
+    }
 }

@@ -421,7 +421,7 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
     ns.goto(&format!("{}/careplan", app.base)).await.unwrap();
     ns.find(Locator::Css(&format!("a[href='{set}']"))).await.unwrap().click().await.unwrap();
     wait_for_path(ns, &set).await;
-    press_primary(ns).await; // 受領を確認しました
+    press_primary(ns).await; // 受領を確認する
     wait_for_text(ns, "careplan-state", "介護 次郎 受領").await;
     cm.refresh().await.unwrap();
     wait_for_text(cm, "careplan-state", "介護 次郎 受領").await;

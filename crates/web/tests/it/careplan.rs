@@ -165,6 +165,7 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
     assert!(inbox.body.contains("髙橋 花子") && inbox.body.contains("受領待ち"), "{}", inbox.body);
     let page = ns.get(&set).await.expect_status(200);
     assert!(!page.body.contains(&format!("/rooms/{room}")), "no room link for a non-member");
+    assert!(page.body.contains(">受領を確認する</button>"), "{}", page.body);
     ns.send(&page, &format!("{set}/ack"), &[]).await.expect_redirect(&set);
     assert!(cm.get(&set).await.body.contains("受領"), "the sender sees the acknowledgement");
     for (position, (name, bytes)) in [&plan[0], &plan[1], &plan[2], &plan[3]].into_iter().enumerate() {
@@ -190,7 +191,17 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
 
     // 実績 back from the provider; a provider cannot send in the care manager's name.
     let actual = golden("UPJSK_");
-    upload(&ns, actual.clone()).await.expect_redirect_prefix("/careplan/sets/");
+    let sent = upload(&ns, actual.clone()).await;
+    let actual_set = sent
+        .location()
+        .filter(|l| l.starts_with("/careplan/sets/"))
+        .unwrap_or_else(|| panic!("{}", sent.body));
+    // 実績 carries no name: the person is named from the linked patient record (issue 12, item 2).
+    let page = ns.get(actual_set).await.expect_status(200);
+    assert!(page.body.contains("<li>流山 花子（"), "the patient record's name: {}", page.body);
+    assert!(!page.body.contains("（氏名なし）"), "{}", page.body);
+    assert!(page.body.contains("2027年1月5日 10:00"), "dates in one format: {}", page.body);
+    assert!(ns.get("/careplan").await.body.contains("流山 花子"), "named in the list too");
     let refused = upload(&cm, actual).await.expect_status(422);
     assert!(refused.body.contains("送信元の事業所番号 2234567890"), "{}", refused.body);
 
