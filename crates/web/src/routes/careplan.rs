@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/careplan/sets/{id}/send", post(send))
         .route("/careplan/sets/{id}/ack", post(acknowledge))
         .route("/careplan/sets/{id}/files/{position}", get(download))
+        .route("/careplan/sets/{id}/zip", get(download_all))
 }
 
 /// Files per upload (a ZIP counts as one; the use case limits its contents).
@@ -555,6 +556,23 @@ pub async fn acknowledge(
 ) -> Result<Response, AppError> {
     exchange::acknowledge_set(&state, &meta, &auth, &facility, &id).await?;
     Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
+}
+
+/// Every file of the set in one ZIP, each byte for byte.
+pub async fn download_all(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    CareplanUser { auth, facility }: CareplanUser,
+    IdPath(id): IdPath<CareplanSetId>,
+) -> Result<Response, AppError> {
+    let (name, bytes) = exchange::download_all(&state, &meta, &auth, &facility, &id).await?;
+    let headers = [
+        (header::CONTENT_TYPE, "application/zip".to_string()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        (header::CACHE_CONTROL, "private, no-store".to_string()),
+        (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
+    ];
+    Ok((headers, bytes).into_response())
 }
 
 /// The original file, byte for byte, for the care software or the national system.

@@ -16,7 +16,8 @@ both!(
     a_person_on_public_assistance_alone_is_registered_and_linked,
     a_multi_set_upload_is_stored_all_or_nothing,
     the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms,
-    the_plan_is_shown_as_its_needs_table_and_week_grid
+    the_plan_is_shown_as_its_needs_table_and_week_grid,
+    all_files_of_a_set_download_as_one_zip
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -238,6 +239,42 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
     for action in ["careplan.read", "careplan.acknowledge", "careplan.download"] {
         assert!(actions.iter().any(|a| a == action), "{action} audited: {actions:?}");
     }
+}
+
+/// Every file of a set in one ZIP, byte for byte, audited like a download; not for a facility
+/// the set was not sent to (issue 12, item 1).
+async fn all_files_of_a_set_download_as_one_zip(app: TestApp) {
+    use std::io::Read as _;
+    let Exchange { cm, ns, .. } = exchange(&app).await;
+    let plan = golden("_20261120093000");
+    let stored = upload(&cm, plan.clone()).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    assert!(page.body.contains(&format!("href=\"{set}/zip\"")), "{}", page.body);
+    ns.get(&format!("{set}/zip")).await.expect_status(404);
+    let m = app.store().municipality_by_code("122203").await.unwrap().id;
+    let before = app.store().audit_chain(&m).await.unwrap().len();
+    let r = cm.client.get(format!("{}{set}/zip", cm.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert_eq!(disposition, "attachment; filename=\"careplan_plan_20261120093000.zip\"");
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP that opens");
+    assert_eq!(archive.len(), plan.len());
+    for (name, original) in &plan {
+        let mut entry = archive.by_name(name).unwrap_or_else(|_| panic!("{name} in the ZIP"));
+        let mut got = Vec::new();
+        entry.read_to_end(&mut got).unwrap();
+        assert_eq!(&got, original, "{name}: byte for byte");
+    }
+    let audit = app.store().audit_chain(&m).await.unwrap();
+    let last = &audit[before..];
+    assert_eq!(last.len(), 1, "one entry for the download");
+    assert_eq!(
+        (last[0].facts.action.as_str(), last[0].facts.detail.as_str()),
+        ("careplan.download", "zip files=4")
+    );
 }
 
 /// The list names the people each set is about: every view of it is a read of their data.
