@@ -252,6 +252,18 @@ impl CareplanStore for SqlStore {
         Ok(sets)
     }
 
+    async fn careplan_waiting_count(&self, facility_id: &FacilityId) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM careplan_sets WHERE receiver_facility_id = $1 AND sent_at_ms IS NOT NULL \
+             AND acknowledged_at_ms IS NULL AND withdrawn_by IS NULL",
+        )
+        .bind(facility_id.as_str())
+        .fetch_one(self.reader())
+        .await
+        .map_err(db_err)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn careplan_set(&self, facility_id: &FacilityId, id: &CareplanSetId) -> StoreResult<CareplanSet> {
         let sql = format!("SELECT {SET_COLUMNS} WHERE {VISIBLE} AND s.id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -23,6 +23,8 @@ pub trait CareplanStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<CareplanSetId>>;
     /// The sets a facility sent or drafted, and those sent to it; newest stamp first.
     async fn careplan_sets(&self, facility_id: &FacilityId) -> StoreResult<Vec<CareplanSetSummary>>;
+    /// Sets sent to this facility and not yet acknowledged (nor withdrawn): the menu's count.
+    async fn careplan_waiting_count(&self, facility_id: &FacilityId) -> StoreResult<u64>;
     /// One set as `facility_id` may see it: its sender always, its receiver once it is sent.
     async fn careplan_set(&self, facility_id: &FacilityId, id: &CareplanSetId) -> StoreResult<CareplanSet>;
     /// Sends a drafted set (sender only). A deletion set withdraws the earlier sets of the same

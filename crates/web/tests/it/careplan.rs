@@ -17,7 +17,8 @@ both!(
     a_multi_set_upload_is_stored_all_or_nothing,
     the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms,
     the_plan_is_shown_as_its_needs_table_and_week_grid,
-    all_files_of_a_set_download_as_one_zip
+    all_files_of_a_set_download_as_one_zip,
+    the_receiver_sees_the_sets_waiting_in_the_menu
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -275,6 +276,28 @@ async fn all_files_of_a_set_download_as_one_zip(app: TestApp) {
         (last[0].facts.action.as_str(), last[0].facts.detail.as_str()),
         ("careplan.download", "zip files=4")
     );
+}
+
+/// The receiver's menu counts the sets sent to it and not yet acknowledged, on every page; the
+/// sender's does not (issue 12, item 3).
+async fn the_receiver_sees_the_sets_waiting_in_the_menu(app: TestApp) {
+    let Exchange { cm, ns, .. } = exchange(&app).await;
+    let waiting =
+        |n: u32| format!("<span class=\"badge warn\" id=\"careplan-waiting\">受領待ち {n}件</span>");
+    let mut sets = Vec::new();
+    for stamp in ["_20261120093000", "_20261120093100"] {
+        let stored = upload(&cm, golden(stamp)).await;
+        sets.push(stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string());
+    }
+    assert!(!ns.get("/rooms").await.body.contains("careplan-waiting"), "nothing sent yet");
+    for set in &sets {
+        cm.submit(set, &format!("{set}/send"), &[]).await.expect_redirect(set);
+    }
+    assert!(ns.get("/rooms").await.body.contains(&waiting(2)), "on any page");
+    assert!(!cm.get("/careplan").await.body.contains("careplan-waiting"), "not the sender's to acknowledge");
+    let page = ns.get(&sets[0]).await.expect_status(200);
+    ns.send(&page, &format!("{}/ack", sets[0]), &[]).await.expect_redirect(&sets[0]);
+    assert!(ns.get("/careplan").await.body.contains(&waiting(1)));
 }
 
 /// The list names the people each set is about: every view of it is a read of their data.
