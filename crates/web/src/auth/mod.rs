@@ -176,7 +176,13 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Auth>, AppError> {
     }
     // The menu's count of care-plan sets waiting for this facility's acknowledgement.
     let careplan_waiting = match (&account.facility_id, account.careplan) {
-        (Some(facility_id), true) => state.store.careplan_waiting_count(facility_id).await?,
+        // The count is the menu's aside: a page does not fail for want of it.
+        (Some(facility_id), true) => {
+            state.store.careplan_waiting_count(facility_id).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "care-plan waiting count unavailable");
+                0
+            })
+        }
         _ => 0,
     };
     Ok(Some(Auth {
