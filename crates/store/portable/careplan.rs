@@ -72,14 +72,15 @@ impl SqlStore {
             return Ok(Vec::new());
         }
         let mut q: sqlx::QueryBuilder<Db> = sqlx::QueryBuilder::new(
-            "SELECT set_id, insurer_no, insured_no, record_key, name, patient_id, withdrawn_by FROM careplan_subjects \
-             WHERE set_id IN (",
+            "SELECT s.set_id, s.insurer_no, s.insured_no, s.record_key, s.name, s.patient_id, s.withdrawn_by, \
+             p.name AS patient_name FROM careplan_subjects s LEFT JOIN patients p ON p.id = s.patient_id \
+             WHERE s.set_id IN (",
         );
         let mut list = q.separated(", ");
         for id in ids {
             list.push_bind(id.clone());
         }
-        q.push(") ORDER BY insurer_no, insured_no, record_key");
+        q.push(") ORDER BY s.insurer_no, s.insured_no, s.record_key");
         let rows = q.build().fetch_all(self.reader()).await.map_err(db_err)?;
         rows.iter()
             .map(|row| {
@@ -91,6 +92,7 @@ impl SqlStore {
                         record_key: get(row, "record_key")?,
                         name: get(row, "name")?,
                         patient_id: get_opt_id(row, "patient_id")?,
+                        patient_name: get(row, "patient_name")?,
                         withdrawn_by: get_opt_id(row, "withdrawn_by")?,
                     },
                 ))
@@ -248,6 +250,18 @@ impl CareplanStore for SqlStore {
             }
         }
         Ok(sets)
+    }
+
+    async fn careplan_waiting_count(&self, facility_id: &FacilityId) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM careplan_sets WHERE receiver_facility_id = $1 AND sent_at_ms IS NOT NULL \
+             AND acknowledged_at_ms IS NULL AND withdrawn_by IS NULL",
+        )
+        .bind(facility_id.as_str())
+        .fetch_one(self.reader())
+        .await
+        .map_err(db_err)?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     async fn careplan_set(&self, facility_id: &FacilityId, id: &CareplanSetId) -> StoreResult<CareplanSet> {

@@ -23,6 +23,8 @@ pub trait CareplanStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<CareplanSetId>>;
     /// The sets a facility sent or drafted, and those sent to it; newest stamp first.
     async fn careplan_sets(&self, facility_id: &FacilityId) -> StoreResult<Vec<CareplanSetSummary>>;
+    /// Sets sent to this facility and not yet acknowledged (nor withdrawn): the menu's count.
+    async fn careplan_waiting_count(&self, facility_id: &FacilityId) -> StoreResult<u64>;
     /// One set as `facility_id` may see it: its sender always, its receiver once it is sent.
     async fn careplan_set(&self, facility_id: &FacilityId, id: &CareplanSetId) -> StoreResult<CareplanSet>;
     /// Sends a drafted set (sender only). A deletion set withdraws the earlier sets of the same
@@ -54,6 +56,19 @@ pub struct CareplanFileData {
     pub bytes: Vec<u8>,
 }
 
+/// The name stored for a person whose files name no one (実績 carries no 利用者氏名).
+pub const NO_NAME: &str = "（氏名なし）";
+
+impl CareplanSubject {
+    /// The name to show: the files', or where they name no one, the linked patient's.
+    pub fn shown_name(&self) -> &str {
+        match &self.patient_name {
+            Some(name) if self.name == NO_NAME || self.name.is_empty() => name,
+            _ => &self.name,
+        }
+    }
+}
+
 /// A person (利用者) a set is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CareplanSubject {
@@ -67,6 +82,8 @@ pub struct CareplanSubject {
     /// The patient with the same 保険者番号 and 被保険者番号 in the sender's or the receiver's
     /// municipality, when there is one (filled in by the store).
     pub patient_id: Option<PatientId>,
+    /// That patient's name as recorded (filled in by the store): 実績 files carry no name.
+    pub patient_name: Option<String>,
     /// The deletion set that withdrew these records (filled in by the store). The set is
     /// withdrawn as a whole when every one of its subjects is.
     pub withdrawn_by: Option<CareplanSetId>,

@@ -24,6 +24,8 @@ pub struct NavUser {
     pub is_operator: bool,
     /// Uses the care-plan data exchange (ケアプランデータ連携利用者).
     pub careplan: bool,
+    /// Care-plan sets waiting for this facility's acknowledgement.
+    pub careplan_waiting: u64,
     /// Only the second-factor and password pages are open yet.
     pub limited: bool,
 }
@@ -37,6 +39,7 @@ impl Chrome {
             is_admin: a.account.role == Role::Admin,
             is_operator: a.account.role == Role::Operator,
             careplan: a.account.careplan && a.account.facility_id.is_some(),
+            careplan_waiting: a.careplan_waiting,
             limited: !a.session.second_factor_done || a.password_expired,
         });
         Self { title: title.into(), csrf: csrf.0.clone(), user }

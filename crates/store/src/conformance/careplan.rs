@@ -30,6 +30,7 @@ fn careplan_set(
             record_key: "20261101".into(),
             name: "ナガレヤマ ハナコ".into(),
             patient_id: None,
+            patient_name: None,
             withdrawn_by: None,
         }],
     }
@@ -163,6 +164,7 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
     assert_eq!(mine.summary.receiver_facility_name, "かしわ訪問看護");
     assert!(matches!(store.careplan_set(&receiver.id, &id).await, Err(StoreError::NotFound)));
     assert!(ok(store.careplan_sets(&receiver.id).await).is_empty());
+    assert_eq!(ok(store.careplan_waiting_count(&receiver.id).await), 0, "a draft waits for no one");
     assert!(matches!(
         store
             .acknowledge_careplan_set(
@@ -191,6 +193,8 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
             .await,
         Err(StoreError::NotAllowed)
     ));
+    assert_eq!(ok(store.careplan_waiting_count(&receiver.id).await), 1, "sent: waits for the receiver");
+    assert_eq!(ok(store.careplan_waiting_count(&sender.id).await), 0, "not the sender's to acknowledge");
     let inbox = ok(store.careplan_sets(&receiver.id).await);
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].sent_at_ms, Some(T0 + 1));
@@ -214,6 +218,7 @@ pub async fn careplan_sets_go_from_sender_to_receiver_and_deletions_withdraw(sto
         .await);
     let seen = ok(store.careplan_set(&sender.id, &id).await).summary;
     assert_eq!(seen.acknowledged_at_ms, Some(T0 + 5), "the first acknowledgement stays");
+    assert_eq!(ok(store.careplan_waiting_count(&receiver.id).await), 0, "acknowledged");
     assert_eq!(seen.acknowledged_by_name.as_deref(), Some("看護 一郎"));
     // A later deletion for the same person and plan date withdraws the plan; an earlier one
     // (applied in stamp order) does not.
@@ -284,6 +289,7 @@ pub async fn a_deletion_withdraws_only_the_people_and_service_types_it_names(sto
         record_key: key.into(),
         name: "ナガレヤマ ハナコ".into(),
         patient_id: None,
+        patient_name: None,
         withdrawn_by: None,
     };
     let (m_id, sender_id, receiver_id) = (&m.id, &sender.id, &receiver.id);

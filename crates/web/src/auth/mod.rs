@@ -107,6 +107,9 @@ pub struct Auth {
     pub municipality: Option<Municipality>,
     pub policy: PasswordPolicy,
     pub password_expired: bool,
+    /// Care-plan sets sent to the user's facility and waiting for acknowledgement (0 for
+    /// users without the exchange).
+    pub careplan_waiting: u64,
 }
 
 impl Auth {
@@ -171,7 +174,19 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Auth>, AppError> {
     if now - session.last_seen_at_ms > TOUCH_INTERVAL_MS {
         state.store.touch_session(&session.id, now).await?;
     }
+    // The menu's count of care-plan sets waiting for this facility's acknowledgement.
+    let careplan_waiting = match (&account.facility_id, account.careplan) {
+        // The count is the menu's aside: a page does not fail for want of it.
+        (Some(facility_id), true) => {
+            state.store.careplan_waiting_count(facility_id).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "care-plan waiting count unavailable");
+                0
+            })
+        }
+        _ => 0,
+    };
     Ok(Some(Auth {
+        careplan_waiting,
         password_expired: policy.is_expired(identity.password_changed_at_ms, now),
         session,
         account,

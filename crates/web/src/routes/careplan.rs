@@ -25,6 +25,10 @@ use crate::auth::{Auth, RequestMeta, SignedIn};
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::path_ids::IdPath;
+use crate::services::careplan::forms::{
+    ALLOWANCE_COLUMNS, AllowanceSheet, NeedsSheet, ProfileSheet, SLOT_COLUMNS, UsageSheet, WEEK_HEADS,
+    WeekSheet, allowance_sheets, needs_sheets, profile_sheets, usage_sheets, week_sheets,
+};
 use crate::services::careplan::rules::people;
 use crate::services::careplan::{ProblemLine, Refused, Uploaded, exchange, upload_careplan_sets};
 use crate::uploads::FormWithFiles;
@@ -38,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/careplan/sets/{id}/send", post(send))
         .route("/careplan/sets/{id}/ack", post(acknowledge))
         .route("/careplan/sets/{id}/files/{position}", get(download))
+        .route("/careplan/sets/{id}/zip", get(download_all))
 }
 
 /// Files per upload (a ZIP counts as one; the use case limits its contents).
@@ -81,10 +86,20 @@ fn set_kind_label(code: &str) -> &'static str {
     SetKind::from_code(code).map_or("", SetKind::label)
 }
 
-/// `YYYYMMDDHHMMSS` as people read it.
+/// A month or day without its leading zero: `01` → `1`.
+fn unpadded(digits: &str) -> &str {
+    match digits.trim_start_matches('0') {
+        "" => "0",
+        d => d,
+    }
+}
+
+/// `YYYYMMDDHHMMSS` as people read it, in the one format of every date on these pages (that of
+/// `jst`): 2027年1月6日 10:00.
 fn stamp_label(stamp: &str) -> String {
-    if stamp.len() == 14 && stamp.is_ascii() {
-        format!("{}年{}月{}日 {}:{}", &stamp[..4], &stamp[4..6], &stamp[6..8], &stamp[8..10], &stamp[10..12])
+    if stamp.len() == 14 && stamp.bytes().all(|b| b.is_ascii_digit()) {
+        let (month, day) = (unpadded(&stamp[4..6]), unpadded(&stamp[6..8]));
+        format!("{}年{month}月{day}日 {}:{}", &stamp[..4], &stamp[8..10], &stamp[10..12])
     } else {
         stamp.to_string()
     }
@@ -111,7 +126,7 @@ fn row(set: &CareplanSetSummary, incoming: bool) -> SetRow {
         kind: set_kind_label(&set.kind),
         stamp: stamp_label(&set.stamp),
         other: if incoming { set.sender_facility_name.clone() } else { set.receiver_facility_name.clone() },
-        people: people(&set.subjects).iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("、"),
+        people: people(&set.subjects).iter().map(|s| s.shown_name()).collect::<Vec<_>>().join("、"),
         state,
     }
 }
@@ -264,6 +279,112 @@ fn table(position: usize, name: &str, file: &CareplanFile) -> TableView {
     TableView { title: kind.label(), file: name.to_string(), position, vertical, headers, rows }
 }
 
+/// 第6表 サービス利用票 (予定, or 実績) as its month calendar, one sheet per person, with the
+/// file's items as a table behind 「項目一覧」 for checking.
+pub struct UsageView {
+    pub title: &'static str,
+    pub file: String,
+    pub position: usize,
+    /// Each person's sheet with their name (from the set's subjects).
+    pub sheets: Vec<(String, UsageSheet)>,
+    pub raw: TableView,
+}
+
+impl UsageView {
+    fn new(position: usize, name: &str, file: &CareplanFile, subjects: &[CareplanSubject]) -> Self {
+        let sheets = usage_sheets(file)
+            .into_iter()
+            .map(|sheet| (name_of(subjects, &sheet.insurer_no, &sheet.insured_no), sheet))
+            .collect();
+        UsageView {
+            title: file.kind.label(),
+            file: name.to_string(),
+            position,
+            sheets,
+            raw: table(position, name, file),
+        }
+    }
+
+    /// Any service of any sheet has 日割対象日 (the legend is shown then).
+    pub fn prorated(&self) -> bool {
+        self.sheets.iter().any(|(_, s)| s.rows.iter().any(|r| r.prorated))
+    }
+}
+
+/// The name of the person with these numbers in the set, or nothing.
+fn name_of(subjects: &[CareplanSubject], insurer_no: &str, insured_no: &str) -> String {
+    subjects
+        .iter()
+        .filter(|s| !s.shown_name().is_empty() && s.shown_name() != renraku_store::NO_NAME)
+        .find(|s| (s.insurer_no.as_str(), s.insured_no.as_str()) == (insurer_no, insured_no))
+        .map(|s| s.shown_name().to_string())
+        .unwrap_or_default()
+}
+
+/// 第7表 サービス利用票別表 with its rows as on paper, one sheet per person, and the file's items
+/// behind 「項目一覧」.
+pub struct AllowanceView {
+    pub title: &'static str,
+    pub file: String,
+    pub position: usize,
+    pub columns: Vec<&'static str>,
+    pub sheets: Vec<(String, AllowanceSheet)>,
+    pub raw: TableView,
+}
+
+impl AllowanceView {
+    fn new(position: usize, name: &str, file: &CareplanFile, subjects: &[CareplanSubject]) -> Self {
+        let sheets = allowance_sheets(file)
+            .into_iter()
+            .map(|sheet| (name_of(subjects, &sheet.insurer_no, &sheet.insured_no), sheet))
+            .collect();
+        AllowanceView {
+            title: file.kind.label(),
+            file: name.to_string(),
+            position,
+            columns: ALLOWANCE_COLUMNS.iter().map(|(label, _)| *label).collect(),
+            sheets,
+            raw: table(position, name, file),
+        }
+    }
+}
+
+/// 第2表 or 第3表 as on paper: one sheet per person with their name, and the file's items behind
+/// 「項目一覧」.
+pub struct FormView<S> {
+    pub title: &'static str,
+    pub file: String,
+    pub position: usize,
+    pub sheets: Vec<(String, S)>,
+    pub raw: TableView,
+}
+
+impl<S> FormView<S> {
+    fn new(
+        position: usize,
+        name: &str,
+        file: &CareplanFile,
+        subjects: &[CareplanSubject],
+        sheets: Vec<S>,
+        numbers: impl Fn(&S) -> (String, String),
+    ) -> Self {
+        let sheets = sheets
+            .into_iter()
+            .map(|sheet| {
+                let (insurer_no, insured_no) = numbers(&sheet);
+                (name_of(subjects, &insurer_no, &insured_no), sheet)
+            })
+            .collect();
+        FormView {
+            title: file.kind.label(),
+            file: name.to_string(),
+            position,
+            sheets,
+            raw: table(position, name, file),
+        }
+    }
+}
+
 /// A 家族構成 image of a 利用者基本情報 (a JPEG, checked at upload): shown as it is.
 pub struct ImageView {
     pub file: String,
@@ -283,6 +404,13 @@ struct SetPage {
     acknowledged: String,
     people: Vec<PersonView>,
     tables: Vec<TableView>,
+    usage: Vec<UsageView>,
+    allowance: Vec<AllowanceView>,
+    profiles: Vec<FormView<ProfileSheet>>,
+    slot_columns: [&'static str; 4],
+    needs: Vec<FormView<NeedsSheet>>,
+    week: Vec<FormView<WeekSheet>>,
+    week_heads: [&'static str; 7],
     not_checked: Vec<&'static NotChecked>,
     images: Vec<ImageView>,
 }
@@ -301,8 +429,12 @@ fn key_label(key: &str) -> String {
     let mut parts = key.split(' ');
     let when = parts.next().unwrap_or_default();
     let mut label = match when.len() {
-        8 if when.is_ascii() => format!("{}年{}月{}日", &when[..4], &when[4..6], &when[6..]),
-        6 if when.is_ascii() => format!("{}年{}月", &when[..4], &when[4..]),
+        8 if when.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{}年{}月{}日", &when[..4], unpadded(&when[4..6]), unpadded(&when[6..]))
+        }
+        6 if when.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{}年{}月", &when[..4], unpadded(&when[4..]))
+        }
         _ => when.to_string(),
     };
     if let (Some(office), Some(service_type)) = (parts.next(), parts.next()) {
@@ -340,6 +472,11 @@ pub async fn show(
         .collect();
     let mut tables = Vec::new();
     let mut images = Vec::new();
+    let mut usage = Vec::new();
+    let mut allowance = Vec::new();
+    let mut profiles = Vec::new();
+    let mut needs = Vec::new();
+    let mut week = Vec::new();
     for (position, file) in set.files.iter().enumerate() {
         let Some(kind) = Kind::from_prefix(&file.kind) else { continue };
         if kind.is_image() {
@@ -350,6 +487,32 @@ pub async fn show(
             continue;
         }
         if let Ok(parsed) = CareplanFile::parse(kind, &file.bytes) {
+            if matches!(kind, Kind::Upplan | Kind::Upjsk) {
+                usage.push(UsageView::new(position, &file.name, &parsed, subjects));
+                continue;
+            }
+            if matches!(kind, Kind::Up1kyo | Kind::Uphosoku) {
+                let sheets = profile_sheets(&parsed);
+                let numbers = |s: &ProfileSheet| (s.insurer_no.clone(), s.insured_no.clone());
+                profiles.push(FormView::new(position, &file.name, &parsed, subjects, sheets, numbers));
+                continue;
+            }
+            if kind == Kind::Up2kyo {
+                let sheets = needs_sheets(&parsed);
+                let numbers = |s: &NeedsSheet| (s.insurer_no.clone(), s.insured_no.clone());
+                needs.push(FormView::new(position, &file.name, &parsed, subjects, sheets, numbers));
+                continue;
+            }
+            if kind == Kind::Up3kyo {
+                let sheets = week_sheets(&parsed);
+                let numbers = |s: &WeekSheet| (s.insurer_no.clone(), s.insured_no.clone());
+                week.push(FormView::new(position, &file.name, &parsed, subjects, sheets, numbers));
+                continue;
+            }
+            if kind == Kind::Upsikyu {
+                allowance.push(AllowanceView::new(position, &file.name, &parsed, subjects));
+                continue;
+            }
             tables.push(table(position, &file.name, &parsed));
         }
     }
@@ -361,6 +524,13 @@ pub async fn show(
         acknowledged: set.summary.acknowledged_at_ms.map(jst).unwrap_or_default(),
         people,
         tables,
+        usage,
+        allowance,
+        profiles,
+        slot_columns: SLOT_COLUMNS,
+        needs,
+        week,
+        week_heads: WEEK_HEADS,
         not_checked: rules_not_checked(set.files.iter().map(|f| f.name.as_str())),
         images,
         set: set.summary,
@@ -388,6 +558,23 @@ pub async fn acknowledge(
     Ok(Redirect::to(&format!("/careplan/sets/{id}")).into_response())
 }
 
+/// Every file of the set in one ZIP, each byte for byte.
+pub async fn download_all(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    CareplanUser { auth, facility }: CareplanUser,
+    IdPath(id): IdPath<CareplanSetId>,
+) -> Result<Response, AppError> {
+    let (name, bytes) = exchange::download_all(&state, &meta, &auth, &facility, &id).await?;
+    let headers = [
+        (header::CONTENT_TYPE, "application/zip".to_string()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        (header::CACHE_CONTROL, "private, no-store".to_string()),
+        (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
+    ];
+    Ok((headers, bytes).into_response())
+}
+
 /// The original file, byte for byte, for the care software or the national system.
 pub async fn download(
     State(state): State<AppState>,
@@ -406,4 +593,19 @@ pub async fn download(
         (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
     ];
     Ok((headers, file.bytes).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_have_one_format_without_leading_zeros() {
+        assert_eq!(stamp_label("20270106100000"), "2027年1月6日 10:00");
+        assert_eq!(stamp_label("20261120093000"), "2026年11月20日 09:30");
+        assert_eq!(stamp_label("2026112009300x"), "2026112009300x");
+        assert_eq!(key_label("20260105"), "2026年1月5日");
+        assert_eq!(key_label("202701 2234567890 13"), "2027年1月・事業者 2234567890・種類 13");
+        assert_eq!(key_label("20ab"), "20ab");
+    }
 }

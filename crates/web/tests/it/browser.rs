@@ -395,7 +395,7 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
         .wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::XPath(
-            "//section[@class='careplan-table'][h2='居宅サービス計画書(2)（第2表）']",
+            "//section[contains(@class, 'needs-form')][h2='居宅サービス計画書(2)（第2表）']",
         ))
         .await
         .expect("第2表 is shown");
@@ -403,6 +403,17 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
     assert!(text.contains("安全に入浴できる") && text.contains("㈱さくら訪問看護ステーション"), "{text}");
     screenshot(cm, "careplan-set-phone", (390, 844)).await;
     screenshot(cm, "careplan-set-desktop", (1280, 900)).await;
+    for (form, name) in
+        [("profile-form", "careplan-plan1"), ("needs-form", "careplan-needs"), ("week-form", "careplan-week")]
+    {
+        for (w, h) in [PHONE, DESKTOP] {
+            cm.set_window_size(w, h).await.unwrap();
+            let script = format!("document.querySelector('section.{form}').scrollIntoView()");
+            cm.execute(&script, vec![]).await.unwrap();
+            screenshot(cm, name, (w, h)).await;
+        }
+    }
+    cm.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     let set = path(cm).await;
     press_primary(cm).await; // かしわ訪問看護 に送信する
     wait_for_text(cm, "careplan-state", "受領待ち").await;
@@ -410,7 +421,7 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
     ns.goto(&format!("{}/careplan", app.base)).await.unwrap();
     ns.find(Locator::Css(&format!("a[href='{set}']"))).await.unwrap().click().await.unwrap();
     wait_for_path(ns, &set).await;
-    press_primary(ns).await; // 受領を確認しました
+    press_primary(ns).await; // 受領を確認する
     wait_for_text(ns, "careplan-state", "介護 次郎 受領").await;
     cm.refresh().await.unwrap();
     wait_for_text(cm, "careplan-state", "介護 次郎 受領").await;
@@ -419,6 +430,112 @@ async fn a_care_plan_is_uploaded_shown_sent_and_acknowledged_in_real_browsers() 
     let _ = first.process.kill().await;
     let _ = second.client.clone().close().await;
     let _ = second.process.kill().await;
+}
+
+/// A care manager uploads the golden 第6表 set (UPPLAN, UPSIKYU, UPHOSOKU for 2026年12月) and sees
+/// サービス利用票 as its month calendar: one column per day of 令和8年12月, the visit (131111,
+/// 10:00〜11:00) counted on the 1st and the 4th and its 日割対象日 1–5 marked, the rental (171001,
+/// times 9999) on the 1st with a blank 提供時間帯; the file's items stay behind 「項目一覧」.
+#[tokio::test]
+async fn a_service_usage_plan_is_shown_as_its_month_calendar() {
+    let Some(mut driver) = start_browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (operator, _) = app.operator().await;
+    let (_, admin_a, _) = app.municipality_with_admin(&operator, "122203", "admin_a").await;
+    let (_, admin_b, _) = app.municipality_with_admin(&operator, "122173", "admin_b").await;
+    let cm_office =
+        crate::careplan::facility(&admin_a, "さくら居宅介護支援事業所", "care_management", "1234567890")
+            .await;
+    crate::careplan::facility(&admin_b, "かしわ訪問看護", "home_nursing", "2234567890").await;
+    let path = format!("/admin/facilities/{cm_office}/users/new");
+    let fields = [
+        ("login_id", "cm01"),
+        ("name", "介護 次郎"),
+        ("kana", "かいご じろう"),
+        ("occupation", "care_manager"),
+        ("is_manager", "on"),
+        ("careplan", "on"),
+    ];
+    let issued = admin_a.submit(&path, &path, &fields).await.expect_status(201);
+    let c = &driver.client;
+    c.goto(&activation_link(&issued.body)).await.unwrap();
+    fill(c, "f-new_password", "Careplan-pass-2026").await;
+    fill(c, "f-new_password_confirm", "Careplan-pass-2026").await;
+    press_primary(c).await;
+    wait_for_path(c, "/login?activated=1").await;
+    sign_in_and_enrol(&app, c, "cm01", "Careplan-pass-2026").await;
+    wait_for_path(c, "/rooms").await;
+    c.goto(&format!("{}/careplan", app.base)).await.unwrap();
+    let paths: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("_20261120093100"))
+            .map(|p| p.canonicalize().unwrap().to_string_lossy().into_owned())
+            .collect();
+    assert_eq!(paths.len(), 3, "UPPLAN, UPSIKYU and UPHOSOKU of 2026年12月");
+    c.find(Locator::Id("f-files")).await.unwrap().send_keys(&paths.join("\n")).await.unwrap();
+    press_primary(c).await;
+    let form = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("section.usage-form"))
+        .await
+        .expect("第6表 is shown as a form");
+    let heading = form.find(Locator::Css("h3")).await.unwrap().prop("textContent").await.unwrap();
+    assert_eq!(heading.as_deref(), Some("令和8年12月分　髙橋 花子 様"));
+    let days = form.find_all(Locator::Css("table.usage-calendar thead th.day")).await.unwrap();
+    assert_eq!(days.len(), 31, "one column per day of December");
+    let first = days[0].prop("textContent").await.unwrap().unwrap_or_default();
+    assert_eq!(first, "1火", "2026-12-01 is a Tuesday");
+    let rows = form.find_all(Locator::Css("table.usage-calendar tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 2, "the visit and the rental, each one row");
+    let mut seen = Vec::new();
+    for row in &rows {
+        let service = row.find(Locator::Css("th")).await.unwrap().prop("textContent").await.unwrap();
+        let time = row.find(Locator::Css("td.time")).await.unwrap().prop("textContent").await.unwrap();
+        let mut counted = Vec::new();
+        let mut prorated = Vec::new();
+        for (i, cell) in row.find_all(Locator::Css("td.day")).await.unwrap().iter().enumerate() {
+            let text = cell.prop("textContent").await.unwrap().unwrap_or_default();
+            if !text.is_empty() {
+                counted.push((i + 1, text));
+            }
+            if cell.attr("class").await.unwrap().unwrap_or_default().contains("prorated") {
+                prorated.push(i + 1);
+            }
+        }
+        seen.push((service.unwrap_or_default(), time.unwrap_or_default(), counted, prorated));
+    }
+    assert_eq!(
+        seen,
+        [
+            (
+                "131111".to_string(),
+                "10:00〜11:00".to_string(),
+                vec![(1, "1".into()), (4, "1".into())],
+                vec![1, 2, 3, 4, 5]
+            ),
+            ("171001歩行器①型".to_string(), String::new(), vec![(1, "1".into())], vec![]),
+        ]
+    );
+    // 第7表: the services, the kind's subtotal and the total, amounts without leading zeros.
+    let labels = c.find_all(Locator::Css("table.allowance-table tbody th")).await.unwrap();
+    let mut shown = Vec::new();
+    for l in &labels {
+        shown.push(l.prop("textContent").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(shown, ["131111", "種類別小計", "171001 歩行器①型", "合計"]);
+    // The raw items are there for checking, folded away.
+    let raw = form.find(Locator::Css("details.raw-items")).await.unwrap();
+    assert_eq!(raw.attr("open").await.unwrap(), None);
+    for (w, h) in [PHONE, DESKTOP] {
+        c.set_window_size(w, h).await.unwrap();
+        c.execute("document.querySelector('section.usage-form').scrollIntoView()", vec![]).await.unwrap();
+        screenshot(c, "careplan-usage-calendar", (w, h)).await;
+    }
+    let _ = driver.client.clone().close().await;
+    let _ = driver.process.kill().await;
 }
 
 /// A nurse opens a room's vitals in Chromium: blood pressure as one chart with its legend and

@@ -14,7 +14,11 @@ both!(
     the_rules_that_need_the_service_code_master_are_named_not_passed,
     a_yobo_set_with_basic_information_and_its_image_is_exchanged_and_withdrawn,
     a_person_on_public_assistance_alone_is_registered_and_linked,
-    a_multi_set_upload_is_stored_all_or_nothing
+    a_multi_set_upload_is_stored_all_or_nothing,
+    the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms,
+    the_plan_is_shown_as_its_needs_table_and_week_grid,
+    all_files_of_a_set_download_as_one_zip,
+    the_receiver_sees_the_sets_waiting_in_the_menu
 );
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../careplan/tests/golden");
@@ -163,6 +167,7 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
     assert!(inbox.body.contains("髙橋 花子") && inbox.body.contains("受領待ち"), "{}", inbox.body);
     let page = ns.get(&set).await.expect_status(200);
     assert!(!page.body.contains(&format!("/rooms/{room}")), "no room link for a non-member");
+    assert!(page.body.contains(">受領を確認する</button>"), "{}", page.body);
     ns.send(&page, &format!("{set}/ack"), &[]).await.expect_redirect(&set);
     assert!(cm.get(&set).await.body.contains("受領"), "the sender sees the acknowledgement");
     for (position, (name, bytes)) in [&plan[0], &plan[1], &plan[2], &plan[3]].into_iter().enumerate() {
@@ -188,7 +193,17 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
 
     // 実績 back from the provider; a provider cannot send in the care manager's name.
     let actual = golden("UPJSK_");
-    upload(&ns, actual.clone()).await.expect_redirect_prefix("/careplan/sets/");
+    let sent = upload(&ns, actual.clone()).await;
+    let actual_set = sent
+        .location()
+        .filter(|l| l.starts_with("/careplan/sets/"))
+        .unwrap_or_else(|| panic!("{}", sent.body));
+    // 実績 carries no name: the person is named from the linked patient record (issue 12, item 2).
+    let page = ns.get(actual_set).await.expect_status(200);
+    assert!(page.body.contains("<li>流山 花子（"), "the patient record's name: {}", page.body);
+    assert!(!page.body.contains("（氏名なし）"), "{}", page.body);
+    assert!(page.body.contains("2027年1月5日 10:00"), "dates in one format: {}", page.body);
+    assert!(ns.get("/careplan").await.body.contains("流山 花子"), "named in the list too");
     let refused = upload(&cm, actual).await.expect_status(422);
     assert!(refused.body.contains("送信元の事業所番号 2234567890"), "{}", refused.body);
 
@@ -225,6 +240,64 @@ async fn a_plan_set_goes_from_the_care_manager_to_the_provider_and_actuals_come_
     for action in ["careplan.read", "careplan.acknowledge", "careplan.download"] {
         assert!(actions.iter().any(|a| a == action), "{action} audited: {actions:?}");
     }
+}
+
+/// Every file of a set in one ZIP, byte for byte, audited like a download; not for a facility
+/// the set was not sent to (issue 12, item 1).
+async fn all_files_of_a_set_download_as_one_zip(app: TestApp) {
+    use std::io::Read as _;
+    let Exchange { cm, ns, .. } = exchange(&app).await;
+    let plan = golden("_20261120093000");
+    let stored = upload(&cm, plan.clone()).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    assert!(page.body.contains(&format!("href=\"{set}/zip\"")), "{}", page.body);
+    ns.get(&format!("{set}/zip")).await.expect_status(404);
+    let m = app.store().municipality_by_code("122203").await.unwrap().id;
+    let before = app.store().audit_chain(&m).await.unwrap().len();
+    let r = cm.client.get(format!("{}{set}/zip", cm.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert_eq!(disposition, "attachment; filename=\"careplan_plan_20261120093000.zip\"");
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP that opens");
+    assert_eq!(archive.len(), plan.len());
+    for (name, original) in &plan {
+        let mut entry = archive.by_name(name).unwrap_or_else(|_| panic!("{name} in the ZIP"));
+        let mut got = Vec::new();
+        entry.read_to_end(&mut got).unwrap();
+        assert_eq!(&got, original, "{name}: byte for byte");
+    }
+    let audit = app.store().audit_chain(&m).await.unwrap();
+    let last = &audit[before..];
+    assert_eq!(last.len(), 1, "one entry for the download");
+    assert_eq!(
+        (last[0].facts.action.as_str(), last[0].facts.detail.as_str()),
+        ("careplan.download", "zip files=4")
+    );
+}
+
+/// The receiver's menu counts the sets sent to it and not yet acknowledged, on every page; the
+/// sender's does not (issue 12, item 3).
+async fn the_receiver_sees_the_sets_waiting_in_the_menu(app: TestApp) {
+    let Exchange { cm, ns, .. } = exchange(&app).await;
+    let waiting =
+        |n: u32| format!("<span class=\"badge warn\" id=\"careplan-waiting\">受領待ち {n}件</span>");
+    let mut sets = Vec::new();
+    for stamp in ["_20261120093000", "_20261120093100"] {
+        let stored = upload(&cm, golden(stamp)).await;
+        sets.push(stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string());
+    }
+    assert!(!ns.get("/rooms").await.body.contains("careplan-waiting"), "nothing sent yet");
+    for set in &sets {
+        cm.submit(set, &format!("{set}/send"), &[]).await.expect_redirect(set);
+    }
+    assert!(ns.get("/rooms").await.body.contains(&waiting(2)), "on any page");
+    assert!(!cm.get("/careplan").await.body.contains("careplan-waiting"), "not the sender's to acknowledge");
+    let page = ns.get(&sets[0]).await.expect_status(200);
+    ns.send(&page, &format!("{}/ack", sets[0]), &[]).await.expect_redirect(&sets[0]);
+    assert!(ns.get("/careplan").await.body.contains(&waiting(1)));
 }
 
 /// The list names the people each set is about: every view of it is a read of their data.
@@ -321,6 +394,71 @@ async fn the_rules_that_need_the_service_code_master_are_named_not_passed(app: T
     let page = cm.get(&set).await.expect_status(200);
     assert!(!page.body.contains("careplan-not-checked"), "{}", page.body);
 }
+/// 第6表 as its month calendar and 第7表 with its rows as on paper (issue 12, item 1): 和暦,
+/// times decoded, amounts without leading zeros, subtotal and total rows named; the file's items
+/// stay behind 「項目一覧」.
+async fn the_usage_plan_and_its_allowance_table_are_shown_as_the_paper_forms(app: TestApp) {
+    let Exchange { cm, .. } = exchange(&app).await;
+    let stored = upload(&cm, golden("_20261120093100")).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    let body = &page.body;
+    let calendar = &body[body.find("class=\"form-table usage-calendar\"").expect("第6表 calendar")..];
+    let calendar = &calendar[..calendar.find("</table>").unwrap()];
+    assert!(body.contains("令和8年12月分"), "{body}");
+    assert!(calendar.contains("10:00〜11:00"), "{calendar}");
+    assert!(!calendar.contains("9999"), "a service without times is blank: {calendar}");
+    assert_eq!(calendar.matches("<th scope=\"col\" class=\"day").count(), 31, "{calendar}");
+    assert_eq!(calendar.matches("class=\"day prorated\"").count(), 5, "日割対象日 1–5: {calendar}");
+    assert!(calendar.contains("<td class=\"num\">821</td>"), "{calendar}");
+    let allowance = &body[body.find("class=\"form-table allowance-table\"").expect("第7表")..];
+    let allowance = &allowance[..allowance.find("</table>").unwrap()];
+    assert!(allowance.contains("種類別小計") && allowance.contains(">合計</th>"), "{allowance}");
+    assert!(allowance.contains("<td class=\"num\">74875</td>"), "{allowance}");
+    assert!(!allowance.contains("074875") && !allowance.contains("9999999999"), "{allowance}");
+    assert!(body.contains("<summary>項目一覧"), "the raw items stay reachable: {body}");
+}
+
+/// 第2表 grouped by need, as on paper (the need and its goal once, beside both services), and
+/// 第3表 as a week grid (訪問看護 on 火 and 金 at 10:00〜11:00, 起床 at 07:00) (issue 12, item 1).
+async fn the_plan_is_shown_as_its_needs_table_and_week_grid(app: TestApp) {
+    let Exchange { cm, .. } = exchange(&app).await;
+    let stored = upload(&cm, golden("_20261120093000")).await;
+    let set = stored.location().unwrap_or_else(|| panic!("{}", stored.body)).to_string();
+    let page = cm.get(&set).await.expect_status(200);
+    let body = &page.body;
+    let needs = &body[body.find("class=\"form-table needs-table\"").expect("第2表 as on paper")..];
+    let needs = &needs[..needs.find("</table>").unwrap()];
+    assert_eq!(needs.matches("<th scope=\"rowgroup\" rowspan=\"2\" class=\"need\">").count(), 1, "{needs}");
+    assert_eq!(needs.matches("安全に入浴できる").count(), 1, "the goal once for its two services: {needs}");
+    assert!(needs.contains("入浴の見守り・皮膚の観察") && needs.contains("服薬の確認"), "{needs}");
+    assert!(needs.contains("<td class=\"mark\">○</td>"), "{needs}");
+    let week = &body[body.find("class=\"form-table week-grid\"").expect("第3表 as a week grid")..];
+    let week = &week[..week.find("</table>").unwrap()];
+    let rows: Vec<&str> = week.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "{week}");
+    assert!(rows[0].contains("07:00〜07:30") && rows[0].contains("起床"), "{week}");
+    let visit: Vec<usize> = rows[1]
+        .split("<td class=\"day")
+        .skip(1)
+        .enumerate()
+        .filter(|(_, cell)| cell.starts_with(" planned\">訪問看護"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(visit, [1, 4], "火 and 金: {week}");
+    assert!(body.contains("福祉用具貸与（歩行器）"), "週単位以外のサービス: {body}");
+    // 第1表 and 利用者補足情報 as labelled boxes: 和暦, codes by meaning, empty ２–９ hidden.
+    let profile = &body[body.find("class=\"careplan-form profile-form\"").expect("第1表 as boxes")..];
+    let profile = &profile[..profile.find("<details").unwrap()];
+    assert!(profile.contains("<dt>初回居宅サービス計画作成日</dt><dd>令和6年4月1日</dd>"), "{profile}");
+    assert!(body.contains("<dt>利用者生年月日</dt><dd>昭和13年4月1日</dd>"), "{body}");
+    assert!(body.contains("<dt>利用者性別</dt><dd>女性</dd>"), "{body}");
+    let slots = &body[body.find("class=\"form-table slots-table\"").expect("slots")..];
+    let slots = &slots[..slots.find("</table>").unwrap()];
+    assert_eq!(slots.matches("<tr>").count(), 2, "the head and slot １ only: {slots}");
+    assert!(slots.contains("<td class=\"num\">16765</td>"), "{slots}");
+}
+
 /// 介護予防 (仕様 3, issue 10 item 14): a 地域包括支援センター sends a 通所型サービス (総合事業, A6)
 /// office the 介護予防サービス・支援計画書 with its 別表 and the 利用者基本情報 with 別表1, 別表2 and
 /// the 家族構成 JPEG (3.4 (2)), the JPEG inside a ZIP; a broken JPEG is refused first. The set is

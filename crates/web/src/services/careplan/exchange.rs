@@ -82,6 +82,38 @@ pub async fn acknowledge_set(
         .map_err(set_not_found)
 }
 
+/// All files of a set as one ZIP, each byte for byte under its own name (stored, not
+/// compressed: the care software reads them as they were sent). Audited like a download, with
+/// the number of files.
+pub async fn download_all(
+    state: &AppState,
+    meta: &RequestMeta,
+    auth: &Auth,
+    facility: &Facility,
+    id: &CareplanSetId,
+) -> Result<(String, Vec<u8>), ServiceError> {
+    let set = state.store.careplan_set(&facility.id, id).await.map_err(set_not_found)?;
+    let bytes = zip_files(&set.files).map_err(|e| ServiceError::Internal(anyhow::anyhow!("zip: {e}")))?;
+    let mut audit = auth.audit(meta, state.clock.now_ms(), AuditAction::CareplanDownload, "careplan_set", id);
+    audit.detail = format!("zip files={}", set.files.len());
+    state.store.append_audit(&audit).await?;
+    // The stamp is 14 digits (checked at upload): an ASCII name.
+    let name = format!("careplan_{}_{}.zip", set.summary.kind, set.summary.stamp);
+    Ok((name, bytes))
+}
+
+/// The files as one ZIP archive, in their order.
+fn zip_files(files: &[CareplanFileData]) -> zip::result::ZipResult<Vec<u8>> {
+    use std::io::Write as _;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for file in files {
+        out.start_file(file.name.as_str(), options)?;
+        out.write_all(&file.bytes)?;
+    }
+    Ok(out.finish()?.into_inner())
+}
+
 /// The file at `position` of a set, byte for byte; the download is audited with its name.
 pub async fn download_file(
     state: &AppState,

@@ -4,6 +4,7 @@
 //! audit entry. A refused upload leaves its own audit entry and nothing else.
 
 pub mod exchange;
+pub mod forms;
 pub mod rules;
 
 use std::io::Read as _;

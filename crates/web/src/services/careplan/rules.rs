@@ -4,7 +4,7 @@
 use renraku_careplan::file::{CareplanFile, Record};
 use renraku_careplan::layout::Kind;
 use renraku_domain::ids::FacilityId;
-use renraku_store::{CareplanSetSummary, CareplanSubject};
+use renraku_store::{CareplanSetSummary, CareplanSubject, NO_NAME};
 
 /// The sender must be this facility, and this facility alone: the exchange routes by
 /// 介護事業所番号, so the sender's number in the file names must be the facility's own
@@ -110,9 +110,10 @@ pub fn subjects(file: &CareplanFile, supplement: Option<&CareplanFile>) -> Vec<C
                 .or_else(|| record.get("利用者名"))
                 .or_else(|| name_in_supplement(insurer, insured))
                 .filter(|n| !n.is_empty())
-                .unwrap_or("（氏名なし）")
+                .unwrap_or(NO_NAME)
                 .to_string(),
             patient_id: None,
+            patient_name: None,
             withdrawn_by: None,
         });
     }
@@ -186,6 +187,7 @@ mod tests {
             record_key: key.into(),
             name: String::new(),
             patient_id: None,
+            patient_name: None,
             withdrawn_by: None,
         };
         let subjects = [subject("1", "a 11"), subject("1", "a 17"), subject("2", "a 11")];
