@@ -454,7 +454,16 @@ impl PostStore for SqlStore {
         .await
         .map_err(db_err)?;
         if done.rows_affected() == 0 {
-            return Ok(());
+            // Acknowledged already (nothing to do), or no post of this room asks for it.
+            let asked = sqlx::query(
+                "SELECT 1 FROM posts WHERE id = $1 AND room_id = $2 AND ack_requested = TRUE AND deleted_at_ms IS NULL",
+            )
+            .bind(post_id.as_str())
+            .bind(access.room().id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            return if asked.is_some() { Ok(()) } else { Err(StoreError::NotFound) };
         }
         self.commit_with(tx, audit).await
     }

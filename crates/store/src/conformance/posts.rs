@@ -156,7 +156,15 @@ pub async fn acknowledgements_and_vitals(store: &dyn Store) {
     let seen = ok(store.post(&b_access, &p.id).await);
     assert_eq!((seen.ack_count, seen.acked_by_me), (1, true));
     assert_eq!(ok(store.acknowledgers(&a_access, &p.id).await).len(), 1);
-    ok(store.create_post(&a_access, &post("記録のみ"), &audit(Some(&m.id), AuditAction::PostCreate)).await);
+    let plain = ok(store
+        .create_post(&a_access, &post("記録のみ"), &audit(Some(&m.id), AuditAction::PostCreate))
+        .await);
+    // Nothing to acknowledge: a post that does not ask for it, or no post of this room.
+    let ack = audit(Some(&m.id), AuditAction::PostAcknowledge);
+    assert!(matches!(store.acknowledge(&b_access, &plain.id, &ack).await, Err(StoreError::NotFound)));
+    let unknown = renraku_domain::ids::PostId::parse("0190a0b0-0000-7000-8000-00000000beef")
+        .unwrap_or_else(|| panic!("an id"));
+    assert!(matches!(store.acknowledge(&b_access, &unknown, &ack).await, Err(StoreError::NotFound)));
     let points = ok(store.vitals(&a_access, T0).await);
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].vitals, vitals);

@@ -12,6 +12,7 @@ both!(
     withdrawn_consent_leaves_the_room_readable_but_closed_to_writing,
     the_municipality_reads_a_room_only_with_a_recorded_reason,
     members_ask_and_the_municipality_invites_removes_and_closes,
+    closing_a_room_has_no_preselected_reason_and_only_asked_posts_are_acknowledged,
     an_open_room_hears_about_changes_made_on_any_instance,
     a_mention_tells_the_member_it_is_for_them,
     a_photo_loses_its_location_and_files_reach_members_only,
@@ -604,4 +605,31 @@ mod files_in_a_shared_bucket {
     async fn postgres() {
         run(Backend::Postgres).await;
     }
+}
+
+/// No dangerous default: the request to close a room starts with no reason chosen (the member
+/// must pick one). And only a post that asks for it can be acknowledged: another post, or one
+/// that does not exist, is "not found" rather than a silent success.
+async fn closing_a_room_has_no_preselected_reason_and_only_asked_posts_are_acknowledged(app: TestApp) {
+    let t = team(&app).await;
+    let room = &t.room;
+    let page = t.a.get(&format!("/rooms/{room}/requests")).await.expect_status(200);
+    let select = between(&page.body, r#"name="closing_reason""#, "</select>");
+    assert!(select.starts_with(r#" required><option value="">選択してください</option>"#), "{select}");
+    assert!(!select.contains("selected"), "{select}");
+    let refused = t
+        .a
+        .submit(&format!("/rooms/{room}/requests"), &format!("/rooms/{room}/requests"), &[("kind", "close")])
+        .await
+        .expect_status(422);
+    assert!(refused.body.contains("終了の理由を選択してください。"), "{}", refused.body);
+
+    post(&t.a, room, &[("category", "visit"), ("body", "記録のみ")])
+        .await
+        .expect_redirect(&format!("/rooms/{room}"));
+    let plain = post_ids(&t.b.get(&format!("/rooms/{room}")).await).remove(0);
+    let room_page = format!("/rooms/{room}");
+    t.b.submit(&room_page, &format!("/rooms/{room}/posts/{plain}/ack"), &[]).await.expect_status(404);
+    let unknown = "0190a0b0-0000-7000-8000-00000000beef";
+    t.b.submit(&room_page, &format!("/rooms/{room}/posts/{unknown}/ack"), &[]).await.expect_status(404);
 }
